@@ -1,0 +1,3 @@
+export * from './canonical.js'
+export * from './hash.js'
+export * from './messages.js'

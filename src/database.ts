@@ -1,0 +1,299 @@
+// The Database facade: create or open a Glassbox database directory, call its contract,
+// read its state and history. It runs the executor in-process when the directory holds the
+// index log's key pair.
+
+import type Hypercore from 'hypercore'
+import { existsSync } from 'node:fs'
+import { toHex } from './codec/hash.js'
+import { decodeEntry, encodeEntry, PROTOCOL, type IndexEntry, type OpEntry } from './codec/messages.js'
+import { DatabaseError, UsageError } from './errors.js'
+import { Executor, type BlockEvent, type ExecutorOptions } from './executor/executor.js'
+import { readManifest, writeManifest, type Manifest } from './log/manifest.js'
+import { LogStore } from './log/store.js'
+import { callMethod, type OpRef } from './participant/call.js'
+import { readHistory, type HistoryOptions, type HistoryItem } from './participant/history.js'
+import { IndexState } from './state/index-state.js'
+import { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
+import type { Change, Json, Limits, ListOptions, StateEntry } from './vm/types.js'
+
+export interface CreateOptions {
+  /** The contract's bundled ES module source (see bundleContract for files). */
+  contract: string
+  /** Names of local oplogs to create and declare as inputs at genesis; default ['main']. */
+  oplogs?: string[]
+  /** Public keys (hex) of other oplogs to declare as inputs at genesis. */
+  inputs?: string[]
+  executor?: ExecutorOptions
+}
+
+export interface LoadOptions {
+  /** Run the executor (default: when this directory holds the index key pair). */
+  execute?: boolean
+  executor?: ExecutorOptions
+}
+
+export interface CallOptions {
+  /** The local oplog to call as (default: the first one). */
+  as?: string
+}
+
+/** What an op became once the executor processed it. */
+export interface OpResult extends OpRef {
+  /** The index position of the op's entry. */
+  index: number
+  success: boolean
+  error: string | null
+  ts: number
+  metadata: Json
+  changes: Change[]
+}
+
+export interface CallResult {
+  response: Json
+  ops: OpRef[]
+  /** Resolves when the executor has acknowledged every op the call emitted. */
+  whenProcessed(): Promise<OpResult[]>
+}
+
+export interface DatabaseInfo {
+  key: string
+  protocol: string
+  runtime: string
+  length: number
+  executor: boolean
+  inputs: string[]
+  oplogs: { name: string; pubkey: string; length: number; input: boolean }[]
+  contract: { bytes: number; methods: string[] }
+  keys: number
+}
+
+export class Database {
+  private executor: Executor | null = null
+  private readonly holder: { vm: ContractVM }
+  private readonly waiters = new Set<() => void>()
+
+  private constructor(
+    readonly dir: string,
+    private manifest: Manifest,
+    private readonly logs: LogStore,
+    private readonly index: Hypercore,
+    private readonly view: IndexState,
+    vm: ContractVM,
+    private readonly limits: Limits,
+  ) {
+    this.holder = { vm }
+  }
+
+  /** Creates a database: writes the genesis entries (seed 001 §3.2) in one atomic append. */
+  static async create(dir: string, opts: CreateOptions): Promise<Database> {
+    if (await readManifest(dir)) throw new DatabaseError('DATABASE_EXISTS', `${dir} already holds a database`)
+    const vm = await ContractVM.create(opts.contract)
+    vm.dispose()
+    const names = opts.oplogs ?? ['main']
+    if (new Set(names).size !== names.length) throw new UsageError('USAGE', 'oplog names must be distinct')
+    const logs = new LogStore(dir)
+    try {
+      await logs.ready()
+      const index = await logs.localIndex()
+      if (index.length > 0) {
+        throw new DatabaseError('DATABASE_INCOMPLETE', `${dir} holds a partly created database; remove it and create it again`)
+      }
+      const oplogs: Record<string, string> = {}
+      for (const name of names) oplogs[name] = toHex((await logs.localOplog(name)).key)
+      const inputs = [...new Set([...Object.values(oplogs), ...(opts.inputs ?? [])])]
+      const genesis: IndexEntry[] = [
+        { type: 'header', protocol: PROTOCOL, runtime: RUNTIME_ID },
+        { type: 'contract', code: opts.contract },
+        ...inputs.map((pubkey): IndexEntry => ({ type: 'input', pubkey })),
+        { type: 'genesis' },
+      ]
+      await index.append(genesis.map((e) => Buffer.from(encodeEntry(e))))
+      await writeManifest(dir, { format: 'glassbox-dir/1', key: toHex(index.key), oplogs })
+    } finally {
+      await logs.close()
+    }
+    return Database.load(dir, { executor: opts.executor })
+  }
+
+  /** Opens a database directory and folds its index log into the local view. */
+  static async load(dir: string, opts: LoadOptions = {}): Promise<Database> {
+    const manifest = await readManifest(dir)
+    if (!manifest) {
+      const hint = existsSync(dir) ? 'no database there' : 'no such directory'
+      throw new DatabaseError('DATABASE_NOT_FOUND', `${dir}: ${hint} (create one with \`glassbox init\`)`)
+    }
+    const logs = new LogStore(dir)
+    let db: Database | null = null
+    try {
+      await logs.ready()
+      const index = await logs.byPubkey(manifest.key)
+      const view = new IndexState()
+      for await (const block of index.createReadStream({ start: 0, end: index.length })) {
+        view.fold(decodeEntry(block))
+      }
+      if (!view.genesisDone) throw new DatabaseError('DATABASE_INCOMPLETE', `${dir}: the index log has no genesis entry`)
+      if (view.runtime !== RUNTIME_ID) {
+        throw new DatabaseError(
+          'RUNTIME_MISMATCH',
+          `${dir} was created with runtime "${view.runtime}" but this Glassbox runs "${RUNTIME_ID}"; it refuses to execute rather than produce entries monitors would reject`,
+        )
+      }
+      const limits = { ...DEFAULT_LIMITS }
+      db = new Database(dir, manifest, logs, index, view, await ContractVM.create(view.source), limits)
+      const execute = opts.execute ?? index.writable
+      if (execute) await db.startExecutor(opts.executor)
+      return db
+    } catch (err) {
+      if (db) await db.close()
+      else await logs.close()
+      throw err
+    }
+  }
+
+  /** The database key: the index log's public key, hex. */
+  get key(): string {
+    return this.manifest.key
+  }
+
+  get length(): number {
+    return this.view.length
+  }
+
+  get source(): string {
+    return this.view.source
+  }
+
+  get methods(): string[] {
+    return this.holder.vm.methods
+  }
+
+  /** Local oplogs by name, with their public keys. */
+  get oplogs(): Record<string, string> {
+    return { ...this.manifest.oplogs }
+  }
+
+  private async startExecutor(opts?: ExecutorOptions): Promise<void> {
+    const executor = new Executor(this.index, this.view, this.logs, this.holder, this.limits.maxOpBytes, opts)
+    executor.on('block', (_: BlockEvent) => this.wake())
+    executor.on('error', () => this.wake())
+    this.executor = executor
+    await executor.start()
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w()
+  }
+
+  /** Calls a contract method; ops it emits are appended to the caller's oplog. */
+  async call(method: string, params: Json = {}, opts: CallOptions = {}): Promise<CallResult> {
+    const name = opts.as ?? Object.keys(this.manifest.oplogs)[0]
+    const pubkey = name === undefined ? undefined : this.manifest.oplogs[name]
+    if (opts.as !== undefined && pubkey === undefined) {
+      throw new UsageError('UNKNOWN_OPLOG', `no local oplog named "${opts.as}" (have: ${Object.keys(this.manifest.oplogs).join(', ') || 'none'})`)
+    }
+    const oplog = name === undefined ? null : await this.logs.localOplog(name)
+    const published = await callMethod(method, params, {
+      vm: this.holder.vm,
+      state: this.view.state,
+      oplog,
+      isWriter: pubkey !== undefined && this.view.isInput(pubkey),
+      maxOpBytes: this.limits.maxOpBytes,
+    })
+    return { ...published, whenProcessed: () => this.whenProcessed(published.ops) }
+  }
+
+  /** Waits until every op has an ack in the index, and returns what each op became. */
+  async whenProcessed(ops: readonly OpRef[]): Promise<OpResult[]> {
+    const results: OpResult[] = []
+    for (const ref of ops) {
+      const at = await this.waitFor(() => this.view.ackOf(ref.origin, ref.seq))
+      const entry = decodeEntry(await this.readIndex(at.seq)) as OpEntry
+      const { success, error, ts, metadata } = entry.ack
+      results.push({ ...ref, index: at.seq, success, error, ts, metadata, changes: entry.changes })
+    }
+    return results
+  }
+
+  private async waitFor<T>(check: () => T | undefined): Promise<T> {
+    for (;;) {
+      const found = check()
+      if (found !== undefined) return found
+      if (!this.executor) throw new UsageError('NO_EXECUTOR', 'this database has no running executor to process ops')
+      if (this.executor.failure) throw this.executor.failure
+      await new Promise<void>((resolve) => {
+        const w = () => {
+          this.waiters.delete(w)
+          resolve()
+        }
+        this.waiters.add(w)
+      })
+    }
+  }
+
+  private async readIndex(seq: number): Promise<Uint8Array> {
+    const block = await this.index.get(seq)
+    if (!block) throw new DatabaseError('ENTRY_MISSING', `index entry ${seq} is not available`)
+    return block
+  }
+
+  /** Resolves when the executor has processed every op available now. */
+  async settled(): Promise<void> {
+    await this.executor?.idle()
+  }
+
+  /** The entry at `key`, or null. */
+  get(key: string): StateEntry | null {
+    const value = this.view.state.get(key)
+    return value === undefined ? null : { key, value }
+  }
+
+  /** Entries under `prefix`; `.sys/` keys only when the prefix asks for them. */
+  list(prefix = '', opts: ListOptions = {}): StateEntry[] {
+    const entries = this.view.state.list(prefix, opts)
+    return prefix.startsWith('.sys/') ? entries : entries.filter((e) => !e.key.startsWith('.sys/'))
+  }
+
+  /** Entries of the index log, or ops of an oplog (by public key or local name). */
+  async history(opts: HistoryOptions = {}): Promise<HistoryItem[]> {
+    const log = opts.log ?? 'index'
+    const pubkey = log === 'index' ? this.key : (this.manifest.oplogs[log] ?? log)
+    const core = pubkey === this.key ? this.index : await this.logs.byPubkey(pubkey)
+    return readHistory(core, pubkey === this.key ? 'index' : 'oplog', opts)
+  }
+
+  /** Creates another local oplog (not yet an input: the contract must add it). */
+  async createOplog(name: string): Promise<string> {
+    if (this.manifest.oplogs[name]) throw new UsageError('OPLOG_EXISTS', `a local oplog named "${name}" exists`)
+    const pubkey = toHex((await this.logs.localOplog(name)).key)
+    this.manifest = { ...this.manifest, oplogs: { ...this.manifest.oplogs, [name]: pubkey } }
+    await writeManifest(this.dir, this.manifest)
+    return pubkey
+  }
+
+  async info(): Promise<DatabaseInfo> {
+    const oplogs = []
+    for (const [name, pubkey] of Object.entries(this.manifest.oplogs)) {
+      const core = await this.logs.byPubkey(pubkey)
+      oplogs.push({ name, pubkey, length: core.length, input: this.view.isInput(pubkey) })
+    }
+    return {
+      key: this.key,
+      protocol: PROTOCOL,
+      runtime: this.view.runtime ?? '',
+      length: this.view.length,
+      executor: this.executor !== null,
+      inputs: this.view.inputs(),
+      oplogs,
+      contract: { bytes: Buffer.byteLength(this.source), methods: this.methods },
+      keys: this.view.state.size,
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.executor?.stop()
+    this.executor = null
+    this.wake()
+    this.holder.vm.dispose()
+    await this.logs.close()
+  }
+}

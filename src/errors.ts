@@ -1,0 +1,28 @@
+// Typed errors with stable codes, so callers (and the CLI) can branch on them.
+
+export class GlassboxError extends Error {
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/** A contract source that cannot be loaded (syntax error, missing `apply`, bad import, too large). */
+export class ContractError extends GlassboxError {}
+
+/** A contract method call that failed (thrown error, limit, unknown method). */
+export class CallError extends GlassboxError {}
+
+/** Bytes that do not decode to a valid canonical structure. */
+export class DecodeError extends GlassboxError {}
+
+/** A value that cannot be encoded canonically (NaN, undefined, non-plain object...). */
+export class EncodeError extends GlassboxError {}
+
+/** A database directory that is missing, incomplete, locked or of another version. */
+export class DatabaseError extends GlassboxError {}
+
+/** Bad arguments from a caller (CLI flags, API parameters). */
+export class UsageError extends GlassboxError {}

@@ -1,0 +1,195 @@
+// The executor's processing loop (seed 001 §3.3): watch the active oplogs, run their ops in
+// order, and append the resulting entries to the index log in blocks (one atomic append each).
+// Crash safety comes from the log itself: the next op owed to each oplog is read back from the
+// acks in the index, so a restarted executor resumes exactly where the last durable block ended.
+
+import { EventEmitter } from 'node:events'
+import type Hypercore from 'hypercore'
+import { encodeEntry, SYS, type OpEntry } from '../codec/messages.js'
+import type { LogStore } from '../log/store.js'
+import type { IndexState } from '../state/index-state.js'
+import type { Undo } from '../state/memory-state.js'
+import { ContractVM } from '../vm/index.js'
+import type { Limits } from '../vm/types.js'
+import { executeOp } from './execute-op.js'
+
+export interface ExecutorOptions {
+  /** Ops per block (one atomic append). */
+  blockSize?: number
+  limits?: Partial<Limits>
+  /** The clock for acks; tests pin it. */
+  now?: () => number
+}
+
+export interface BlockEvent {
+  /** Index position of the block's first entry. */
+  start: number
+  entries: OpEntry[]
+}
+
+/** Holds the VM for the active contract source; the executor swaps it when an entry says so. */
+export interface VMHolder {
+  vm: ContractVM
+}
+
+export class Executor extends EventEmitter {
+  private readonly cores = new Map<string, Hypercore>()
+  private inputs: string[] = []
+  private turn = 0
+  private running: Promise<void> | null = null
+  private again = false
+  private stopped = false
+  private readonly blockSize: number
+  private readonly now: () => number
+  private readonly onAppend = () => this.kick()
+  /** VMs created by source switches in the block being built (disposed once it is settled). */
+  private blockVMs: ContractVM[] = []
+  /** Set when a block could not be written; the executor stops rather than diverge from its log. */
+  failure: Error | null = null
+
+  constructor(
+    private readonly index: Hypercore,
+    private readonly view: IndexState,
+    private readonly logs: LogStore,
+    private readonly holder: VMHolder,
+    private readonly maxOpBytes: number,
+    opts: ExecutorOptions = {},
+  ) {
+    super()
+    this.blockSize = opts.blockSize ?? 256
+    this.now = opts.now ?? Date.now
+  }
+
+  async start(): Promise<void> {
+    await this.syncInputs()
+    this.kick()
+  }
+
+  /** Schedules a pass over the oplogs; safe to call any number of times. */
+  kick(): void {
+    if (this.stopped) return
+    if (this.running) {
+      this.again = true
+      return
+    }
+    this.running = this.pump().finally(() => {
+      this.running = null
+      if (this.again && !this.stopped) {
+        this.again = false
+        this.kick()
+      }
+    })
+  }
+
+  /** Resolves once every op available now has been processed. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running
+    if (this.failure) throw this.failure
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    while (this.running) await this.running.catch(() => {})
+    for (const core of this.cores.values()) core.off('append', this.onAppend)
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (!this.stopped && (await this.runBlock()) > 0);
+    } catch (err) {
+      this.failure = err as Error
+      this.stopped = true
+      this.emit('error', err)
+    }
+  }
+
+  /** Runs up to blockSize ops and appends their entries atomically; returns how many ran. */
+  private async runBlock(): Promise<number> {
+    const start = this.view.length
+    const undo: Undo[] = []
+    const previousLastSeq = new Map<string, number | undefined>()
+    const entries: OpEntry[] = []
+    const vmBefore = this.holder.vm
+    while (entries.length < this.blockSize && !this.stopped) {
+      const next = this.nextOrigin()
+      if (!next) break
+      const [origin, core] = next
+      const seq = this.view.nextSeq(origin)
+      const bytes = await core.get(seq)
+      if (!bytes) break
+      const oplogHash = await core.treeHash(seq + 1)
+      const entry = executeOp(this.holder.vm, { origin, seq, bytes, oplogHash }, this.view.state, {
+        ts: this.now(),
+        maxOpBytes: this.maxOpBytes,
+      })
+      if (!previousLastSeq.has(origin)) previousLastSeq.set(origin, this.view.lastSeq.get(origin))
+      this.view.fold(entry, undo)
+      entries.push(entry)
+      await this.followSystemChanges(entry)
+    }
+    if (entries.length === 0) return 0
+    try {
+      await this.index.append(entries.map((e) => Buffer.from(encodeEntry(e))))
+    } catch (err) {
+      this.view.state.revert(undo)
+      this.view.forgetOps(entries, start, previousLastSeq)
+      this.settleVMs(vmBefore)
+      await this.syncInputs()
+      throw err
+    }
+    this.settleVMs(this.holder.vm, vmBefore)
+    this.emit('block', { start, entries } satisfies BlockEvent)
+    return entries.length
+  }
+
+  /** Keeps `keep` as the active VM and disposes every other VM the block touched. */
+  private settleVMs(keep: ContractVM, ...others: ContractVM[]): void {
+    for (const vm of [...this.blockVMs, ...others]) if (vm !== keep) vm.dispose()
+    this.blockVMs = []
+    this.holder.vm = keep
+  }
+
+  /** Swaps the VM or the input set when an entry changed `.sys/contract/source` or `.sys/inputs/`. */
+  private async followSystemChanges(entry: OpEntry): Promise<void> {
+    let inputsChanged = false
+    for (const c of entry.changes) {
+      if (c.key === SYS.source && c.type === 'put' && typeof c.value === 'string') {
+        this.holder.vm = await ContractVM.create(c.value)
+        this.blockVMs.push(this.holder.vm)
+      } else if (c.key.startsWith(SYS.inputsPrefix)) {
+        inputsChanged = true
+      }
+    }
+    if (inputsChanged) await this.syncInputs()
+  }
+
+  /** Opens newly declared inputs and drops removed ones. */
+  private async syncInputs(): Promise<void> {
+    this.inputs = this.view.inputs()
+    for (const pubkey of this.inputs) {
+      if (this.cores.has(pubkey)) continue
+      const core = await this.logs.byPubkey(pubkey)
+      core.on('append', this.onAppend)
+      this.cores.set(pubkey, core)
+    }
+    for (const [pubkey, core] of this.cores) {
+      if (this.inputs.includes(pubkey)) continue
+      core.off('append', this.onAppend)
+      this.cores.delete(pubkey)
+    }
+  }
+
+  /** Round-robin over the active inputs that have an unprocessed op. */
+  private nextOrigin(): [string, Hypercore] | null {
+    const n = this.inputs.length
+    for (let i = 0; i < n; i++) {
+      const origin = this.inputs[(this.turn + i) % n]
+      const core = this.cores.get(origin)
+      if (core && core.length > this.view.nextSeq(origin)) {
+        this.turn = (this.turn + i + 1) % n
+        return [origin, core]
+      }
+    }
+    return null
+  }
+}

@@ -1,0 +1,12 @@
+// Glassbox's public API.
+export { Database } from './database.js'
+export type { CallOptions, CallResult, CreateOptions, DatabaseInfo, LoadOptions, OpResult } from './database.js'
+export type { OpRef } from './participant/call.js'
+export type { HistoryItem, HistoryOptions } from './participant/history.js'
+export { bundleContract } from './vm/bundle.js'
+export { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
+export type { Change, Json, Limits, ListOptions, StateEntry } from './vm/types.js'
+export * from './errors.js'
+export { encode, decode } from './codec/canonical.js'
+export { decodeEntry, encodeEntry, PROTOCOL } from './codec/messages.js'
+export type { Ack, IndexEntry, OpEntry } from './codec/messages.js'

@@ -1,0 +1,47 @@
+// The database directory's manifest: which index log it holds and the names of its local oplogs.
+// Written atomically (temp file + rename) so a crash leaves either the old or the new one.
+
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { DatabaseError } from '../errors.js'
+
+export const MANIFEST_FORMAT = 'glassbox-dir/1'
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT
+  /** The index log's public key (the database key), hex. */
+  key: string
+  /** Local oplogs by name: their public keys, hex. The first is the default caller. */
+  oplogs: Record<string, string>
+}
+
+export function manifestPath(dir: string): string {
+  return path.join(dir, 'manifest.json')
+}
+
+export async function readManifest(dir: string): Promise<Manifest | null> {
+  let text: string
+  try {
+    text = await readFile(manifestPath(dir), 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw err
+  }
+  let m: Manifest
+  try {
+    m = JSON.parse(text)
+  } catch {
+    throw new DatabaseError('DATABASE_CORRUPT', `${manifestPath(dir)} is not valid JSON`)
+  }
+  if (m?.format !== MANIFEST_FORMAT || typeof m.key !== 'string' || typeof m.oplogs !== 'object') {
+    throw new DatabaseError('DATABASE_FORMAT', `${manifestPath(dir)} is not a ${MANIFEST_FORMAT} manifest`)
+  }
+  return m
+}
+
+export async function writeManifest(dir: string, m: Manifest): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  const tmp = manifestPath(dir) + '.tmp'
+  await writeFile(tmp, JSON.stringify(m, null, 2) + '\n')
+  await rename(tmp, manifestPath(dir))
+}

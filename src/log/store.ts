@@ -1,0 +1,55 @@
+// The Hypercores of one database directory: the index log and the local oplogs, in one Corestore.
+
+import Corestore from 'corestore'
+import type Hypercore from 'hypercore'
+import path from 'node:path'
+import { toHex } from '../codec/hash.js'
+
+const INDEX_NAME = 'index'
+const OPLOG_PREFIX = 'oplog/'
+
+export class LogStore {
+  readonly corestore: Corestore
+  private readonly byKey = new Map<string, Hypercore>()
+
+  constructor(dir: string) {
+    this.corestore = new Corestore(path.join(dir, 'cores'))
+  }
+
+  async ready(): Promise<void> {
+    await this.corestore.ready()
+  }
+
+  /** The index log this store writes (only the executor's store has the key pair that signs it). */
+  async localIndex(): Promise<Hypercore> {
+    return this.open(this.corestore.get({ name: INDEX_NAME }))
+  }
+
+  /** A local oplog by name; creates its key pair on first use. */
+  async localOplog(name: string): Promise<Hypercore> {
+    return this.open(this.corestore.get({ name: OPLOG_PREFIX + name }))
+  }
+
+  /** Any log by its public key (hex); local logs come back writable. */
+  async byPubkey(pubkey: string): Promise<Hypercore> {
+    const known = this.byKey.get(pubkey)
+    if (known) return known
+    return this.open(this.corestore.get({ key: Buffer.from(pubkey, 'hex') }))
+  }
+
+  private async open(core: Hypercore): Promise<Hypercore> {
+    await core.ready()
+    const hex = toHex(core.key)
+    const known = this.byKey.get(hex)
+    if (known && known !== core) {
+      await core.close()
+      return known
+    }
+    this.byKey.set(hex, core)
+    return core
+  }
+
+  async close(): Promise<void> {
+    await this.corestore.close()
+  }
+}

@@ -1,0 +1,61 @@
+// Minimal typings for the Holepunch modules Glassbox uses (they ship none).
+
+declare module 'sodium-native' {
+  const sodium: {
+    crypto_generichash(out: Buffer, input: Buffer, key?: Buffer): void
+    crypto_sign_detached(sig: Buffer, message: Buffer, secretKey: Buffer): void
+    crypto_sign_verify_detached(sig: Buffer, message: Buffer, publicKey: Buffer): boolean
+    crypto_sign_keypair(publicKey: Buffer, secretKey: Buffer): void
+    crypto_sign_BYTES: number
+    crypto_sign_PUBLICKEYBYTES: number
+    crypto_sign_SECRETKEYBYTES: number
+  }
+  export default sodium
+}
+
+declare module 'hypercore' {
+  import { EventEmitter } from 'node:events'
+  export interface HypercoreGetOptions {
+    wait?: boolean
+    timeout?: number
+  }
+  export default class Hypercore extends EventEmitter {
+    readonly key: Buffer
+    readonly discoveryKey: Buffer
+    readonly length: number
+    readonly writable: boolean
+    readonly closed: boolean
+    readonly fork: number
+    ready(): Promise<void>
+    close(): Promise<void>
+    append(blocks: Buffer | Buffer[]): Promise<{ length: number; byteLength: number }>
+    get(index: number, opts?: HypercoreGetOptions): Promise<Buffer | null>
+    has(index: number): Promise<boolean>
+    treeHash(length?: number): Promise<Buffer>
+    truncate(length: number, fork?: number): Promise<void>
+    createReadStream(opts?: { start?: number; end?: number; live?: boolean }): AsyncIterable<Buffer>
+    replicate(isInitiator: boolean | unknown, opts?: unknown): unknown
+    signable(length?: number, fork?: number): Buffer
+    update(opts?: { wait?: boolean }): Promise<boolean>
+    readonly signedLength: number
+    readonly core: unknown
+  }
+}
+
+declare module 'corestore' {
+  import Hypercore from 'hypercore'
+  export interface CorestoreGetOptions {
+    name?: string
+    key?: Buffer | Uint8Array
+    valueEncoding?: string
+    exclusive?: boolean
+  }
+  export default class Corestore {
+    constructor(storage: string, opts?: Record<string, unknown>)
+    ready(): Promise<void>
+    close(): Promise<void>
+    get(opts: CorestoreGetOptions | Buffer): Hypercore
+    replicate(isInitiator: boolean | unknown, opts?: unknown): unknown
+    namespace(name: string): Corestore
+  }
+}
