@@ -1,11 +1,11 @@
 // The materialized contract state: an ordered key/value map that the executor and readers query.
 
-import BTreeModule from 'sorted-btree'
+import btree from 'sorted-btree'
 import type { Change, Json, ListOptions, StateEntry, StateReader } from '../vm/types.js'
 import { compareKeys } from './key-order.js'
 
-// sorted-btree is CommonJS with the class as its default export.
-const BTree = (BTreeModule as unknown as { default: typeof BTreeModule }).default ?? BTreeModule
+// sorted-btree is CommonJS: its class is the `default` property of module.exports.
+const BTree = btree.default
 
 /** What undoes one applied change: the key and the value it had before (undefined: absent). */
 export type Undo = { key: string; before: Json | undefined }
