@@ -1,0 +1,8 @@
+export { callCommand } from './call.js'
+export { getCommand } from './get.js'
+export { historyCommand } from './history.js'
+export { infoCommand } from './info.js'
+export { initCommand } from './init.js'
+export { listCommand } from './list.js'
+export { serveCommand } from './serve.js'
+export { sourceCommand } from './source.js'

@@ -1,0 +1,47 @@
+// `glassbox info`: what a database is, runs and holds.
+
+import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positionals, type Command } from '../command.js'
+import type { InfoOutput } from '../methods.js'
+import { printResult, table } from '../output.js'
+import { withSession } from '../session.js'
+
+export interface InfoParameters {
+  dir: string
+}
+export type InfoReturnType = InfoOutput
+
+export async function info(p: InfoParameters): Promise<InfoReturnType> {
+  return withSession(p.dir, (session) => session.request('info', {}))
+}
+
+function human(r: InfoReturnType): string {
+  const rows = [
+    ['database', r.key],
+    ['protocol', r.protocol],
+    ['runtime', r.runtime],
+    ['length', `${r.length} index entries`],
+    ['executor', r.executor ? 'running' : 'not running (this directory does not hold the index key pair)'],
+    ['contract', `${r.contract.bytes} bytes; methods: ${r.contract.methods.join(', ') || '(none)'}`],
+    ['keys', String(r.keys)],
+    ['served', r.server ? `by pid ${r.server.pid} on ${r.server.socket}` : 'no (opened directly)'],
+    ['inputs', String(r.inputs.length)],
+    ...r.inputs.map((k) => ['', k]),
+    ['oplogs', String(r.oplogs.length)],
+    ...r.oplogs.map((o) => ['', `${o.name} ${o.pubkey} length ${o.length}${o.input ? '' : ' (not an input)'}`]),
+  ]
+  return table(rows)
+}
+
+export const infoCommand: Command = {
+  name: 'info',
+  summary: 'Describe the database: key, runtime, length, contract, inputs, local oplogs',
+  usage: ['info [--dir D] [--json]'],
+  flags: COMMON_FLAGS,
+  async run(args, io) {
+    const { values, positionals: given } = parseFlags('info', args, COMMON_OPTIONS)
+    positionals('info', given, [])
+    const result = await info({ dir: values.dir ?? DEFAULT_DIR })
+    printResult(io, values.json ?? false, result, human)
+    return EXIT.ok
+  },
+}

@@ -1,0 +1,225 @@
+// The operations the CLI performs on an open database. A `serve` process answers them for its
+// clients and a command without a server runs them itself, so both paths give the same results.
+// Params arrive untrusted (from a socket), so every method checks them before touching the database.
+
+import { isPubkeyHex } from '../codec/hash.js'
+import type { Database, DatabaseInfo } from '../database.js'
+import { UsageError } from '../errors.js'
+import type { Change, Json, StateEntry } from '../vm/types.js'
+import { toJson } from './output.js'
+
+export interface CallParams {
+  method: string
+  params?: Json
+  /** The local oplog to call as (default: the first one). */
+  as?: string
+  /** Wait until the executor has processed the emitted ops (default true). */
+  wait?: boolean
+}
+
+/** What an op became once processed. */
+export interface OpOutcome {
+  /** The index position of the op's entry. */
+  index: number
+  success: boolean
+  error: string | null
+  ts: number
+  metadata: Json
+  changes: Change[]
+}
+
+export interface CallOutput {
+  method: string
+  response: Json
+  /** The emitted ops; `outcome` is null when the call did not wait for them. */
+  ops: { origin: string; seq: number; op: Json; outcome: OpOutcome | null }[]
+}
+
+export interface GetParams {
+  key: string
+}
+export interface GetOutput {
+  key: string
+  found: boolean
+  value: Json
+}
+
+export interface ListParams {
+  prefix?: string
+  limit?: number
+  reverse?: boolean
+}
+export interface ListOutput {
+  prefix: string
+  entries: StateEntry[]
+}
+
+export interface HistoryParams {
+  /** 'index' (default), a local oplog's name, or an oplog's public key. */
+  log?: string
+  start?: number
+  end?: number
+}
+export interface HistoryOutput {
+  /** 'index' or the oplog's public key. */
+  log: string
+  kind: 'index' | 'oplog'
+  /** The local name of the oplog, when it has one. */
+  name: string | null
+  /** Index entries or ops, bytes as hex. */
+  items: Json[]
+}
+
+export interface ServerInfo {
+  pid: number
+  socket: string
+}
+export interface InfoOutput extends DatabaseInfo {
+  /** The `glassbox serve` process that answered, or null when the command opened the database itself. */
+  server: ServerInfo | null
+}
+
+export interface SourceOutput {
+  bytes: number
+  source: string
+}
+
+export interface MethodMap {
+  call: { params: CallParams; result: CallOutput }
+  get: { params: GetParams; result: GetOutput }
+  list: { params: ListParams; result: ListOutput }
+  history: { params: HistoryParams; result: HistoryOutput }
+  info: { params: Record<string, never>; result: InfoOutput }
+  source: { params: Record<string, never>; result: SourceOutput }
+}
+
+export type MethodName = keyof MethodMap
+
+export interface MethodContext {
+  server: ServerInfo | null
+}
+
+type Handler = (db: Database, params: Record<string, unknown>, ctx: MethodContext) => Promise<unknown>
+
+const handlers: { [M in MethodName]: Handler } = {
+  async call(db, p) {
+    const method = str(p, 'method', true)
+    const params = p.params === undefined ? {} : (p.params as Json)
+    const as = str(p, 'as')
+    const wait = bool(p, 'wait') ?? true
+    const called = await db.call(method, params, as === undefined ? {} : { as })
+    const outcomes = wait ? await called.whenProcessed() : []
+    const out: CallOutput = {
+      method,
+      response: called.response,
+      ops: called.ops.map((ref, i) => {
+        const r = outcomes[i]
+        const outcome = r ? { index: r.index, success: r.success, error: r.error, ts: r.ts, metadata: r.metadata, changes: r.changes } : null
+        return { origin: ref.origin, seq: ref.seq, op: ref.op, outcome }
+      }),
+    }
+    return out
+  },
+
+  async get(db, p) {
+    const key = str(p, 'key', true)
+    await db.settled()
+    const entry = db.get(key)
+    return { key, found: entry !== null, value: entry?.value ?? null } satisfies GetOutput
+  },
+
+  async list(db, p) {
+    const prefix = str(p, 'prefix') ?? ''
+    const limit = int(p, 'limit', 0)
+    const reverse = bool(p, 'reverse')
+    await db.settled()
+    const entries = db.list(prefix, { ...(limit === undefined ? {} : { limit }), ...(reverse ? { reverse } : {}) })
+    return { prefix, entries } satisfies ListOutput
+  },
+
+  async history(db, p) {
+    const log = str(p, 'log') ?? 'index'
+    const start = int(p, 'start')
+    const end = int(p, 'end')
+    await db.settled()
+    const target = await resolveLog(db, log)
+    const items = await db.history({ log: target.log, ...(start === undefined ? {} : { start }), ...(end === undefined ? {} : { end }) })
+    return { ...target, items: items.map((item) => toJson(item)) } satisfies HistoryOutput
+  },
+
+  async info(db, _p, ctx) {
+    await db.settled()
+    return { ...(await db.info()), server: ctx.server } satisfies InfoOutput
+  },
+
+  async source(db) {
+    const source = db.source
+    return { bytes: Buffer.byteLength(source), source } satisfies SourceOutput
+  },
+}
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.hasOwn(handlers, name)
+}
+
+/** Runs one method against an open database; the result is plain JSON (bytes as hex). */
+export async function runMethod<M extends MethodName>(
+  db: Database,
+  method: M,
+  params: unknown,
+  ctx: MethodContext,
+): Promise<MethodMap[M]['result']> {
+  if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
+    throw invalid(`params of "${method}" must be an object`)
+  }
+  const result = await handlers[method](db, (params ?? {}) as Record<string, unknown>, ctx)
+  return toJson(result) as unknown as MethodMap[M]['result']
+}
+
+async function resolveLog(db: Database, log: string): Promise<Omit<HistoryOutput, 'items'>> {
+  if (log === 'index' || log === db.key) return { log: 'index', kind: 'index', name: null }
+  const oplogs = db.oplogs
+  const local = oplogs[log]
+  if (local !== undefined) return { log: local, kind: 'oplog', name: log }
+  const names = Object.keys(oplogs)
+  if (isPubkeyHex(log)) {
+    const name = names.find((n) => oplogs[n] === log) ?? null
+    if (name === null && !(await db.info()).inputs.includes(log)) {
+      throw new UsageError('UNKNOWN_LOG', `oplog ${log} is neither a local oplog nor an input of this database`)
+    }
+    return { log, kind: 'oplog', name }
+  }
+  throw new UsageError(
+    'UNKNOWN_LOG',
+    `no oplog named "${log}" (give "index", a local oplog name${names.length ? ` (${names.join(', ')})` : ''} or an input's public key)`,
+  )
+}
+
+function invalid(message: string): UsageError {
+  return new UsageError('INVALID_PARAMS', message)
+}
+
+function str(p: Record<string, unknown>, name: string, required: true): string
+function str(p: Record<string, unknown>, name: string): string | undefined
+function str(p: Record<string, unknown>, name: string, required = false): string | undefined {
+  const v = p[name]
+  if (v === undefined && !required) return undefined
+  if (typeof v !== 'string') throw invalid(`"${name}" must be a string`)
+  return v
+}
+
+function bool(p: Record<string, unknown>, name: string): boolean | undefined {
+  const v = p[name]
+  if (v === undefined) return undefined
+  if (typeof v !== 'boolean') throw invalid(`"${name}" must be true or false`)
+  return v
+}
+
+function int(p: Record<string, unknown>, name: string, min = -Number.MAX_SAFE_INTEGER): number | undefined {
+  const v = p[name]
+  if (v === undefined) return undefined
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw invalid(`"${name}" must be a whole number${min === 0 ? ' >= 0' : ''}`)
+  }
+  return v
+}
