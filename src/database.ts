@@ -3,8 +3,9 @@
 // index log's key pair.
 
 import type Hypercore from 'hypercore'
+import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
-import { toHex } from './codec/hash.js'
+import { isPubkeyHex, toHex } from './codec/hash.js'
 import { decodeEntry, encodeEntry, PROTOCOL, type IndexEntry, type OpEntry } from './codec/messages.js'
 import { DatabaseError, UsageError } from './errors.js'
 import { Executor, type BlockEvent, type ExecutorOptions } from './executor/executor.js'
@@ -67,7 +68,14 @@ export interface DatabaseInfo {
   keys: number
 }
 
-export class Database {
+/** The signed head of the index log: its length and Merkle tree hash. */
+export interface IndexHead {
+  length: number
+  hash: string
+}
+
+/** Emits `block` (a BlockEvent) after each block of entries the local executor appended. */
+export class Database extends EventEmitter {
   private executor: Executor | null = null
   private readonly holder: { vm: ContractVM }
   private readonly waiters = new Set<() => void>()
@@ -81,6 +89,7 @@ export class Database {
     vm: ContractVM,
     private readonly limits: Limits,
   ) {
+    super()
     this.holder = { vm }
   }
 
@@ -159,6 +168,17 @@ export class Database {
     return this.view.length
   }
 
+  /** The index log's length and tree hash now. */
+  async head(): Promise<IndexHead> {
+    const length = this.index.length
+    return { length, hash: toHex(await this.index.treeHash(length)) }
+  }
+
+  /** The index log's tree hash at an earlier length (to check it was never rewritten). */
+  async indexHash(length: number): Promise<string> {
+    return toHex(await this.index.treeHash(length))
+  }
+
   get source(): string {
     return this.view.source
   }
@@ -174,8 +194,14 @@ export class Database {
 
   private async startExecutor(opts?: ExecutorOptions): Promise<void> {
     const executor = new Executor(this.index, this.view, this.logs, this.holder, this.limits.maxOpBytes, opts)
-    executor.on('block', (_: BlockEvent) => this.wake())
-    executor.on('error', () => this.wake())
+    executor.on('block', (block: BlockEvent) => {
+      this.wake()
+      this.emit('block', block)
+    })
+    executor.on('error', (err: Error) => {
+      this.wake()
+      if (this.listenerCount('error') > 0) this.emit('error', err)
+    })
     this.executor = executor
     await executor.start()
   }
@@ -206,7 +232,14 @@ export class Database {
   async whenProcessed(ops: readonly OpRef[]): Promise<OpResult[]> {
     const results: OpResult[] = []
     for (const ref of ops) {
-      const at = await this.waitFor(() => this.view.ackOf(ref.origin, ref.seq))
+      const at = await this.waitFor(() => {
+        const found = this.view.ackOf(ref.origin, ref.seq)
+        if (found || this.view.isInput(ref.origin)) return found
+        throw new DatabaseError(
+          'OPLOG_NOT_INPUT',
+          `op ${ref.seq} of oplog ${ref.origin.slice(0, 8)}… will not be processed: that oplog is not an input (it was removed)`,
+        )
+      })
       const entry = decodeEntry(await this.readIndex(at.seq)) as OpEntry
       const { success, error, ts, metadata } = entry.ack
       results.push({ ...ref, index: at.seq, success, error, ts, metadata, changes: entry.changes })
@@ -257,6 +290,9 @@ export class Database {
   async history(opts: HistoryOptions = {}): Promise<HistoryItem[]> {
     const log = opts.log ?? 'index'
     const pubkey = log === 'index' ? this.key : (this.manifest.oplogs[log] ?? log)
+    if (!isPubkeyHex(pubkey)) {
+      throw new UsageError('UNKNOWN_LOG', `"${log}" is neither "index", a local oplog name, nor a 64-character hex key`)
+    }
     const core = pubkey === this.key ? this.index : await this.logs.byPubkey(pubkey)
     return readHistory(core, pubkey === this.key ? 'index' : 'oplog', opts)
   }

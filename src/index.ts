@@ -1,6 +1,7 @@
 // Glassbox's public API.
 export { Database } from './database.js'
-export type { CallOptions, CallResult, CreateOptions, DatabaseInfo, LoadOptions, OpResult } from './database.js'
+export type { CallOptions, CallResult, CreateOptions, DatabaseInfo, IndexHead, LoadOptions, OpResult } from './database.js'
+export type { BlockEvent, ExecutorOptions } from './executor/executor.js'
 export type { OpRef } from './participant/call.js'
 export type { HistoryItem, HistoryOptions } from './participant/history.js'
 export { bundleContract } from './vm/bundle.js'

@@ -1,0 +1,106 @@
+// `npm run bench`: executor throughput for the key/value example, beside a floor measured in the
+// same run. The floor does the work the workload needs apart from the contract: read each op from
+// its oplog, hash the oplog tree for the ack, encode the entry, and append entries to a signed
+// Hypercore in blocks of the same size. The ratio says what the VM and bookkeeping cost on top.
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { encodeEntry, encodeOp, type OpEntry } from '../src/codec/messages.js'
+import { toHex } from '../src/codec/hash.js'
+import { LogStore } from '../src/log/store.js'
+import { Database } from '../src/index.js'
+
+const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number)
+const BLOCK = 256
+
+const progress = (msg: string) => process.stderr.write(msg + '\n')
+const opFor = (i: number) => ({ op: 'PUT', key: `k${i}`, value: { n: i, text: 'value-' + i } })
+
+async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'glassbox-bench-'))
+  try {
+    return await fn(dir)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** Appends n ops straight to a local oplog, in batches (the writer side is not what is measured). */
+async function writeOps(logs: LogStore, name: string, n: number): Promise<void> {
+  const oplog = await logs.localOplog(name)
+  for (let i = 0; i < n; i += 1000) {
+    const batch = []
+    for (let j = i; j < Math.min(n, i + 1000); j++) batch.push(Buffer.from(encodeOp(opFor(j))))
+    await oplog.append(batch)
+  }
+}
+
+async function executorRun(contract: string, n: number): Promise<number> {
+  return withDir(async (dir) => {
+    const db = await Database.create(dir, { contract, oplogs: ['writer'] })
+    await db.close()
+    const logs = new LogStore(dir)
+    await logs.ready()
+    await writeOps(logs, 'writer', n)
+    await logs.close()
+    const start = performance.now()
+    const loaded = await Database.load(dir)
+    await loaded.settled()
+    const seconds = (performance.now() - start) / 1000
+    const keys = loaded.list('/values/').length
+    await loaded.close()
+    if (keys < n) throw new Error(`only ${keys} of ${n} puts took effect: check the kv-store op format`)
+    return n / seconds
+  })
+}
+
+async function floorRun(n: number): Promise<number> {
+  return withDir(async (dir) => {
+    const logs = new LogStore(dir)
+    await logs.ready()
+    await writeOps(logs, 'writer', n)
+    const oplog = await logs.localOplog('writer')
+    const index = await logs.localIndex()
+    const origin = toHex(oplog.key)
+    const start = performance.now()
+    let block: Buffer[] = []
+    for (let seq = 0; seq < n; seq++) {
+      const bytes = await oplog.get(seq)
+      if (!bytes) throw new Error('missing op')
+      const op = opFor(seq)
+      const entry: OpEntry = {
+        type: 'op',
+        ack: { origin, seq, oplogHash: await oplog.treeHash(seq + 1), ts: Date.now(), metadata: null, success: true, error: null },
+        changes: [{ type: 'put', key: `/values/${op.key}`, value: op.value }],
+      }
+      block.push(Buffer.from(encodeEntry(entry)))
+      if (block.length === BLOCK || seq === n - 1) {
+        await index.append(block)
+        block = []
+      }
+    }
+    const seconds = (performance.now() - start) / 1000
+    await logs.close()
+    return n / seconds
+  })
+}
+
+async function main(): Promise<void> {
+  const contract = await readFile(path.join(process.cwd(), 'examples', 'kv-store.js'), 'utf8')
+  const rows: { n: number; executor: number; floor: number }[] = []
+  for (const n of SIZES) {
+    progress(`bench: ${n} ops, floor…`)
+    const floor = await floorRun(n)
+    progress(`bench: ${n} ops, executor…`)
+    const executor = await executorRun(contract, n)
+    rows.push({ n, executor, floor })
+  }
+  const fmt = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9)
+  console.log('executor throughput, key/value example (ops/s, end to end, durable appends)')
+  console.log('      keys   executor      floor   executor/floor')
+  for (const r of rows) console.log(`${String(r.n).padStart(10)} ${fmt(r.executor)} ${fmt(r.floor)}   ${(r.executor / r.floor).toFixed(2)}`)
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ executor: rows }))
+}
+
+await main()
