@@ -15,6 +15,7 @@ import { callMethod, type OpRef } from './participant/call.js'
 import { readHistory, type HistoryOptions, type HistoryItem } from './participant/history.js'
 import { IndexState } from './state/index-state.js'
 import { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
+import { normalizePrefix } from './vm/overlay.js'
 import type { Change, Json, Limits, ListOptions, StateEntry } from './vm/types.js'
 
 export interface CreateOptions {
@@ -280,9 +281,12 @@ export class Database extends EventEmitter {
     return value === undefined ? null : { key, value }
   }
 
-  /** Entries under `prefix`; `.sys/` keys only when the prefix asks for them. */
+  /**
+   * Entries under `prefix`, read as a path the way contracts read it (`/values` lists `/values/…`);
+   * the empty prefix lists everything. `.sys/` keys only when the prefix asks for them.
+   */
   list(prefix = '', opts: ListOptions = {}): StateEntry[] {
-    const entries = this.view.state.list(prefix, opts)
+    const entries = this.view.state.list(prefix === '' ? '' : normalizePrefix(prefix), opts)
     return prefix.startsWith('.sys/') ? entries : entries.filter((e) => !e.key.startsWith('.sys/'))
   }
 
