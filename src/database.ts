@@ -14,6 +14,7 @@ import { LogStore } from './log/store.js'
 import { callMethod, type OpRef } from './participant/call.js'
 import { readHistory, type HistoryOptions, type HistoryItem } from './participant/history.js'
 import { IndexState } from './state/index-state.js'
+import { Monitor, type MonitorOptions, type VerifyReport } from './verify/monitor.js'
 import { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
 import { normalizePrefix } from './vm/overlay.js'
 import type { Change, Json, Limits, ListOptions, StateEntry } from './vm/types.js'
@@ -80,6 +81,7 @@ export class Database extends EventEmitter {
   private executor: Executor | null = null
   private readonly holder: { vm: ContractVM }
   private readonly waiters = new Set<() => void>()
+  private readonly monitors = new Set<Monitor>()
 
   private constructor(
     readonly dir: string,
@@ -329,7 +331,36 @@ export class Database extends EventEmitter {
     }
   }
 
+  /** Replays the logs from the start (or from a checkpoint) and checks every entry. */
+  async verify(opts: MonitorOptions = {}): Promise<VerifyReport> {
+    const monitor = this.newMonitor(opts)
+    try {
+      await monitor.open()
+      return await monitor.verifyToHead()
+    } finally {
+      await monitor.stop()
+    }
+  }
+
+  /**
+   * A monitor that verifies everything now and keeps following the logs; it emits `violation`,
+   * `verified` and `error`. Stop it with `monitor.stop()` (closing the database stops it too).
+   */
+  async monitor(opts: MonitorOptions = {}): Promise<Monitor> {
+    const monitor = this.newMonitor(opts)
+    await monitor.open()
+    this.monitors.add(monitor)
+    void monitor.watch().catch((err) => monitor.emit('error', err))
+    return monitor
+  }
+
+  private newMonitor(opts: MonitorOptions): Monitor {
+    return new Monitor({ index: this.index, oplog: (pubkey) => this.logs.byPubkey(pubkey) }, opts)
+  }
+
   async close(): Promise<void> {
+    for (const m of this.monitors) await m.stop()
+    this.monitors.clear()
     await this.executor?.stop()
     this.executor = null
     this.wake()

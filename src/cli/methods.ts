@@ -5,6 +5,8 @@
 import { isPubkeyHex } from '../codec/hash.js'
 import type { Database, DatabaseInfo } from '../database.js'
 import { UsageError } from '../errors.js'
+import { defaultCheckpointPath } from '../verify/verify-dir.js'
+import type { VerifyReport } from '../verify/monitor.js'
 import type { Change, Json, StateEntry } from '../vm/types.js'
 import { toJson } from './output.js'
 
@@ -84,6 +86,12 @@ export interface SourceOutput {
   source: string
 }
 
+export interface VerifyParams {
+  /** Resume from and update the directory's monitor checkpoint (monitor.json). */
+  checkpoint?: boolean
+}
+export type VerifyOutput = VerifyReport
+
 export interface MethodMap {
   call: { params: CallParams; result: CallOutput }
   get: { params: GetParams; result: GetOutput }
@@ -91,6 +99,7 @@ export interface MethodMap {
   history: { params: HistoryParams; result: HistoryOutput }
   info: { params: Record<string, never>; result: InfoOutput }
   source: { params: Record<string, never>; result: SourceOutput }
+  verify: { params: VerifyParams; result: VerifyOutput }
 }
 
 export type MethodName = keyof MethodMap
@@ -150,6 +159,13 @@ const handlers: { [M in MethodName]: Handler } = {
   async info(db, _p, ctx) {
     await db.settled()
     return { ...(await db.info()), server: ctx.server } satisfies InfoOutput
+  },
+
+  async verify(db, p) {
+    // Only the directory's own checkpoint: a client must not make the server write elsewhere.
+    const checkpoint = bool(p, 'checkpoint') ?? false
+    await db.settled()
+    return db.verify({ checkpointPath: checkpoint ? defaultCheckpointPath(db.dir) : null })
   },
 
   async source(db) {

@@ -11,8 +11,10 @@ import {
   infoCommand,
   initCommand,
   listCommand,
+  monitorCommand,
   serveCommand,
   sourceCommand,
+  verifyCommand,
 } from './commands/index.js'
 import { printError, type Output } from './output.js'
 
@@ -25,6 +27,8 @@ export const COMMANDS: readonly Command[] = [
   infoCommand,
   sourceCommand,
   serveCommand,
+  verifyCommand,
+  monitorCommand,
 ]
 
 export function version(): string {

@@ -26,11 +26,18 @@ export async function withSession<T>(dir: string, fn: (session: Session) => Prom
   }
 }
 
-export async function openSession(dir: string): Promise<Session> {
+/** A session through the `glassbox serve` process of `dir`, or null when none answers. */
+export async function serverSession(dir: string): Promise<Session | null> {
   for (const socketPath of await candidateSockets(dir)) {
     const client = await IpcClient.connect(socketPath)
     if (client) return remoteSession(client)
   }
+  return null
+}
+
+export async function openSession(dir: string): Promise<Session> {
+  const remote = await serverSession(dir)
+  if (remote) return remote
   const db = await openDatabase(dir)
   try {
     // Ops published while no executor ran (e.g. by `call --no-wait`) are processed before reading.

@@ -2,10 +2,14 @@
 // multisig public-key registry contract (seed 001 §5.1) with three participants, sends a burst
 // of ops (some of which the contract rejects), and prints what happened and the final state.
 
-import { rm } from 'node:fs/promises'
+import { cp, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { decodeEntry, encodeEntry, type OpEntry } from '../codec/messages.js'
 import { bundleContract, Database, type Json, type OpResult } from '../index.js'
+import { LogStore } from '../log/store.js'
+import { describeBreach } from '../verify/breach.js'
+import { verifyDirectory } from '../verify/verify-dir.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const dir = path.resolve(process.env.GLASSBOX_DEMO_DIR ?? '.glassbox-demo')
@@ -50,9 +54,59 @@ async function main(): Promise<void> {
     const head = await db.head()
     say()
     say(`Index log: ${head.length} entries, tree hash ${short(head.hash)}; anyone holding the logs can replay them.`)
-    say(`Explore it: npx glassbox history --dir ${path.relative(process.cwd(), dir) || dir}`)
   } finally {
     await db.close()
+  }
+  say()
+  say('A monitor replays the logs against the contract:')
+  const honest = await verifyDirectory(dir)
+  say(`  ${honest.valid ? 'valid' : 'BREACH'}: ${honest.verified} of ${honest.length} entries verified`)
+  const tampered = `${dir}-tampered`
+  const seq = await tamper(dir, tampered)
+  say()
+  say(`Now a dishonest executor rewrites entry #${seq} of a copy (alice's key becomes ed25519:EVIL) and re-signs the log:`)
+  const caught = await verifyDirectory(tampered)
+  say(caught.breach ? `  ${describeBreach(caught.breach)}` : '  (not caught: this is a bug)')
+  if (caught.breach) {
+    say(`  expected ${JSON.stringify(caught.breach.expected)}`)
+    say(`  found    ${JSON.stringify(caught.breach.found)}`)
+  }
+  say()
+  say(`Explore: npx glassbox history --dir ${path.relative(process.cwd(), dir) || dir}`)
+  say(`         npx glassbox verify --dir ${path.relative(process.cwd(), tampered) || tampered}`)
+}
+
+/**
+ * Copies the database and, with the executor's own key, rewrites the entry that made alice's key
+ * active so that it writes another key: a validly signed log that breaks the contract.
+ */
+async function tamper(from: string, to: string): Promise<number> {
+  await rm(to, { recursive: true, force: true })
+  await cp(from, to, { recursive: true })
+  const logs = new LogStore(to, { copied: true })
+  await logs.ready()
+  try {
+    const index = await logs.localIndex()
+    const entries: OpEntry[] = []
+    for (let i = 0; i < index.length; i++) {
+      const e = decodeEntry((await index.get(i))!)
+      if (e.type === 'op') entries.push(e)
+    }
+    const seq = index.length - entries.length
+    const offset = entries.findIndex((e) => e.changes.some((c) => c.key === '/keys/alice'))
+    const target = seq + offset
+    const rest: Buffer[] = []
+    for (let i = target; i < index.length; i++) rest.push((await index.get(i))!)
+    const forged = decodeEntry(rest[0]) as OpEntry
+    forged.changes = forged.changes.map((c) =>
+      c.key === '/keys/alice' && c.type === 'put' ? { ...c, value: { ...(c.value as object), publicKey: 'ed25519:EVIL' } } : c,
+    )
+    rest[0] = Buffer.from(encodeEntry(forged))
+    await index.truncate(target)
+    await index.append(rest)
+    return target
+  } finally {
+    await logs.close()
   }
 }
 

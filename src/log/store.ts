@@ -12,8 +12,18 @@ export class LogStore {
   readonly corestore: Corestore
   private readonly byKey = new Map<string, Hypercore>()
 
-  constructor(dir: string) {
-    this.corestore = new Corestore(path.join(dir, 'cores'))
+  /**
+   * `copied: true` opens a store that was copied from another directory. Hypercore refuses that by
+   * default, because a copy can sign a different entry at a length the original already published
+   * (a fork) — which is what tests and the demo do on purpose to show that monitors catch it. It
+   * also lifts the single-process lock, so never use it for a live database. `readOnly: true` is
+   * for verifiers: they never write, so they may read any copy of the logs.
+   */
+  constructor(dir: string, opts: { copied?: boolean; readOnly?: boolean } = {}) {
+    this.corestore = new Corestore(path.join(dir, 'cores'), {
+      ...(opts.copied ? { allowBackup: true } : {}),
+      ...(opts.readOnly ? { readOnly: true } : {}),
+    })
   }
 
   async ready(): Promise<void> {

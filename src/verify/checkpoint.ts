@@ -1,0 +1,47 @@
+// A monitor's persisted position: how far it verified, the roots it saw, and any breach it found.
+// Written atomically (temp file + rename), so a crash leaves the previous checkpoint intact.
+
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { VerifyError } from './replay.js'
+import type { BreachNotice, SignedRoot } from './breach.js'
+
+export interface Checkpoint {
+  format: 'glassbox-monitor/1'
+  /** The database key the checkpoint belongs to. */
+  index: string
+  /** Index entries verified. */
+  verified: number
+  heads: { index: SignedRoot; oplogs: Record<string, SignedRoot> }
+  breach: BreachNotice | null
+}
+
+export async function readCheckpoint(file: string, key: string): Promise<Checkpoint | null> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw err
+  }
+  let c: Checkpoint
+  try {
+    c = JSON.parse(text)
+  } catch {
+    throw new VerifyError('CHECKPOINT_CORRUPT', `${file} is not valid JSON; remove it to verify from the start`)
+  }
+  if (c?.format !== 'glassbox-monitor/1' || !Number.isSafeInteger(c.verified) || typeof c.heads?.index?.hash !== 'string') {
+    throw new VerifyError('CHECKPOINT_FORMAT', `${file} is not a glassbox-monitor/1 checkpoint`)
+  }
+  if (c.index !== key) {
+    throw new VerifyError('CHECKPOINT_OTHER_DATABASE', `${file} belongs to database ${c.index.slice(0, 8)}…, not ${key.slice(0, 8)}…`)
+  }
+  return c
+}
+
+export async function writeCheckpoint(file: string, c: Checkpoint): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true })
+  const tmp = `${file}.tmp`
+  await writeFile(tmp, JSON.stringify(c) + '\n')
+  await rename(tmp, file)
+}

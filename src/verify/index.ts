@@ -1,0 +1,6 @@
+export * from './breach.js'
+export * from './checkpoint.js'
+export * from './heads.js'
+export * from './monitor.js'
+export * from './replay.js'
+export * from './verify-dir.js'

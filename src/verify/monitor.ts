@@ -1,0 +1,225 @@
+// The monitor of seed 001 §2.3 and §3.5: verifies a database's logs entry by entry, keeps
+// following them as they grow, persists how far it got so that a restart resumes rather than
+// starting over, and reports the first breach it finds as a typed notice.
+
+import { EventEmitter } from 'node:events'
+import type Hypercore from 'hypercore'
+import { toHex } from '../codec/hash.js'
+import { describeBreach, type BreachNotice, type SignedRoot } from './breach.js'
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js'
+import { checkRoot, signedRoot } from './heads.js'
+import { attachIndexHash, Replay, type ReplayLogs } from './replay.js'
+
+export interface MonitorOptions {
+  /** Where to persist the verified position and the roots seen; null keeps nothing. */
+  checkpointPath?: string | null
+  /** Called as entries are verified (for progress bars). */
+  onProgress?: (verified: number, length: number) => void
+  /** Persist the position every this many entries during a long pass. */
+  checkpointEvery?: number
+}
+
+export interface VerifyReport {
+  valid: boolean
+  key: string
+  /** Index length verified against. */
+  length: number
+  /** Entries verified in total (including those of earlier runs). */
+  verified: number
+  /** Where this run started (0, or the persisted position). */
+  resumedFrom: number
+  /** Op entries verified in this run. */
+  ops: number
+  breach: BreachNotice | null
+  seconds: number
+}
+
+/** Emits `verified` ({length}), `violation` (BreachNotice) and `error` (Error). */
+export class Monitor extends EventEmitter {
+  private replay: Replay
+  private breach: BreachNotice | null = null
+  private readonly key: string
+  private readonly heads = new Map<string, SignedRoot>()
+  private indexHead: SignedRoot | null = null
+  private running: Promise<VerifyReport> | null = null
+  private rerun = false
+  private watching = false
+  private readonly watched = new Set<Hypercore>()
+  private readonly kick = () => void this.follow()
+  private resumedFrom = 0
+
+  constructor(
+    private readonly logs: ReplayLogs,
+    private readonly opts: MonitorOptions = {},
+  ) {
+    super()
+    this.key = toHex(logs.index.key)
+    this.replay = new Replay(logs)
+  }
+
+  /** Loads the checkpoint (checking the logs were not rewritten since) and rebuilds the state. */
+  async open(): Promise<void> {
+    const saved = this.opts.checkpointPath ? await readCheckpoint(this.opts.checkpointPath, this.key) : null
+    if (!saved) return
+    if (saved.breach) {
+      this.breach = saved.breach
+      return
+    }
+    const conflict = await this.checkSavedRoots(saved)
+    if (conflict) return
+    await this.replay.resumeAt(saved.verified)
+    this.resumedFrom = saved.verified
+  }
+
+  /** Verifies every entry the index holds now. */
+  async verifyToHead(): Promise<VerifyReport> {
+    if (this.running) {
+      this.rerun = true
+      return this.running
+    }
+    this.running = this.pass().finally(() => (this.running = null))
+    return this.running
+  }
+
+  /** Keeps verifying as the index log and oplogs grow, until stop(). */
+  async watch(): Promise<VerifyReport> {
+    this.watching = true
+    this.watchCore(this.logs.index)
+    return this.verifyToHead()
+  }
+
+  async stop(): Promise<void> {
+    this.watching = false
+    for (const core of this.watched) {
+      core.off('append', this.kick)
+      core.off('truncate', this.kick)
+    }
+    this.watched.clear()
+    while (this.running) await this.running.catch(() => {})
+    this.replay.dispose()
+  }
+
+  private watchCore(core: Hypercore): void {
+    if (this.watched.has(core)) return
+    this.watched.add(core)
+    core.on('append', this.kick)
+    core.on('truncate', this.kick)
+  }
+
+  private async follow(): Promise<void> {
+    if (!this.watching) return
+    try {
+      await this.verifyToHead()
+      if (this.rerun) {
+        this.rerun = false
+        await this.verifyToHead()
+      }
+    } catch (err) {
+      this.emit('error', err)
+    }
+  }
+
+  private async pass(): Promise<VerifyReport> {
+    const started = performance.now()
+    const index = this.logs.index
+    const acksBefore = this.replay.view.acks.size
+    if (!this.breach) await this.checkLiveRoots()
+    const length = index.length
+    const every = this.opts.checkpointEvery ?? 1000
+    while (!this.breach && this.replay.position < length) {
+      const notice = await this.replay.verifyNext()
+      if (notice) {
+        await this.report(await attachIndexHash(notice, index))
+        break
+      }
+      this.opts.onProgress?.(this.replay.position, length)
+      if (this.replay.position % every === 0) await this.save()
+    }
+    if (!this.breach) {
+      await this.noteHeads()
+      await this.save()
+      this.emit('verified', { length: this.replay.position })
+    }
+    return {
+      valid: this.breach === null,
+      key: this.key,
+      length,
+      verified: this.replay.position,
+      resumedFrom: this.resumedFrom,
+      ops: this.replay.view.acks.size - acksBefore,
+      breach: this.breach,
+      seconds: (performance.now() - started) / 1000,
+    }
+  }
+
+  /** Records the heads of the index and of every input seen, to catch later rewrites. */
+  private async noteHeads(): Promise<void> {
+    this.indexHead = await signedRoot(this.logs.index)
+    for (const pubkey of this.replay.view.inputs()) {
+      const core = await this.logs.oplog(pubkey)
+      if (this.watching) this.watchCore(core)
+      this.heads.set(pubkey, await signedRoot(core))
+    }
+  }
+
+  private async checkLiveRoots(): Promise<void> {
+    if (this.indexHead) {
+      const conflict = await checkRoot(this.logs.index, this.indexHead, 'index')
+      if (conflict) return this.reportConflict(conflict, null)
+    }
+    for (const [pubkey, seen] of this.heads) {
+      const conflict = await checkRoot(await this.logs.oplog(pubkey), seen, 'oplog')
+      if (conflict) return this.reportConflict(conflict, pubkey)
+    }
+  }
+
+  private async checkSavedRoots(saved: Checkpoint): Promise<boolean> {
+    this.indexHead = saved.heads.index
+    for (const [pubkey, root] of Object.entries(saved.heads.oplogs)) this.heads.set(pubkey, root)
+    await this.checkLiveRoots()
+    return this.breach !== null
+  }
+
+  private async reportConflict(conflict: { class: BreachNotice['class']; message: string; before: SignedRoot; after: SignedRoot }, oplog: string | null): Promise<void> {
+    const seq = Math.min(conflict.before.length, conflict.after.length)
+    await this.report({
+      class: conflict.class,
+      seq: oplog ? this.replay.position : seq,
+      path: null,
+      message: conflict.message,
+      expected: conflict.before as unknown as BreachNotice['expected'],
+      found: conflict.after as unknown as BreachNotice['found'],
+      evidence: {
+        index: this.key,
+        indexLength: this.indexHead?.length ?? 0,
+        indexHash: this.indexHead?.hash ?? '',
+        ...(oplog ? { oplog } : {}),
+        before: conflict.before,
+        after: conflict.after,
+      },
+    })
+  }
+
+  private async report(notice: BreachNotice): Promise<void> {
+    this.breach = notice
+    await this.save()
+    this.emit('violation', notice)
+  }
+
+  private async save(): Promise<void> {
+    if (!this.opts.checkpointPath) return
+    const verified = this.replay.position
+    await writeCheckpoint(this.opts.checkpointPath, {
+      format: 'glassbox-monitor/1',
+      index: this.key,
+      verified,
+      heads: {
+        index: this.indexHead ?? { length: verified, hash: toHex(await this.logs.index.treeHash(verified)), signature: null },
+        oplogs: Object.fromEntries(this.heads),
+      },
+      breach: this.breach,
+    })
+  }
+}
+
+export { describeBreach }

@@ -1,0 +1,250 @@
+// The one replay engine (seed 001 §3.5): recompute every index entry from the oplogs and the
+// contract, compare it with the published one, and stop at the first breach with a typed notice.
+// Full verification, the continuous monitor and resumption all drive this class.
+
+import type Hypercore from 'hypercore'
+import { encode } from '../codec/canonical.js'
+import { hash, toHex } from '../codec/hash.js'
+import {
+  decodeEntry,
+  encodeEntry,
+  entryPath,
+  PROTOCOL,
+  SYS,
+  type IndexEntry,
+  type OpEntry,
+} from '../codec/messages.js'
+import { GlassboxError } from '../errors.js'
+import { applyOp, readOp } from '../executor/execute-op.js'
+import { IndexState } from '../state/index-state.js'
+import { ContractVM, RUNTIME_ID } from '../vm/index.js'
+import type { Change, Json } from '../vm/types.js'
+import type { BreachClass, BreachNotice } from './breach.js'
+
+/** Verification could not be carried out (as opposed to a breach, which it found). */
+export class VerifyError extends GlassboxError {}
+
+/** Where a replay reads the logs from. */
+export interface ReplayLogs {
+  index: Hypercore
+  oplog(pubkey: string): Promise<Hypercore>
+}
+
+type Verdict = BreachNotice | null
+
+export class Replay {
+  readonly view = new IndexState()
+  private vm: ContractVM | null = null
+  private readonly indexKey: string
+
+  constructor(private readonly logs: ReplayLogs) {
+    this.indexKey = toHex(logs.index.key)
+  }
+
+  /** Index entries verified so far. */
+  get position(): number {
+    return this.view.length
+  }
+
+  get genesisDone(): boolean {
+    return this.view.genesisDone
+  }
+
+  /**
+   * Rebuilds the replay state at `length` by folding entries already verified (no contract runs),
+   * after checking the log still has the tree hash it had then.
+   */
+  async resumeAt(length: number): Promise<void> {
+    for await (const block of this.logs.index.createReadStream({ start: 0, end: length })) {
+      const entry = decodeEntry(block)
+      if (entry.type === 'header') this.checkRuntime(entry.runtime)
+      this.view.fold(entry)
+    }
+    await this.loadVM(this.view.source)
+  }
+
+  /** Verifies the entry at `position`; the log must hold it. Returns a notice on a breach. */
+  async verifyNext(): Promise<Verdict> {
+    const seq = this.view.length
+    const bytes = await this.logs.index.get(seq)
+    if (!bytes) throw new VerifyError('ENTRY_UNAVAILABLE', `index entry ${seq} is not available`)
+    let entry: IndexEntry
+    try {
+      entry = decodeEntry(bytes)
+    } catch (err) {
+      const cls = this.view.genesisDone ? 'malformed-entry' : 'malformed-genesis'
+      return this.breach(cls, seq, bytes, null, (err as Error).message, 'a canonical entry', toHex(bytes.subarray(0, 64)))
+    }
+    const verdict = this.view.genesisDone ? await this.checkOp(seq, bytes, entry) : await this.checkGenesis(seq, bytes, entry)
+    if (verdict) return verdict
+    const changes = this.view.fold(entry)
+    await this.followSystemChanges(changes)
+    return null
+  }
+
+  dispose(): void {
+    this.vm?.dispose()
+    this.vm = null
+  }
+
+  private checkRuntime(runtime: string): void {
+    if (runtime !== RUNTIME_ID) {
+      throw new VerifyError(
+        'RUNTIME_MISMATCH',
+        `the database was made with runtime "${runtime}" but this verifier runs "${RUNTIME_ID}"; it refuses to judge rather than report false breaches`,
+      )
+    }
+  }
+
+  private async checkGenesis(seq: number, bytes: Uint8Array, entry: IndexEntry): Promise<Verdict> {
+    const bad = (message: string, expected: string) => this.breach('malformed-genesis', seq, bytes, entry, message, expected, entry.type)
+    if (seq === 0) {
+      if (entry.type !== 'header') return bad('the first entry is not the header', 'header')
+      if (entry.protocol !== PROTOCOL) return bad(`unknown protocol "${entry.protocol}"`, PROTOCOL)
+      this.checkRuntime(entry.runtime)
+      return null
+    }
+    if (seq === 1) {
+      if (entry.type !== 'contract') return bad('the second entry is not the contract source', 'contract')
+      try {
+        await this.loadVM(entry.code)
+      } catch (err) {
+        return bad(`the contract does not load: ${(err as Error).message}`, 'a loadable contract')
+      }
+      return null
+    }
+    if (entry.type === 'input') {
+      if (this.view.isInput(entry.pubkey)) return bad(`input ${entry.pubkey} is declared twice`, 'distinct inputs')
+      return null
+    }
+    if (entry.type === 'genesis') return null
+    return bad(`a ${entry.type} entry before the genesis ack`, 'input or genesis')
+  }
+
+  private async checkOp(seq: number, bytes: Uint8Array, entry: IndexEntry): Promise<Verdict> {
+    if (entry.type !== 'op') {
+      return this.breach('entry-without-op', seq, bytes, entry, `a ${entry.type} entry after genesis`, 'an op entry', entry.type)
+    }
+    const { ack } = entry
+    if (!this.view.isInput(ack.origin)) {
+      return this.breach('not-an-input', seq, bytes, entry, `oplog ${short(ack.origin)} is not an active input`, this.view.inputs(), ack.origin)
+    }
+    const expectedSeq = this.view.nextSeq(ack.origin)
+    if (ack.seq !== expectedSeq) {
+      const cls: BreachClass = ack.seq > expectedSeq ? 'op-skipped' : 'op-out-of-order'
+      const what = ack.seq > expectedSeq ? `skips op(s) ${expectedSeq}..${ack.seq - 1}` : `repeats or reorders op ${ack.seq}`
+      return this.breach(cls, seq, bytes, entry, `the ack of op ${ack.seq} of oplog ${short(ack.origin)} ${what}`, expectedSeq, ack.seq)
+    }
+    const oplog = await this.logs.oplog(ack.origin)
+    if (ack.seq >= oplog.length) {
+      return this.breach('entry-without-op', seq, bytes, entry, `oplog ${short(ack.origin)} has no op ${ack.seq} (its length is ${oplog.length})`, `seq < ${oplog.length}`, ack.seq)
+    }
+    const oplogHash = toHex(await oplog.treeHash(ack.seq + 1))
+    if (oplogHash !== toHex(ack.oplogHash)) {
+      // A participant that rewrote its own log (Hypercore counts truncations in `fork`) is the one
+      // in breach; otherwise the executor acknowledged an op the participant never signed.
+      const cls: BreachClass = oplog.fork > 0 ? 'oplog-forked' : 'ack-mismatch'
+      return this.breach(cls, seq, bytes, entry, `the ack's oplog hash differs from oplog ${short(ack.origin)} at length ${ack.seq + 1}`, oplogHash, toHex(ack.oplogHash))
+    }
+    const expected = await this.recompute(entry, oplog)
+    if (sameBytes(encodeEntry(expected), bytes)) return null
+    return this.diagnose(seq, bytes, entry, expected)
+  }
+
+  /** The entry an honest executor would have written for this ack. */
+  private async recompute(published: OpEntry, oplog: Hypercore): Promise<OpEntry> {
+    const { ack } = published
+    const base = { origin: ack.origin, seq: ack.seq, oplogHash: ack.oplogHash, ts: ack.ts }
+    const block = await oplog.get(ack.seq)
+    if (!block) throw new VerifyError('OP_UNAVAILABLE', `op ${ack.seq} of oplog ${short(ack.origin)} is not available`)
+    const vm = this.requireVM()
+    const read = readOp(block, vm.limits.maxOpBytes)
+    if ('error' in read) return { type: 'op', ack: { ...base, metadata: null, success: false, error: read.error }, changes: [] }
+    if (!vm.hasProcess) return applyOp(vm, read.op, { ...base, metadata: null }, this.view.state)
+    // process() may be non-deterministic: its recorded result (or recorded failure) stands.
+    if (!ack.success && ack.error?.startsWith('process() failed: ')) return published
+    return applyOp(vm, read.op, { ...base, metadata: ack.metadata }, this.view.state)
+  }
+
+  private diagnose(seq: number, bytes: Uint8Array, found: OpEntry, expected: OpEntry): BreachNotice {
+    const e = expected.ack
+    const f = found.ack
+    if (!this.requireVM().hasProcess && !deepEqualJson(f.metadata, null)) {
+      return this.breach('ack-mismatch', seq, bytes, found, 'the ack carries metadata but the contract has no process()', null, f.metadata)
+    }
+    if (e.success !== f.success || e.error !== f.error) {
+      const show = (a: typeof e) => (a.success ? 'success' : `failure: ${a.error}`)
+      return this.breach('wrong-outcome', seq, bytes, found, `the contract gives ${show(e)}, the entry says ${show(f)}`, show(e), show(f))
+    }
+    const i = firstDifference(expected.changes, found.changes)
+    const ec = expected.changes[i] ?? null
+    const fc = found.changes[i] ?? null
+    const system = [ec, fc].some((c) => c && c.key.startsWith('.sys/'))
+    const cls: BreachClass = system ? 'unexplained-switch' : 'changes-mismatch'
+    const counts = `${expected.changes.length} change(s) expected, ${found.changes.length} found`
+    return this.breach(cls, seq, bytes, found, `change ${i} differs (${counts})`, ec as Json, fc as Json)
+  }
+
+  private async followSystemChanges(changes: readonly Change[]): Promise<void> {
+    for (const c of changes) {
+      if (c.key === SYS.source && c.type === 'put' && typeof c.value === 'string') await this.loadVM(c.value)
+    }
+  }
+
+  private async loadVM(source: string): Promise<void> {
+    const next = await ContractVM.create(source)
+    this.vm?.dispose()
+    this.vm = next
+  }
+
+  private requireVM(): ContractVM {
+    if (!this.vm) throw new VerifyError('NO_CONTRACT', 'no contract is loaded (genesis not verified)')
+    return this.vm
+  }
+
+  private breach(cls: BreachClass, seq: number, bytes: Uint8Array, entry: IndexEntry | null, message: string, expected: Json, found: Json): BreachNotice {
+    const extra = entry?.type === 'op' ? { oplog: entry.ack.origin, opSeq: entry.ack.seq } : {}
+    return {
+      class: cls,
+      seq,
+      path: entry ? entryPath(entry) : null,
+      message,
+      expected,
+      found,
+      evidence: {
+        index: this.indexKey,
+        indexLength: seq + 1,
+        indexHash: '',
+        entryHash: toHex(hash(bytes)),
+        ...extra,
+      },
+    }
+  }
+}
+
+/** Fills in the signed root covering a notice's entry (kept out of the per-entry path). */
+export async function attachIndexHash(notice: BreachNotice, index: Hypercore): Promise<BreachNotice> {
+  if (notice.evidence.indexHash) return notice
+  const hashAt = toHex(await index.treeHash(notice.evidence.indexLength))
+  return { ...notice, evidence: { ...notice.evidence, indexHash: hashAt } }
+}
+
+function firstDifference(a: readonly Change[], b: readonly Change[]): number {
+  const n = Math.max(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    if (!a[i] || !b[i] || !sameBytes(encode(a[i]), encode(b[i]))) return i
+  }
+  return n
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+function deepEqualJson(a: Json, b: Json): boolean {
+  return sameBytes(encode(a), encode(b))
+}
+
+function short(hex: string): string {
+  return hex.slice(0, 8) + '…'
+}

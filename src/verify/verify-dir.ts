@@ -1,0 +1,40 @@
+// Verification of a database directory without opening it as a Database: the index is not folded
+// first, so a log with malformed or hostile entries can still be checked and reported on.
+
+import path from 'node:path'
+import { DatabaseError } from '../errors.js'
+import { readManifest } from '../log/manifest.js'
+import { LogStore } from '../log/store.js'
+import { Monitor, type MonitorOptions, type VerifyReport } from './monitor.js'
+
+export interface VerifyDirOptions extends Omit<MonitorOptions, 'checkpointPath'> {
+  /** Resume from and update a checkpoint file (default: none, verify from the start). */
+  checkpointPath?: string | null
+}
+
+export function defaultCheckpointPath(dir: string): string {
+  return path.join(dir, 'monitor.json')
+}
+
+/** Opens a directory's logs for replay; the caller closes the store. */
+export async function openLogs(dir: string): Promise<{ store: LogStore; monitor: (opts: MonitorOptions) => Monitor }> {
+  const manifest = await readManifest(dir)
+  if (!manifest) throw new DatabaseError('DATABASE_NOT_FOUND', `${dir}: no database there`)
+  const store = new LogStore(dir, { readOnly: true })
+  await store.ready()
+  const index = await store.byPubkey(manifest.key)
+  const logs = { index, oplog: (pubkey: string) => store.byPubkey(pubkey) }
+  return { store, monitor: (opts) => new Monitor(logs, opts) }
+}
+
+export async function verifyDirectory(dir: string, opts: VerifyDirOptions = {}): Promise<VerifyReport> {
+  const { store, monitor } = await openLogs(dir)
+  const m = monitor(opts)
+  try {
+    await m.open()
+    return await m.verifyToHead()
+  } finally {
+    await m.stop()
+    await store.close()
+  }
+}
