@@ -10,6 +10,7 @@ import { encodeEntry, encodeOp, type OpEntry } from '../src/codec/messages.js'
 import { toHex } from '../src/codec/hash.js'
 import { LogStore } from '../src/log/store.js'
 import { Database } from '../src/index.js'
+import { verifyDirectory } from '../src/verify/verify-dir.js'
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number)
 const BLOCK = 256
@@ -36,7 +37,8 @@ async function writeOps(logs: LogStore, name: string, n: number): Promise<void> 
   }
 }
 
-async function executorRun(contract: string, n: number): Promise<number> {
+/** Executor throughput, then verification throughput of the same history, in ops/s. */
+async function executorRun(contract: string, n: number): Promise<{ executor: number; verify: number }> {
   return withDir(async (dir) => {
     const db = await Database.create(dir, { contract, oplogs: ['writer'] })
     await db.close()
@@ -51,7 +53,10 @@ async function executorRun(contract: string, n: number): Promise<number> {
     const keys = loaded.list('/values/').length
     await loaded.close()
     if (keys < n) throw new Error(`only ${keys} of ${n} puts took effect: check the kv-store op format`)
-    return n / seconds
+    progress(`bench: ${n} ops, verification…`)
+    const report = await verifyDirectory(dir)
+    if (!report.valid || report.ops !== n) throw new Error(`verification failed: ${JSON.stringify(report.breach)}`)
+    return { executor: n / seconds, verify: n / report.seconds }
   })
 }
 
@@ -65,13 +70,16 @@ async function floorRun(n: number): Promise<number> {
     const origin = toHex(oplog.key)
     const start = performance.now()
     let block: Buffer[] = []
+    let oplogHash = await oplog.treeHash(n)
     for (let seq = 0; seq < n; seq++) {
       const bytes = await oplog.get(seq)
       if (!bytes) throw new Error('missing op')
+      // Like the executor: one oplog root per block.
+      if (block.length === 0) oplogHash = await oplog.treeHash(n)
       const op = opFor(seq)
       const entry: OpEntry = {
         type: 'op',
-        ack: { origin, seq, oplogHash: await oplog.treeHash(seq + 1), ts: Date.now(), metadata: null, success: true, error: null },
+        ack: { origin, seq, oplogLength: n, oplogHash, ts: Date.now(), metadata: null, success: true, error: null },
         changes: [{ type: 'put', key: `/values/${op.key}`, value: op.value }],
       }
       block.push(Buffer.from(encodeEntry(entry)))
@@ -88,18 +96,22 @@ async function floorRun(n: number): Promise<number> {
 
 async function main(): Promise<void> {
   const contract = await readFile(path.join(process.cwd(), 'examples', 'kv-store.js'), 'utf8')
-  const rows: { n: number; executor: number; floor: number }[] = []
+  const rows: { n: number; executor: number; verify: number; floor: number }[] = []
   for (const n of SIZES) {
     progress(`bench: ${n} ops, floor…`)
     const floor = await floorRun(n)
     progress(`bench: ${n} ops, executor…`)
-    const executor = await executorRun(contract, n)
-    rows.push({ n, executor, floor })
+    const { executor, verify } = await executorRun(contract, n)
+    rows.push({ n, executor, verify, floor })
   }
   const fmt = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9)
-  console.log('executor throughput, key/value example (ops/s, end to end, durable appends)')
-  console.log('      keys   executor      floor   executor/floor')
-  for (const r of rows) console.log(`${String(r.n).padStart(10)} ${fmt(r.executor)} ${fmt(r.floor)}   ${(r.executor / r.floor).toFixed(2)}`)
+  console.log('key/value example, ops/s: executor end to end with durable appends; full verification of the')
+  console.log('same history; floor = reads, hashes, encodings and signed appends without the contract')
+  console.log('      keys   executor     verify      floor   executor/floor   verify/executor')
+  for (const r of rows) {
+    const ratio = (a: number, b: number) => (a / b).toFixed(2).padStart(16)
+    console.log(`${String(r.n).padStart(10)} ${fmt(r.executor)} ${fmt(r.verify)} ${fmt(r.floor)} ${ratio(r.executor, r.floor)}  ${ratio(r.verify, r.executor)}`)
+  }
   if (process.argv.includes('--json')) console.log(JSON.stringify({ executor: rows }))
 }
 

@@ -106,7 +106,7 @@ test('property: any byte string either decodes to a value that re-encodes identi
 
 test('entries with schema errors are rejected with the field named', () => {
   const pk = 'a'.repeat(64)
-  const ack = { origin: pk, seq: 0, oplogHash: new Uint8Array(32), ts: 1, metadata: null, success: true, error: null }
+  const ack = { origin: pk, seq: 0, oplogLength: 1, oplogHash: new Uint8Array(32), ts: 1, metadata: null, success: true, error: null }
   const bad: [unknown, RegExp][] = [
     [{ type: 'nope' }, /unknown entry type/],
     [{ type: 'input', pubkey: 'AB' }, /pubkey must be 64 lowercase hex/],
@@ -114,6 +114,7 @@ test('entries with schema errors are rejected with the field named', () => {
     [{ type: 'op', ack: { ...ack, seq: -1 }, changes: [] }, /ack.seq/],
     [{ type: 'op', ack: { ...ack, success: false }, changes: [] }, /ack.error must be set exactly/],
     [{ type: 'op', ack: { ...ack, oplogHash: new Uint8Array(3) }, changes: [] }, /oplogHash/],
+    [{ type: 'op', ack: { ...ack, seq: 4, oplogLength: 4 }, changes: [] }, /oplogLength must exceed/],
     [{ type: 'op', ack, changes: [{ type: 'mv', key: 'a' }] }, /changes\[0\].type/],
     [{ type: 'op', ack, changes: [{ type: 'put', key: 'a', value: new Uint8Array(1) }] }, /must be JSON/],
     [[1, 2], /entry must be a map/],

@@ -14,7 +14,9 @@ export interface Ack {
   origin: string
   /** The op's position in its oplog. */
   seq: number
-  /** The oplog's Merkle tree hash at length seq + 1: binds the ack to the signed op. */
+  /** The oplog's length when the executor read the op (> seq). */
+  oplogLength: number
+  /** The oplog's Merkle tree hash at oplogLength: binds the ack to the signed op. */
   oplogHash: Uint8Array
   /** Executor time, ms since the epoch. */
   ts: number
@@ -102,15 +104,19 @@ export function decodeEntry(bytes: Uint8Array): IndexEntry {
 
 function decodeAck(v: Canonical): Ack {
   const m = expectMap(v, 'ack')
-  fields(m, 'ack', ['origin', 'seq', 'oplogHash', 'ts', 'metadata', 'success', 'error'])
+  fields(m, 'ack', ['origin', 'seq', 'oplogLength', 'oplogHash', 'ts', 'metadata', 'success', 'error'])
   if (!(m.oplogHash instanceof Uint8Array) || m.oplogHash.length !== 32) throw schema('ack.oplogHash must be 32 bytes')
   if (typeof m.success !== 'boolean') throw schema('ack.success must be a boolean')
   if (m.error !== null && typeof m.error !== 'string') throw schema('ack.error must be a string or null')
   if (m.success === (m.error !== null)) throw schema('ack.error must be set exactly when ack.success is false')
   if (!isJson(m.metadata)) throw schema('ack.metadata must be JSON')
+  const seq = uint(m.seq, 'ack.seq')
+  const oplogLength = uint(m.oplogLength, 'ack.oplogLength')
+  if (oplogLength <= seq) throw schema('ack.oplogLength must exceed ack.seq')
   return {
     origin: pubkey(m.origin, 'ack.origin'),
-    seq: uint(m.seq, 'ack.seq'),
+    seq,
+    oplogLength,
     oplogHash: m.oplogHash,
     ts: uint(m.ts, 'ack.ts'),
     metadata: m.metadata,

@@ -10,7 +10,8 @@ export interface OpSource {
   seq: number
   /** The op's block as stored in the oplog. */
   bytes: Uint8Array
-  /** The oplog's tree hash at length seq + 1. */
+  /** The oplog's length as the executor saw it, and its tree hash at that length. */
+  oplogLength: number
   oplogHash: Uint8Array
 }
 
@@ -22,7 +23,7 @@ export interface ExecuteOptions {
 
 /** Runs one op on the executor: calls process() (non-deterministic, recorded) and then apply(). */
 export function executeOp(vm: ContractVM, src: OpSource, state: StateReader, opts: ExecuteOptions): OpEntry {
-  const base = { origin: src.origin, seq: src.seq, oplogHash: src.oplogHash, ts: opts.ts }
+  const base = { origin: src.origin, seq: src.seq, oplogLength: src.oplogLength, oplogHash: src.oplogHash, ts: opts.ts }
   const read = readOp(src.bytes, opts.maxOpBytes)
   if ('error' in read) return failed({ ...base, metadata: null }, read.error)
   const op = read.op

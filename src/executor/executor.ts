@@ -110,6 +110,8 @@ export class Executor extends EventEmitter {
     const previousLastSeq = new Map<string, number | undefined>()
     const entries: OpEntry[] = []
     const vmBefore = this.holder.vm
+    // One oplog root per oplog per block: hashing the tree for every op would cost more than the op.
+    const roots = new Map<string, { oplogLength: number; oplogHash: Uint8Array }>()
     while (entries.length < this.blockSize && !this.stopped) {
       const next = this.nextOrigin()
       if (!next) break
@@ -117,8 +119,13 @@ export class Executor extends EventEmitter {
       const seq = this.view.nextSeq(origin)
       const bytes = await core.get(seq)
       if (!bytes) break
-      const oplogHash = await core.treeHash(seq + 1)
-      const entry = executeOp(this.holder.vm, { origin, seq, bytes, oplogHash }, this.view.state, {
+      let root = roots.get(origin)
+      if (!root || root.oplogLength <= seq) {
+        const oplogLength = core.length
+        root = { oplogLength, oplogHash: await core.treeHash(oplogLength) }
+        roots.set(origin, root)
+      }
+      const entry = executeOp(this.holder.vm, { origin, seq, bytes, ...root }, this.view.state, {
         ts: this.now(),
         maxOpBytes: this.maxOpBytes,
       })

@@ -35,6 +35,7 @@ type Verdict = BreachNotice | null
 export class Replay {
   readonly view = new IndexState()
   private vm: ContractVM | null = null
+  private readonly lastRoot = new Map<string, { length: number; hash: string }>()
   private readonly indexKey: string
 
   constructor(private readonly logs: ReplayLogs) {
@@ -136,15 +137,16 @@ export class Replay {
       return this.breach(cls, seq, bytes, entry, `the ack of op ${ack.seq} of oplog ${short(ack.origin)} ${what}`, expectedSeq, ack.seq)
     }
     const oplog = await this.logs.oplog(ack.origin)
-    if (ack.seq >= oplog.length) {
-      return this.breach('entry-without-op', seq, bytes, entry, `oplog ${short(ack.origin)} has no op ${ack.seq} (its length is ${oplog.length})`, `seq < ${oplog.length}`, ack.seq)
+    if (ack.oplogLength > oplog.length) {
+      const what = `oplog ${short(ack.origin)} is ${oplog.length} long, but the ack of op ${ack.seq} claims it was ${ack.oplogLength}`
+      return this.breach('entry-without-op', seq, bytes, entry, what, `oplogLength <= ${oplog.length}`, ack.oplogLength)
     }
-    const oplogHash = toHex(await oplog.treeHash(ack.seq + 1))
+    const oplogHash = await this.oplogRoot(ack.origin, oplog, ack.oplogLength)
     if (oplogHash !== toHex(ack.oplogHash)) {
       // A participant that rewrote its own log (Hypercore counts truncations in `fork`) is the one
       // in breach; otherwise the executor acknowledged an op the participant never signed.
       const cls: BreachClass = oplog.fork > 0 ? 'oplog-forked' : 'ack-mismatch'
-      return this.breach(cls, seq, bytes, entry, `the ack's oplog hash differs from oplog ${short(ack.origin)} at length ${ack.seq + 1}`, oplogHash, toHex(ack.oplogHash))
+      return this.breach(cls, seq, bytes, entry, `the ack's oplog hash differs from oplog ${short(ack.origin)} at length ${ack.oplogLength}`, oplogHash, toHex(ack.oplogHash))
     }
     const expected = await this.recompute(entry, oplog)
     if (sameBytes(encodeEntry(expected), bytes)) return null
@@ -154,7 +156,7 @@ export class Replay {
   /** The entry an honest executor would have written for this ack. */
   private async recompute(published: OpEntry, oplog: Hypercore): Promise<OpEntry> {
     const { ack } = published
-    const base = { origin: ack.origin, seq: ack.seq, oplogHash: ack.oplogHash, ts: ack.ts }
+    const base = { origin: ack.origin, seq: ack.seq, oplogLength: ack.oplogLength, oplogHash: ack.oplogHash, ts: ack.ts }
     const block = await oplog.get(ack.seq)
     if (!block) throw new VerifyError('OP_UNAVAILABLE', `op ${ack.seq} of oplog ${short(ack.origin)} is not available`)
     const vm = this.requireVM()
@@ -183,6 +185,15 @@ export class Replay {
     const cls: BreachClass = system ? 'unexplained-switch' : 'changes-mismatch'
     const counts = `${expected.changes.length} change(s) expected, ${found.changes.length} found`
     return this.breach(cls, seq, bytes, found, `change ${i} differs (${counts})`, ec as Json, fc as Json)
+  }
+
+  /** The oplog's tree hash at `length`; consecutive acks of a block share one, so the last is kept. */
+  private async oplogRoot(origin: string, oplog: Hypercore, length: number): Promise<string> {
+    const cached = this.lastRoot.get(origin)
+    if (cached && cached.length === length) return cached.hash
+    const hashAt = toHex(await oplog.treeHash(length))
+    this.lastRoot.set(origin, { length, hash: hashAt })
+    return hashAt
   }
 
   private async followSystemChanges(changes: readonly Change[]): Promise<void> {
