@@ -33,10 +33,19 @@ interface RunOutcome {
   blocks: { length: number; hash: string }[]
 }
 
-function runExecutor(dir: string, total: number, killAfterMs: number | null): Promise<RunOutcome> {
+/** When to kill: after the child reported `afterBlocks` durable blocks, plus `delayMs`; null lets it finish. */
+type KillPlan = { afterBlocks: number; delayMs: number } | null
+
+function runExecutor(dir: string, total: number, kill: KillPlan): Promise<RunOutcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [FIXTURE, dir, String(total)], { stdio: ['ignore', 'pipe', 'pipe'] })
     const outcome: RunOutcome = { done: false, blocks: [] }
+    let timer: NodeJS.Timeout | null = null
+    const armKill = () => {
+      if (kill && !timer) timer = setTimeout(() => child.kill('SIGKILL'), kill.delayMs)
+    }
+    // Zero blocks: the kill lands during start-up, at a random instant after spawning.
+    if (kill?.afterBlocks === 0) armKill()
     let buffered = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => {
@@ -47,11 +56,11 @@ function runExecutor(dir: string, total: number, killAfterMs: number | null): Pr
         buffered = buffered.slice(nl + 1)
         const [word, length, hash] = line.split(' ')
         if (word === 'block') outcome.blocks.push({ length: Number(length), hash })
+        if (word === 'block' && kill && outcome.blocks.length >= kill.afterBlocks) armKill()
         if (word === 'done') outcome.done = true
       }
     })
     child.stderr.on('data', (chunk) => (stderr += chunk))
-    const timer = killAfterMs === null ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs)
     child.on('error', reject)
     child.on('exit', (code, signal) => {
       if (timer) clearTimeout(timer)
@@ -65,7 +74,7 @@ test('an executor killed at random instants processes every op exactly once, in 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'glassbox-crash-'))
   try {
     const writers = ['a', 'b', 'c']
-    const perWriter = 120
+    const perWriter = 200
     const db = await Database.create(dir, { contract: CONTRACT, oplogs: writers })
     await db.close()
     // Write every op with the executor off, so the kills land while it works through them.
@@ -80,8 +89,10 @@ test('an executor killed at random instants processes every op exactly once, in 
     let killedMidway = 0
     let done = false
     for (let round = 0; round < 60 && !done; round++) {
-      // Early rounds die young (often during start-up or the first append), later ones live longer.
-      const outcome = await runExecutor(dir, total, round < 40 ? 150 + ((round * 37) % 400) : null)
+      // A deterministic spread of kill points: during start-up, and 1 to 3 blocks in at 0-20 ms offsets
+      // (mid-block, during an append, between blocks). The last rounds run to completion.
+      const plan: KillPlan = round < 40 ? { afterBlocks: round % 4, delayMs: round % 4 === 0 ? 100 + ((round * 53) % 500) : (round * 7) % 21 } : null
+      const outcome = await runExecutor(dir, total, plan)
       reported.push(...outcome.blocks)
       done = outcome.done
       if (!done) kills++
@@ -89,7 +100,7 @@ test('an executor killed at random instants processes every op exactly once, in 
     }
     assert.ok(done, 'the executor finished within the allowed restarts')
     assert.ok(kills >= 3, `the executor was killed several times (was ${kills})`)
-    assert.ok(killedMidway >= 2, `some kills landed after blocks were written (was ${killedMidway} of ${kills})`)
+    assert.ok(killedMidway >= 10, `some kills landed after blocks were written (was ${killedMidway} of ${kills})`)
     process.stderr.write(`crash test: ${kills} kills, ${killedMidway} after progress, ${reported.length} blocks reported\n`)
 
     const after = await Database.load(dir, { execute: false })
