@@ -1,0 +1,47 @@
+// Turns a contract's ES module source into the text of a factory function, once per VM. esbuild
+// rewrites the module to CommonJS form so that its imports become calls to the `require` the
+// sandbox passes in and its exports land on `module.exports`: calling the factory again gives a
+// fresh module scope at the cost of a function call instead of a new context.
+
+import { transformSync, type TransformFailure } from 'esbuild'
+import { ContractError } from '../errors.js'
+import { utf8Bytes } from './keys.js'
+
+export const CONTRACT_FILENAME = 'contract.js'
+
+export function compileContract(source: string, maxSourceBytes: number): string {
+  if (typeof source !== 'string') {
+    throw new ContractError('CONTRACT_INVALID', `contract source must be a string, got ${typeof source}`)
+  }
+  const bytes = utf8Bytes(source)
+  if (bytes > maxSourceBytes) {
+    throw new ContractError(
+      'CONTRACT_TOO_LARGE',
+      `contract source is ${bytes} bytes, over the ${maxSourceBytes}-byte limit (maxSourceBytes)`,
+    )
+  }
+  let code: string
+  try {
+    code = transformSync(source, {
+      format: 'cjs',
+      loader: 'js',
+      target: 'es2022',
+      sourcefile: CONTRACT_FILENAME,
+      // import() would reach QuickJS's module loader; as a require() call it meets the sandbox's.
+      supported: { 'dynamic-import': false },
+      logLevel: 'silent',
+    }).code
+  } catch (err) {
+    throw new ContractError('CONTRACT_INVALID', `contract source does not compile: ${describeFailure(err)}`, { cause: err })
+  }
+  // `exports` is deliberately not a parameter: esbuild's output only uses `module.exports`, and a
+  // contract may declare its own top-level `exports`.
+  return `(function (require, module) {"use strict";\n${code}\n})`
+}
+
+function describeFailure(err: unknown): string {
+  const first = (err as Partial<TransformFailure>).errors?.[0]
+  if (!first) return err instanceof Error ? err.message : String(err)
+  const where = first.location ? ` (${CONTRACT_FILENAME}:${first.location.line}:${first.location.column})` : ''
+  return `${first.text}${where}`
+}

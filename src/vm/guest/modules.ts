@@ -1,0 +1,150 @@
+// Guest code: the `contract` and `util` modules and the `tx` object, thin wrappers over the host
+// functions. Every rule that decides an op's outcome (key limits, `.sys/`, overlay reads) is
+// enforced by the host; the guest only checks types so that errors name the contract's mistake.
+
+export const MODULES_SOURCE = String.raw`
+const hostGet = host.get
+const hostList = host.list
+const hostPut = host.put
+const hostDel = host.del
+const hostSys = host.sys
+const hostOplogs = host.oplogs
+const hostEmit = host.emit
+const hostUuid = host.uuid
+const hostFail = host.fail
+
+// mode: which runner is active; phase: the same, except 'load' while the module body runs.
+let mode = 'idle'
+let phase = 'idle'
+let callIsWriter = false
+let callOplog = null
+
+function begin(m) {
+  mode = m
+  phase = m
+  callIsWriter = false
+  callOplog = null
+}
+
+function checkKey(key, what) {
+  if (typeof key !== 'string') throw new TypeError(what + ' must be a string, got ' + describeValue(key))
+  if (!reflectApply(strIsWellFormed, key, [])) throw new TypeError(what + ' must be well-formed Unicode (it holds a lone surrogate)')
+  return key
+}
+
+function needState(what) {
+  if (phase === 'load') throw new Error(what + ' is not available while the contract module loads; call it from a function')
+  if (mode === 'process') throw new Error(what + ' is not available in process(): state is read in apply()')
+}
+
+function readEntry(key) {
+  const text = hostGet(key)
+  return text === null ? null : { key, value: jsonParse(text) }
+}
+
+function listOptions(opts) {
+  if (opts === undefined || opts === null) return '{}'
+  if (typeof opts !== 'object') throw new TypeError('list options must be an object')
+  const out = {}
+  const limit = opts.limit
+  if (limit !== undefined && limit !== Infinity) {
+    if (typeof limit !== 'number' || !(limit >= 0) || limit % 1 !== 0) throw new TypeError('limit must be a non-negative integer, got ' + describeValue(limit))
+    out.limit = limit
+  }
+  if (opts.reverse !== undefined) out.reverse = opts.reverse === true
+  if (opts.gt !== undefined) out.gt = checkKey(opts.gt, 'gt')
+  if (opts.lt !== undefined) out.lt = checkKey(opts.lt, 'lt')
+  return jsonStringify(out)
+}
+
+const index = {
+  get: function get(key) {
+    needState('index.get()')
+    return readEntry(checkKey(key, 'key'))
+  },
+  list: function list(prefix, opts) {
+    needState('index.list()')
+    return jsonParse(hostList(checkKey(prefix === undefined ? '' : prefix, 'prefix'), listOptions(opts)))
+  },
+}
+
+const listOplogs = function listOplogs() {
+  needState('listOplogs()')
+  return jsonParse(hostOplogs())
+}
+
+const genUUID = function genUUID() {
+  if (phase !== 'call') throw new Error('genUUID() is available only in API calls: apply() and process() must be deterministic')
+  return hostUuid()
+}
+
+// Module objects are shared and frozen. Their exports sit on a prototype: esbuild's import helper
+// copies a module's own properties into a new object on every run, but inherits the prototype.
+function moduleObject(api) {
+  const m = Object.create(api)
+  defineProperty(m, '__esModule', { value: true })
+  defineProperty(m, 'default', { value: api, enumerable: true })
+  return m
+}
+
+const contractApi = { index, listOplogs }
+defineProperty(contractApi, 'oplog', { get: function () { return callOplog }, enumerable: true })
+defineProperty(contractApi, 'isWriter', { get: function () { return callIsWriter }, enumerable: true })
+const contractModule = moduleObject(contractApi)
+const utilModule = moduleObject({ genUUID })
+
+const require = function require(name) {
+  if (name === 'contract') return contractModule
+  if (name === 'assert') return assertModule
+  if (name === 'util') return utilModule
+  throw new Error('the contract imports ' + jsonStringify(String(name)) + ', which does not exist (only contract, assert and util do)')
+}
+
+// A fresh module scope for every run: whatever the module body keeps at top level starts over.
+function instantiate() {
+  const module = { exports: {} }
+  phase = 'load'
+  factory(require, module)
+  phase = mode
+  return module.exports
+}
+
+// A mutation that is refused fails the whole op, even if the contract catches the error.
+function mutation(name, fn) {
+  const f = function (...args) {
+    try {
+      reflectApply(fn, undefined, args)
+    } catch (e) {
+      hostFail(errorKind(e), errorText(e))
+    }
+  }
+  defineProperty(f, 'name', { value: name })
+  return f
+}
+
+function pubkeyOf(arg) {
+  const pubkey = arg !== null && typeof arg === 'object' ? arg.pubkey : arg
+  if (typeof pubkey !== 'string') throw new TypeError('pubkey must be a string of 64 lowercase hex characters, got ' + describeValue(pubkey))
+  return pubkey
+}
+
+const txDelete = mutation('delete', (key) => { hostDel(checkKey(key, 'key')) })
+const tx = {
+  get: function get(key) { return readEntry(checkKey(key, 'key')) },
+  put: mutation('put', (key, value) => {
+    checkKey(key, 'key')
+    hostPut(key, toJsonText(value, 'the value of ' + key))
+  }),
+  delete: txDelete,
+  del: txDelete,
+  addOplog: mutation('addOplog', (arg) => { hostSys('add', pubkeyOf(arg)) }),
+  removeOplog: mutation('removeOplog', (arg) => { hostSys('remove', pubkeyOf(arg)) }),
+  setContractSource: mutation('setContractSource', (arg) => {
+    const code = arg !== null && typeof arg === 'object' ? arg.code : arg
+    if (typeof code !== 'string') throw new TypeError('setContractSource needs { code: string }, got ' + describeValue(code))
+    hostSys('source', code)
+  }),
+}
+
+const emit = mutation('emit', (op) => { hostEmit(toJsonText(op, 'the emitted op')) })
+`

@@ -1,0 +1,7 @@
+export { ContractVM, type ContractVMOptions } from './contract-vm.js'
+export { DEFAULT_LIMITS, MAX_JSON_DEPTH } from './limits.js'
+export { RUNTIME_ID } from './runtime-id.js'
+export { loadQuickJS } from './module-host.js'
+export { compareKeys } from './keys.js'
+export { MemoryState } from './memory-state.js'
+export type { AckInput, ApplyResult, CallContext, CallResult, Change, Json, Limits, ListOptions, StateEntry, StateReader } from './types.js'

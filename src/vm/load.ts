@@ -1,0 +1,65 @@
+// Loading a contract: compile it, evaluate its module once in a new sandbox, and check its exports.
+// The same check runs for ContractVM.create, validateSource and setContractSource inside apply,
+// always in a new sandbox, so its verdict does not depend on what ran before.
+
+import { ContractError } from '../errors.js'
+import { compileContract } from './compile.js'
+import type { ModuleHost } from './module-host.js'
+import { Sandbox } from './sandbox.js'
+import { Session } from './session.js'
+import type { Limits } from './types.js'
+
+export interface ContractShape {
+  /** Exported functions other than apply and process, sorted. */
+  methods: string[]
+  hasProcess: boolean
+}
+
+export interface LoadedContract {
+  factory: string
+  shape: ContractShape
+  /** The sandbox the module was evaluated in, ready for ops. */
+  sandbox: Sandbox
+}
+
+export function loadContract(source: string, limits: Limits, host: ModuleHost): LoadedContract {
+  const factory = compileContract(source, limits.maxSourceBytes)
+  return { factory, ...loadFactory(factory, limits, host) }
+}
+
+export function loadFactory(factory: string, limits: Limits, host: ModuleHost): { shape: ContractShape; sandbox: Sandbox } {
+  const sandbox = Sandbox.create(factory, limits, host)
+  try {
+    const outcome = sandbox.run(new Session('load', limits, null), 'describe', [])
+    if (!outcome.ok) throw new ContractError('CONTRACT_INVALID', `the contract module failed to load: ${outcome.text}`)
+    const shape = checkShape(JSON.parse(outcome.text) as { methods: string[]; apply: string; process: string })
+    return { shape, sandbox }
+  } catch (err) {
+    sandbox.dispose()
+    throw err
+  }
+}
+
+function checkShape(d: { methods: string[]; apply: string; process: string }): ContractShape {
+  if (d.apply === 'missing') {
+    throw new ContractError('CONTRACT_INVALID', 'the contract must export apply: a function, or an object of functions keyed by op name')
+  }
+  if (d.apply === 'invalid') {
+    throw new ContractError('CONTRACT_INVALID', 'apply must be a function, or a non-empty object whose values are all functions')
+  }
+  if (d.process !== 'undefined' && d.process !== 'function') {
+    throw new ContractError('CONTRACT_INVALID', `process must be a function, got ${d.process}`)
+  }
+  return { methods: d.methods, hasProcess: d.process === 'function' }
+}
+
+/** Why a contract source set inside apply cannot be loaded, or null when it can. */
+export function newSourceProblem(factory: string, limits: Limits, host: ModuleHost): string | null {
+  try {
+    loadFactory(factory, limits, host).sandbox.dispose()
+    return null
+  } catch (err) {
+    if (err instanceof ContractError) return err.message
+    throw err
+  }
+}

@@ -1,0 +1,5 @@
+// The identity of the contract runtime. Recorded at genesis: a verifier whose runtime differs
+// refuses to judge rather than raise breaches that only reflect a different interpreter.
+
+/** Bump the leading `glassbox-vm/N` whenever the sandbox's observable behaviour changes. */
+export const RUNTIME_ID = 'glassbox-vm/1 quickjs-emscripten@0.32.0 release-sync esbuild@0.28.2'
