@@ -2,54 +2,11 @@
 // the executor's clock (pinned here); get() rounds down; process() metadata reaches the ack.
 
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
 import { test, type TestContext } from 'node:test'
-import { CallError, Database, type CreateOptions, type Json, type OpResult } from '../src/index.js'
+import { Database } from '../src/index.js'
+import { exampleHarness } from './helpers/example-db.js'
 
-const EXAMPLE = path.join(process.cwd(), 'examples', 'website-capture.js')
-
-async function open(t: TestContext, opts: Partial<CreateOptions> = {}): Promise<Database> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'glassbox-'))
-  let db: Database | null = null
-  t.after(async () => {
-    await db?.close()
-    await rm(dir, { recursive: true, force: true })
-  })
-  db = await Database.create(dir, { contract: await readFile(EXAMPLE, 'utf8'), oplogs: ['alice', 'bob', 'carol'], ...opts })
-  return db
-}
-
-/** Calls a method that emits one op and waits for its ack. */
-async function send(db: Database, method: string, params: Json, as: string): Promise<OpResult> {
-  const r = await db.call(method, params, { as })
-  assert.equal(r.ops.length, 1, `${method}() should emit one op`)
-  const [result] = await r.whenProcessed()
-  return result
-}
-
-async function succeeds(db: Database, method: string, params: Json, as: string): Promise<OpResult> {
-  const result = await send(db, method, params, as)
-  assert.equal(result.error, null, `${method}(${JSON.stringify(params)}) as ${as} should succeed`)
-  assert.equal(result.success, true)
-  return result
-}
-
-/** Sends an op the contract must reject and checks that it changed nothing. */
-async function fails(db: Database, method: string, params: Json, as: string, error: RegExp): Promise<OpResult> {
-  const before = { state: db.list(''), inputs: db.list('.sys/inputs/') }
-  const result = await send(db, method, params, as)
-  assert.equal(result.success, false, `${method}(${JSON.stringify(params)}) as ${as} should fail`)
-  assert.match(result.error ?? '', error)
-  assert.deepEqual(result.changes, [])
-  assert.deepEqual({ state: db.list(''), inputs: db.list('.sys/inputs/') }, before)
-  return result
-}
-
-async function read(db: Database, method: string, params: Json = {}): Promise<Json> {
-  return (await db.call(method, params)).response
-}
+const { open, send, succeeds, fails, read } = exampleHarness('website-capture.js')
 
 const T0 = 1_700_000_000_000
 const URL_A = 'https://example.com/'
