@@ -261,6 +261,7 @@ describe('ContractVM basics', () => {
     const vm = await ContractVM.create(`
       import { genUUID } from 'util'
       export function id() { return genUUID() }
+      export function process() { return genUUID() }
       export function apply(tx) { tx.put('/id', genUUID()) }
     `)
     const ctx = { state: new MemoryState(), isWriter: false, oplog: null }
@@ -269,6 +270,7 @@ describe('ContractVM basics', () => {
     assert.match(String(a), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     assert.notEqual(a, b)
     failed(vm.apply({}, ack(), new MemoryState()), /genUUID\(\) is available only in API calls/)
+    assert.throws(() => vm.process({}), { name: 'CallError', code: 'PROCESS_FAILED', message: /genUUID\(\) is available only in API calls/ })
     vm.dispose()
   })
 

@@ -1,5 +1,6 @@
 // The host side of one run (one apply, call, process or module load): what the contract may read,
-// the changes or ops it produced, and how it ended. The sandbox's host functions delegate here.
+// the changes or ops it produced, and the first mutation it was refused. The sandbox's host
+// functions delegate here.
 
 import { randomUUID } from 'node:crypto'
 import { compileContract } from './compile.js'
@@ -13,11 +14,6 @@ export interface Refusal {
   message: string
   /** 'limit': a size or count limit; 'internal': an error that may come from a VM limit (out of memory). */
   cause: 'rule' | 'limit' | 'internal'
-}
-
-export interface CallerInfo {
-  isWriter: boolean
-  oplog: { pubkey: string; length: number } | null
 }
 
 export class Session {
