@@ -57,7 +57,7 @@ describe('ContractVM basics', () => {
     for (let i = 0; i < 3; i++) {
       const r = ok(vm.apply({ op: 'INCREMENT', by: 2 }, ack(i), state))
       assert.deepEqual(r.changes, [{ type: 'put', key: '/count', value: 2 * (i + 1) }])
-      state.applyChanges(r.changes)
+      state.apply(r.changes)
     }
     const ctx = { state, isWriter: true, oplog: { pubkey: BOB, length: 3 } }
     assert.deepEqual(vm.call('get', null, ctx), { response: 6, ops: [] })
@@ -207,7 +207,7 @@ describe('ContractVM basics', () => {
       { type: 'put', key: `.sys/inputs/${BOB}`, value: { pubkey: BOB } },
       { type: 'put', key: '/seen', value: [{ pubkey: ALICE }, { pubkey: BOB }] },
     ])
-    state.applyChanges(add.changes)
+    state.apply(add.changes)
     const remove = ok(vm.apply({ op: 'REMOVE', pubkey: ALICE }, ack(), state))
     assert.deepEqual(remove.changes, [
       { type: 'del', key: `.sys/inputs/${ALICE}` },

@@ -22,7 +22,7 @@ describe('resources', () => {
       for (let i = 0; i < count; i++) {
         const r = vm.apply({ op: 'BUMP' }, ACK, state)
         assert.equal(r.success, true)
-        state.applyChanges(r.changes)
+        state.apply(r.changes)
         if (i % 10 === 0) vm.call(i % 20 === 0 ? 'get' : 'bump', null, ctx)
       }
     }

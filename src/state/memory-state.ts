@@ -13,6 +13,10 @@ export type Undo = { key: string; before: Json | undefined }
 export class MemoryState implements StateReader {
   private readonly tree = new BTree<string, Json>(undefined, compareKeys)
 
+  constructor(entries?: Iterable<readonly [string, Json]>) {
+    if (entries) for (const [key, value] of entries) this.tree.set(key, value)
+  }
+
   get size(): number {
     return this.tree.size
   }
