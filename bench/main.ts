@@ -11,6 +11,7 @@ import { toHex } from '../src/codec/hash.js'
 import { LogStore } from '../src/log/store.js'
 import { Database } from '../src/index.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
+import { formatAuthMapTable, runAuthMapBench } from './auth-map.js'
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number)
 const BLOCK = 256
@@ -95,6 +96,16 @@ async function floorRun(n: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  const only = process.env.BENCH
+  if (only !== 'auth-map') await executorBench()
+  if (only !== 'executor') {
+    progress('bench: authenticated state map…')
+    console.log()
+    console.log(formatAuthMapTable(runAuthMapBench()))
+  }
+}
+
+async function executorBench(): Promise<void> {
   const contract = await readFile(path.join(process.cwd(), 'examples', 'kv-store.js'), 'utf8')
   const rows: { n: number; executor: number; verify: number; floor: number }[] = []
   for (const n of SIZES) {

@@ -1,0 +1,351 @@
+// The authenticated ordered map that commits the contract state (docs/protocol.md §7): a
+// path-compressed binary trie over the keys' bits (a crit-bit trie), whose shape depends only on
+// the set of keys, hashed bottom-up.
+//
+// Storage is struct-of-arrays so that 10^6 keys stay small: inner nodes live in typed arrays
+// (crit bit, children, a dirty flag, their hash in one pooled buffer), leaves in a key array, a
+// value array and a pooled buffer of leaf hashes. A child reference is an inner node's index (>= 0)
+// or the bitwise complement of a leaf's index (< 0).
+//
+// Leaf hashes are computed when a key is put. Inner hashes are lazy: a change marks its path dirty
+// and root() rehashes only dirty nodes, so a batch of changes rehashes each shared node once.
+
+import { encode } from '../../codec/canonical.js'
+import { EncodeError } from '../../errors.js'
+import type { Change, Json, ListOptions, StateEntry, StateReader } from '../../vm/types.js'
+import { compareKeys } from '../key-order.js'
+import type { Undo } from '../memory-state.js'
+import { bitAt, firstDiff, utf8Into, varintLength, writeVarint } from './bits.js'
+import { hashInto } from './hash-into.js'
+import { EMPTY_ROOT, INNER_TAG, LEAF_TAG } from './node-hash.js'
+import { listEntries, walkEntries } from './walk.js'
+
+const H = 32
+
+function grow<T extends Int32Array | Uint8Array>(a: T, size: number): T {
+  const next = new (a.constructor as new (n: number) => T)(size)
+  next.set(a)
+  return next
+}
+
+export class AuthMap implements StateReader {
+  /** @internal inner nodes */
+  crit = new Int32Array(1024)
+  /** @internal */
+  left = new Int32Array(1024)
+  /** @internal */
+  right = new Int32Array(1024)
+  /** @internal */
+  innerHashes = new Uint8Array(1024 * H)
+  /** @internal */
+  dirty = new Uint8Array(1024)
+  /** @internal leaves */
+  keys: string[] = []
+  /** @internal */
+  values: Json[] = []
+  /** @internal */
+  leafHashes = new Uint8Array(1024 * H)
+  /** @internal the root reference; meaningless when the map is empty */
+  rootRef = 0
+
+  private count = 0
+  private innerTop = 0
+  private leafTop = 0
+  private readonly freeInner: number[] = []
+  private readonly freeLeaf: number[] = []
+  /** The key being looked up, as UTF-8, and the key of the leaf it reached. */
+  private kb = new Uint8Array(256)
+  private ob = new Uint8Array(256)
+  private path = new Int32Array(64)
+  private reached = 0
+  private stack = new Int32Array(64)
+  private readonly out = new Uint8Array(H)
+  private readonly vh = new Uint8Array(H)
+  private readonly innerPre = [0, 1, 2, 3, 4, 5].map((n) => new Uint8Array(1 + n + 2 * H))
+  private leafPre = new Uint8Array(512)
+
+  get size(): number {
+    return this.count
+  }
+
+  /** Builds a map from entries in strictly ascending key order, in linear time. */
+  static fromSorted(entries: Iterable<StateEntry>): AuthMap {
+    const map = new AuthMap()
+    const spine: number[] = []
+    let prev: string | null = null
+    let prevRef = 0
+    let prevLen = 0
+    for (const { key, value } of entries) {
+      map.checkKey(key)
+      if (prev !== null && compareKeys(prev, key) >= 0) throw new RangeError(`fromSorted(): ${JSON.stringify(key)} does not sort after ${JSON.stringify(prev)}`)
+      // The previous key's bytes stay in `ob`.
+      ;[map.kb, map.ob] = [map.ob, map.kb]
+      const len = map.encodeKey(key)
+      map.hashLeafInto(map.vh, len, value)
+      const ref = ~map.newLeaf(key, value, map.vh)
+      if (prev === null) map.rootRef = ref
+      else {
+        const c = firstDiff(map.kb, len, 0, map.ob, prevLen, 0)
+        // The crit-bit trie of sorted keys is the Cartesian tree of the crit bits between neighbours.
+        let sub = prevRef
+        while (spine.length > 0 && map.crit[spine[spine.length - 1]] > c) sub = spine.pop() as number
+        const n = map.newInner(c)
+        map.left[n] = sub
+        map.right[n] = ref
+        if (spine.length > 0) map.right[spine[spine.length - 1]] = n
+        else map.rootRef = n
+        spine.push(n)
+      }
+      map.count++
+      prev = key
+      prevRef = ref
+      prevLen = len
+    }
+    return map
+  }
+
+  get(key: string): Json | undefined {
+    if (this.count === 0 || !key.isWellFormed()) return undefined
+    const len = this.encodeKey(key)
+    let ref = this.rootRef
+    while (ref >= 0) ref = bitAt(this.kb, len, 0, this.crit[ref]) ? this.right[ref] : this.left[ref]
+    return this.keys[~ref] === key ? this.values[~ref] : undefined
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined
+  }
+
+  put(key: string, value: Json): void {
+    this.checkKey(key)
+    const len = this.encodeKey(key)
+    // Hash first: a value that cannot be encoded leaves the map as it was.
+    this.hashLeafInto(this.vh, len, value)
+    if (this.count === 0) {
+      this.rootRef = ~this.newLeaf(key, value, this.vh)
+      this.count = 1
+      return
+    }
+    const depth = this.descend(len)
+    const ref = this.reached
+    const leaf = ~ref
+    const other = this.keys[leaf]
+    if (other === key) {
+      this.values[leaf] = value
+      this.leafHashes.set(this.vh, leaf * H)
+      for (let i = 0; i < depth; i++) this.dirty[this.path[i]] = 1
+      return
+    }
+    const c = firstDiff(this.kb, len, 0, this.ob, this.encodeOther(other), 0)
+    let d = 0
+    while (d < depth && this.crit[this.path[d]] < c) d++
+    const below = d < depth ? this.path[d] : ref
+    const fresh = ~this.newLeaf(key, value, this.vh)
+    const n = this.newInner(c)
+    if (bitAt(this.kb, len, 0, c)) {
+      this.left[n] = below
+      this.right[n] = fresh
+    } else {
+      this.left[n] = fresh
+      this.right[n] = below
+    }
+    if (d === 0) this.rootRef = n
+    else {
+      const p = this.path[d - 1]
+      if (this.left[p] === below) this.left[p] = n
+      else this.right[p] = n
+    }
+    for (let i = 0; i < d; i++) this.dirty[this.path[i]] = 1
+    this.count++
+  }
+
+  /** Removes the key; false if it was absent. */
+  delete(key: string): boolean {
+    if (this.count === 0 || !key.isWellFormed()) return false
+    const len = this.encodeKey(key)
+    const depth = this.descend(len)
+    const ref = this.reached
+    if (this.keys[~ref] !== key) return false
+    this.freeLeafAt(~ref)
+    this.count--
+    if (depth === 0) return true
+    const p = this.path[depth - 1]
+    const sibling = this.left[p] === ref ? this.right[p] : this.left[p]
+    if (depth === 1) this.rootRef = sibling
+    else {
+      const g = this.path[depth - 2]
+      if (this.left[g] === p) this.left[g] = sibling
+      else this.right[g] = sibling
+    }
+    this.freeInnerAt(p)
+    for (let i = 0; i < depth - 1; i++) this.dirty[this.path[i]] = 1
+    return true
+  }
+
+  /** Applies changes in order (recording what undoes them, like MemoryState.apply). */
+  apply(changes: readonly Change[], undo?: Undo[]): void {
+    for (const c of changes) {
+      if (undo) undo.push({ key: c.key, before: this.get(c.key) })
+      if (c.type === 'put') this.put(c.key, c.value)
+      else this.delete(c.key)
+    }
+  }
+
+  revert(undo: readonly Undo[]): void {
+    for (let i = undo.length - 1; i >= 0; i--) {
+      const { key, before } = undo[i]
+      if (before === undefined) this.delete(key)
+      else this.put(key, before)
+    }
+  }
+
+  /** Applies changes and returns the new root. */
+  update(changes: readonly Change[]): Uint8Array {
+    this.apply(changes)
+    return this.root()
+  }
+
+  /** The 32-byte root; rehashes what changed since the last call. */
+  root(): Uint8Array {
+    if (this.count === 0) return EMPTY_ROOT.slice()
+    this.flush()
+    return this.hashOf(this.rootRef)
+  }
+
+  /** Entries whose key starts with `prefix`, in key order (reversed if asked), bounded by gt/lt/limit. */
+  list(prefix: string, opts: ListOptions = {}): StateEntry[] {
+    return listEntries(this, prefix, opts)
+  }
+
+  /** Every entry in key order. */
+  entries(): IterableIterator<StateEntry> {
+    return walkEntries(this)
+  }
+
+  /** @internal A copy of a node's hash; call root() first. */
+  hashOf(ref: number): Uint8Array {
+    return ref >= 0 ? this.innerHashes.slice(ref * H, ref * H + H) : this.leafHashes.slice(~ref * H, ~ref * H + H)
+  }
+
+  private checkKey(key: string): void {
+    if (typeof key !== 'string' || !key.isWellFormed()) throw new EncodeError('ENCODE_STRING', `state key ${JSON.stringify(key)} is not a well-formed string`)
+  }
+
+  private encodeKey(key: string): number {
+    if (this.kb.length < key.length * 3) this.kb = new Uint8Array(key.length * 3 + 64)
+    return utf8Into(key, this.kb)
+  }
+
+  private encodeOther(key: string): number {
+    if (this.ob.length < key.length * 3) this.ob = new Uint8Array(key.length * 3 + 64)
+    return utf8Into(key, this.ob)
+  }
+
+  /**
+   * Follows the key's bits from the root, recording the inner nodes passed in `path`; returns
+   * their number and leaves the leaf reached in `reached`.
+   */
+  private descend(len: number): number {
+    let ref = this.rootRef
+    let depth = 0
+    while (ref >= 0) {
+      if (depth === this.path.length) this.path = grow(this.path, depth * 2)
+      this.path[depth++] = ref
+      ref = bitAt(this.kb, len, 0, this.crit[ref]) ? this.right[ref] : this.left[ref]
+    }
+    this.reached = ref
+    return depth
+  }
+
+  /** Writes the leaf hash of (kb[0..len), value) into `out`. */
+  private hashLeafInto(out: Uint8Array, len: number, value: Json): void {
+    hashInto(this.out, encode(value))
+    const size = 1 + varintLength(len) + len + H
+    if (this.leafPre.length < size) this.leafPre = new Uint8Array(size * 2)
+    const pre = this.leafPre
+    pre[0] = LEAF_TAG
+    const at = writeVarint(pre, 1, len)
+    pre.set(this.kb.subarray(0, len), at)
+    pre.set(this.out, at + len)
+    hashInto(out, pre.subarray(0, size))
+  }
+
+  private hashInner(n: number): void {
+    const crit = this.crit[n]
+    const pre = this.innerPre[varintLength(crit)]
+    pre[0] = INNER_TAG
+    const at = writeVarint(pre, 1, crit)
+    copyHash(this, this.left[n], pre, at)
+    copyHash(this, this.right[n], pre, at + H)
+    hashInto(this.out, pre)
+    this.innerHashes.set(this.out, n * H)
+  }
+
+  private flush(): void {
+    const root = this.rootRef
+    if (root < 0 || !this.dirty[root]) return
+    // Post-order over dirty nodes; a clean node's subtree is all clean.
+    let sp = 0
+    this.stack[sp++] = root
+    while (sp > 0) {
+      const n = this.stack[sp - 1]
+      if (this.stack.length < sp + 2) this.stack = grow(this.stack, this.stack.length * 2)
+      const l = this.left[n]
+      const r = this.right[n]
+      if (l >= 0 && this.dirty[l]) this.stack[sp++] = l
+      else if (r >= 0 && this.dirty[r]) this.stack[sp++] = r
+      else {
+        this.hashInner(n)
+        this.dirty[n] = 0
+        sp--
+      }
+    }
+  }
+
+  private newLeaf(key: string, value: Json, hash: Uint8Array): number {
+    let i = this.freeLeaf.pop()
+    if (i === undefined) {
+      i = this.leafTop++
+      if (this.leafHashes.length < this.leafTop * H) this.leafHashes = grow(this.leafHashes, this.leafHashes.length * 2)
+    }
+    this.keys[i] = key
+    this.values[i] = value
+    this.leafHashes.set(hash, i * H)
+    return i
+  }
+
+  private freeLeafAt(i: number): void {
+    this.keys[i] = ''
+    this.values[i] = null
+    this.freeLeaf.push(i)
+  }
+
+  private newInner(crit: number): number {
+    let n = this.freeInner.pop()
+    if (n === undefined) {
+      n = this.innerTop++
+      if (this.crit.length < this.innerTop) {
+        const size = this.crit.length * 2
+        this.crit = grow(this.crit, size)
+        this.left = grow(this.left, size)
+        this.right = grow(this.right, size)
+        this.dirty = grow(this.dirty, size)
+        this.innerHashes = grow(this.innerHashes, size * H)
+      }
+    }
+    this.crit[n] = crit
+    this.dirty[n] = 1
+    return n
+  }
+
+  private freeInnerAt(n: number): void {
+    this.dirty[n] = 0
+    this.freeInner.push(n)
+  }
+}
+
+function copyHash(map: AuthMap, ref: number, to: Uint8Array, at: number): void {
+  const src = ref >= 0 ? map.innerHashes : map.leafHashes
+  const from = (ref >= 0 ? ref : ~ref) * H
+  for (let i = 0; i < H; i++) to[at + i] = src[from + i]
+}
