@@ -62,6 +62,29 @@ test('garbage and oversized ops are acknowledged as failed, spend their seq, and
   assert.equal(verified.valid, true, JSON.stringify(verified.breach))
 })
 
+test('an op whose change is nested too deep for an entry fails, and the executor keeps going', async (t) => {
+  // The op encodes (64 levels), but the entry around its change is 3 levels deeper than the
+  // canonical encoding allows; a participant must not be able to halt the executor with it.
+  let deep: unknown = 1
+  for (let i = 0; i < 62; i++) deep = [deep]
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, { contract: KV, oplogs: ['w'] })
+  await db.close()
+  const logs = new LogStore(dir)
+  await logs.ready()
+  const oplog = await logs.localOplog('w')
+  await oplog.append([Buffer.from(encodeOp({ op: 'PUT', key: 'deep', value: deep } as never)), Buffer.from(encodeOp({ op: 'PUT', key: 'next', value: 1 }))])
+  await logs.close()
+  const again = await Database.load(dir)
+  t.after(() => again.close())
+  await again.settled()
+  const acks = (await opEntries(again)).map((e) => e.ack)
+  assert.deepEqual(acks.map((a) => a.success), [false, true])
+  assert.match(acks[0].error ?? '', /nest/)
+  assert.equal(again.get('/v/deep'), null)
+  assert.equal((await again.verify()).valid, true)
+})
+
 test('directories that hold no database, a database already, or half a database say so', async (t) => {
   const dir = await tempDir(t)
   await assert.rejects(Database.load(path.join(dir, 'nope')), (e: unknown) => e instanceof DatabaseError && e.code === 'DATABASE_NOT_FOUND')

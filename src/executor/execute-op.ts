@@ -1,7 +1,7 @@
 // One op through the processing flow of seed 001 §3.3: process(), the ack, apply(), the entry.
 // The monitor's replay recomputes entries with the same function, given the recorded ack.
 
-import { decodeOp, type Ack, type OpEntry } from '../codec/messages.js'
+import { decodeOp, encodeEntry, type Ack, type OpEntry } from '../codec/messages.js'
 import type { ContractVM } from '../vm/index.js'
 import type { Json, StateReader } from '../vm/types.js'
 
@@ -42,7 +42,15 @@ export function executeOp(vm: ContractVM, src: OpSource, state: StateReader, opt
 export function applyOp(vm: ContractVM, op: Json, ack: Omit<Ack, 'success' | 'error'>, state: StateReader): OpEntry {
   const result = vm.apply(op, { origin: ack.origin, seq: ack.seq, ts: ack.ts, metadata: ack.metadata }, state)
   if (!result.success) return failed(ack, result.error ?? 'apply failed')
-  return { type: 'op', ack: { ...ack, success: true, error: null }, changes: result.changes }
+  const entry: OpEntry = { type: 'op', ack: { ...ack, success: true, error: null }, changes: result.changes }
+  // An entry the log cannot hold (a value nested too deep for the encoding) must fail the op, not
+  // stop the executor: otherwise one participant could halt the database for good.
+  try {
+    encodeEntry(entry)
+  } catch (err) {
+    return failed(ack, `the op's changes cannot be encoded: ${(err as Error).message}`)
+  }
+  return entry
 }
 
 /** Decodes an op block, or says why it cannot be processed (the op then fails; its seq is spent). */

@@ -36,6 +36,12 @@ export async function readCheckpoint(file: string, key: string): Promise<Checkpo
   if (c.index !== key) {
     throw new VerifyError('CHECKPOINT_OTHER_DATABASE', `${file} belongs to database ${c.index.slice(0, 8)}…, not ${key.slice(0, 8)}…`)
   }
+  // Resuming reads the entries before `verified`; the index root checked first must cover them,
+  // or a log cut shorter than the checkpoint claims would leave the read waiting forever.
+  const covered = c.heads.index.length
+  if (c.verified < 0 || !Number.isSafeInteger(covered) || covered < c.verified) {
+    throw new VerifyError('CHECKPOINT_FORMAT', `${file} claims ${c.verified} entries verified but records the index root at length ${covered}; remove it to verify from the start`)
+  }
   return c
 }
 

@@ -125,6 +125,9 @@ export class Monitor extends EventEmitter {
     const acksBefore = this.replay.view.acks.size
     if (!this.breach) await this.checkLiveRoots()
     const length = index.length
+    // The root of what this pass reads, checked again at its end: a log rewritten while the pass
+    // runs must not have its new head recorded as if it extended the old one.
+    const reading: SignedRoot | null = this.breach ? null : { length, hash: toHex(await index.treeHash(length)), signature: null }
     const every = this.opts.checkpointEvery ?? 1000
     while (!this.breach && this.replay.position < length) {
       const notice = await this.replay.verifyNext()
@@ -136,7 +139,11 @@ export class Monitor extends EventEmitter {
       if (this.replay.position % every === 0) await this.save()
     }
     if (!this.breach) {
-      await this.noteHeads()
+      const unfinished = await this.replay.checkGenesisComplete(length)
+      if (unfinished) await this.report(await attachIndexHash(unfinished, index))
+    }
+    if (!this.breach) await this.noteHeads(reading)
+    if (!this.breach) {
       await this.save()
       this.emit('verified', { length: this.replay.position })
     }
@@ -152,14 +159,38 @@ export class Monitor extends EventEmitter {
     }
   }
 
-  /** Records the heads of the index and of every input seen, to catch later rewrites. */
-  private async noteHeads(): Promise<void> {
-    this.indexHead = await signedRoot(this.logs.index)
-    for (const pubkey of this.replay.view.inputs()) {
+  /**
+   * Records the heads of the index and of every input seen, to catch later rewrites. Each head must
+   * extend what was seen before: the last recorded head, the root this pass read the index at, and
+   * the oplog roots the acks verified in this pass named (a fork during the pass is not absorbed).
+   */
+  private async noteHeads(reading: SignedRoot | null): Promise<void> {
+    const indexHead = await this.advance(this.logs.index, [this.indexHead, reading], 'index', null)
+    if (!indexHead) return
+    this.indexHead = indexHead
+    const oplogs = new Set([...this.replay.view.inputs(), ...this.replay.ackedRoots.keys()])
+    for (const pubkey of oplogs) {
       const core = await this.logs.oplog(pubkey)
       if (this.watching) this.watchCore(core)
-      this.heads.set(pubkey, await signedRoot(core))
+      const acked = this.replay.ackedRoots.get(pubkey)
+      const head = await this.advance(core, [this.heads.get(pubkey), acked && { ...acked, signature: null }], 'oplog', pubkey)
+      if (!head) return
+      this.heads.set(pubkey, head)
     }
+  }
+
+  /** A log's head now, once checked against roots seen earlier; null after reporting a conflict. */
+  private async advance(core: Hypercore, seen: (SignedRoot | null | undefined)[], kind: 'index' | 'oplog', oplog: string | null): Promise<SignedRoot | null> {
+    const head = await signedRoot(core)
+    for (const root of seen) {
+      if (!root) continue
+      const conflict = await checkRoot(core, root, kind)
+      if (conflict) {
+        await this.reportConflict(conflict, oplog)
+        return null
+      }
+    }
+    return head
   }
 
   private async checkLiveRoots(): Promise<void> {
@@ -214,7 +245,8 @@ export class Monitor extends EventEmitter {
       index: this.key,
       verified,
       heads: {
-        index: this.indexHead ?? { length: verified, hash: toHex(await this.logs.index.treeHash(verified)), signature: null },
+        // Mid-pass, the head of the last pass may be behind `verified`: record a root that covers it.
+        index: this.indexHead && this.indexHead.length >= verified ? this.indexHead : { length: verified, hash: toHex(await this.logs.index.treeHash(verified)), signature: null },
         oplogs: Object.fromEntries(this.heads),
       },
       breach: this.breach,

@@ -20,6 +20,7 @@ import { IndexState } from '../state/index-state.js'
 import { ContractVM, RUNTIME_ID } from '../vm/index.js'
 import type { Change, Json } from '../vm/types.js'
 import type { BreachClass, BreachNotice } from './breach.js'
+import { signedRoot } from './heads.js'
 
 /** Verification could not be carried out (as opposed to a breach, which it found). */
 export class VerifyError extends GlassboxError {}
@@ -40,6 +41,11 @@ export class Replay {
 
   constructor(private readonly logs: ReplayLogs) {
     this.indexKey = toHex(logs.index.key)
+  }
+
+  /** The last oplog root an ack was checked against, per oplog: roots the monitor has now seen. */
+  get ackedRoots(): ReadonlyMap<string, { length: number; hash: string }> {
+    return this.lastRoot
   }
 
   /** Index entries verified so far. */
@@ -81,6 +87,19 @@ export class Replay {
     const changes = this.view.fold(entry)
     await this.followSystemChanges(changes)
     return null
+  }
+
+  /**
+   * A notice when the log's head at `length` falls inside the genesis entries: they are written in
+   * one append, so a signed length without the genesis ack is a malformed genesis, not a pause.
+   */
+  async checkGenesisComplete(length: number): Promise<Verdict> {
+    if (length === 0 || this.view.genesisDone || this.view.length !== length) return null
+    const seq = length - 1
+    const bytes = await this.logs.index.get(seq)
+    if (!bytes) throw new VerifyError('ENTRY_UNAVAILABLE', `index entry ${seq} is not available`)
+    const message = `the index ends at length ${length} without the genesis ack (genesis is written in one append)`
+    return this.breach('malformed-genesis', seq, bytes, decodeEntry(bytes), message, `${SYS.genesis} at #${length}`, 'the end of the log')
   }
 
   dispose(): void {
@@ -146,7 +165,11 @@ export class Replay {
       // A participant that rewrote its own log (Hypercore counts truncations in `fork`) is the one
       // in breach; otherwise the executor acknowledged an op the participant never signed.
       const cls: BreachClass = oplog.fork > 0 ? 'oplog-forked' : 'ack-mismatch'
-      return this.breach(cls, seq, bytes, entry, `the ack's oplog hash differs from oplog ${short(ack.origin)} at length ${ack.oplogLength}`, oplogHash, toHex(ack.oplogHash))
+      const notice = this.breach(cls, seq, bytes, entry, `the ack's oplog hash differs from oplog ${short(ack.origin)} at length ${ack.oplogLength}`, oplogHash, toHex(ack.oplogHash))
+      if (cls !== 'oplog-forked') return notice
+      // The two roots for one length: the one the executor signed into its ack, and the oplog's own.
+      const before = { length: ack.oplogLength, hash: toHex(ack.oplogHash), signature: null }
+      return { ...notice, evidence: { ...notice.evidence, before, after: await signedRoot(oplog) } }
     }
     const expected = await this.recompute(entry, oplog)
     if (sameBytes(encodeEntry(expected), bytes)) return null
@@ -163,16 +186,20 @@ export class Replay {
     const read = readOp(block, vm.limits.maxOpBytes)
     if ('error' in read) return { type: 'op', ack: { ...base, metadata: null, success: false, error: read.error }, changes: [] }
     if (!vm.hasProcess) return applyOp(vm, read.op, { ...base, metadata: null }, this.view.state)
-    // process() may be non-deterministic: its recorded result (or recorded failure) stands.
-    if (!ack.success && ack.error?.startsWith('process() failed: ')) return published
+    // process() may be non-deterministic: its recorded result (or recorded failure) stands. A
+    // recorded failure is still an entry the executor builds one way: no metadata, no changes.
+    if (!ack.success && ack.error?.startsWith('process() failed: ')) {
+      return { type: 'op', ack: { ...base, metadata: null, success: false, error: ack.error }, changes: [] }
+    }
     return applyOp(vm, read.op, { ...base, metadata: ack.metadata }, this.view.state)
   }
 
   private diagnose(seq: number, bytes: Uint8Array, found: OpEntry, expected: OpEntry): BreachNotice {
     const e = expected.ack
     const f = found.ack
-    if (!this.requireVM().hasProcess && !deepEqualJson(f.metadata, null)) {
-      return this.breach('ack-mismatch', seq, bytes, found, 'the ack carries metadata but the contract has no process()', null, f.metadata)
+    if (!deepEqualJson(f.metadata, e.metadata)) {
+      const why = this.requireVM().hasProcess ? 'its process() failed' : 'the contract has no process()'
+      return this.breach('ack-mismatch', seq, bytes, found, `the ack carries metadata but ${why}`, e.metadata, f.metadata)
     }
     if (e.success !== f.success || e.error !== f.error) {
       const show = (a: typeof e) => (a.success ? 'success' : `failure: ${a.error}`)

@@ -1,0 +1,90 @@
+// Honest databases for the monitor tests: temporary directories, example contracts, and calls
+// that wait for their acks.
+
+import assert from 'node:assert/strict'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import type { TestContext } from 'node:test'
+import { Database, type CreateOptions, type Json, type OpResult } from '../../src/index.js'
+
+export const EXAMPLES = ['counter', 'kv-store', 'simple-registry', 'multisig-registry', 'governed-fileset', 'website-capture', 'membership-voting'] as const
+export type ExampleName = (typeof EXAMPLES)[number]
+
+const sources = new Map<string, string>()
+
+/** The source of examples/<name>.js. */
+export async function example(name: ExampleName): Promise<string> {
+  let code = sources.get(name)
+  if (code === undefined) {
+    code = await readFile(path.join(process.cwd(), 'examples', `${name}.js`), 'utf8')
+    sources.set(name, code)
+  }
+  return code
+}
+
+/** A fresh temporary directory, removed when the test ends. */
+export async function tempDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'glassbox-verify-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** Creates a database, runs `script` against it with its executor, waits for every ack, closes it. */
+export async function honestDir(t: TestContext, opts: CreateOptions, script: (db: Database) => Promise<void> = async () => {}): Promise<string> {
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, opts)
+  try {
+    await script(db)
+    await db.settled()
+  } finally {
+    await db.close()
+  }
+  return dir
+}
+
+/** Calls a method that emits ops and waits for their acks. */
+export async function send(db: Database, method: string, params: Json, as?: string): Promise<OpResult[]> {
+  const r = await db.call(method, params, as === undefined ? {} : { as })
+  return r.whenProcessed()
+}
+
+/** Like send, for a method that emits one op; checks the outcome when `success` is given. */
+export async function send1(db: Database, method: string, params: Json, as?: string, success?: boolean): Promise<OpResult> {
+  const results = await send(db, method, params, as)
+  assert.equal(results.length, 1, `${method}() should emit one op`)
+  if (success !== undefined) assert.equal(results[0].success, success, `${method}(${JSON.stringify(params)}): ${results[0].error}`)
+  return results[0]
+}
+
+/** Opens a directory without an executor (ops written now stay unprocessed), runs `fn`, closes it. */
+export async function withoutExecutor<T>(dir: string, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = await Database.load(dir, { execute: false })
+  try {
+    return await fn(db)
+  } finally {
+    await db.close()
+  }
+}
+
+/** Resolves when `emitter` emits `event` with a value that satisfies `accept` (or rejects after `ms`). */
+export function waitForEvent<T>(
+  emitter: { on(e: string, f: (v: T) => void): unknown; off(e: string, f: (v: T) => void): unknown },
+  event: string,
+  accept: (value: T) => boolean = () => true,
+  ms = 20_000,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(event, listener)
+      reject(new Error(`no matching "${event}" event within ${ms} ms`))
+    }, ms)
+    const listener = (value: T) => {
+      if (!accept(value)) return
+      clearTimeout(timer)
+      emitter.off(event, listener)
+      resolve(value)
+    }
+    emitter.on(event, listener)
+  })
+}
