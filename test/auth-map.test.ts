@@ -21,7 +21,6 @@ import {
   type Witness,
 } from '../src/state/auth/index.js'
 import { hashFromHex } from '../src/state/auth/bits.js'
-import { hashInto } from '../src/state/auth/hash-into.js'
 import { compareKeys } from '../src/state/key-order.js'
 import { MemoryState, type Undo } from '../src/state/memory-state.js'
 import type { Change, Json, StateEntry } from '../src/vm/types.js'
@@ -205,17 +204,6 @@ test('property: hashes parse from exactly 64 lowercase hex characters', () => {
       if (h) assert.equal(hex(h), s)
     }),
     { numRuns: 1000 },
-  )
-})
-
-test('property: the map hash path and codec/hash.ts agree', () => {
-  fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
-      const out = new Uint8Array(32)
-      hashInto(out, bytes)
-      assert.equal(hex(out), hex(hash(bytes)))
-    }),
-    { numRuns: 200 },
   )
 })
 

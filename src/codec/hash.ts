@@ -5,9 +5,14 @@ import sodium from 'sodium-native'
 export const HASH_BYTES = 32
 
 export function hash(bytes: Uint8Array): Uint8Array {
-  const out = Buffer.alloc(HASH_BYTES)
-  sodium.crypto_generichash(out, bytes as Buffer)
-  return new Uint8Array(out.buffer, out.byteOffset, HASH_BYTES)
+  const out = new Uint8Array(HASH_BYTES)
+  hashInto(out, bytes)
+  return out
+}
+
+/** BLAKE2b-256 into a caller's 32-byte buffer: for hot paths that hash millions of nodes. */
+export function hashInto(out: Uint8Array, input: Uint8Array): void {
+  sodium.crypto_generichash(out as Buffer, input as Buffer)
 }
 
 export function toHex(bytes: Uint8Array): string {

@@ -15,6 +15,12 @@ export interface OpSource {
   oplogHash: Uint8Array
 }
 
+/** An entry with its canonical bytes: encoded once, then appended (executor) or compared (monitor). */
+export interface EncodedEntry {
+  entry: OpEntry
+  bytes: Uint8Array
+}
+
 export interface ExecuteOptions {
   /** Executor time for the ack, ms since the epoch. */
   ts: number
@@ -22,35 +28,34 @@ export interface ExecuteOptions {
 }
 
 /** Runs one op on the executor: calls process() (non-deterministic, recorded) and then apply(). */
-export function executeOp(vm: ContractVM, src: OpSource, state: StateReader, opts: ExecuteOptions): OpEntry {
+export function executeOp(vm: ContractVM, src: OpSource, state: StateReader, opts: ExecuteOptions): EncodedEntry {
   const base = { origin: src.origin, seq: src.seq, oplogLength: src.oplogLength, oplogHash: src.oplogHash, ts: opts.ts }
   const read = readOp(src.bytes, opts.maxOpBytes)
-  if ('error' in read) return failed({ ...base, metadata: null }, read.error)
+  if ('error' in read) return failedEntry({ ...base, metadata: null }, read.error)
   const op = read.op
   let metadata: Json = null
   if (vm.hasProcess) {
     try {
       metadata = vm.process(op) ?? null
     } catch (err) {
-      return failed({ ...base, metadata: null }, `process() failed: ${(err as Error).message}`)
+      return failedEntry({ ...base, metadata: null }, `process() failed: ${(err as Error).message}`)
     }
   }
   return applyOp(vm, op, { ...base, metadata }, state)
 }
 
 /** apply() for an op whose ack fields (including process() metadata) are already known. */
-export function applyOp(vm: ContractVM, op: Json, ack: Omit<Ack, 'success' | 'error'>, state: StateReader): OpEntry {
+export function applyOp(vm: ContractVM, op: Json, ack: Omit<Ack, 'success' | 'error'>, state: StateReader): EncodedEntry {
   const result = vm.apply(op, { origin: ack.origin, seq: ack.seq, ts: ack.ts, metadata: ack.metadata }, state)
-  if (!result.success) return failed(ack, result.error ?? 'apply failed')
+  if (!result.success) return failedEntry(ack, result.error ?? 'apply failed')
   const entry: OpEntry = { type: 'op', ack: { ...ack, success: true, error: null }, changes: result.changes }
   // An entry the log cannot hold (a value nested too deep for the encoding) must fail the op, not
   // stop the executor: otherwise one participant could halt the database for good.
   try {
-    encodeEntry(entry)
+    return { entry, bytes: encodeEntry(entry) }
   } catch (err) {
-    return failed(ack, `the op's changes cannot be encoded: ${(err as Error).message}`)
+    return failedEntry(ack, `the op's changes cannot be encoded: ${(err as Error).message}`)
   }
-  return entry
 }
 
 /** Decodes an op block, or says why it cannot be processed (the op then fails; its seq is spent). */
@@ -63,6 +68,8 @@ export function readOp(bytes: Uint8Array, maxOpBytes: number): { op: Json } | { 
   }
 }
 
-function failed(ack: Omit<Ack, 'success' | 'error'>, error: string): OpEntry {
-  return { type: 'op', ack: { ...ack, success: false, error }, changes: [] }
+/** The entry of an op that failed: the ack says why, and there are no changes. */
+export function failedEntry(ack: Omit<Ack, 'success' | 'error'>, error: string): EncodedEntry {
+  const entry: OpEntry = { type: 'op', ack: { ...ack, success: false, error }, changes: [] }
+  return { entry, bytes: encodeEntry(entry) }
 }

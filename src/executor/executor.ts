@@ -5,7 +5,7 @@
 
 import { EventEmitter } from 'node:events'
 import type Hypercore from 'hypercore'
-import { encodeEntry, SYS, type OpEntry } from '../codec/messages.js'
+import { SYS, type OpEntry } from '../codec/messages.js'
 import type { LogStore } from '../log/store.js'
 import type { IndexState } from '../state/index-state.js'
 import type { Undo } from '../state/memory-state.js'
@@ -109,6 +109,7 @@ export class Executor extends EventEmitter {
     const undo: Undo[] = []
     const previousLastSeq = new Map<string, number | undefined>()
     const entries: OpEntry[] = []
+    const blocks: Buffer[] = []
     const vmBefore = this.holder.vm
     // One oplog root per oplog per block: hashing the tree for every op would cost more than the op.
     const roots = new Map<string, { oplogLength: number; oplogHash: Uint8Array }>()
@@ -125,18 +126,19 @@ export class Executor extends EventEmitter {
         root = { oplogLength, oplogHash: await core.treeHash(oplogLength) }
         roots.set(origin, root)
       }
-      const entry = executeOp(this.holder.vm, { origin, seq, bytes, ...root }, this.view.state, {
+      const { entry, bytes: encoded } = executeOp(this.holder.vm, { origin, seq, bytes, ...root }, this.view.state, {
         ts: this.now(),
         maxOpBytes: this.maxOpBytes,
       })
       if (!previousLastSeq.has(origin)) previousLastSeq.set(origin, this.view.lastSeq.get(origin))
       this.view.fold(entry, undo)
       entries.push(entry)
+      blocks.push(Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength))
       await this.followSystemChanges(entry)
     }
     if (entries.length === 0) return 0
     try {
-      await this.index.append(entries.map((e) => Buffer.from(encodeEntry(e))))
+      await this.index.append(blocks)
     } catch (err) {
       this.view.state.revert(undo)
       this.view.forgetOps(entries, start, previousLastSeq)

@@ -7,7 +7,6 @@ import { encode } from '../codec/canonical.js'
 import { hash, toHex } from '../codec/hash.js'
 import {
   decodeEntry,
-  encodeEntry,
   entryPath,
   PROTOCOL,
   SYS,
@@ -15,7 +14,7 @@ import {
   type OpEntry,
 } from '../codec/messages.js'
 import { GlassboxError } from '../errors.js'
-import { applyOp, readOp } from '../executor/execute-op.js'
+import { applyOp, failedEntry, readOp, type EncodedEntry } from '../executor/execute-op.js'
 import { IndexState } from '../state/index-state.js'
 import { ContractVM, RUNTIME_ID } from '../vm/index.js'
 import type { Change, Json } from '../vm/types.js'
@@ -172,25 +171,23 @@ export class Replay {
       return { ...notice, evidence: { ...notice.evidence, before, after: await signedRoot(oplog) } }
     }
     const expected = await this.recompute(entry, oplog)
-    if (sameBytes(encodeEntry(expected), bytes)) return null
-    return this.diagnose(seq, bytes, entry, expected)
+    if (sameBytes(expected.bytes, bytes)) return null
+    return this.diagnose(seq, bytes, entry, expected.entry)
   }
 
   /** The entry an honest executor would have written for this ack. */
-  private async recompute(published: OpEntry, oplog: Hypercore): Promise<OpEntry> {
+  private async recompute(published: OpEntry, oplog: Hypercore): Promise<EncodedEntry> {
     const { ack } = published
     const base = { origin: ack.origin, seq: ack.seq, oplogLength: ack.oplogLength, oplogHash: ack.oplogHash, ts: ack.ts }
     const block = await oplog.get(ack.seq)
     if (!block) throw new VerifyError('OP_UNAVAILABLE', `op ${ack.seq} of oplog ${short(ack.origin)} is not available`)
     const vm = this.requireVM()
     const read = readOp(block, vm.limits.maxOpBytes)
-    if ('error' in read) return { type: 'op', ack: { ...base, metadata: null, success: false, error: read.error }, changes: [] }
+    if ('error' in read) return failedEntry({ ...base, metadata: null }, read.error)
     if (!vm.hasProcess) return applyOp(vm, read.op, { ...base, metadata: null }, this.view.state)
     // process() may be non-deterministic: its recorded result (or recorded failure) stands. A
     // recorded failure is still an entry the executor builds one way: no metadata, no changes.
-    if (!ack.success && ack.error?.startsWith('process() failed: ')) {
-      return { type: 'op', ack: { ...base, metadata: null, success: false, error: ack.error }, changes: [] }
-    }
+    if (!ack.success && ack.error?.startsWith('process() failed: ')) return failedEntry({ ...base, metadata: null }, ack.error)
     return applyOp(vm, read.op, { ...base, metadata: ack.metadata }, this.view.state)
   }
 

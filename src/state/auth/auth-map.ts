@@ -16,7 +16,7 @@ import type { Change, Json, ListOptions, StateEntry, StateReader } from '../../v
 import { compareKeys } from '../key-order.js'
 import type { Undo } from '../memory-state.js'
 import { bitAt, firstDiff, utf8Into, varintLength, writeVarint } from './bits.js'
-import { hashInto } from './hash-into.js'
+import { hashInto } from '../../codec/hash.js'
 import { EMPTY_ROOT, INNER_TAG, LEAF_TAG } from './node-hash.js'
 import { listEntries, walkEntries } from './walk.js'
 
