@@ -1,7 +1,7 @@
 // `npm run bench`: executor throughput for the key/value example, beside a floor measured in the
 // same run. The floor does the work the workload needs apart from the contract: read each op from
-// its oplog, hash the oplog tree for the ack, encode the entry, and append entries to a signed
-// Hypercore in blocks of the same size. The ratio says what the VM and bookkeeping cost on top.
+// its oplog, hash the oplog tree for the ack, update the authenticated state and its root, encode
+// the entry, and append entries to a signed Hypercore in blocks of the same size. The ratio says what the VM and bookkeeping cost on top.
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -9,6 +9,7 @@ import path from 'node:path'
 import { encodeEntry, encodeOp, type OpEntry } from '../src/codec/messages.js'
 import { toHex } from '../src/codec/hash.js'
 import { LogStore } from '../src/log/store.js'
+import { AuthMap } from '../src/state/auth/auth-map.js'
 import { Database } from '../src/index.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { runAuthMapBench } from './auth-map.js'
@@ -72,16 +73,19 @@ async function floorRun(n: number): Promise<number> {
     const start = performance.now()
     let block: Buffer[] = []
     let oplogHash = await oplog.treeHash(n)
+    const state = new AuthMap()
     for (let seq = 0; seq < n; seq++) {
       const bytes = await oplog.get(seq)
       if (!bytes) throw new Error('missing op')
       // Like the executor: one oplog root per block.
       if (block.length === 0) oplogHash = await oplog.treeHash(n)
       const op = opFor(seq)
+      const changes: OpEntry['changes'] = [{ type: 'put', key: `/values/${op.key}`, value: op.value }]
       const entry: OpEntry = {
         type: 'op',
         ack: { origin, seq, oplogLength: n, oplogHash, ts: Date.now(), metadata: null, success: true, error: null },
-        changes: [{ type: 'put', key: `/values/${op.key}`, value: op.value }],
+        changes,
+        stateRoot: state.update(changes),
       }
       block.push(Buffer.from(encodeEntry(entry)))
       if (block.length === BLOCK || seq === n - 1) {

@@ -68,6 +68,8 @@ export interface DatabaseInfo {
   oplogs: { name: string; pubkey: string; length: number; input: boolean }[]
   contract: { bytes: number; methods: string[] }
   keys: number
+  /** The root of the authenticated state now (docs/protocol.md §7), hex. */
+  stateRoot: string
 }
 
 /** The signed head of the index log: its length and Merkle tree hash. */
@@ -140,14 +142,24 @@ export class Database extends EventEmitter {
       await logs.ready()
       const index = await logs.byPubkey(manifest.key)
       const view = new IndexState()
+      let claimedRoot: Uint8Array | null = null
       for await (const block of index.createReadStream({ start: 0, end: index.length })) {
-        view.fold(decodeEntry(block))
+        const entry = decodeEntry(block)
+        view.fold(entry)
+        if (entry.type === 'op') claimedRoot = entry.stateRoot
       }
       if (!view.genesisDone) throw new DatabaseError('DATABASE_INCOMPLETE', `${dir}: the index log has no genesis entry`)
       if (view.runtime !== RUNTIME_ID) {
         throw new DatabaseError(
           'RUNTIME_MISMATCH',
           `${dir} was created with runtime "${view.runtime}" but this Glassbox runs "${RUNTIME_ID}"; it refuses to execute rather than produce entries monitors would reject`,
+        )
+      }
+      // The fold trusts the entries' changes; the last root they claim must be the one they give.
+      if (claimedRoot && toHex(claimedRoot) !== toHex(view.state.root())) {
+        throw new DatabaseError(
+          'STATE_ROOT_MISMATCH',
+          `${dir}: the index log's last state root ${toHex(claimedRoot).slice(0, 8)}… is not the root of the state its entries build (run \`glassbox verify\`)`,
         )
       }
       const limits = { ...DEFAULT_LIMITS }
@@ -328,6 +340,7 @@ export class Database extends EventEmitter {
       oplogs,
       contract: { bytes: Buffer.byteLength(this.source), methods: this.methods },
       keys: this.view.state.size,
+      stateRoot: toHex(this.view.state.root()),
     }
   }
 

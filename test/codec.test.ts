@@ -106,17 +106,20 @@ test('property: any byte string either decodes to a value that re-encodes identi
 
 test('entries with schema errors are rejected with the field named', () => {
   const pk = 'a'.repeat(64)
+  const stateRoot = new Uint8Array(32)
   const ack = { origin: pk, seq: 0, oplogLength: 1, oplogHash: new Uint8Array(32), ts: 1, metadata: null, success: true, error: null }
   const bad: [unknown, RegExp][] = [
     [{ type: 'nope' }, /unknown entry type/],
     [{ type: 'input', pubkey: 'AB' }, /pubkey must be 64 lowercase hex/],
     [{ type: 'genesis', extra: 1 }, /unexpected field/],
-    [{ type: 'op', ack: { ...ack, seq: -1 }, changes: [] }, /ack.seq/],
-    [{ type: 'op', ack: { ...ack, success: false }, changes: [] }, /ack.error must be set exactly/],
-    [{ type: 'op', ack: { ...ack, oplogHash: new Uint8Array(3) }, changes: [] }, /oplogHash/],
-    [{ type: 'op', ack: { ...ack, seq: 4, oplogLength: 4 }, changes: [] }, /oplogLength must exceed/],
-    [{ type: 'op', ack, changes: [{ type: 'mv', key: 'a' }] }, /changes\[0\].type/],
-    [{ type: 'op', ack, changes: [{ type: 'put', key: 'a', value: new Uint8Array(1) }] }, /must be JSON/],
+    [{ type: 'op', ack: { ...ack, seq: -1 }, changes: [], stateRoot }, /ack.seq/],
+    [{ type: 'op', ack: { ...ack, success: false }, changes: [], stateRoot }, /ack.error must be set exactly/],
+    [{ type: 'op', ack: { ...ack, oplogHash: new Uint8Array(3) }, changes: [], stateRoot }, /oplogHash/],
+    [{ type: 'op', ack: { ...ack, seq: 4, oplogLength: 4 }, changes: [], stateRoot }, /oplogLength must exceed/],
+    [{ type: 'op', ack, changes: [{ type: 'mv', key: 'a' }], stateRoot }, /changes\[0\].type/],
+    [{ type: 'op', ack, changes: [{ type: 'put', key: 'a', value: new Uint8Array(1) }], stateRoot }, /must be JSON/],
+    [{ type: 'op', ack, changes: [], stateRoot: new Uint8Array(31) }, /stateRoot must be 32 bytes/],
+    [{ type: 'op', ack, changes: [] }, /lacks field "stateRoot"/],
     [[1, 2], /entry must be a map/],
   ]
   for (const [value, re] of bad) {

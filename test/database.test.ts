@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { test, type TestContext } from 'node:test'
-import { encodeOp } from '../src/codec/messages.js'
+import { decodeEntry, encodeEntry, encodeOp } from '../src/codec/messages.js'
 import { CallError, Database, DatabaseError, type BlockEvent, type OpEntry } from '../src/index.js'
 import { LogStore } from '../src/log/store.js'
 
@@ -83,6 +83,21 @@ test('an op whose change is nested too deep for an entry fails, and the executor
   assert.match(acks[0].error ?? '', /nest/)
   assert.equal(again.get('/v/deep'), null)
   assert.equal((await again.verify()).valid, true)
+})
+
+test('a log whose last state root disagrees with its own changes is refused at load', async (t) => {
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, { contract: KV })
+  await (await db.call('put', { key: 'a', value: 1 })).whenProcessed()
+  await db.close()
+  const logs = new LogStore(dir)
+  await logs.ready()
+  const index = await logs.localIndex()
+  const last = decodeEntry((await index.get(index.length - 1))!) as OpEntry
+  await index.truncate(index.length - 1)
+  await index.append(Buffer.from(encodeEntry({ ...last, stateRoot: new Uint8Array(32).fill(9) })))
+  await logs.close()
+  await assert.rejects(Database.load(dir), (e: unknown) => e instanceof DatabaseError && e.code === 'STATE_ROOT_MISMATCH')
 })
 
 test('directories that hold no database, a database already, or half a database say so', async (t) => {

@@ -51,7 +51,7 @@ test('malformed-genesis: missing, misordered, duplicated or malformed genesis en
     })
   }
   function opEntryFor(origin: string): IndexEntry {
-    return { type: 'op', ack: { origin, seq: 0, oplogLength: 1, oplogHash: new Uint8Array(32), ts: 1, metadata: null, success: false, error: 'x' }, changes: [] }
+    return { type: 'op', ack: { origin, seq: 0, oplogLength: 1, oplogHash: new Uint8Array(32), ts: 1, metadata: null, success: false, error: 'x' }, changes: [], stateRoot: new Uint8Array(32) }
   }
 })
 

@@ -304,6 +304,20 @@ test('changes-mismatch: a failure blamed on process() cannot carry changes', asy
   await expectBreach(dir, 'changes-mismatch', { seq: at, expected: null, found: change })
 })
 
+test('wrong-root: the right changes with a state root the state after them does not have', async (t) => {
+  const dir = await counter(t, async (db) => void (await send1(db, 'increment', {}, 'alice', true)))
+  const at = firstOp(2)
+  let honest = ''
+  const forged = new Uint8Array(32).fill(7)
+  await withDishonest(dir, (x) =>
+    x.tamperOp(at, (e) => {
+      honest = Buffer.from(e.stateRoot).toString('hex')
+      return { ...e, stateRoot: forged }
+    }),
+  )
+  await expectBreach(dir, 'wrong-root', { seq: at, expected: honest, found: Buffer.from(forged).toString('hex'), message: /state root after the op/ })
+})
+
 // ---------------------------------------------------------------------------------------------
 // Switches of the contract source or the input set that no op made
 

@@ -30,7 +30,11 @@ export type HeaderEntry = { type: 'header'; protocol: string; runtime: string }
 export type ContractEntry = { type: 'contract'; code: string }
 export type InputEntry = { type: 'input'; pubkey: string }
 export type GenesisEntry = { type: 'genesis' }
-export type OpEntry = { type: 'op'; ack: Ack; changes: Change[] }
+/**
+ * An op's entry: its ack, the changes it made in order, and the root of the authenticated state
+ * after them (docs/protocol.md §7), so that each entry is a claim `prev root --op--> stateRoot`.
+ */
+export type OpEntry = { type: 'op'; ack: Ack; changes: Change[]; stateRoot: Uint8Array }
 export type IndexEntry = HeaderEntry | ContractEntry | InputEntry | GenesisEntry | OpEntry
 
 export const SYS = {
@@ -95,8 +99,9 @@ export function decodeEntry(bytes: Uint8Array): IndexEntry {
       fields(m, 'genesis entry', ['type'])
       return { type: 'genesis' }
     case 'op':
-      fields(m, 'op entry', ['type', 'ack', 'changes'])
-      return { type: 'op', ack: decodeAck(m.ack), changes: decodeChanges(m.changes) }
+      fields(m, 'op entry', ['type', 'ack', 'changes', 'stateRoot'])
+      if (!(m.stateRoot instanceof Uint8Array) || m.stateRoot.length !== 32) throw schema('stateRoot must be 32 bytes')
+      return { type: 'op', ack: decodeAck(m.ack), changes: decodeChanges(m.changes), stateRoot: m.stateRoot }
     default:
       throw schema(`unknown entry type ${JSON.stringify(m.type)}`)
   }

@@ -2,6 +2,8 @@
 // The monitor's replay recomputes entries with the same function, given the recorded ack.
 
 import { decodeOp, encodeEntry, type Ack, type OpEntry } from '../codec/messages.js'
+import type { IndexState } from '../state/index-state.js'
+import type { Undo } from '../state/memory-state.js'
 import type { ContractVM } from '../vm/index.js'
 import type { Json, StateReader } from '../vm/types.js'
 
@@ -14,6 +16,9 @@ export interface OpSource {
   oplogLength: number
   oplogHash: Uint8Array
 }
+
+/** An op's entry before its post-state root is known. */
+export type OpDraft = Omit<OpEntry, 'stateRoot'>
 
 /** An entry with its canonical bytes: encoded once, then appended (executor) or compared (monitor). */
 export interface EncodedEntry {
@@ -28,7 +33,7 @@ export interface ExecuteOptions {
 }
 
 /** Runs one op on the executor: calls process() (non-deterministic, recorded) and then apply(). */
-export function executeOp(vm: ContractVM, src: OpSource, state: StateReader, opts: ExecuteOptions): EncodedEntry {
+export function executeOp(vm: ContractVM, src: OpSource, state: StateReader, opts: ExecuteOptions): OpDraft {
   const base = { origin: src.origin, seq: src.seq, oplogLength: src.oplogLength, oplogHash: src.oplogHash, ts: opts.ts }
   const read = readOp(src.bytes, opts.maxOpBytes)
   if ('error' in read) return failedEntry({ ...base, metadata: null }, read.error)
@@ -45,17 +50,22 @@ export function executeOp(vm: ContractVM, src: OpSource, state: StateReader, opt
 }
 
 /** apply() for an op whose ack fields (including process() metadata) are already known. */
-export function applyOp(vm: ContractVM, op: Json, ack: Omit<Ack, 'success' | 'error'>, state: StateReader): EncodedEntry {
+export function applyOp(vm: ContractVM, op: Json, ack: Omit<Ack, 'success' | 'error'>, state: StateReader): OpDraft {
+  // Values crossing the sandbox nest at most MAX_JSON_DEPTH (32) levels, so a change always fits
+  // the canonical encoding's 64 levels inside its entry: no participant can make an entry unencodable.
   const result = vm.apply(op, { origin: ack.origin, seq: ack.seq, ts: ack.ts, metadata: ack.metadata }, state)
   if (!result.success) return failedEntry(ack, result.error ?? 'apply failed')
-  const entry: OpEntry = { type: 'op', ack: { ...ack, success: true, error: null }, changes: result.changes }
-  // An entry the log cannot hold (a value nested too deep for the encoding) must fail the op, not
-  // stop the executor: otherwise one participant could halt the database for good.
-  try {
-    return { entry, bytes: encodeEntry(entry) }
-  } catch (err) {
-    return failedEntry(ack, `the op's changes cannot be encoded: ${(err as Error).message}`)
-  }
+  return { type: 'op', ack: { ...ack, success: true, error: null }, changes: result.changes }
+}
+
+/**
+ * Folds an op's entry into the state, completes it with the post-state root and encodes it: the
+ * last step of processing an op, shared by the executor and the monitor's replay.
+ */
+export function sealEntry(draft: OpDraft, view: IndexState, undo?: Undo[]): EncodedEntry {
+  view.fold(draft, undo)
+  const entry: OpEntry = { ...draft, stateRoot: view.state.root() }
+  return { entry, bytes: encodeEntry(entry) }
 }
 
 /** Decodes an op block, or says why it cannot be processed (the op then fails; its seq is spent). */
@@ -69,7 +79,6 @@ export function readOp(bytes: Uint8Array, maxOpBytes: number): { op: Json } | { 
 }
 
 /** The entry of an op that failed: the ack says why, and there are no changes. */
-export function failedEntry(ack: Omit<Ack, 'success' | 'error'>, error: string): EncodedEntry {
-  const entry: OpEntry = { type: 'op', ack: { ...ack, success: false, error }, changes: [] }
-  return { entry, bytes: encodeEntry(entry) }
+export function failedEntry(ack: Omit<Ack, 'success' | 'error'>, error: string): OpDraft {
+  return { type: 'op', ack: { ...ack, success: false, error }, changes: [] }
 }

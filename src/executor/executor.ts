@@ -11,7 +11,7 @@ import type { IndexState } from '../state/index-state.js'
 import type { Undo } from '../state/memory-state.js'
 import { ContractVM } from '../vm/index.js'
 import type { Limits } from '../vm/types.js'
-import { executeOp } from './execute-op.js'
+import { executeOp, sealEntry } from './execute-op.js'
 
 export interface ExecutorOptions {
   /** Ops per block (one atomic append). */
@@ -126,12 +126,12 @@ export class Executor extends EventEmitter {
         root = { oplogLength, oplogHash: await core.treeHash(oplogLength) }
         roots.set(origin, root)
       }
-      const { entry, bytes: encoded } = executeOp(this.holder.vm, { origin, seq, bytes, ...root }, this.view.state, {
+      const draft = executeOp(this.holder.vm, { origin, seq, bytes, ...root }, this.view.state, {
         ts: this.now(),
         maxOpBytes: this.maxOpBytes,
       })
       if (!previousLastSeq.has(origin)) previousLastSeq.set(origin, this.view.lastSeq.get(origin))
-      this.view.fold(entry, undo)
+      const { entry, bytes: encoded } = sealEntry(draft, this.view, undo)
       entries.push(entry)
       blocks.push(Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength))
       await this.followSystemChanges(entry)

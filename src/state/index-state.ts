@@ -4,7 +4,8 @@
 
 import { ackKey, inputKey, SYS, type IndexEntry, type OpEntry } from '../codec/messages.js'
 import type { Change, Json } from '../vm/types.js'
-import { MemoryState, type Undo } from './memory-state.js'
+import { AuthMap } from './auth/auth-map.js'
+import type { Undo } from './memory-state.js'
 
 export interface AckLocation {
   /** The index log position of the op's entry. */
@@ -12,8 +13,12 @@ export interface AckLocation {
   success: boolean
 }
 
+/** An op entry with or without its post-state root (the root is computed after the fold). */
+type Foldable = IndexEntry | Omit<OpEntry, 'stateRoot'>
+
 export class IndexState {
-  readonly state = new MemoryState()
+  /** The contract state, committed by the authenticated map whose root op entries carry. */
+  readonly state = new AuthMap()
   /** Entries folded so far (the index length this view reflects). */
   length = 0
   runtime: string | null = null
@@ -46,7 +51,7 @@ export class IndexState {
   }
 
   /** Folds the entry at position `this.length`; returns the state changes it made. */
-  fold(entry: IndexEntry, undo?: Undo[]): readonly Change[] {
+  fold(entry: Foldable, undo?: Undo[]): readonly Change[] {
     const changes = entryChanges(entry)
     this.state.apply(changes, undo)
     if (entry.type === 'header') this.runtime = entry.runtime
@@ -56,14 +61,14 @@ export class IndexState {
     return changes
   }
 
-  private noteAck(entry: OpEntry): void {
+  private noteAck(entry: Omit<OpEntry, 'stateRoot'>): void {
     const { origin, seq, success } = entry.ack
     this.lastSeq.set(origin, seq)
     this.acks.set(ackKey(origin, seq), { seq: this.length, success })
   }
 
   /** Undoes the bookkeeping of op entries folded after `length` (their state undo is separate). */
-  forgetOps(entries: readonly OpEntry[], length: number, previousLastSeq: Map<string, number | undefined>): void {
+  forgetOps(entries: readonly Omit<OpEntry, 'stateRoot'>[], length: number, previousLastSeq: Map<string, number | undefined>): void {
     for (const e of entries) this.acks.delete(ackKey(e.ack.origin, e.ack.seq))
     for (const [origin, seq] of previousLastSeq) {
       if (seq === undefined) this.lastSeq.delete(origin)
@@ -74,7 +79,7 @@ export class IndexState {
 }
 
 /** The state changes an index entry stands for: genesis entries write `.sys/` keys too. */
-export function entryChanges(entry: IndexEntry): readonly Change[] {
+export function entryChanges(entry: Foldable): readonly Change[] {
   switch (entry.type) {
     case 'contract':
       return [{ type: 'put', key: SYS.source, value: entry.code }]

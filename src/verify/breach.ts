@@ -15,6 +15,7 @@ export const BREACH_CLASSES = {
   'wrong-outcome': 'the op succeeded or failed against the contract',
   'changes-mismatch': 'changes that differ from what the contract produces',
   'unexplained-switch': 'a contract-source or input-set switch that the contract did not make',
+  'wrong-root': 'the state root an entry claims is not the root of the state after its op',
   'index-rewritten': 'the index log was rewritten (two signed roots for one length)',
   'index-truncated': 'the index log went backwards',
   'oplog-forked': 'a participant oplog was rewritten',

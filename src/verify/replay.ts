@@ -14,7 +14,8 @@ import {
   type OpEntry,
 } from '../codec/messages.js'
 import { GlassboxError } from '../errors.js'
-import { applyOp, failedEntry, readOp, type EncodedEntry } from '../executor/execute-op.js'
+import { applyOp, failedEntry, readOp, sealEntry, type OpDraft } from '../executor/execute-op.js'
+import type { Undo } from '../state/memory-state.js'
 import { IndexState } from '../state/index-state.js'
 import { ContractVM, RUNTIME_ID } from '../vm/index.js'
 import type { Change, Json } from '../vm/types.js'
@@ -81,10 +82,10 @@ export class Replay {
       const cls = this.view.genesisDone ? 'malformed-entry' : 'malformed-genesis'
       return this.breach(cls, seq, bytes, null, (err as Error).message, 'a canonical entry', toHex(bytes.subarray(0, 64)))
     }
-    const verdict = this.view.genesisDone ? await this.checkOp(seq, bytes, entry) : await this.checkGenesis(seq, bytes, entry)
+    if (this.view.genesisDone) return this.checkOp(seq, bytes, entry)
+    const verdict = await this.checkGenesis(seq, bytes, entry)
     if (verdict) return verdict
-    const changes = this.view.fold(entry)
-    await this.followSystemChanges(changes)
+    this.view.fold(entry)
     return null
   }
 
@@ -170,13 +171,23 @@ export class Replay {
       const before = { length: ack.oplogLength, hash: toHex(ack.oplogHash), signature: null }
       return { ...notice, evidence: { ...notice.evidence, before, after: await signedRoot(oplog) } }
     }
-    const expected = await this.recompute(entry, oplog)
-    if (sameBytes(expected.bytes, bytes)) return null
+    // Seal the recomputed entry into the replay state (which gives its post-state root); if it is
+    // not the published one byte for byte, undo that and report why.
+    const draft = await this.recompute(entry, oplog)
+    const undo: Undo[] = []
+    const lastSeq = this.view.lastSeq.get(ack.origin)
+    const expected = sealEntry(draft, this.view, undo)
+    if (sameBytes(expected.bytes, bytes)) {
+      await this.followSystemChanges(expected.entry.changes)
+      return null
+    }
+    this.view.state.revert(undo)
+    this.view.forgetOps([draft], seq, new Map([[ack.origin, lastSeq]]))
     return this.diagnose(seq, bytes, entry, expected.entry)
   }
 
   /** The entry an honest executor would have written for this ack. */
-  private async recompute(published: OpEntry, oplog: Hypercore): Promise<EncodedEntry> {
+  private async recompute(published: OpEntry, oplog: Hypercore): Promise<OpDraft> {
     const { ack } = published
     const base = { origin: ack.origin, seq: ack.seq, oplogLength: ack.oplogLength, oplogHash: ack.oplogHash, ts: ack.ts }
     const block = await oplog.get(ack.seq)
@@ -207,8 +218,13 @@ export class Replay {
     const fc = found.changes[i] ?? null
     const system = [ec, fc].some((c) => c && c.key.startsWith('.sys/'))
     const cls: BreachClass = system ? 'unexplained-switch' : 'changes-mismatch'
-    const counts = `${expected.changes.length} change(s) expected, ${found.changes.length} found`
-    return this.breach(cls, seq, bytes, found, `change ${i} differs (${counts})`, ec as Json, fc as Json)
+    if (i < Math.max(expected.changes.length, found.changes.length)) {
+      const counts = `${expected.changes.length} change(s) expected, ${found.changes.length} found`
+      return this.breach(cls, seq, bytes, found, `change ${i} differs (${counts})`, ec as Json, fc as Json)
+    }
+    const want = toHex(expected.stateRoot)
+    const got = toHex(found.stateRoot)
+    return this.breach('wrong-root', seq, bytes, found, `the state root after the op is ${want.slice(0, 8)}…, the entry claims ${got.slice(0, 8)}…`, want, got)
   }
 
   /** The oplog's tree hash at `length`; consecutive acks of a block share one, so the last is kept. */

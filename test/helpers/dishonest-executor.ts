@@ -9,6 +9,7 @@ import { decodeEntry, encodeEntry, encodeOp, type Ack, type IndexEntry, type OpE
 import type { Database } from '../../src/database.js'
 import { MANIFEST_FORMAT, readManifest, writeManifest } from '../../src/log/manifest.js'
 import { LogStore } from '../../src/log/store.js'
+import { IndexState } from '../../src/state/index-state.js'
 import { Monitor, type MonitorOptions } from '../../src/verify/monitor.js'
 import type { Change, Json } from '../../src/vm/types.js'
 
@@ -184,9 +185,20 @@ export class DishonestExecutor {
     }
   }
 
-  /** An op entry for op `seq` of an oplog with the given changes. */
-  async opEntry(oplog: string, seq: number, changes: Change[], fields: AckFields = {}): Promise<OpEntry> {
-    return { type: 'op', ack: await this.ack(oplog, seq, fields), changes }
+  /**
+   * An op entry for op `seq` of an oplog with the given changes, to be appended at the end of the
+   * index. Its state root is the one an honest executor would write after those changes, unless given.
+   */
+  async opEntry(oplog: string, seq: number, changes: Change[], fields: AckFields = {}, stateRoot?: Uint8Array): Promise<OpEntry> {
+    return { type: 'op', ack: await this.ack(oplog, seq, fields), changes, stateRoot: stateRoot ?? (await this.rootAfter(changes)) }
+  }
+
+  /** The state root after folding the whole index and then `changes`. */
+  async rootAfter(changes: Change[]): Promise<Uint8Array> {
+    const view = new IndexState()
+    for (const entry of await this.entries()) view.fold(entry)
+    view.state.apply(changes)
+    return view.state.root()
   }
 
   /** A monitor over these logs (for Monitor.watch() while faults are injected). */

@@ -23,6 +23,7 @@ function human(r: InfoReturnType): string {
     ['executor', r.executor ? 'running' : 'not running (this directory does not hold the index key pair)'],
     ['contract', `${r.contract.bytes} bytes; methods: ${r.contract.methods.join(', ') || '(none)'}`],
     ['keys', String(r.keys)],
+    ['state root', r.stateRoot],
     ['served', r.server ? `by pid ${r.server.pid} on ${r.server.socket}` : 'no (opened directly)'],
     ['inputs', String(r.inputs.length)],
     ...r.inputs.map((k) => ['', k]),
