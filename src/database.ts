@@ -155,8 +155,10 @@ export class Database extends EventEmitter {
           `${dir} was created with runtime "${view.runtime}" but this Glassbox runs "${RUNTIME_ID}"; it refuses to execute rather than produce entries monitors would reject`,
         )
       }
-      // The fold trusts the entries' changes; the last root they claim must be the one they give.
-      if (claimedRoot && toHex(claimedRoot) !== toHex(view.state.root())) {
+      // The fold trusts the entries' changes; an executor must not build on a log whose last root
+      // is not the one those changes give (a read-only open may still verify it and say why).
+      const execute = opts.execute ?? index.writable
+      if (execute && claimedRoot && toHex(claimedRoot) !== toHex(view.state.root())) {
         throw new DatabaseError(
           'STATE_ROOT_MISMATCH',
           `${dir}: the index log's last state root ${toHex(claimedRoot).slice(0, 8)}… is not the root of the state its entries build (run \`glassbox verify\`)`,
@@ -164,7 +166,6 @@ export class Database extends EventEmitter {
       }
       const limits = { ...DEFAULT_LIMITS }
       db = new Database(dir, manifest, logs, index, view, await ContractVM.create(view.source), limits)
-      const execute = opts.execute ?? index.writable
       if (execute) await db.startExecutor(opts.executor)
       return db
     } catch (err) {
