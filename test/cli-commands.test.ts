@@ -2,14 +2,12 @@
 // database directory itself.
 
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-
-const CLI = path.resolve('dist/src/cli/main.js')
+import { glassbox, type Run } from './helpers/cli.js'
 
 const COUNTER = `import assert from 'assert'
 import { index } from 'contract'
@@ -47,26 +45,6 @@ export const apply = {
   },
 }
 `
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function glassbox(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env }
-    delete env.GLASSBOX_DEBUG
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 /** The JSON document a --json run printed (shape checked by the assertions that use it). */
 function json(run: Run): any {

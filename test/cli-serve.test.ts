@@ -2,15 +2,13 @@
 // back to opening the directory when no server answers (none ran, or one was killed).
 
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-
-const CLI = path.resolve('dist/src/cli/main.js')
+import { glassbox, startServer } from './helpers/cli.js'
 
 const COUNTER = `import { index } from 'contract'
 
@@ -30,65 +28,6 @@ export const apply = {
   },
 }
 `
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function childEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env }
-  delete env.GLASSBOX_DEBUG
-  return env
-}
-
-function glassbox(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: childEnv() })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
-
-interface Server {
-  child: ChildProcessWithoutNullStreams
-  ready: { ready: true; key: string; socket: string; pid: number }
-  stderr(): string
-  /** Resolves with the exit code (or the signal's name). */
-  exited: Promise<number | string | null>
-}
-
-/** Starts `glassbox serve --json` and waits for its ready line. */
-function startServer(dir: string, cwd: string): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--dir', dir, '--json'], { cwd, env: childEnv() })
-  let stdout = ''
-  let stderr = ''
-  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)))
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not get ready; stderr: ${stderr}`)), 15_000)
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d
-      const nl = stdout.indexOf('\n')
-      if (nl === -1) return
-      clearTimeout(timer)
-      try {
-        resolve({ child, ready: JSON.parse(stdout.slice(0, nl)), stderr: () => stderr, exited })
-      } catch (err) {
-        reject(err)
-      }
-    })
-    void exited.then((code) => {
-      clearTimeout(timer)
-      reject(new Error(`serve exited (${code}) before it was ready; stderr: ${stderr}`))
-    })
-  })
-}
 
 /** Sends raw lines on the socket and collects one answer per line. */
 function rawRpc(socketPath: string, lines: string[]): Promise<unknown[]> {
