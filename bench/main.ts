@@ -120,7 +120,7 @@ async function executorBench(): Promise<void> {
   }
   const fmt = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9)
   console.log('key/value example, ops/s: executor end to end with durable appends; full verification of the')
-  console.log('same history; floor = reads, hashes, encodings and signed appends without the contract')
+  console.log('same history; floor = reads, oplog roots, state-root hashing, encodings and signed appends without the contract')
   console.log('      keys   executor     verify      floor   executor/floor   verify/executor')
   for (const r of rows) {
     const ratio = (a: number, b: number) => (a / b).toFixed(2).padStart(16)
