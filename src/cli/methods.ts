@@ -3,7 +3,7 @@
 // Params arrive untrusted (from a socket), so every method checks them before touching the database.
 
 import { isPubkeyHex } from '../codec/hash.js'
-import type { Database, DatabaseInfo } from '../database.js'
+import type { Database, DatabaseInfo, OpResult } from '../database.js'
 import { UsageError } from '../errors.js'
 import { defaultCheckpointPath } from '../verify/verify-dir.js'
 import type { VerifyReport } from '../verify/monitor.js'
@@ -20,15 +20,7 @@ export interface CallParams {
 }
 
 /** What an op became once processed. */
-export interface OpOutcome {
-  /** The index position of the op's entry. */
-  index: number
-  success: boolean
-  error: string | null
-  ts: number
-  metadata: Json
-  changes: Change[]
-}
+export type OpOutcome = Pick<OpResult, 'index' | 'success' | 'error' | 'ts' | 'metadata' | 'changes'>
 
 export interface CallOutput {
   method: string

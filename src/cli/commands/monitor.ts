@@ -4,7 +4,8 @@ import { appendFile } from 'node:fs/promises'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, intFlag, parseFlags, positionals, type Command } from '../command.js'
-import { inlineJson, type Output } from '../output.js'
+import { inlineJson } from '../output.js'
+import { shutdownSignal } from '../signals.js'
 import { noticeText } from '../report.js'
 import { serverSession } from '../session.js'
 import type { BreachNotice } from '../../verify/breach.js'
@@ -70,17 +71,6 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
   }
 }
 
-function shutdown(io: Output): Promise<void> {
-  return new Promise((resolve) => {
-    const on = () => {
-      io.err('glassbox: stopping the monitor')
-      resolve()
-    }
-    process.once('SIGINT', on)
-    process.once('SIGTERM', on)
-  })
-}
-
 export const monitorCommand: Command = {
   name: 'monitor',
   summary: 'Verify continuously as the logs grow; print breach notices and append them to a file',
@@ -108,7 +98,7 @@ export const monitorCommand: Command = {
       dir,
       noticesPath: values.notices ?? path.join(dir, 'breaches.jsonl'),
       intervalMs: intFlag('interval', values.interval) ?? 1000,
-      until: shutdown(io),
+      until: shutdownSignal(io, 'stopping the monitor'),
       onVerified: (length) => io.out(json ? inlineJson({ verified: length }) : `verified ${length} index entries`),
       onBreach: (notice) => io.out(json ? inlineJson({ breach: notice }) : noticeText(notice)),
     })

@@ -6,7 +6,8 @@ import path from 'node:path'
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positionals, type Command } from '../command.js'
 import { IpcServer } from '../ipc/server.js'
 import { readServerRecord, SERVER_FILE, socketPathFor, type ServerRecord } from '../ipc/protocol.js'
-import { inlineJson, type Output } from '../output.js'
+import { inlineJson } from '../output.js'
+import { shutdownSignal } from '../signals.js'
 import { openDatabase } from '../session.js'
 
 export interface ServeParameters {
@@ -51,22 +52,6 @@ async function writeRecord(dir: string, record: ServerRecord): Promise<void> {
   await rename(file + '.tmp', file)
 }
 
-/** Resolves on the first SIGINT or SIGTERM; a second one ends the process at once. */
-function shutdownSignal(io: Output): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-      process.once('SIGINT', () => process.exit(EXIT.error))
-      process.once('SIGTERM', () => process.exit(EXIT.error))
-      io.err(`glassbox: ${signal}, closing`)
-      resolve(signal)
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-  })
-}
-
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Hold the database open, run its executor and answer other commands on a local socket',
@@ -79,7 +64,7 @@ export const serveCommand: Command = {
   async run(args, io) {
     const { values, positionals: given } = parseFlags('serve', args, COMMON_OPTIONS)
     positionals('serve', given, [])
-    const until = shutdownSignal(io)
+    const until = shutdownSignal(io, 'closing')
     await serve({
       dir: values.dir ?? DEFAULT_DIR,
       until,
