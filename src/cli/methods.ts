@@ -7,7 +7,7 @@ import type { Database, DatabaseInfo, OpResult } from '../database.js'
 import { UsageError } from '../errors.js'
 import { defaultCheckpointPath } from '../verify/verify-dir.js'
 import type { VerifyReport } from '../verify/monitor.js'
-import type { Change, Json, StateEntry } from '../vm/types.js'
+import type { Json, StateEntry } from '../vm/types.js'
 import { toJson } from './output.js'
 
 export interface CallParams {
