@@ -31,23 +31,28 @@ async function tempDir(t: TestContext): Promise<string> {
   return dir
 }
 
-async function opEntries(db: Database): Promise<OpEntry[]> {
-  return (await db.history()).flatMap((h) => (h.log === 'index' && h.entry.type === 'op' ? [h.entry] : []))
-}
-
-test('garbage and oversized ops are acknowledged as failed, spend their seq, and the next op runs', async (t) => {
+/** A database under KV with one oplog `w` holding these raw blocks, not yet processed. */
+async function withRawOps(t: TestContext, blocks: Uint8Array[]): Promise<string> {
   const dir = await tempDir(t)
   const db = await Database.create(dir, { contract: KV, oplogs: ['w'] })
   await db.close()
   const logs = new LogStore(dir)
   await logs.ready()
-  const oplog = await logs.localOplog('w')
-  await oplog.append([
-    Buffer.from([0xff, 0x00, 0x13]),
-    Buffer.from(encodeOp({ op: 'PUT', key: 'big', value: 'x'.repeat(70 * 1024) })),
-    Buffer.from(encodeOp({ op: 'PUT', key: 'ok', value: 1 })),
-  ])
+  await (await logs.localOplog('w')).append(blocks.map((b) => Buffer.from(b)))
   await logs.close()
+  return dir
+}
+
+async function opEntries(db: Database): Promise<OpEntry[]> {
+  return (await db.history()).flatMap((h) => (h.log === 'index' && h.entry.type === 'op' ? [h.entry] : []))
+}
+
+test('garbage and oversized ops are acknowledged as failed, spend their seq, and the next op runs', async (t) => {
+  const dir = await withRawOps(t, [
+    Uint8Array.of(0xff, 0x00, 0x13),
+    encodeOp({ op: 'PUT', key: 'big', value: 'x'.repeat(70 * 1024) }),
+    encodeOp({ op: 'PUT', key: 'ok', value: 1 }),
+  ])
 
   const again = await Database.load(dir)
   t.after(() => again.close())
@@ -67,14 +72,7 @@ test('an op whose change is nested too deep for an entry fails, and the executor
   // canonical encoding allows; a participant must not be able to halt the executor with it.
   let deep: unknown = 1
   for (let i = 0; i < 62; i++) deep = [deep]
-  const dir = await tempDir(t)
-  const db = await Database.create(dir, { contract: KV, oplogs: ['w'] })
-  await db.close()
-  const logs = new LogStore(dir)
-  await logs.ready()
-  const oplog = await logs.localOplog('w')
-  await oplog.append([Buffer.from(encodeOp({ op: 'PUT', key: 'deep', value: deep } as never)), Buffer.from(encodeOp({ op: 'PUT', key: 'next', value: 1 }))])
-  await logs.close()
+  const dir = await withRawOps(t, [encodeOp({ op: 'PUT', key: 'deep', value: deep } as never), encodeOp({ op: 'PUT', key: 'next', value: 1 })])
   const again = await Database.load(dir)
   t.after(() => again.close())
   await again.settled()
