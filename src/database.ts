@@ -9,6 +9,7 @@ import { isPubkeyHex, toHex } from './codec/hash.js'
 import { decodeEntry, encodeEntry, PROTOCOL, type IndexEntry, type OpEntry } from './codec/messages.js'
 import { DatabaseError, UsageError } from './errors.js'
 import { Executor, type BlockEvent, type ExecutorOptions } from './executor/executor.js'
+import { sealBlock } from './executor/seal-block.js'
 import { readManifest, writeManifest, type Manifest } from './log/manifest.js'
 import { LogStore } from './log/store.js'
 import { callMethod, type OpRef } from './participant/call.js'
@@ -121,7 +122,11 @@ export class Database extends EventEmitter {
         ...inputs.map((pubkey): IndexEntry => ({ type: 'input', pubkey })),
         { type: 'genesis' },
       ]
-      await index.append(genesis.map((e) => Buffer.from(encodeEntry(e))))
+      const view = new IndexState()
+      for (const e of genesis) view.fold(e)
+      const blocks: Buffer[] = genesis.map((e) => Buffer.from(encodeEntry(e)))
+      blocks.push(sealBlock(index, [], 0, blocks, view.state.root()).bytes)
+      await index.append(blocks)
       await writeManifest(dir, { format: 'glassbox-dir/1', key: toHex(index.key), oplogs })
     } finally {
       await logs.close()

@@ -29,7 +29,8 @@ async function made(t: TestContext, increments: number): Promise<{ cwd: string; 
 /** Rewrites the value the last increment wrote, with the executor's key: a validly signed breach. */
 async function tamper(dir: string): Promise<number> {
   return withDishonest(dir, async (x) => {
-    const at = x.length - 1
+    // The last block is the last op's entry and its seal.
+    const at = x.length - 2
     await x.tamperOp(at, (e) => ({ ...e, changes: [{ type: 'put', key: '/counter', value: 99 }] }))
     return at
   })
@@ -39,12 +40,12 @@ test('verify: exit 0 and a summary on an honest database, the same facts with --
   const { cwd, dir } = await made(t, 3)
   const text = await glassbox(['verify', '--dir', dir], cwd)
   assert.equal(text.code, 0, text.stderr)
-  assert.match(text.stdout, /^valid: 7 of 7 index entries verified \(3 ops/)
+  assert.match(text.stdout, /^valid: 11 of 11 index entries verified \(3 ops/)
   const json = await glassbox(['verify', '--dir', dir, '--json'], cwd)
   assert.equal(json.code, 0)
   const report = JSON.parse(json.stdout)
   assert.equal(report.valid, true)
-  assert.equal(report.verified, 7)
+  assert.equal(report.verified, 11)
   assert.equal(report.breach, null)
 })
 
@@ -120,9 +121,9 @@ test('monitor: through a running serve it follows new entries until SIGTERM', as
     })
   monitor.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
   const exited = new Promise<number | null>((resolve) => monitor.on('exit', (code) => resolve(code)))
-  await seen(5)
+  await seen(7)
   assert.equal((await glassbox(['call', 'increment', '--dir', dir], cwd)).code, 0)
-  await seen(6)
+  await seen(9)
   monitor.kill('SIGTERM')
   assert.equal(await exited, 0)
   assert.doesNotMatch(out, /breach/)

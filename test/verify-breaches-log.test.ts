@@ -11,7 +11,7 @@ import { encodeEntry, PROTOCOL, type IndexEntry, type OpEntry } from '../src/cod
 import { Database, DatabaseError, type Json } from '../src/index.js'
 import { describeBreach, VerifyError, verifyDirectory } from '../src/verify/index.js'
 import { RUNTIME_ID } from '../src/vm/index.js'
-import { assertCovered, counter, covered, expectBreach, expectValid, firstOp, LOG_CLASSES } from './helpers/breaches.js'
+import { assertCovered, counter, covered, expectBreach, expectValid, firstOp, opAt, LOG_CLASSES } from './helpers/breaches.js'
 import { example, send1, tempDir } from './helpers/databases.js'
 import { DishonestExecutor, withDishonest } from './helpers/dishonest-executor.js'
 
@@ -214,9 +214,9 @@ test('oplog-forked: a fresh monitor sees the acknowledged op no longer in the fo
   })
   await withDishonest(dir, (x) => x.forkOplog('alice', 1, [{ op: { op: 'INCREMENT', by: 9 } }, { op: { op: 'INCREMENT', by: 9 } }]))
   // The first ack of alice still matches; her second one names a root her oplog no longer has.
-  const n = await expectBreach(dir, 'oplog-forked', { seq: firstOp(2) + 2, oplog: 'alice', opSeq: 1 })
+  const n = await expectBreach(dir, 'oplog-forked', { seq: opAt(2, 2), oplog: 'alice', opSeq: 1 })
   await withDishonest(dir, async (x) => {
-    const acked = await x.entry(firstOp(2) + 2)
+    const acked = await x.entry(opAt(2, 2))
     assert.ok(acked.type === 'op')
     const oplog = await x.oplog('alice')
     assert.deepEqual(n.evidence.before, { length: 2, hash: toHex(acked.ack.oplogHash), signature: null })

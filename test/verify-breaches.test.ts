@@ -6,12 +6,13 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
 import { toHex } from '../src/codec/hash.js'
-import { PROTOCOL, type IndexEntry, type OpEntry } from '../src/codec/messages.js'
+import { randomBytes } from 'node:crypto'
+import { PROTOCOL, type IndexEntry, type OpEntry, type SealEntry } from '../src/codec/messages.js'
 import type { Json } from '../src/index.js'
 import { RUNTIME_ID } from '../src/vm/index.js'
-import { assertCovered, counter, ENTRY_CLASSES, expectBreach, expectValid, firstOp } from './helpers/breaches.js'
+import { assertCovered, counter, ENTRY_CLASSES, expectBreach, expectValid, firstOp, opAt } from './helpers/breaches.js'
 import { example, honestDir, send1, withoutExecutor } from './helpers/databases.js'
-import { withDishonest } from './helpers/dishonest-executor.js'
+import { withDishonest, type DishonestExecutor } from './helpers/dishonest-executor.js'
 
 /** A contract whose ops make several changes, to tamper with one of them. */
 const MULTI = `
@@ -84,9 +85,9 @@ test('changes-mismatch: a change with another key, value or type, changes reorde
   }
   await t.test('a failed op that still changes the state', async (t) => {
     const dir = await make(t)
-    await withDishonest(dir, (x) => x.tamperOp(at + 1, (e) => ({ ...e, ack: { ...e.ack, success: false, error: 'nothing at /b' }, changes: e.changes })))
+    await withDishonest(dir, (x) => x.tamperOp(opAt(2, 1), (e) => ({ ...e, ack: { ...e.ack, success: false, error: 'nothing at /b' }, changes: e.changes })))
     // The contract accepts DROP /b, so the outcome is what differs first.
-    await expectBreach(dir, 'wrong-outcome', { seq: at + 1 })
+    await expectBreach(dir, 'wrong-outcome', { seq: opAt(2, 1) })
   })
 })
 
@@ -95,7 +96,7 @@ test('changes-mismatch: a change with another key, value or type, changes reorde
 
 test('entry-without-op: a genesis-type entry after genesis', async (t) => {
   const make = (t: TestContext) => counter(t, async (db) => void (await send1(db, 'increment', {}, 'alice', true)))
-  const end = firstOp(2) + 1
+  const end = opAt(2, 1)
   const blocks: { name: string; entry: () => IndexEntry; path: string }[] = [
     { name: 'an input', entry: () => ({ type: 'input', pubkey: 'ab'.repeat(32) }), path: `.sys/inputs/${'ab'.repeat(32)}` },
     { name: 'a second contract', entry: () => ({ type: 'contract', code: 'export const apply = { NOP() {} }' }), path: '.sys/contract/source' },
@@ -145,11 +146,12 @@ test('op-skipped: ops acknowledged out of order are caught at the first one take
   })
   const at = firstOp(2)
   await withDishonest(dir, async (x) => {
-    const [e0, e1, e2] = await x.entries(at)
-    await x.rewrite(at + 1, [e2, e1])
+    const [e0, s0, e1, s1, e2] = await x.entries(at)
+    await x.rewrite(opAt(2, 1), [e2, s1, e1])
     assert.equal(e0.type, 'op')
+    assert.equal(s0.type, 'seal')
   })
-  await expectBreach(dir, 'op-skipped', { seq: at + 1, expected: 1, found: 2, opSeq: 2 })
+  await expectBreach(dir, 'op-skipped', { seq: opAt(2, 1), expected: 1, found: 2, opSeq: 2 })
 })
 
 test('op-out-of-order: an op processed twice', async (t) => {
@@ -209,7 +211,7 @@ test("ack-mismatch: an ack whose oplog hash is not the oplog's signed root", asy
     await send1(db, 'increment', {}, 'alice', true)
     await send1(db, 'increment', { by: 2 }, 'alice', true)
   })
-  const at = firstOp(2) + 1
+  const at = opAt(2, 1)
   let wrong = ''
   let right = ''
   await withDishonest(dir, async (x) => {
@@ -271,7 +273,7 @@ test('wrong-outcome: an invalid op accepted, with changes the contract would not
     await send1(db, 'increment', { by: 2 }, 'alice', true)
     error = (await send1(db, 'increment', { by: -5 }, 'bob', false)).error ?? ''
   })
-  const at = firstOp(2) + 1
+  const at = opAt(2, 1)
   await withDishonest(dir, (x) =>
     x.tamperOp(at, (e) => ({ ...e, ack: { ...e.ack, success: true, error: null }, changes: [{ type: 'put', key: '/count', value: -3 }] })),
   )
@@ -316,6 +318,30 @@ test('wrong-root: the right changes with a state root the state after them does 
     }),
   )
   await expectBreach(dir, 'wrong-root', { seq: at, expected: honest, found: Buffer.from(forged).toString('hex'), message: /state root after the op/ })
+})
+
+test('bad-seal: a seal that lies about the entries or the state it covers, or that another key signed', async (t) => {
+  const make = (t: TestContext) => counter(t, async (db) => void (await send1(db, 'increment', {}, 'alice', true)))
+  await expectValid(await make(t))
+  const at = opAt(2, 0) + 1
+  const cases: { name: string; mutate: (s: SealEntry, x: DishonestExecutor) => SealEntry; message: RegExp }[] = [
+    { name: 'a state root that is not the state after the block', mutate: (s, x) => x.sign({ ...s, stateRoot: new Uint8Array(32).fill(9) }), message: /state root/ },
+    { name: 'a tree hash that is not the log before it', mutate: (s, x) => x.sign({ ...s, treeHash: new Uint8Array(32).fill(9) }), message: /tree hash/ },
+    { name: 'a length other than its position', mutate: (s, x) => x.sign({ ...s, length: s.length - 1 }), message: /claims to cover/ },
+    { name: 'a signature by another key', mutate: (s) => ({ ...s, signature: randomBytes(64) }), message: /not signed/ },
+  ]
+  for (const k of cases) {
+    await t.test(k.name, async (t) => {
+      const dir = await make(t)
+      await withDishonest(dir, (x) =>
+        x.tamper(at, (e) => {
+          assert.equal(e.type, 'seal')
+          return k.mutate(e as SealEntry, x)
+        }),
+      )
+      await expectBreach(dir, 'bad-seal', { seq: at, message: k.message })
+    })
+  }
 })
 
 // ---------------------------------------------------------------------------------------------

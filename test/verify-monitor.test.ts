@@ -55,18 +55,18 @@ test('a monitor following a live database verifies each new entry, then reports 
   await caughtUp(m, db.length)
   for (let i = 0; i < 5; i++) {
     // Each op's entry is verified as it is appended, without asking the monitor for a pass.
-    const next = verifiedTo(m, db.length + 1)
+    const next = verifiedTo(m, db.length + 2)
     await send1(db, 'increment', { by: i + 1 }, i % 2 ? 'bob' : 'alice', true)
     assert.equal((await next).length, db.length)
   }
-  assert.equal(db.length, 5 + 5)
+  assert.equal(db.length, 6 + 2 * 5)
   assert.ok(seen.verified.includes(db.length))
   assert.deepEqual(seen.verified, [...seen.verified].sort((a, b) => a - b), 'verified lengths only grow')
   assert.deepEqual(seen.violations, [])
 
   // The executor's key now signs an entry that acknowledges alice's first op a second time.
   const x = await DishonestExecutor.attach(db)
-  const first = await x.entry(5)
+  const first = await x.entry(6)
   const pending = violation(m)
   const at = await x.append(first)
   const notice = await pending
@@ -186,13 +186,13 @@ test('a participant fork while a pass runs is caught, not recorded as the new he
       return x.store.byPubkey(pubkey)
     },
   }
-  const m = new Monitor(logs, { onProgress: (n, length) => void (armed = n === length && length > 6) })
+  const m = new Monitor(logs, { onProgress: (n, length) => void (armed = n === length && length > 8) })
   t.after(async () => {
     await m.stop()
     await x.close()
   })
   await m.open()
-  assert.equal((await m.verifyToHead()).verified, 6)
+  assert.equal((await m.verifyToHead()).verified, 8)
   const seq = await x.appendOps('alice', [{ op: { op: 'INCREMENT', by: 1 } }])
   await x.append(await x.opEntry('alice', seq, [{ type: 'put', key: '/count', value: 2 }]))
   const report = await m.verifyToHead()
@@ -212,11 +212,11 @@ test('an index rewritten while a pass reads it is caught, not recorded as the ne
       if (prop === 'get') {
         return async (seq: number) => {
           const block = await target.get(seq)
-          if (armed && seq === 6) {
+          if (armed && seq === 8) {
             armed = false
-            const [e6, e7] = await x.entries(6)
-            assert.ok(e6.type === 'op')
-            await x.rewrite(6, [{ ...e6, ack: { ...e6.ack, ts: e6.ack.ts + 1 } }, e7])
+            const [e8, e9] = await x.entries(8)
+            assert.ok(e8.type === 'op')
+            await x.rewrite(8, [{ ...e8, ack: { ...e8.ack, ts: e8.ack.ts + 1 } }, e9])
           }
           return block
         }
@@ -231,38 +231,38 @@ test('an index rewritten while a pass reads it is caught, not recorded as the ne
     await x.close()
   })
   await m.open()
-  assert.equal((await m.verifyToHead()).verified, 6)
+  assert.equal((await m.verifyToHead()).verified, 8)
   for (const [name, count] of [['alice', 2], ['bob', 3]] as const) {
     const seq = await x.appendOps(name, [{ op: { op: 'INCREMENT', by: 1 } }])
     await x.append(await x.opEntry(name, seq, [{ type: 'put', key: '/count', value: count }]))
   }
-  const before = toHex(await x.index.treeHash(8))
+  const before = toHex(await x.index.treeHash(10))
   armed = true
   const report = await m.verifyToHead()
   assert.equal(report.valid, false, 'the rewrite was absorbed into the recorded head')
   assert.equal(report.breach?.class, 'index-rewritten')
-  assert.deepEqual({ length: report.breach?.evidence.before?.length, hash: report.breach?.evidence.before?.hash }, { length: 8, hash: before })
+  assert.deepEqual({ length: report.breach?.evidence.before?.length, hash: report.breach?.evidence.before?.hash }, { length: 10, hash: before })
 })
 
 test('a restarted monitor resumes at its checkpoint, and still catches a breach after it', async (t) => {
   const dir = await counterDir(t, 3)
   const checkpointPath = path.join(await tempDir(t), 'monitor.json')
   const first = await verifyDirectory(dir, { checkpointPath })
-  assert.deepEqual({ valid: first.valid, resumedFrom: first.resumedFrom, verified: first.verified, ops: first.ops }, { valid: true, resumedFrom: 0, verified: 8, ops: 3 })
+  assert.deepEqual({ valid: first.valid, resumedFrom: first.resumedFrom, verified: first.verified, ops: first.ops }, { valid: true, resumedFrom: 0, verified: 12, ops: 3 })
   const saved = JSON.parse(await readFile(checkpointPath, 'utf8')) as Checkpoint
-  assert.equal(saved.verified, 8)
-  assert.equal(saved.heads.index.length, 8)
+  assert.equal(saved.verified, 12)
+  assert.equal(saved.heads.index.length, 12)
   assert.equal(Object.keys(saved.heads.oplogs).length, 2)
 
   // The database goes on; the monitor comes back later and verifies only what is new.
   const db = await Database.load(dir)
   for (let i = 0; i < 4; i++) await send1(db, 'increment', {}, 'bob', true)
   const viaDb = await db.verify({ checkpointPath })
-  assert.deepEqual({ valid: viaDb.valid, resumedFrom: viaDb.resumedFrom, verified: viaDb.verified, ops: viaDb.ops }, { valid: true, resumedFrom: 8, verified: 12, ops: 4 })
+  assert.deepEqual({ valid: viaDb.valid, resumedFrom: viaDb.resumedFrom, verified: viaDb.verified, ops: viaDb.ops }, { valid: true, resumedFrom: 12, verified: 20, ops: 4 })
   await send1(db, 'increment', {}, 'alice', true)
   await db.close()
   const second = await verifyDirectory(dir, { checkpointPath })
-  assert.deepEqual({ valid: second.valid, resumedFrom: second.resumedFrom, verified: second.verified, ops: second.ops }, { valid: true, resumedFrom: 12, verified: 13, ops: 1 })
+  assert.deepEqual({ valid: second.valid, resumedFrom: second.resumedFrom, verified: second.verified, ops: second.ops }, { valid: true, resumedFrom: 20, verified: 22, ops: 1 })
 
   // A dishonest entry after the resume point is caught by the resumed monitor.
   await withDishonest(dir, async (x) => {
@@ -270,10 +270,10 @@ test('a restarted monitor resumes at its checkpoint, and still catches a breach 
     await x.append({ ...last.entry, ack: { ...last.entry.ack, seq: last.entry.ack.seq + 1, oplogLength: last.entry.ack.oplogLength + 1 } })
   })
   const third = await verifyDirectory(dir, { checkpointPath })
-  assert.equal(third.resumedFrom, 13)
+  assert.equal(third.resumedFrom, 22)
   assert.equal(third.valid, false)
   assert.equal(third.breach?.class, 'entry-without-op', third.breach ? describeBreach(third.breach) : '')
-  assert.equal(third.breach?.seq, 13)
+  assert.equal(third.breach?.seq, 22)
   assert.equal(third.ops, 0)
   // The breach is persisted with the checkpoint.
   const after = JSON.parse(await readFile(checkpointPath, 'utf8')) as Checkpoint
@@ -287,7 +287,7 @@ test('a resumed monitor does not replay what it verified before (it trusts its o
   assert.equal(first.valid, true)
   // Another monitor, fresh, would see this breach; it lies before the checkpoint, which records the
   // root it saw, so the resumed monitor reports the rewrite rather than replaying from the start.
-  await withDishonest(dir, (x) => x.tamperOp(5, (e) => ({ ...e, changes: [{ type: 'put', key: '/count', value: 99 }] })))
+  await withDishonest(dir, (x) => x.tamperOp(6, (e) => ({ ...e, changes: [{ type: 'put', key: '/count', value: 99 }] })))
   const fresh = await verifyDirectory(dir)
   assert.equal(fresh.breach?.class, 'changes-mismatch')
   const resumed = await verifyDirectory(dir, { checkpointPath })
@@ -297,7 +297,7 @@ test('a resumed monitor does not replay what it verified before (it trusts its o
 test('a long pass persists its position as it goes (a checkpoint a restart can use) and reports progress', async (t) => {
   const dir = await counterDir(t, 3)
   const checkpointPath = path.join(await tempDir(t), 'monitor.json')
-  assert.equal((await verifyDirectory(dir, { checkpointPath })).verified, 8)
+  assert.equal((await verifyDirectory(dir, { checkpointPath })).verified, 12)
   const db = await Database.load(dir)
   for (let i = 0; i < 9; i++) await send1(db, 'increment', {}, 'alice', true)
   await db.close()
@@ -314,15 +314,15 @@ test('a long pass persists its position as it goes (a checkpoint a restart can u
       if (persisted.at(-1) !== saved.verified) persisted.push(saved.verified)
     },
   })
-  assert.deepEqual({ resumedFrom: report.resumedFrom, verified: report.verified }, { resumedFrom: 8, verified: 17 })
-  assert.deepEqual(progress, Array.from({ length: 9 }, (_, i) => i + 9))
-  assert.deepEqual(persisted, [8, 10, 15])
+  assert.deepEqual({ resumedFrom: report.resumedFrom, verified: report.verified }, { resumedFrom: 12, verified: 30 })
+  assert.deepEqual(progress, Array.from({ length: 18 }, (_, i) => i + 13))
+  assert.deepEqual(persisted, [12, 15, 20, 25])
   const saved = JSON.parse(await readFile(checkpointPath, 'utf8')) as Checkpoint
-  assert.equal(saved.verified, 17)
+  assert.equal(saved.verified, 30)
   // A restart from a checkpoint written mid-pass resumes there.
-  await writeFile(checkpointPath, JSON.stringify({ ...saved, verified: 15, heads: { ...saved.heads, index: { length: 15, hash: toHex(await withDishonest(dir, (x) => x.index.treeHash(15))), signature: null } } }))
+  await writeFile(checkpointPath, JSON.stringify({ ...saved, verified: 25, heads: { ...saved.heads, index: { length: 25, hash: toHex(await withDishonest(dir, (x) => x.index.treeHash(25))), signature: null } } }))
   const resumed = await verifyDirectory(dir, { checkpointPath })
-  assert.deepEqual({ valid: resumed.valid, resumedFrom: resumed.resumedFrom, verified: resumed.verified, ops: resumed.ops }, { valid: true, resumedFrom: 15, verified: 17, ops: 2 })
+  assert.deepEqual({ valid: resumed.valid, resumedFrom: resumed.resumedFrom, verified: resumed.verified, ops: resumed.ops }, { valid: true, resumedFrom: 25, verified: 30, ops: 2 })
 })
 
 test('a corrupt, foreign or impossible checkpoint gives a clear VerifyError', async (t) => {

@@ -35,13 +35,19 @@ export type GenesisEntry = { type: 'genesis' }
  * after them (docs/protocol.md §7), so that each entry is a claim `prev root --op--> stateRoot`.
  */
 export type OpEntry = { type: 'op'; ack: Ack; changes: Change[]; stateRoot: Uint8Array }
-export type IndexEntry = HeaderEntry | ContractEntry | InputEntry | GenesisEntry | OpEntry
+/**
+ * The last entry of every block (docs/protocol.md §8.2): the executor's signature over the index
+ * log's tree hash at `length` (every entry before this one) and the state root after them.
+ */
+export type SealEntry = { type: 'seal'; length: number; treeHash: Uint8Array; stateRoot: Uint8Array; signature: Uint8Array }
+export type IndexEntry = HeaderEntry | ContractEntry | InputEntry | GenesisEntry | OpEntry | SealEntry
 
 export const SYS = {
   source: '.sys/contract/source',
   inputsPrefix: '.sys/inputs/',
   acksPrefix: '.sys/acks/',
   genesis: '.sys/acks/genesis',
+  sealsPrefix: '.sys/seals/',
 } as const
 
 export function inputKey(pubkey: string): string {
@@ -65,6 +71,8 @@ export function entryPath(entry: IndexEntry): string {
       return SYS.genesis
     case 'op':
       return ackKey(entry.ack.origin, entry.ack.seq)
+    case 'seal':
+      return `${SYS.sealsPrefix}${entry.length}`
   }
 }
 
@@ -102,6 +110,15 @@ export function decodeEntry(bytes: Uint8Array): IndexEntry {
       fields(m, 'op entry', ['type', 'ack', 'changes', 'stateRoot'])
       if (!(m.stateRoot instanceof Uint8Array) || m.stateRoot.length !== 32) throw schema('stateRoot must be 32 bytes')
       return { type: 'op', ack: decodeAck(m.ack), changes: decodeChanges(m.changes), stateRoot: m.stateRoot }
+    case 'seal':
+      fields(m, 'seal entry', ['type', 'length', 'treeHash', 'stateRoot', 'signature'])
+      return {
+        type: 'seal',
+        length: uint(m.length, 'length'),
+        treeHash: fixedBytes(m.treeHash, 32, 'treeHash'),
+        stateRoot: fixedBytes(m.stateRoot, 32, 'stateRoot'),
+        signature: fixedBytes(m.signature, 64, 'signature'),
+      }
     default:
       throw schema(`unknown entry type ${JSON.stringify(m.type)}`)
   }
@@ -177,6 +194,11 @@ function fields(m: { [key: string]: Canonical }, what: string, expected: string[
 
 function str(v: Canonical, what: string): string {
   if (typeof v !== 'string') throw schema(`${what} must be a string`)
+  return v
+}
+
+function fixedBytes(v: Canonical, size: number, what: string): Uint8Array {
+  if (!(v instanceof Uint8Array) || v.length !== size) throw schema(`${what} must be ${size} bytes`)
   return v
 }
 

@@ -87,14 +87,11 @@ async function tamper(from: string, to: string): Promise<number> {
   await logs.ready()
   try {
     const index = await logs.localIndex()
-    const entries: OpEntry[] = []
-    for (let i = 0; i < index.length; i++) {
+    let target = -1
+    for (let i = 0; i < index.length && target < 0; i++) {
       const e = decodeEntry((await index.get(i))!)
-      if (e.type === 'op') entries.push(e)
+      if (e.type === 'op' && e.changes.some((c) => c.key === '/keys/alice')) target = i
     }
-    const seq = index.length - entries.length
-    const offset = entries.findIndex((e) => e.changes.some((c) => c.key === '/keys/alice'))
-    const target = seq + offset
     const rest: Buffer[] = []
     for (let i = target; i < index.length; i++) rest.push((await index.get(i))!)
     const forged = decodeEntry(rest[0]) as OpEntry

@@ -62,7 +62,7 @@ export function applyOp(vm: ContractVM, op: Json, ack: Omit<Ack, 'success' | 'er
  * Folds an op's entry into the state, completes it with the post-state root and encodes it: the
  * last step of processing an op, shared by the executor and the monitor's replay.
  */
-export function sealEntry(draft: OpDraft, view: IndexState, undo?: Undo[]): EncodedEntry {
+export function finishEntry(draft: OpDraft, view: IndexState, undo?: Undo[]): EncodedEntry {
   view.fold(draft, undo)
   const entry: OpEntry = { ...draft, stateRoot: view.state.root() }
   return { entry, bytes: encodeEntry(entry) }

@@ -5,13 +5,15 @@
 
 import { EventEmitter } from 'node:events'
 import type Hypercore from 'hypercore'
-import { SYS, type OpEntry } from '../codec/messages.js'
+import { SYS, type OpEntry, type SealEntry } from '../codec/messages.js'
+import { currentRoots, type TreeNode } from '../log/merkle.js'
 import type { LogStore } from '../log/store.js'
 import type { IndexState } from '../state/index-state.js'
 import type { Undo } from '../state/memory-state.js'
 import { ContractVM } from '../vm/index.js'
 import type { Limits } from '../vm/types.js'
-import { executeOp, sealEntry } from './execute-op.js'
+import { executeOp, finishEntry } from './execute-op.js'
+import { sealBlock } from './seal-block.js'
 
 export interface ExecutorOptions {
   /** Ops per block (one atomic append). */
@@ -25,6 +27,8 @@ export interface BlockEvent {
   /** Index position of the block's first entry. */
   start: number
   entries: OpEntry[]
+  /** The seal appended after the entries, at position start + entries.length. */
+  seal: SealEntry
 }
 
 /** Holds the VM for the active contract source; the executor swaps it when an entry says so. */
@@ -44,6 +48,8 @@ export class Executor extends EventEmitter {
   private readonly onAppend = () => this.kick()
   /** VMs created by source switches in the block being built (disposed once it is settled). */
   private blockVMs: ContractVM[] = []
+  /** The index log's Merkle roots, kept so each block's seal is computed before its append. */
+  private roots: TreeNode[] = []
   /** Set when a block could not be written; the executor stops rather than diverge from its log. */
   failure: Error | null = null
 
@@ -61,6 +67,7 @@ export class Executor extends EventEmitter {
   }
 
   async start(): Promise<void> {
+    this.roots = await currentRoots(this.index)
     await this.syncInputs()
     this.kick()
   }
@@ -131,23 +138,29 @@ export class Executor extends EventEmitter {
         maxOpBytes: this.maxOpBytes,
       })
       if (!previousLastSeq.has(origin)) previousLastSeq.set(origin, this.view.lastSeq.get(origin))
-      const { entry, bytes: encoded } = sealEntry(draft, this.view, undo)
+      const { entry, bytes: encoded } = finishEntry(draft, this.view, undo)
       entries.push(entry)
       blocks.push(Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength))
       await this.followSystemChanges(entry)
     }
     if (entries.length === 0) return 0
+    const sealed = sealBlock(this.index, this.roots, start, blocks, entries[entries.length - 1].stateRoot)
+    const previousSeal = this.view.lastSeal
+    this.view.fold(sealed.seal)
+    blocks.push(sealed.bytes)
     try {
       await this.index.append(blocks)
     } catch (err) {
       this.view.state.revert(undo)
       this.view.forgetOps(entries, start, previousLastSeq)
+      this.view.lastSeal = previousSeal
       this.settleVMs(vmBefore)
       await this.syncInputs()
       throw err
     }
+    this.roots = sealed.roots
     this.settleVMs(this.holder.vm, vmBefore)
-    this.emit('block', { start, entries } satisfies BlockEvent)
+    this.emit('block', { start, entries, seal: sealed.seal } satisfies BlockEvent)
     return entries.length
   }
 

@@ -2,7 +2,7 @@
 // keys of seed 001 §3.1), the active inputs, and where each oplog's ops were acknowledged.
 // The executor and every local reader derive their view with this one fold.
 
-import { ackKey, inputKey, SYS, type IndexEntry, type OpEntry } from '../codec/messages.js'
+import { ackKey, inputKey, SYS, type IndexEntry, type OpEntry, type SealEntry } from '../codec/messages.js'
 import type { Change, Json } from '../vm/types.js'
 import { AuthMap } from './auth/auth-map.js'
 import type { Undo } from './memory-state.js'
@@ -27,6 +27,8 @@ export class IndexState {
   readonly lastSeq = new Map<string, number>()
   /** Index position of the entry that acknowledged each op, by `.sys/acks/...` key. */
   readonly acks = new Map<string, AckLocation>()
+  /** The latest block seal folded, and its index position. */
+  lastSeal: { position: number; seal: SealEntry } | null = null
 
   get source(): string {
     const code = this.state.get(SYS.source)
@@ -57,6 +59,7 @@ export class IndexState {
     if (entry.type === 'header') this.runtime = entry.runtime
     else if (entry.type === 'genesis') this.genesisDone = true
     else if (entry.type === 'op') this.noteAck(entry)
+    else if (entry.type === 'seal') this.lastSeal = { position: this.length, seal: entry }
     this.length++
     return changes
   }

@@ -15,6 +15,20 @@ declare module 'sodium-native' {
 
 declare module 'hypercore' {
   import { EventEmitter } from 'node:events'
+  export interface HypercoreTreeNode {
+    index: number
+    size: number
+    hash: Buffer
+  }
+  export interface HypercoreProof {
+    fork: number
+    block: { index: number; value: Buffer | null; nodes: HypercoreTreeNode[] } | null
+    upgrade: { start: number; length: number; nodes: HypercoreTreeNode[]; additionalNodes: HypercoreTreeNode[]; signature: Buffer } | null
+  }
+  export interface HypercoreProofRequest {
+    block?: { index: number; nodes: number }
+    upgrade?: { start: number; length: number }
+  }
   export interface HypercoreGetOptions {
     wait?: boolean
     timeout?: number
@@ -39,6 +53,12 @@ declare module 'hypercore' {
     update(opts?: { wait?: boolean }): Promise<boolean>
     readonly signedLength: number
     readonly core: unknown
+    /** The signing key pair (the secret key only on the writer's side). */
+    readonly keyPair: { publicKey: Buffer; secretKey: Buffer | null } | null
+    readonly manifest: { signers: { publicKey: Buffer }[] } | null
+    proof(request: HypercoreProofRequest): Promise<HypercoreProof>
+    /** The key of the default manifest with this single signer. */
+    static key(publicKey: Buffer | Uint8Array): Buffer
   }
 }
 

@@ -12,9 +12,11 @@ import {
   SYS,
   type IndexEntry,
   type OpEntry,
+  type SealEntry,
 } from '../codec/messages.js'
+import { sealSignedBy, signerOf } from '../log/seal.js'
 import { GlassboxError } from '../errors.js'
-import { applyOp, failedEntry, readOp, sealEntry, type OpDraft } from '../executor/execute-op.js'
+import { applyOp, failedEntry, readOp, finishEntry, type OpDraft } from '../executor/execute-op.js'
 import type { Undo } from '../state/memory-state.js'
 import { IndexState } from '../state/index-state.js'
 import { ContractVM, RUNTIME_ID } from '../vm/index.js'
@@ -38,9 +40,11 @@ export class Replay {
   private vm: ContractVM | null = null
   private readonly lastRoot = new Map<string, { length: number; hash: string }>()
   private readonly indexKey: string
+  private readonly signer: Uint8Array
 
   constructor(private readonly logs: ReplayLogs) {
     this.indexKey = toHex(logs.index.key)
+    this.signer = signerOf(logs.index)
   }
 
   /** The last oplog root an ack was checked against, per oplog: roots the monitor has now seen. */
@@ -141,7 +145,21 @@ export class Replay {
     return bad(`a ${entry.type} entry before the genesis ack`, 'input or genesis')
   }
 
+  /** A seal must sit at the length it covers and sign the log's tree hash and state root there. */
+  private async checkSeal(seq: number, bytes: Uint8Array, seal: SealEntry): Promise<Verdict> {
+    const bad = (message: string, expected: Json, found: Json) => this.breach('bad-seal', seq, bytes, seal, message, expected, found)
+    if (seal.length !== seq) return bad(`the seal at #${seq} claims to cover ${seal.length} entries`, seq, seal.length)
+    const treeHash = toHex(await this.logs.index.treeHash(seq))
+    if (toHex(seal.treeHash) !== treeHash) return bad(`the seal's tree hash is not the index log's at length ${seq}`, treeHash, toHex(seal.treeHash))
+    const root = toHex(this.view.state.root())
+    if (toHex(seal.stateRoot) !== root) return bad(`the seal's state root is not the root after the entries it covers`, root, toHex(seal.stateRoot))
+    if (!sealSignedBy(seal, this.logs.index.key, this.signer)) return bad('the seal is not signed by the index log key', toHex(this.signer), toHex(seal.signature))
+    this.view.fold(seal)
+    return null
+  }
+
   private async checkOp(seq: number, bytes: Uint8Array, entry: IndexEntry): Promise<Verdict> {
+    if (entry.type === 'seal') return this.checkSeal(seq, bytes, entry)
     if (entry.type !== 'op') {
       return this.breach('entry-without-op', seq, bytes, entry, `a ${entry.type} entry after genesis`, 'an op entry', entry.type)
     }
@@ -171,12 +189,12 @@ export class Replay {
       const before = { length: ack.oplogLength, hash: toHex(ack.oplogHash), signature: null }
       return { ...notice, evidence: { ...notice.evidence, before, after: await signedRoot(oplog) } }
     }
-    // Seal the recomputed entry into the replay state (which gives its post-state root); if it is
+    // Finish the recomputed entry into the replay state (which gives its post-state root); if it is
     // not the published one byte for byte, undo that and report why.
     const draft = await this.recompute(entry, oplog)
     const undo: Undo[] = []
     const lastSeq = this.view.lastSeq.get(ack.origin)
-    const expected = sealEntry(draft, this.view, undo)
+    const expected = finishEntry(draft, this.view, undo)
     if (sameBytes(expected.bytes, bytes)) {
       await this.followSystemChanges(expected.entry.changes)
       return null

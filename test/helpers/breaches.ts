@@ -9,7 +9,7 @@ import { example, honestDir, withoutExecutor } from './databases.js'
 import { withDishonest } from './dishonest-executor.js'
 
 /** Classes found by replaying entries, and classes found by comparing a log with roots seen before. */
-export const ENTRY_CLASSES: BreachClass[] = ['changes-mismatch', 'entry-without-op', 'op-skipped', 'op-out-of-order', 'not-an-input', 'ack-mismatch', 'wrong-outcome', 'unexplained-switch', 'wrong-root']
+export const ENTRY_CLASSES: BreachClass[] = ['changes-mismatch', 'entry-without-op', 'op-skipped', 'op-out-of-order', 'not-an-input', 'ack-mismatch', 'wrong-outcome', 'unexplained-switch', 'wrong-root', 'bad-seal']
 export const LOG_CLASSES: BreachClass[] = ['malformed-genesis', 'malformed-entry', 'index-rewritten', 'index-truncated', 'oplog-forked']
 
 /** The classes this test file has produced a notice of. */
@@ -86,5 +86,8 @@ export async function counter(t: TestContext, script: (db: Database) => Promise<
   return honestDir(t, { contract: await example('counter'), oplogs: ['alice', 'bob'] }, script)
 }
 
-/** Index positions: header, contract, one input per oplog, genesis; ops follow. */
-export const firstOp = (oplogs: number) => 3 + oplogs
+/** Index positions: header, contract, one input per oplog, genesis, the genesis seal; ops follow. */
+export const firstOp = (oplogs: number) => 4 + oplogs
+
+/** Index position of op `n` when each op was a block of its own (an op entry, then its seal). */
+export const opAt = (oplogs: number, n: number) => firstOp(oplogs) + 2 * n

@@ -5,7 +5,8 @@
 
 import type Hypercore from 'hypercore'
 import { toHex } from '../../src/codec/hash.js'
-import { decodeEntry, encodeEntry, encodeOp, type Ack, type IndexEntry, type OpEntry } from '../../src/codec/messages.js'
+import { decodeEntry, encodeEntry, encodeOp, type Ack, type IndexEntry, type OpEntry, type SealEntry } from '../../src/codec/messages.js'
+import { signSeal, type SealBody } from '../../src/log/seal.js'
 import type { Database } from '../../src/database.js'
 import { MANIFEST_FORMAT, readManifest, writeManifest } from '../../src/log/manifest.js'
 import { LogStore } from '../../src/log/store.js'
@@ -199,6 +200,13 @@ export class DishonestExecutor {
     for (const entry of await this.entries()) view.fold(entry)
     view.state.apply(changes)
     return view.state.root()
+  }
+
+  /** A seal over `body`, signed with the executor's key as an honest one would be. */
+  sign(body: SealBody): SealEntry {
+    const secretKey = this.index.keyPair?.secretKey
+    if (!secretKey) throw new Error('the index key pair is not here')
+    return signSeal(this.index.key, secretKey, body)
   }
 
   /** A monitor over these logs (for Monitor.watch() while faults are injected). */

@@ -40,6 +40,9 @@ function describeEntry(entry: IndexEntry): string {
       const changes = entry.changes.map((c) => (c.type === 'put' ? `put ${c.key} ${clip(inlineJson(c.value))}` : `del ${c.key}`))
       return changes.length === 0 ? 'ok, no changes' : `ok: ${changes.join('; ')}`
     }
+    case 'seal':
+      // History items carry bytes as hex already.
+      return `seal: ${entry.length} entries signed, state root ${String(entry.stateRoot).slice(0, 8)}…`
   }
 }
 
