@@ -5,13 +5,18 @@
 import type Hypercore from 'hypercore'
 import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
-import { isPubkeyHex, toHex } from './codec/hash.js'
-import { decodeEntry, encodeEntry, PROTOCOL, type IndexEntry, type OpEntry } from './codec/messages.js'
+import { fromHex, isPubkeyHex, toHex } from './codec/hash.js'
+import { decodeEntry, encodeEntry, PROTOCOL, type IndexEntry, type OpEntry, type SealEntry } from './codec/messages.js'
 import { DatabaseError, UsageError } from './errors.js'
 import { Executor, type BlockEvent, type ExecutorOptions } from './executor/executor.js'
 import { sealBlock } from './executor/seal-block.js'
 import { readManifest, writeManifest, type Manifest } from './log/manifest.js'
+import { proveInclusion } from './log/merkle.js'
+import { signerOf } from './log/seal.js'
+import { proveEntry, signedSealAt } from './log/sealed-entry.js'
 import { LogStore } from './log/store.js'
+import { PROOF_FORMAT, type ReceiptFile, type ReceiptOp, type StateProofFile } from './participant/proof-files.js'
+import { proveKey } from './state/auth/prove.js'
 import { callMethod, type OpRef } from './participant/call.js'
 import { readHistory, type HistoryOptions, type HistoryItem } from './participant/history.js'
 import { IndexState } from './state/index-state.js'
@@ -72,6 +77,16 @@ export interface DatabaseInfo {
   /** The root of the authenticated state now (docs/protocol.md §7), hex. */
   stateRoot: string
 }
+
+/** A state read with its proof (`db.get(key, {proof: true})`). */
+export interface ProvenRead {
+  key: string
+  found: boolean
+  value: Json
+  proof: StateProofFile
+}
+
+type SealedAt = { position: number; seal: SealEntry }
 
 /** The signed head of the index log: its length and Merkle tree hash. */
 export interface IndexHead {
@@ -295,10 +310,75 @@ export class Database extends EventEmitter {
     await this.executor?.idle()
   }
 
-  /** The entry at `key`, or null. */
-  get(key: string): StateEntry | null {
+  /** The entry at `key`, or null; with `{proof: true}`, the value with a proof a third party can check. */
+  get(key: string): StateEntry | null
+  get(key: string, opts: { proof: true }): Promise<ProvenRead>
+  get(key: string, opts?: { proof: true }): StateEntry | null | Promise<ProvenRead> {
+    if (opts?.proof) return this.proveRead(key)
     const value = this.view.state.get(key)
     return value === undefined ? null : { key, value }
+  }
+
+  /** A state proof of `key` (its value or its absence) at the latest signed state root (protocol §9.1). */
+  private async proveRead(key: string): Promise<ProvenRead> {
+    const { at, proof: read } = await this.atSeal(() => ({ proof: proveKey(this.view.state, key), value: this.view.state.get(key) }))
+    const anchor = await signedSealAt(this.index, at.position, signerOf(this.index))
+    const proof: StateProofFile = { format: PROOF_FORMAT, kind: 'state', key: this.key, anchor, proof: read.proof }
+    return { key, found: read.value !== undefined, value: read.value ?? null, proof }
+  }
+
+  /**
+   * A receipt for processed ops (protocol §9.2): each op's inclusion in its oplog at the root the
+   * executor acknowledged, its entry's inclusion in the index log, and proofs of the keys it changed,
+   * all under the latest seal. Waits for the ops to be processed first.
+   */
+  async receipt(ops: readonly OpRef[]): Promise<ReceiptFile> {
+    const results = await this.whenProcessed(ops)
+    const { at, proof: proofs } = await this.atSeal(() =>
+      results.map((r) => [...new Set(r.changes.map((c) => c.key))].map((k) => proveKey(this.view.state, k))),
+    )
+    const anchor = await signedSealAt(this.index, at.position, signerOf(this.index))
+    const receiptOps: ReceiptOp[] = []
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i]
+      const entry = await proveEntry(this.index, r.index, at.seal.length)
+      const { ack } = decodeEntry(fromHex(entry.entry)) as OpEntry
+      const oplog = await this.logs.byPubkey(r.origin)
+      const bytes = await oplog.get(r.seq)
+      if (!bytes) throw new DatabaseError('OP_MISSING', `op ${r.seq} of oplog ${r.origin.slice(0, 8)}… is not available`)
+      const inclusion = await proveInclusion(oplog, r.seq, ack.oplogLength)
+      receiptOps.push({ op: { bytes: toHex(bytes), inclusion }, entry, state: proofs[i] })
+    }
+    return { format: PROOF_FORMAT, kind: 'receipt', key: this.key, anchor, ops: receiptOps }
+  }
+
+  /**
+   * Runs `fn` at a block boundary, when the local state is exactly what the latest seal signs: now,
+   * or right after the executor appends its current block (synchronously, before the next one starts).
+   */
+  private atSeal<T>(fn: () => T): Promise<{ at: SealedAt; proof: T }> {
+    return new Promise((resolve, reject) => {
+      const attempt = (): boolean => {
+        const at = this.view.lastSeal
+        if (!at || at.position !== this.view.length - 1) {
+          if (this.executor?.failure) reject(this.executor.failure)
+          else if (!this.executor) reject(new DatabaseError('NOT_SEALED', 'the index log does not end with a seal and no executor runs to add one'))
+          else return false
+          return true
+        }
+        try {
+          resolve({ at, proof: fn() })
+        } catch (err) {
+          reject(err)
+        }
+        return true
+      }
+      if (attempt()) return
+      const w = () => {
+        if (attempt()) this.waiters.delete(w)
+      }
+      this.waiters.add(w)
+    })
   }
 
   /**

@@ -1,6 +1,6 @@
 // Glassbox's public API.
 export { Database } from './database.js'
-export type { CallOptions, CallResult, CreateOptions, DatabaseInfo, IndexHead, LoadOptions, OpResult } from './database.js'
+export type { CallOptions, CallResult, CreateOptions, DatabaseInfo, IndexHead, LoadOptions, OpResult, ProvenRead } from './database.js'
 export type { BlockEvent, ExecutorOptions } from './executor/executor.js'
 export type { OpRef } from './participant/call.js'
 export type { HistoryItem, HistoryOptions } from './participant/history.js'
@@ -10,4 +10,9 @@ export type { Change, Json, Limits, ListOptions, StateEntry } from './vm/types.j
 export * from './errors.js'
 export { encode, decode } from './codec/canonical.js'
 export { decodeEntry, encodeEntry, PROTOCOL } from './codec/messages.js'
-export type { Ack, IndexEntry, OpEntry } from './codec/messages.js'
+export type { Ack, IndexEntry, OpEntry, SealEntry } from './codec/messages.js'
+export { checkProof } from './participant/check-proof.js'
+export type { CheckOptions, CheckResult } from './participant/check-proof.js'
+export { PROOF_FORMAT } from './participant/proof-files.js'
+export type { ProofFile, ReceiptFile, ReceiptOp, StateProofFile } from './participant/proof-files.js'
+export { ProofError } from './log/merkle.js'

@@ -7,6 +7,7 @@ import type { Database, DatabaseInfo, OpResult } from '../database.js'
 import { UsageError } from '../errors.js'
 import { defaultCheckpointPath } from '../verify/verify-dir.js'
 import type { VerifyReport } from '../verify/monitor.js'
+import type { ReceiptFile, StateProofFile } from '../participant/proof-files.js'
 import type { Json, StateEntry } from '../vm/types.js'
 import { toJson } from './output.js'
 
@@ -17,6 +18,8 @@ export interface CallParams {
   as?: string
   /** Wait until the executor has processed the emitted ops (default true). */
   wait?: boolean
+  /** Also return a receipt for the emitted ops (implies waiting). */
+  receipt?: boolean
 }
 
 /** What an op became once processed. */
@@ -27,15 +30,20 @@ export interface CallOutput {
   response: Json
   /** The emitted ops; `outcome` is null when the call did not wait for them. */
   ops: { origin: string; seq: number; op: Json; outcome: OpOutcome | null }[]
+  /** The receipt file (docs/protocol.md §9.2), when asked for and the call emitted ops. */
+  receipt?: ReceiptFile
 }
 
 export interface GetParams {
   key: string
+  /** Also return a state proof file (docs/protocol.md §9.1). */
+  proof?: boolean
 }
 export interface GetOutput {
   key: string
   found: boolean
   value: Json
+  proof?: StateProofFile
 }
 
 export interface ListParams {
@@ -107,7 +115,8 @@ const handlers: { [M in MethodName]: Handler } = {
     const method = str(p, 'method', true)
     const params = p.params === undefined ? {} : (p.params as Json)
     const as = str(p, 'as')
-    const wait = bool(p, 'wait') ?? true
+    const receipt = bool(p, 'receipt') ?? false
+    const wait = (bool(p, 'wait') ?? true) || receipt
     const called = await db.call(method, params, as === undefined ? {} : { as })
     const outcomes = wait ? await called.whenProcessed() : []
     const out: CallOutput = {
@@ -119,12 +128,17 @@ const handlers: { [M in MethodName]: Handler } = {
         return { origin: ref.origin, seq: ref.seq, op: ref.op, outcome }
       }),
     }
+    if (receipt && called.ops.length > 0) out.receipt = await db.receipt(called.ops)
     return out
   },
 
   async get(db, p) {
     const key = str(p, 'key', true)
     await db.settled()
+    if (bool(p, 'proof')) {
+      const read = await db.get(key, { proof: true })
+      return { key, found: read.found, value: read.value, proof: read.proof } satisfies GetOutput
+    }
     const entry = db.get(key)
     return { key, found: entry !== null, value: entry?.value ?? null } satisfies GetOutput
   },

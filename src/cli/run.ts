@@ -12,6 +12,7 @@ import {
   initCommand,
   listCommand,
   monitorCommand,
+  proofCommand,
   serveCommand,
   sourceCommand,
   verifyCommand,
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   verifyCommand,
   monitorCommand,
+  proofCommand,
 ]
 
 export function version(): string {

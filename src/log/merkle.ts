@@ -12,7 +12,10 @@ import type Hypercore from 'hypercore'
 import { fromHex, hash, HASH_BYTES, toHex } from '../codec/hash.js'
 import { GlassboxError } from '../errors.js'
 
-/** A proof that does not check out (wrong shape, wrong hashes). */
+/**
+ * A proof that does not check out: `PROOF_MALFORMED` when it is not even shaped like one (missing or
+ * ill-typed fields), `PROOF_INVALID` when it is well formed but does not prove what it claims.
+ */
 export class ProofError extends GlassboxError {}
 
 export interface TreeNode {
@@ -133,8 +136,10 @@ export async function proveInclusion(core: Hypercore, index: number, length: num
  */
 export function inclusionRoot(proof: InclusionProof, data: Uint8Array): Uint8Array {
   const { index, length } = proof
-  if (!isCount(index) || !isCount(length) || index >= length) throw bad(`block ${index} is not inside a log of length ${length}`)
-  if (!Array.isArray(proof.path) || !Array.isArray(proof.roots)) throw bad('path and roots must be arrays')
+  if (!isCount(index) || !isCount(length) || !Array.isArray(proof.path) || !Array.isArray(proof.roots)) {
+    throw malformed('an inclusion proof needs index, length, path and roots')
+  }
+  if (index >= length) throw bad(`block ${index} is not inside a log of length ${length}`)
   let node = leafNode(index, data)
   for (const raw of proof.path) {
     const sibling = nodeFromJson(raw)
@@ -160,7 +165,7 @@ export function nodeToJson(n: { index: number; size: number; hash: Uint8Array })
 
 export function nodeFromJson(n: TreeNodeJson): TreeNode {
   if (n === null || typeof n !== 'object' || !isCount(n.index) || !isCount(n.size) || typeof n.hash !== 'string' || !/^[0-9a-f]{64}$/.test(n.hash)) {
-    throw bad('a tree node must be {index, size, hash: 64 hex}')
+    throw malformed('a tree node must be {index, size, hash: 64 hex}')
   }
   return { index: n.index, size: n.size, hash: fromHex(n.hash) }
 }
@@ -170,6 +175,10 @@ function copyNode(n: { index: number; size: number; hash: Uint8Array }): TreeNod
 }
 
 function bad(reason: string): ProofError {
+  return new ProofError('PROOF_INVALID', reason)
+}
+
+function malformed(reason: string): ProofError {
   return new ProofError('PROOF_MALFORMED', reason)
 }
 

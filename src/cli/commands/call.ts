@@ -1,6 +1,7 @@
 // `glassbox call`: call a contract method and, when it emits ops, wait for what they became
 // (seed 001 §3.4).
 
+import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { UsageError } from '../../errors.js'
 import type { Json } from '../../vm/types.js'
@@ -38,6 +39,7 @@ const options = {
   params: { type: 'string' },
   as: { type: 'string' },
   'no-wait': { type: 'boolean' },
+  receipt: { type: 'string' },
 } as const satisfies OptionSpecs
 
 interface CallArgs {
@@ -46,6 +48,7 @@ interface CallArgs {
   params?: string
   as?: string
   'no-wait'?: boolean
+  receipt?: string
 }
 
 /**
@@ -132,12 +135,13 @@ function buildParams(flags: CallArgs, pairs: Record<string, Json>): Json {
 export const callCommand: Command = {
   name: 'call',
   summary: 'Call a contract method; wait for the ops it emits to be processed',
-  usage: ['call <method> [--name value]... [--params JSON] [--as NAME] [--no-wait] [--dir D] [--json]'],
+  usage: ['call <method> [--name value]... [--params JSON] [--as NAME] [--no-wait | --receipt FILE] [--dir D] [--json]'],
   flags: [
     ['--name value', 'a param of the method; the value is parsed as JSON when it parses, else taken as a string'],
     ['--params JSON', 'the whole params value (pairs given beside it are merged into it)'],
     ['--as NAME', 'the local oplog to call as (default: the first one)'],
     ['--no-wait', 'return once the ops are published, without waiting for the executor'],
+    ['--receipt FILE', 'write a receipt of the emitted ops to FILE, checkable with `glassbox proof verify`'],
     ...COMMON_FLAGS,
   ],
   notes: [
@@ -146,13 +150,22 @@ export const callCommand: Command = {
   ],
   async run(args, io) {
     const { method, flags, params } = parseCallArgs(args)
+    if (flags.receipt !== undefined && flags['no-wait']) throw new UsageError('USAGE', '--receipt needs the ops processed; it cannot go with --no-wait')
     const result = await call({
       dir: flags.dir ?? DEFAULT_DIR,
       method,
       params: buildParams(flags, params),
       ...(flags.as === undefined ? {} : { as: flags.as }),
       wait: !flags['no-wait'],
+      ...(flags.receipt === undefined ? {} : { receipt: true }),
     })
+    if (flags.receipt !== undefined) {
+      const { receipt, ...rest } = result
+      if (!receipt) throw new UsageError('NO_OPS', `${method} emitted no ops, so there is nothing to write a receipt for`)
+      await writeFile(flags.receipt, jsonText(receipt) + '\n')
+      printResult(io, flags.json ?? false, { ...rest, receiptFile: flags.receipt }, (r) => `${human(r)}\nreceipt written to ${r.receiptFile}`)
+      return callExitCode(result)
+    }
     printResult(io, flags.json ?? false, result, human)
     return callExitCode(result)
   },
