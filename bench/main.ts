@@ -13,6 +13,7 @@ import { AuthMap } from '../src/state/auth/auth-map.js'
 import { Database } from '../src/index.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { runAuthMapBench } from './auth-map.js'
+import { runProofBench } from './proofs.js'
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number)
 const BLOCK = 256
@@ -101,10 +102,14 @@ async function floorRun(n: number): Promise<number> {
 
 async function main(): Promise<void> {
   const only = process.env.BENCH
-  if (only !== 'auth-map') await executorBench()
-  if (only !== 'executor') {
+  if (only === undefined || only === 'executor') await executorBench()
+  if (only === undefined || only === 'auth-map') {
     console.log()
     runAuthMapBench()
+  }
+  if (only === undefined || only === 'proofs') {
+    console.log()
+    await runProofBench((process.env.BENCH_PROOF_SIZES ?? '1000,10000,100000,1000000').split(',').map(Number))
   }
 }
 
