@@ -20,6 +20,8 @@ import { proveKey } from './state/auth/prove.js'
 import { callMethod, type OpRef } from './participant/call.js'
 import { readHistory, type HistoryOptions, type HistoryItem } from './participant/history.js'
 import { IndexState } from './state/index-state.js'
+import { loadState, type StateLoad } from './state/store/load-state.js'
+import type { StateStore } from './state/store/state-store.js'
 import { Monitor, type MonitorOptions, type VerifyReport } from './verify/monitor.js'
 import { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
 import { normalizePrefix } from './vm/overlay.js'
@@ -109,6 +111,9 @@ export class Database extends EventEmitter {
     private readonly view: IndexState,
     vm: ContractVM,
     private readonly limits: Limits,
+    private readonly store: StateStore | null,
+    /** How the state was opened: from the state store plus the log's tail, or from the whole log. */
+    readonly stateLoad: StateLoad,
   ) {
     super()
     this.holder = { vm }
@@ -158,16 +163,14 @@ export class Database extends EventEmitter {
     }
     const logs = new LogStore(dir)
     let db: Database | null = null
+    let store: StateStore | null = null
     try {
       await logs.ready()
       const index = await logs.byPubkey(manifest.key)
-      const view = new IndexState()
-      let claimedRoot: Uint8Array | null = null
-      for await (const block of index.createReadStream({ start: 0, end: index.length })) {
-        const entry = decodeEntry(block)
-        view.fold(entry)
-        if (entry.type === 'op') claimedRoot = entry.stateRoot
-      }
+      // From the state store plus the log's tail when the log vouches for the store, else the whole log.
+      const loaded = await loadState(dir, index)
+      const { view, claimedRoot } = loaded
+      store = loaded.store
       if (!view.genesisDone) throw new DatabaseError('DATABASE_INCOMPLETE', `${dir}: the index log has no genesis entry`)
       if (view.runtime !== RUNTIME_ID) {
         throw new DatabaseError(
@@ -185,12 +188,15 @@ export class Database extends EventEmitter {
         )
       }
       const limits = { ...DEFAULT_LIMITS }
-      db = new Database(dir, manifest, logs, index, view, await ContractVM.create(view.source), limits)
+      db = new Database(dir, manifest, logs, index, view, await ContractVM.create(view.source), limits, store, loaded.load)
       if (execute) await db.startExecutor(opts.executor)
       return db
     } catch (err) {
       if (db) await db.close()
-      else await logs.close()
+      else {
+        await store?.close()
+        await logs.close()
+      }
       throw err
     }
   }
@@ -231,6 +237,8 @@ export class Database extends EventEmitter {
   private async startExecutor(opts?: ExecutorOptions): Promise<void> {
     const executor = new Executor(this.index, this.view, this.logs, this.holder, this.limits.maxOpBytes, opts)
     executor.on('block', (block: BlockEvent) => {
+      // The block is in the log: the store takes the state at its end (a failed commit only leaves it behind).
+      this.store?.commit(this.view)
       this.wake()
       this.emit('block', block)
     })
@@ -462,6 +470,7 @@ export class Database extends EventEmitter {
     this.monitors.clear()
     await this.executor?.stop()
     this.executor = null
+    await this.store?.close()
     this.wake()
     this.holder.vm.dispose()
     await this.logs.close()

@@ -2,31 +2,31 @@
 // keys of seed 001 §3.1), the active inputs, and where each oplog's ops were acknowledged.
 // The executor and every local reader derive their view with this one fold.
 
-import { ackKey, inputKey, SYS, type IndexEntry, type OpEntry, type SealEntry } from '../codec/messages.js'
+import { inputKey, SYS, type IndexEntry, type OpEntry, type SealEntry } from '../codec/messages.js'
 import type { Change, Json } from '../vm/types.js'
 import { AuthMap } from './auth/auth-map.js'
+import { AckTable, type AckLocation } from './ack-table.js'
 import type { Undo } from './memory-state.js'
 
-export interface AckLocation {
-  /** The index log position of the op's entry. */
-  seq: number
-  success: boolean
-}
+export type { AckLocation } from './ack-table.js'
 
 /** An op entry with or without its post-state root (the root is computed after the fold). */
 type Foldable = IndexEntry | Omit<OpEntry, 'stateRoot'>
 
 export class IndexState {
-  /** The contract state, committed by the authenticated map whose root op entries carry. */
-  readonly state = new AuthMap()
+  constructor(
+    /** The contract state, committed by the authenticated map whose root op entries carry. */
+    readonly state: AuthMap = new AuthMap(),
+  ) {}
+
   /** Entries folded so far (the index length this view reflects). */
   length = 0
   runtime: string | null = null
   genesisDone = false
   /** The highest op seq acknowledged per oplog (hex key); absent: none yet. */
   readonly lastSeq = new Map<string, number>()
-  /** Index position of the entry that acknowledged each op, by `.sys/acks/...` key. */
-  readonly acks = new Map<string, AckLocation>()
+  /** Index position of the entry that acknowledged each op (older ones may be in the state store). */
+  readonly acks = new AckTable()
   /** The latest block seal folded, and its index position. */
   lastSeal: { position: number; seal: SealEntry } | null = null
 
@@ -49,7 +49,7 @@ export class IndexState {
   }
 
   ackOf(origin: string, seq: number): AckLocation | undefined {
-    return this.acks.get(ackKey(origin, seq))
+    return this.acks.get(origin, seq)
   }
 
   /** Folds the entry at position `this.length`; returns the state changes it made. */
@@ -67,12 +67,12 @@ export class IndexState {
   private noteAck(entry: Omit<OpEntry, 'stateRoot'>): void {
     const { origin, seq, success } = entry.ack
     this.lastSeq.set(origin, seq)
-    this.acks.set(ackKey(origin, seq), { seq: this.length, success })
+    this.acks.set(origin, seq, { seq: this.length, success })
   }
 
   /** Undoes the bookkeeping of op entries folded after `length` (their state undo is separate). */
   forgetOps(entries: readonly Omit<OpEntry, 'stateRoot'>[], length: number, previousLastSeq: Map<string, number | undefined>): void {
-    for (const e of entries) this.acks.delete(ackKey(e.ack.origin, e.ack.seq))
+    for (const e of entries) this.acks.delete(e.ack.origin, e.ack.seq)
     for (const [origin, seq] of previousLastSeq) {
       if (seq === undefined) this.lastSeq.delete(origin)
       else this.lastSeq.set(origin, seq)

@@ -9,8 +9,13 @@
 //
 // Leaf hashes are computed when a key is put. Inner hashes are lazy: a change marks its path dirty
 // and root() rehashes only dirty nodes, so a batch of changes rehashes each shared node once.
+//
+// Values may live outside memory (src/state/store/): with a value source attached, a leaf's value
+// slot can hold STORED, and the value is read from the source when asked for and checked against
+// the leaf hash, so a source can never answer with anything but the committed value. Keys changed
+// since the source last took them are tracked (`unsaved`) and keep their values in memory.
 
-import { encode } from '../../codec/canonical.js'
+import { decode, encode } from '../../codec/canonical.js'
 import { EncodeError } from '../../errors.js'
 import type { Change, Json, ListOptions, StateEntry, StateReader } from '../../vm/types.js'
 import { compareKeys } from '../key-order.js'
@@ -19,8 +24,25 @@ import { bitAt, firstDiff, utf8Into, varintLength, writeVarint } from './bits.js
 import { hashInto } from '../../codec/hash.js'
 import { EMPTY_ROOT, INNER_TAG, LEAF_TAG } from './node-hash.js'
 import { listEntries, walkEntries } from './walk.js'
+import { StoredValueError } from './errors.js'
 
 const H = 32
+
+/** Where values live when they are not in memory; reads are synchronous (contracts read state synchronously). */
+export interface ValueSource {
+  /** The canonical encoding of the value last stored under `key`, or undefined. */
+  read(key: string): Uint8Array | undefined
+}
+
+/** A key with its value's canonical encoding, for building a map whose values stay in a source. */
+export interface EncodedEntry {
+  key: string
+  encoded: Uint8Array
+}
+
+/** The value slot of a leaf whose value is in the value source. */
+const STORED: unique symbol = Symbol('stored')
+type Slot = Json | typeof STORED
 
 function grow<T extends Int32Array | Uint8Array>(a: T, size: number): T {
   const next = new (a.constructor as new (n: number) => T)(size)
@@ -41,8 +63,8 @@ export class AuthMap implements StateReader {
   dirty = new Uint8Array(1024)
   /** @internal leaves */
   keys: string[] = []
-  /** @internal */
-  values: Json[] = []
+  /** @internal read them with valueAt(): a slot may be STORED */
+  values: Slot[] = []
   /** @internal */
   leafHashes = new Uint8Array(1024 * H)
   /** @internal the root reference; meaningless when the map is empty */
@@ -63,6 +85,10 @@ export class AuthMap implements StateReader {
   private readonly vh = new Uint8Array(H)
   private readonly innerPre = [0, 1, 2, 3, 4, 5].map((n) => new Uint8Array(1 + n + 2 * H))
   private leafPre = new Uint8Array(512)
+  private source: ValueSource | null = null
+  /** Keys put or deleted since the source last took the map's values; null without a source. */
+  private changed: Set<string> | null = null
+  private readonly check = new Uint8Array(H)
 
   get size(): number {
     return this.count
@@ -70,19 +96,40 @@ export class AuthMap implements StateReader {
 
   /** Builds a map from entries in strictly ascending key order, in linear time. */
   static fromSorted(entries: Iterable<StateEntry>): AuthMap {
+    return AuthMap.build(entries, (map, len, e) => {
+      map.hashLeafInto(map.vh, len, e.value)
+      return e.value
+    })
+  }
+
+  /**
+   * Like fromSorted, from values' canonical encodings, leaving every value in `source` (which must
+   * hold these encodings): only keys and hashes take memory.
+   */
+  static fromStored(entries: Iterable<EncodedEntry>, source: ValueSource): AuthMap {
+    const map = AuthMap.build(entries, (m, len, e) => {
+      m.hashEncodedLeafInto(m.vh, len, e.encoded)
+      return STORED
+    })
+    map.attachSource(source)
+    return map
+  }
+
+  private static build<E extends { key: string }>(entries: Iterable<E>, leaf: (map: AuthMap, len: number, entry: E) => Slot): AuthMap {
     const map = new AuthMap()
     const spine: number[] = []
     let prev: string | null = null
     let prevRef = 0
     let prevLen = 0
-    for (const { key, value } of entries) {
+    for (const entry of entries) {
+      const key = entry.key
       map.checkKey(key)
       if (prev !== null && compareKeys(prev, key) >= 0) throw new RangeError(`fromSorted(): ${JSON.stringify(key)} does not sort after ${JSON.stringify(prev)}`)
       // The previous key's bytes stay in `ob`.
       ;[map.kb, map.ob] = [map.ob, map.kb]
       const len = map.encodeKey(key)
-      map.hashLeafInto(map.vh, len, value)
-      const ref = ~map.newLeaf(key, value, map.vh)
+      const slot = leaf(map, len, entry)
+      const ref = ~map.newLeaf(key, slot, map.vh)
       if (prev === null) map.rootRef = ref
       else {
         const c = firstDiff(map.kb, len, 0, map.ob, prevLen, 0)
@@ -104,12 +151,44 @@ export class AuthMap implements StateReader {
     return map
   }
 
+  /**
+   * Reads values of STORED leaves from `source` from now on, and starts tracking changed keys
+   * (`unsaved`). Values already in memory stay there until markStored().
+   */
+  attachSource(source: ValueSource): void {
+    this.source = source
+    this.changed ??= new Set()
+  }
+
+  /** Keys put or deleted since the source last took them (null when no source is attached). */
+  get unsaved(): ReadonlySet<string> | null {
+    return this.changed
+  }
+
+  /** Says the source now holds every unsaved key's current value: their memory is released. */
+  markStored(): void {
+    if (!this.changed) return
+    for (const key of this.changed) {
+      const leaf = this.leafOf(key)
+      if (leaf >= 0) this.values[leaf] = STORED
+    }
+    this.changed.clear()
+  }
+
+  /** @internal The value of leaf `i`, read from the source if it is not in memory. */
+  valueAt(i: number): Json {
+    const v = this.values[i]
+    return v === STORED ? this.load(i, this.encodeKey(this.keys[i])) : v
+  }
+
   get(key: string): Json | undefined {
     if (this.count === 0 || !key.isWellFormed()) return undefined
     const len = this.encodeKey(key)
     let ref = this.rootRef
     while (ref >= 0) ref = bitAt(this.kb, len, 0, this.crit[ref]) ? this.right[ref] : this.left[ref]
-    return this.keys[~ref] === key ? this.values[~ref] : undefined
+    if (this.keys[~ref] !== key) return undefined
+    const v = this.values[~ref]
+    return v === STORED ? this.load(~ref, len) : v
   }
 
   has(key: string): boolean {
@@ -121,6 +200,7 @@ export class AuthMap implements StateReader {
     const len = this.encodeKey(key)
     // Hash first: a value that cannot be encoded leaves the map as it was.
     this.hashLeafInto(this.vh, len, value)
+    if (this.changed !== null) this.changed.add(key)
     if (this.count === 0) {
       this.rootRef = ~this.newLeaf(key, value, this.vh)
       this.count = 1
@@ -166,6 +246,7 @@ export class AuthMap implements StateReader {
     const depth = this.descend(len)
     const ref = this.reached
     if (this.keys[~ref] !== key) return false
+    if (this.changed !== null) this.changed.add(key)
     this.freeLeafAt(~ref)
     this.count--
     if (depth === 0) return true
@@ -259,7 +340,12 @@ export class AuthMap implements StateReader {
 
   /** Writes the leaf hash of (kb[0..len), value) into `out`. */
   private hashLeafInto(out: Uint8Array, len: number, value: Json): void {
-    hashInto(this.out, encode(value))
+    this.hashEncodedLeafInto(out, len, encode(value))
+  }
+
+  /** Writes the leaf hash of (kb[0..len), the value whose canonical encoding is `encoded`) into `out`. */
+  private hashEncodedLeafInto(out: Uint8Array, len: number, encoded: Uint8Array): void {
+    hashInto(this.out, encoded)
     const size = 1 + varintLength(len) + len + H
     if (this.leafPre.length < size) this.leafPre = new Uint8Array(size * 2)
     const pre = this.leafPre
@@ -268,6 +354,30 @@ export class AuthMap implements StateReader {
     pre.set(this.kb.subarray(0, len), at)
     pre.set(this.out, at + len)
     hashInto(out, pre.subarray(0, size))
+  }
+
+  /** Reads leaf i's value (its key's UTF-8 in kb[0..len)) from the source, checked against its hash. */
+  private load(i: number, len: number): Json {
+    const key = this.keys[i]
+    const encoded = this.source?.read(key)
+    if (encoded === undefined) throw new StoredValueError('STATE_STORE_MISSING', `the state store holds no value for ${JSON.stringify(key)}`)
+    this.hashEncodedLeafInto(this.check, len, encoded)
+    const at = i * H
+    for (let b = 0; b < H; b++) {
+      if (this.check[b] !== this.leafHashes[at + b]) {
+        throw new StoredValueError('STATE_STORE_CORRUPT', `the state store's value for ${JSON.stringify(key)} is not the one the state root commits to`)
+      }
+    }
+    return decode(encoded) as Json
+  }
+
+  /** The leaf holding `key`, or -1. */
+  private leafOf(key: string): number {
+    if (this.count === 0) return -1
+    const len = this.encodeKey(key)
+    let ref = this.rootRef
+    while (ref >= 0) ref = bitAt(this.kb, len, 0, this.crit[ref]) ? this.right[ref] : this.left[ref]
+    return this.keys[~ref] === key ? ~ref : -1
   }
 
   private hashInner(n: number): void {
@@ -302,7 +412,7 @@ export class AuthMap implements StateReader {
     }
   }
 
-  private newLeaf(key: string, value: Json, hash: Uint8Array): number {
+  private newLeaf(key: string, value: Slot, hash: Uint8Array): number {
     let i = this.freeLeaf.pop()
     if (i === undefined) {
       i = this.leafTop++

@@ -33,12 +33,12 @@ class MapExpander implements Expander {
       node.kind = LEAF
       node.key = m.keys[~ref]
       node.keyBytes = utf8Bytes(node.key)
-      node.valueHash = valueHash(m.values[~ref])
+      node.valueHash = valueHash(m.valueAt(~ref))
     }
   }
 
   fillValue(node: PNode): void {
-    node.value = this.map.values[~node.ref]
+    node.value = this.map.valueAt(~node.ref)
     node.hasValue = true
   }
 }

@@ -126,11 +126,11 @@ export function listLeaves(map: AuthMap, prefix: string, opts: ListOptions): num
 }
 
 export function listEntries(map: AuthMap, prefix: string, opts: ListOptions): StateEntry[] {
-  return listLeaves(map, prefix, opts).map((i) => ({ key: map.keys[i], value: map.values[i] }))
+  return listLeaves(map, prefix, opts).map((i) => ({ key: map.keys[i], value: map.valueAt(i) }))
 }
 
 export function* walkEntries(map: AuthMap): IterableIterator<StateEntry> {
   const cur = new Cursor(map, false)
   if (map.size > 0) cur.push(map.rootRef)
-  for (let i = cur.next(); i >= 0; i = cur.next()) yield { key: map.keys[i], value: map.values[i] }
+  for (let i = cur.next(); i >= 0; i = cur.next()) yield { key: map.keys[i], value: map.valueAt(i) }
 }

@@ -1,0 +1,260 @@
+// The state store: the materialized state at one index length, in an embedded LMDB environment
+// (`<database dir>/state/`), so that a restart folds only the log's tail and values need not all
+// sit in memory. It holds every key's value (canonical encoding), every ack's index position,
+// and the IndexState bookkeeping with the state root at that length. It is a cache of the index
+// log, never a peer: src/state/store/load-state.ts checks it against the log before using it.
+//
+// One LMDB transaction per commit, so the store is always the state at some length, never a mix.
+// Reads are synchronous (contracts read state synchronously) and come from LMDB's memory map.
+
+import { execFile } from 'node:child_process'
+import { existsSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { open, type Database as LmdbDatabase, type RootDatabase } from 'lmdb'
+import { decode, encode } from '../../codec/canonical.js'
+import { fromHex, hash, toHex } from '../../codec/hash.js'
+import { decodeEntry, encodeEntry, type SealEntry } from '../../codec/messages.js'
+import type { Json } from '../../vm/types.js'
+import type { AckLocation, AckSource } from '../ack-table.js'
+import type { EncodedEntry, ValueSource } from '../auth/auth-map.js'
+import type { IndexState } from '../index-state.js'
+
+const FORMAT = 'glassbox-state/1'
+const META_KEY = Buffer.from('meta')
+const H = 32
+
+/** The directory of a database's state store. */
+export const stateDir = (dir: string): string => path.join(dir, 'state')
+
+/** Longest a probe may take before the store is presumed damaged (a cycle of pages, say). */
+const PROBE_TIMEOUT_MS = 120_000
+
+/**
+ * Whether the store at `dir` can be opened without risk to this process: a child process opens
+ * it and reads every record first (see probe-store.ts). Resolves to null if it can (or there is no
+ * store yet), else to why not.
+ */
+export function probeStore(dir: string): Promise<string | null> {
+  const at = stateDir(dir)
+  if (!existsSync(path.join(at, 'data.mdb'))) return Promise.resolve(null)
+  const script = fileURLToPath(new URL('./probe-store.js', import.meta.url))
+  return new Promise((resolve) => {
+    execFile(process.execPath, [script, at], { timeout: PROBE_TIMEOUT_MS, maxBuffer: 1 << 16 }, (err, _stdout, stderr) => {
+      if (!err) return resolve(null)
+      if (err.signal) return resolve(`it crashed a process that read it (${err.signal})`)
+      const last = stderr.trim().split('\n').filter((line) => /error/i.test(line)).pop() ?? `exit code ${err.code}`
+      resolve(`it could not be read (${last.trim()})`)
+    })
+  })
+}
+
+/** What the store says about the state it holds, besides the values and acks. */
+export interface StoredMeta {
+  length: number
+  runtime: string | null
+  genesisDone: boolean
+  lastSeq: Map<string, number>
+  lastSeal: { position: number; seal: SealEntry } | null
+  /** The state root at `length`. */
+  root: Uint8Array
+  keys: number
+  acks: number
+}
+
+/** A store that cannot be used: unreadable, or not what the log says. The message says why. */
+export class StoreRejected extends Error {}
+
+/** Time spent committing, for `bench/` and the architecture doc's figures. */
+export interface CommitStats {
+  commits: number
+  totalMs: number
+  maxMs: number
+  /** The last commit's error, if it failed (the store then stays at its previous length). */
+  lastError: Error | null
+}
+
+export interface StateStoreOptions {
+  /** Wait for each commit to reach the disk (default true); false lets LMDB flush in the background. */
+  durable?: boolean
+}
+
+export class StateStore implements ValueSource, AckSource {
+  readonly stats: CommitStats = { commits: 0, totalMs: 0, maxMs: 0, lastError: null }
+  private closed = false
+  private ackCount = 0
+
+  private constructor(
+    private readonly env: RootDatabase<Buffer, Buffer>,
+    private readonly values: LmdbDatabase<Buffer, Buffer>,
+    private readonly acks: LmdbDatabase<Buffer, Buffer>,
+    private readonly meta: LmdbDatabase<Buffer, Buffer>,
+  ) {}
+
+  /** Opens (creating if need be) the store of the database at `dir`; throws if LMDB cannot. */
+  static open(dir: string, opts: StateStoreOptions = {}): StateStore {
+    const at = stateDir(dir)
+    mkdirSync(at, { recursive: true })
+    const binary = { encoding: 'binary', keyEncoding: 'binary' } as const
+    const env = open<Buffer, Buffer>({ path: at, maxDbs: 4, overlappingSync: opts.durable === false, ...binary })
+    try {
+      return new StateStore(
+        env,
+        env.openDB<Buffer, Buffer>({ name: 'values', ...binary }),
+        env.openDB<Buffer, Buffer>({ name: 'acks', ...binary }),
+        env.openDB<Buffer, Buffer>({ name: 'meta', ...binary }),
+      )
+    } catch (err) {
+      void env.close()
+      throw err
+    }
+  }
+
+  read(key: string): Uint8Array | undefined {
+    return this.values.getBinary(Buffer.from(key, 'utf8'))
+  }
+
+  readAck(origin: string, seq: number): AckLocation | undefined {
+    const v = this.acks.getBinary(ackKeyBytes(origin, seq))
+    if (!v || v.length !== 9) return undefined
+    return { seq: v.readUint32BE(1) * 2 ** 32 + v.readUint32BE(5), success: v[0] === 1 }
+  }
+
+  /** Every key with its value's encoding, in key order (UTF-8 byte order is the state's key order). */
+  *entries(): IterableIterator<EncodedEntry> {
+    for (const { key, value } of this.values.getRange({})) yield { key: key.toString('utf8'), encoded: value }
+  }
+
+  /** The bookkeeping of the state held, or null if the store is empty; throws StoreRejected if it is unreadable. */
+  readMeta(): StoredMeta | null {
+    const bytes = this.meta.getBinary(META_KEY)
+    if (bytes === undefined) return null
+    const meta = parseMeta(bytes)
+    this.ackCount = meta.acks
+    return meta
+  }
+
+  /**
+   * Writes what changed in `view` since the last commit (values, acks, bookkeeping, root) in one
+   * transaction, then lets those values and acks leave memory. Never throws: on failure the
+   * store stays at its previous length (a later load catches it up from the log), memory keeps
+   * everything, and the error is in `stats.lastError`.
+   */
+  commit(view: IndexState): boolean {
+    if (this.closed) return false
+    const start = performance.now()
+    const map = view.state
+    const changed = map.unsaved
+    try {
+      const root = map.root()
+      let acks = this.ackCount
+      this.env.transactionSync(() => {
+        if (changed) {
+          for (const key of changed) {
+            const value = map.get(key)
+            const k = Buffer.from(key, 'utf8')
+            if (value === undefined) this.values.removeSync(k)
+            else this.values.putSync(k, Buffer.from(encode(value)))
+          }
+        }
+        for (const { origin, seq, at } of view.acks.unsaved()) {
+          this.acks.putSync(ackKeyBytes(origin, seq), ackValue(at))
+          acks++
+        }
+        this.meta.putSync(META_KEY, metaBytes(view, root, acks))
+      })
+      this.ackCount = acks
+      map.markStored()
+      view.acks.markStored()
+      this.stats.lastError = null
+      return true
+    } catch (err) {
+      this.stats.lastError = err as Error
+      return false
+    } finally {
+      const ms = performance.now() - start
+      this.stats.commits++
+      this.stats.totalMs += ms
+      this.stats.maxMs = Math.max(this.stats.maxMs, ms)
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.env.close()
+  }
+}
+
+function ackKeyBytes(origin: string, seq: number): Buffer {
+  const k = Buffer.alloc(H + 8)
+  k.set(fromHex(origin))
+  k.writeUint32BE(Math.floor(seq / 2 ** 32), H)
+  k.writeUint32BE(seq >>> 0, H + 4)
+  return k
+}
+
+function ackValue(at: AckLocation): Buffer {
+  const v = Buffer.alloc(9)
+  v[0] = at.success ? 1 : 0
+  v.writeUint32BE(Math.floor(at.seq / 2 ** 32), 1)
+  v.writeUint32BE(at.seq >>> 0, 5)
+  return v
+}
+
+/** The bookkeeping record: its hash, then its canonical encoding (so a torn or flipped byte shows). */
+function metaBytes(view: IndexState, root: Uint8Array, acks: number): Buffer {
+  const seal = view.lastSeal
+  const body = encode({
+    format: FORMAT,
+    length: view.length,
+    runtime: view.runtime,
+    genesisDone: view.genesisDone,
+    lastSeq: Object.fromEntries(view.lastSeq),
+    lastSeal: seal ? { position: seal.position, entry: encodeEntry(seal.seal) } : null,
+    root,
+    keys: view.state.size,
+    acks,
+  })
+  return Buffer.concat([hash(body), body])
+}
+
+function parseMeta(bytes: Uint8Array): StoredMeta {
+  const body = bytes.subarray(H)
+  if (bytes.length < H || toHex(hash(body)) !== toHex(bytes.subarray(0, H))) throw new StoreRejected('its bookkeeping record is damaged')
+  let m: Record<string, unknown>
+  try {
+    m = decode(body) as Record<string, unknown>
+  } catch {
+    throw new StoreRejected('its bookkeeping record does not decode')
+  }
+  const count = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+  if (m.format !== FORMAT) throw new StoreRejected(`its format is ${JSON.stringify(m.format)}, not ${FORMAT}`)
+  if (!count(m.length) || !count(m.keys) || !count(m.acks)) throw new StoreRejected('its bookkeeping record has bad counts')
+  if (!(m.root instanceof Uint8Array) || m.root.length !== H) throw new StoreRejected('its bookkeeping record has no state root')
+  if (m.runtime !== null && typeof m.runtime !== 'string') throw new StoreRejected('its bookkeeping record has a bad runtime')
+  if (typeof m.genesisDone !== 'boolean') throw new StoreRejected('its bookkeeping record has a bad genesis flag')
+  const lastSeq = new Map<string, number>()
+  if (typeof m.lastSeq !== 'object' || m.lastSeq === null) throw new StoreRejected('its bookkeeping record has bad oplog positions')
+  for (const [origin, seq] of Object.entries(m.lastSeq as Record<string, Json>)) {
+    if (!count(seq)) throw new StoreRejected('its bookkeeping record has bad oplog positions')
+    lastSeq.set(origin, seq as number)
+  }
+  let lastSeal: StoredMeta['lastSeal'] = null
+  if (m.lastSeal !== null) {
+    const s = m.lastSeal as { position?: unknown; entry?: unknown }
+    const entry = s.entry instanceof Uint8Array ? decodeEntry(s.entry) : null
+    if (!count(s.position) || entry?.type !== 'seal') throw new StoreRejected('its bookkeeping record has a bad seal')
+    lastSeal = { position: s.position as number, seal: entry }
+  }
+  return {
+    length: m.length as number,
+    runtime: m.runtime as string | null,
+    genesisDone: m.genesisDone,
+    lastSeq,
+    lastSeal,
+    root: m.root,
+    keys: m.keys as number,
+    acks: m.acks as number,
+  }
+}
