@@ -13,6 +13,7 @@ import { AuthMap } from '../src/state/auth/auth-map.js'
 import { Database } from '../src/index.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { runAuthMapBench } from './auth-map.js'
+import { measureFraudProof } from './fraud-proofs.js'
 import { runProofBench } from './proofs.js'
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number)
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
   }
   if (only === undefined || only === 'proofs') {
     console.log()
-    await runProofBench((process.env.BENCH_PROOF_SIZES ?? '1000,10000,100000,1000000').split(',').map(Number))
+    await runProofBench((process.env.BENCH_PROOF_SIZES ?? '1000,10000,100000,1000000').split(',').map(Number), (dir) => measureFraudProof(dir))
   }
 }
 

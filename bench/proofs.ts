@@ -2,7 +2,8 @@
 // transaction receipt, and how long checking each takes with nothing but the file and the key
 // (parse + checkProof). Both should grow with the logarithm of the history, not with it.
 //
-// Run alone with BENCH=proofs (BENCH_PROOF_SIZES=1000,10000 to pick sizes).
+// With a fraud hook (bench/fraud-proofs.ts), it then tampers the database's last op and measures the
+// fraud proof and the judge. Run alone with BENCH=proofs (BENCH_PROOF_SIZES=1000,10000 to pick sizes).
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -26,7 +27,7 @@ const STATE_SAMPLES = 100
 const RECEIPT_SAMPLES = 20
 const progress = (msg: string) => process.stderr.write(msg + '\n')
 
-/** A hook that builds and judges a fraud proof for a database directory of `entries` entries. */
+/** Builds and judges a fraud proof for the (closed) database directory just measured. */
 export type FraudHook = (dir: string) => Promise<{ bytes: number; judgeMs: number }>
 
 export async function runProofBench(sizes: number[], fraud?: FraudHook): Promise<ProofBenchRow[]> {

@@ -89,6 +89,8 @@ export interface SourceOutput {
 export interface VerifyParams {
   /** Resume from and update the directory's monitor checkpoint (monitor.json). */
   checkpoint?: boolean
+  /** Build the fraud proof of a breach and return it in the result (`fraudProof`). */
+  fraudProof?: boolean
 }
 export type VerifyOutput = VerifyReport
 
@@ -170,8 +172,9 @@ const handlers: { [M in MethodName]: Handler } = {
   async verify(db, p) {
     // Only the directory's own checkpoint: a client must not make the server write elsewhere.
     const checkpoint = bool(p, 'checkpoint') ?? false
+    const fraudProof = bool(p, 'fraudProof') ?? false
     await db.settled()
-    return db.verify({ checkpointPath: checkpoint ? defaultCheckpointPath(db.dir) : null })
+    return db.verify({ checkpointPath: checkpoint ? defaultCheckpointPath(db.dir) : null, fraudProof })
   },
 
   async source(db) {

@@ -10,6 +10,7 @@ import {
   historyCommand,
   infoCommand,
   initCommand,
+  judgeCommand,
   listCommand,
   monitorCommand,
   proofCommand,
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   monitorCommand,
   proofCommand,
+  judgeCommand,
 ]
 
 export function version(): string {

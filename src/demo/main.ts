@@ -2,14 +2,17 @@
 // multisig public-key registry contract (seed 001 §5.1) with three participants, sends a burst
 // of ops (some of which the contract rejects), and prints what happened and the final state.
 
-import { cp, rm } from 'node:fs/promises'
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { decodeEntry, encodeEntry, type OpEntry } from '../codec/messages.js'
 import { bundleContract, Database, type Json, type OpResult } from '../index.js'
 import { LogStore } from '../log/store.js'
 import { describeBreach } from '../verify/breach.js'
+import { proofFileName } from '../verify/fraud-proof.js'
+import { judgeText } from '../verify/judge.js'
 import { verifyDirectory } from '../verify/verify-dir.js'
+import { rewriteSealed } from './dishonest.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const dir = path.resolve(process.env.GLASSBOX_DEMO_DIR ?? '.glassbox-demo')
@@ -65,20 +68,38 @@ async function main(): Promise<void> {
   const seq = await tamper(dir, tampered)
   say()
   say(`Now a dishonest executor rewrites entry #${seq} of a copy (alice's key becomes ed25519:EVIL) and re-signs the log:`)
-  const caught = await verifyDirectory(tampered)
+  const caught = await verifyDirectory(tampered, { fraudProof: true })
   say(caught.breach ? `  ${describeBreach(caught.breach)}` : '  (not caught: this is a bug)')
   if (caught.breach) {
     say(`  expected ${JSON.stringify(caught.breach.expected)}`)
     say(`  found    ${JSON.stringify(caught.breach.found)}`)
   }
+  const built = caught.fraudProof
+  if (built?.proof) {
+    const file = path.join(tampered, 'fraud-proofs', proofFileName(built.proof))
+    const text = JSON.stringify(built.proof, null, 2) + '\n'
+    await mkdir(path.dirname(file), { recursive: true })
+    await writeFile(file, text)
+    say()
+    say(`The monitor wrote a fraud proof: ${path.relative(process.cwd(), file) || file} (${Buffer.byteLength(text)} bytes).`)
+    say('A judge holding only that file (no logs, no database) re-executes the one op:')
+    const started = performance.now()
+    const verdict = await judgeText(text)
+    const ms = (performance.now() - started).toFixed(1)
+    say(verdict.verdict === 'proven' ? `  breach proven: ${verdict.class} at index #${verdict.seq} (judged in ${ms} ms)` : `  ${verdict.verdict}: ${verdict.reason}`)
+  } else if (built) {
+    say(`  no fraud proof: ${built.reason}`)
+  }
   say()
   say(`Explore: npx glassbox history --dir ${path.relative(process.cwd(), dir) || dir}`)
   say(`         npx glassbox verify --dir ${path.relative(process.cwd(), tampered) || tampered}`)
+  if (built?.proof) say(`         npx glassbox judge ${path.relative(process.cwd(), path.join(tampered, 'fraud-proofs', proofFileName(built.proof)))}`)
 }
 
 /**
  * Copies the database and, with the executor's own key, rewrites the entry that made alice's key
- * active so that it writes another key: a validly signed log that breaks the contract.
+ * active so that it writes another key, and signs the seals after it again: a validly signed log
+ * that breaks the contract, as a dishonest executor would publish it.
  */
 async function tamper(from: string, to: string): Promise<number> {
   await rm(to, { recursive: true, force: true })
@@ -99,8 +120,7 @@ async function tamper(from: string, to: string): Promise<number> {
       c.key === '/keys/alice' && c.type === 'put' ? { ...c, value: { ...(c.value as object), publicKey: 'ed25519:EVIL' } } : c,
     )
     rest[0] = Buffer.from(encodeEntry(forged))
-    await index.truncate(target)
-    await index.append(rest)
+    await rewriteSealed(index, target, rest)
     return target
   } finally {
     await logs.close()

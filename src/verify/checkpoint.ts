@@ -14,6 +14,8 @@ export interface Checkpoint {
   verified: number
   heads: { index: SignedRoot; oplogs: Record<string, SignedRoot> }
   breach: BreachNotice | null
+  /** The last seal verified: its index position and canonical bytes (hex). Absent in older checkpoints. */
+  lastSeal?: { position: number; seal: string }
 }
 
 export async function readCheckpoint(file: string, key: string): Promise<Checkpoint | null> {

@@ -8,6 +8,7 @@ import { toHex } from '../codec/hash.js'
 import { describeBreach, type BreachNotice, type SignedRoot } from './breach.js'
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js'
 import { checkRoot, signedRoot } from './heads.js'
+import { sealHex, type BuiltProof } from './fraud-proof.js'
 import { attachIndexHash, Replay, type ReplayLogs } from './replay.js'
 
 export interface MonitorOptions {
@@ -17,6 +18,8 @@ export interface MonitorOptions {
   onProgress?: (verified: number, length: number) => void
   /** Persist the position every this many entries during a long pass. */
   checkpointEvery?: number
+  /** Build the fraud proof of a breach found (in the report's `fraudProof`). */
+  fraudProof?: boolean
 }
 
 export interface VerifyReport {
@@ -32,6 +35,8 @@ export interface VerifyReport {
   ops: number
   breach: BreachNotice | null
   seconds: number
+  /** With the `fraudProof` option and a breach: its proof, or why there is none. */
+  fraudProof?: BuiltProof
 }
 
 /** Emits `verified` ({length}), `violation` (BreachNotice) and `error` (Error). */
@@ -47,6 +52,9 @@ export class Monitor extends EventEmitter {
   private readonly watched = new Set<Hypercore>()
   private readonly kick = () => void this.follow()
   private resumedFrom = 0
+  /** The last seal verified (kept in the checkpoint): after a rewrite, one half of a fork proof. */
+  private sealSeen: { position: number; seal: string } | null = null
+  private proof: BuiltProof | null = null
 
   constructor(
     private readonly logs: ReplayLogs,
@@ -61,8 +69,10 @@ export class Monitor extends EventEmitter {
   async open(): Promise<void> {
     const saved = this.opts.checkpointPath ? await readCheckpoint(this.opts.checkpointPath, this.key) : null
     if (!saved) return
+    this.sealSeen = saved.lastSeal ?? null
     if (saved.breach) {
       this.breach = saved.breach
+      this.proof = { proof: null, reason: 'the breach was found by an earlier run (kept in the checkpoint); verify without the checkpoint to build its proof' }
       return
     }
     const conflict = await this.checkSavedRoots(saved)
@@ -156,6 +166,7 @@ export class Monitor extends EventEmitter {
       ops: this.replay.view.acks.size - acksBefore,
       breach: this.breach,
       seconds: (performance.now() - started) / 1000,
+      ...(this.opts.fraudProof && this.breach ? { fraudProof: this.proof ?? { proof: null, reason: 'no proof was built for this breach' } } : {}),
     }
   }
 
@@ -233,13 +244,17 @@ export class Monitor extends EventEmitter {
 
   private async report(notice: BreachNotice): Promise<void> {
     this.breach = notice
+    // Now, while the replay state is the pre-state of the offending entry.
+    if (this.opts.fraudProof) this.proof = await this.replay.fraudProof(notice, this.sealSeen)
     await this.save()
     this.emit('violation', notice)
   }
 
   private async save(): Promise<void> {
-    if (!this.opts.checkpointPath) return
     const verified = this.replay.position
+    const last = this.replay.view.lastSeal
+    if (last && last.position < verified && last.position !== this.sealSeen?.position) this.sealSeen = { position: last.position, seal: sealHex(last.seal) }
+    if (!this.opts.checkpointPath) return
     await writeCheckpoint(this.opts.checkpointPath, {
       format: 'glassbox-monitor/1',
       index: this.key,
@@ -250,6 +265,7 @@ export class Monitor extends EventEmitter {
         oplogs: Object.fromEntries(this.heads),
       },
       breach: this.breach,
+      ...(this.sealSeen ? { lastSeal: this.sealSeen } : {}),
     })
   }
 }

@@ -3,7 +3,6 @@
 // Full verification, the continuous monitor and resumption all drive this class.
 
 import type Hypercore from 'hypercore'
-import { encode } from '../codec/canonical.js'
 import { hash, toHex } from '../codec/hash.js'
 import {
   decodeEntry,
@@ -11,17 +10,17 @@ import {
   PROTOCOL,
   SYS,
   type IndexEntry,
-  type OpEntry,
   type SealEntry,
 } from '../codec/messages.js'
 import { sealSignedBy, signerOf } from '../log/seal.js'
 import { GlassboxError } from '../errors.js'
-import { applyOp, failedEntry, readOp, finishEntry, type OpDraft } from '../executor/execute-op.js'
 import type { Undo } from '../state/memory-state.js'
 import { IndexState } from '../state/index-state.js'
 import { ContractVM, RUNTIME_ID } from '../vm/index.js'
 import type { Change, Json } from '../vm/types.js'
 import type { BreachClass, BreachNotice } from './breach.js'
+import { buildFraudProof, type BuiltProof } from './fraud-proof.js'
+import { recompute } from './recompute.js'
 import { signedRoot } from './heads.js'
 
 /** Verification could not be carried out (as opposed to a breach, which it found). */
@@ -104,6 +103,17 @@ export class Replay {
     if (!bytes) throw new VerifyError('ENTRY_UNAVAILABLE', `index entry ${seq} is not available`)
     const message = `the index ends at length ${length} without the genesis ack (genesis is written in one append)`
     return this.breach('malformed-genesis', seq, bytes, decodeEntry(bytes), message, `${SYS.genesis} at #${length}`, 'the end of the log')
+  }
+
+  /**
+   * The fraud proof of a breach this replay found (its state is then the pre-state of the offending
+   * entry), or why there is none. `sealSeen` is the last seal verified before a rewrite.
+   */
+  async fraudProof(notice: BreachNotice, sealSeen?: { position: number; seal: string } | null): Promise<BuiltProof> {
+    return buildFraudProof(
+      { index: this.logs.index, oplog: (pubkey) => this.logs.oplog(pubkey), signer: this.signer, state: this.view.state, vm: this.vm, atPreState: this.view.length === notice.seq, sealSeen },
+      notice,
+    )
   }
 
   dispose(): void {
@@ -189,60 +199,26 @@ export class Replay {
       const before = { length: ack.oplogLength, hash: toHex(ack.oplogHash), signature: null }
       return { ...notice, evidence: { ...notice.evidence, before, after: await signedRoot(oplog) } }
     }
-    // Finish the recomputed entry into the replay state (which gives its post-state root); if it is
+    // Fold the recomputed entry into the replay state (which gives its post-state root); if it is
     // not the published one byte for byte, undo that and report why.
-    const draft = await this.recompute(entry, oplog)
-    const undo: Undo[] = []
-    const lastSeq = this.view.lastSeq.get(ack.origin)
-    const expected = finishEntry(draft, this.view, undo)
-    if (sameBytes(expected.bytes, bytes)) {
-      await this.followSystemChanges(expected.entry.changes)
-      return null
-    }
-    this.view.state.revert(undo)
-    this.view.forgetOps([draft], seq, new Map([[ack.origin, lastSeq]]))
-    return this.diagnose(seq, bytes, entry, expected.entry)
-  }
-
-  /** The entry an honest executor would have written for this ack. */
-  private async recompute(published: OpEntry, oplog: Hypercore): Promise<OpDraft> {
-    const { ack } = published
-    const base = { origin: ack.origin, seq: ack.seq, oplogLength: ack.oplogLength, oplogHash: ack.oplogHash, ts: ack.ts }
     const block = await oplog.get(ack.seq)
     if (!block) throw new VerifyError('OP_UNAVAILABLE', `op ${ack.seq} of oplog ${short(ack.origin)} is not available`)
     const vm = this.requireVM()
-    const read = readOp(block, vm.limits.maxOpBytes)
-    if ('error' in read) return failedEntry({ ...base, metadata: null }, read.error)
-    if (!vm.hasProcess) return applyOp(vm, read.op, { ...base, metadata: null }, this.view.state)
-    // process() may be non-deterministic: its recorded result (or recorded failure) stands. A
-    // recorded failure is still an entry the executor builds one way: no metadata, no changes.
-    if (!ack.success && ack.error?.startsWith('process() failed: ')) return failedEntry({ ...base, metadata: null }, ack.error)
-    return applyOp(vm, read.op, { ...base, metadata: ack.metadata }, this.view.state)
-  }
-
-  private diagnose(seq: number, bytes: Uint8Array, found: OpEntry, expected: OpEntry): BreachNotice {
-    const e = expected.ack
-    const f = found.ack
-    if (!deepEqualJson(f.metadata, e.metadata)) {
-      const why = this.requireVM().hasProcess ? 'its process() failed' : 'the contract has no process()'
-      return this.breach('ack-mismatch', seq, bytes, found, `the ack carries metadata but ${why}`, e.metadata, f.metadata)
+    const undo: Undo[] = []
+    const lastSeq = this.view.lastSeq.get(ack.origin)
+    const view = this.view
+    const result = recompute(vm, entry, bytes, block, view.state, (draft) => {
+      view.fold(draft, undo)
+      return view.state.root()
+    })
+    if (!result.diagnosis) {
+      await this.followSystemChanges(result.expected.changes)
+      return null
     }
-    if (e.success !== f.success || e.error !== f.error) {
-      const show = (a: typeof e) => (a.success ? 'success' : `failure: ${a.error}`)
-      return this.breach('wrong-outcome', seq, bytes, found, `the contract gives ${show(e)}, the entry says ${show(f)}`, show(e), show(f))
-    }
-    const i = firstDifference(expected.changes, found.changes)
-    const ec = expected.changes[i] ?? null
-    const fc = found.changes[i] ?? null
-    const system = [ec, fc].some((c) => c && c.key.startsWith('.sys/'))
-    const cls: BreachClass = system ? 'unexplained-switch' : 'changes-mismatch'
-    if (i < Math.max(expected.changes.length, found.changes.length)) {
-      const counts = `${expected.changes.length} change(s) expected, ${found.changes.length} found`
-      return this.breach(cls, seq, bytes, found, `change ${i} differs (${counts})`, ec as Json, fc as Json)
-    }
-    const want = toHex(expected.stateRoot)
-    const got = toHex(found.stateRoot)
-    return this.breach('wrong-root', seq, bytes, found, `the state root after the op is ${want.slice(0, 8)}…, the entry claims ${got.slice(0, 8)}…`, want, got)
+    this.view.state.revert(undo)
+    this.view.forgetOps([result.draft], seq, new Map([[ack.origin, lastSeq]]))
+    const d = result.diagnosis
+    return this.breach(d.class, seq, bytes, entry, d.message, d.expected, d.found)
   }
 
   /** The oplog's tree hash at `length`; consecutive acks of a block share one, so the last is kept. */
@@ -296,22 +272,6 @@ export async function attachIndexHash(notice: BreachNotice, index: Hypercore): P
   if (notice.evidence.indexHash) return notice
   const hashAt = toHex(await index.treeHash(notice.evidence.indexLength))
   return { ...notice, evidence: { ...notice.evidence, indexHash: hashAt } }
-}
-
-function firstDifference(a: readonly Change[], b: readonly Change[]): number {
-  const n = Math.max(a.length, b.length)
-  for (let i = 0; i < n; i++) {
-    if (!a[i] || !b[i] || !sameBytes(encode(a[i]), encode(b[i]))) return i
-  }
-  return n
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i])
-}
-
-function deepEqualJson(a: Json, b: Json): boolean {
-  return sameBytes(encode(a), encode(b))
 }
 
 function short(hex: string): string {

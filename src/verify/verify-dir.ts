@@ -6,6 +6,7 @@ import { DatabaseError } from '../errors.js'
 import { readManifest } from '../log/manifest.js'
 import { LogStore } from '../log/store.js'
 import { Monitor, type MonitorOptions, type VerifyReport } from './monitor.js'
+import type { ReplayLogs } from './replay.js'
 
 export interface VerifyDirOptions extends Omit<MonitorOptions, 'checkpointPath'> {
   /** Resume from and update a checkpoint file (default: none, verify from the start). */
@@ -17,14 +18,14 @@ export function defaultCheckpointPath(dir: string): string {
 }
 
 /** Opens a directory's logs for replay; the caller closes the store. */
-export async function openLogs(dir: string): Promise<{ store: LogStore; monitor: (opts: MonitorOptions) => Monitor }> {
+export async function openLogs(dir: string): Promise<{ store: LogStore; logs: ReplayLogs; monitor: (opts: MonitorOptions) => Monitor }> {
   const manifest = await readManifest(dir)
   if (!manifest) throw new DatabaseError('DATABASE_NOT_FOUND', `${dir}: no database there`)
   const store = new LogStore(dir, { readOnly: true })
   await store.ready()
   const index = await store.byPubkey(manifest.key)
   const logs = { index, oplog: (pubkey: string) => store.byPubkey(pubkey) }
-  return { store, monitor: (opts) => new Monitor(logs, opts) }
+  return { store, logs, monitor: (opts) => new Monitor(logs, opts) }
 }
 
 export async function verifyDirectory(dir: string, opts: VerifyDirOptions = {}): Promise<VerifyReport> {

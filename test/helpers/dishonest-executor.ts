@@ -6,6 +6,7 @@
 import type Hypercore from 'hypercore'
 import { toHex } from '../../src/codec/hash.js'
 import { decodeEntry, encodeEntry, encodeOp, type Ack, type IndexEntry, type OpEntry, type SealEntry } from '../../src/codec/messages.js'
+import { rewriteSealed } from '../../src/demo/dishonest.js'
 import { signSeal, type SealBody } from '../../src/log/seal.js'
 import type { Database } from '../../src/database.js'
 import { MANIFEST_FORMAT, readManifest, writeManifest } from '../../src/log/manifest.js'
@@ -207,6 +208,21 @@ export class DishonestExecutor {
     const secretKey = this.index.keyPair?.secretKey
     if (!secretKey) throw new Error('the index key pair is not here')
     return signSeal(this.index.key, secretKey, body)
+  }
+
+  /**
+   * Re-signs every seal from position `from` on over the log as it is now, as a dishonest executor
+   * signing its own log does: the right length and tree hash, and as state root the one the entry
+   * before the seal claims. Blocks that do not decode are kept as they are.
+   */
+  async reseal(from: number): Promise<void> {
+    const blocks: Uint8Array[] = []
+    for (let i = from; i < this.index.length; i++) {
+      const block = await this.index.get(i)
+      if (!block) throw new Error(`index entry ${i} is not available`)
+      blocks.push(block)
+    }
+    await rewriteSealed(this.index, from, blocks)
   }
 
   /** A monitor over these logs (for Monitor.watch() while faults are injected). */

@@ -1,9 +1,12 @@
 // `glassbox verify`: replay the logs and check every index entry against the contract.
 
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positionals, type Command } from '../command.js'
-import { printResult } from '../output.js'
+import { jsonText, printResult } from '../output.js'
 import { progressPrinter, reportText } from '../report.js'
 import { serverSession } from '../session.js'
+import { proofFileName } from '../../verify/fraud-proof.js'
 import type { VerifyReport } from '../../verify/monitor.js'
 import { defaultCheckpointPath, verifyDirectory } from '../../verify/verify-dir.js'
 
@@ -11,15 +14,26 @@ export interface VerifyParameters {
   dir: string
   /** Resume from and update D/monitor.json instead of verifying from the start. */
   checkpoint: boolean
+  /** Where to write the fraud proof of a breach (default D/fraud-proofs/<entry>-<class>.json). */
+  proofOut?: string
   onProgress?: (done: number, total: number) => void
 }
-export type VerifyReturnType = VerifyReport
+export type VerifyReturnType = Omit<VerifyReport, 'fraudProof'> & {
+  /** With a breach: the file the fraud proof was written to, or null when it has none. */
+  fraudProof?: string | null
+  /** Why the breach has no fraud proof. */
+  fraudProofReason?: string
+}
 
 export async function verify(p: VerifyParameters): Promise<VerifyReturnType> {
+  return writeProof(await replay(p), p)
+}
+
+async function replay(p: VerifyParameters): Promise<VerifyReport> {
   const server = await serverSession(p.dir)
   if (server) {
     try {
-      return await server.request('verify', { checkpoint: p.checkpoint })
+      return await server.request('verify', { checkpoint: p.checkpoint, fraudProof: true })
     } finally {
       await server.close()
     }
@@ -27,26 +41,53 @@ export async function verify(p: VerifyParameters): Promise<VerifyReturnType> {
   // Opened as logs, not as a Database, so that a log with hostile entries can still be judged.
   return verifyDirectory(p.dir, {
     checkpointPath: p.checkpoint ? defaultCheckpointPath(p.dir) : null,
+    fraudProof: true,
     ...(p.onProgress ? { onProgress: p.onProgress } : {}),
   })
+}
+
+/** Writes the proof the report carries to a file; the result names the file instead. */
+async function writeProof(report: VerifyReport, p: VerifyParameters): Promise<VerifyReturnType> {
+  const { fraudProof: built, ...rest } = report
+  if (!report.breach || !built) return rest
+  if (!built.proof) return { ...rest, fraudProof: null, fraudProofReason: built.reason }
+  const file = path.resolve(p.proofOut ?? path.join(p.dir, 'fraud-proofs', proofFileName(built.proof)))
+  await mkdir(path.dirname(file), { recursive: true })
+  await writeFile(file, jsonText(built.proof) + '\n')
+  return { ...rest, fraudProof: file }
+}
+
+function verifyText(r: VerifyReturnType): string {
+  const text = reportText(r as VerifyReport)
+  if (r.fraudProof) return `${text}\nfraud proof written to ${r.fraudProof} (check it with: glassbox judge ${r.fraudProof})`
+  if (r.fraudProofReason) return `${text}\nno fraud proof: ${r.fraudProofReason}`
+  return text
 }
 
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'Replay the logs and check every index entry against the contract',
-  usage: ['verify [--checkpoint] [--dir D] [--json]'],
-  flags: [['--checkpoint', 'resume from D/monitor.json and update it (default: verify from the start)'], ...COMMON_FLAGS],
-  notes: ['Exit codes: 0 valid, 1 a breach was found (the notice says which entry and why), 2 an error.'],
+  usage: ['verify [--checkpoint] [--proof-out FILE] [--dir D] [--json]'],
+  flags: [
+    ['--checkpoint', 'resume from D/monitor.json and update it (default: verify from the start)'],
+    ['--proof-out FILE', 'where to write the fraud proof of a breach (default D/fraud-proofs/<entry>-<class>.json)'],
+    ...COMMON_FLAGS,
+  ],
+  notes: [
+    'Exit codes: 0 valid, 1 a breach was found (the notice says which entry and why), 2 an error.',
+    'A breach that can be proven gets a fraud proof file; `glassbox judge FILE` checks it without the logs.',
+  ],
   async run(args, io) {
-    const { values, positionals: given } = parseFlags('verify', args, { ...COMMON_OPTIONS, checkpoint: { type: 'boolean' } })
+    const { values, positionals: given } = parseFlags('verify', args, { ...COMMON_OPTIONS, checkpoint: { type: 'boolean' }, 'proof-out': { type: 'string' } })
     positionals('verify', given, [])
     const json = values.json ?? false
     const result = await verify({
       dir: values.dir ?? DEFAULT_DIR,
       checkpoint: values.checkpoint ?? false,
+      ...(values['proof-out'] === undefined ? {} : { proofOut: values['proof-out'] }),
       ...(json ? {} : { onProgress: progressPrinter() }),
     })
-    printResult(io, json, result, reportText)
+    printResult(io, json, result, verifyText)
     return result.valid ? EXIT.ok : EXIT.negative
   },
 }

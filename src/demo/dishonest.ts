@@ -1,0 +1,48 @@
+// What a dishonest executor does after rewriting an entry of its own index log: it signs the seals
+// after it again, so the forged log is as validly signed as an honest one. Used by the demo, the
+// fraud-proof tests and the benchmark; no honest code path calls it.
+
+import type Hypercore from 'hypercore'
+import { decodeEntry, encodeEntry, type IndexEntry } from '../codec/messages.js'
+import { appendLeaves, treeHash } from '../log/merkle.js'
+import { signSeal } from '../log/seal.js'
+
+/**
+ * Replaces the index log's entries from `from` on with `blocks`, re-signing every seal among them
+ * with the right length and tree hash and, as state root, the one the entry before it claims.
+ * Blocks that do not decode are written as they are.
+ */
+export async function rewriteSealed(index: Hypercore, from: number, blocks: readonly Uint8Array[]): Promise<void> {
+  const secretKey = index.keyPair?.secretKey
+  if (!secretKey) throw new Error('only the holder of the index key pair can sign its seals')
+  const before: Uint8Array[] = []
+  for (let i = 0; i < from; i++) {
+    const block = await index.get(i)
+    if (!block) throw new Error(`index entry ${i} is not available`)
+    before.push(block)
+  }
+  let roots = appendLeaves([], 0, before)
+  let previous: IndexEntry | null = from > 0 ? decodeOrNull(before[from - 1]) : null
+  const out: Buffer[] = []
+  for (let i = 0; i < blocks.length; i++) {
+    let block = blocks[i]
+    const entry = decodeOrNull(block)
+    if (entry?.type === 'seal') {
+      const stateRoot = previous?.type === 'op' || previous?.type === 'seal' ? previous.stateRoot : entry.stateRoot
+      block = encodeEntry(signSeal(index.key, secretKey, { length: from + i, treeHash: treeHash(roots), stateRoot }))
+    }
+    roots = appendLeaves(roots, from + i, [block])
+    previous = decodeOrNull(block)
+    out.push(Buffer.from(block))
+  }
+  await index.truncate(from)
+  if (out.length > 0) await index.append(out)
+}
+
+function decodeOrNull(block: Uint8Array): IndexEntry | null {
+  try {
+    return decodeEntry(block)
+  } catch {
+    return null
+  }
+}
