@@ -19,25 +19,10 @@ import { buildFraudProof, forkProof, type ExecutionProof, type FraudProof, type 
 import { judge, judgeText, type JudgeReturnType } from '../src/verify/judge.js'
 import { Replay } from '../src/verify/replay.js'
 import { openLogs, verifyDirectory } from '../src/verify/verify-dir.js'
-import { counter, firstOp, opAt } from './helpers/breaches.js'
+import { counter, firstOp, opAt, WITH_PROCESS } from './helpers/breaches.js'
 import { glassbox } from './helpers/cli.js'
 import { honestDir, send1, tempDir, withoutExecutor } from './helpers/databases.js'
 import { withDishonest } from './helpers/dishonest-executor.js'
-
-const WITH_PROCESS = `
-import assert from 'assert'
-export function note({ text }, emit) { emit({ op: 'NOTE', text }) }
-export function process(op) {
-  if (op.text === 'explode') throw new Error('process refuses')
-  return { length: String(op.text).length }
-}
-export const apply = {
-  NOTE(tx, op, ack) {
-    assert(typeof op.text === 'string', 'text must be a string')
-    tx.put('/notes/' + ack.seq, { text: op.text, length: ack.metadata.length })
-  },
-}
-`
 
 const copy = <T>(v: T): T => structuredClone(v)
 

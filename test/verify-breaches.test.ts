@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { PROTOCOL, type IndexEntry, type OpEntry, type SealEntry } from '../src/codec/messages.js'
 import type { Json } from '../src/index.js'
 import { RUNTIME_ID } from '../src/vm/index.js'
-import { assertCovered, counter, ENTRY_CLASSES, expectBreach, expectValid, firstOp, opAt } from './helpers/breaches.js'
+import { assertCovered, counter, ENTRY_CLASSES, expectBreach, expectValid, firstOp, opAt, WITH_PROCESS } from './helpers/breaches.js'
 import { example, honestDir, send1, withoutExecutor } from './helpers/databases.js'
 import { withDishonest, type DishonestExecutor } from './helpers/dishonest-executor.js'
 
@@ -31,21 +31,6 @@ export const apply = {
 }
 `
 
-/** A contract with process(): its metadata is recorded in acks and read by apply. */
-const WITH_PROCESS = `
-import assert from 'assert'
-export function note({ text }, emit) { emit({ op: 'NOTE', text }) }
-export function process(op) {
-  if (op.text === 'explode') throw new Error('process refuses')
-  return { length: String(op.text).length }
-}
-export const apply = {
-  NOTE(tx, op, ack) {
-    assert(typeof op.text === 'string', 'text must be a string')
-    tx.put('/notes/' + ack.seq, { text: op.text, length: ack.metadata.length })
-  },
-}
-`
 
 // ---------------------------------------------------------------------------------------------
 // Changes that differ from what the contract produces

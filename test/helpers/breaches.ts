@@ -91,3 +91,19 @@ export const firstOp = (oplogs: number) => 4 + oplogs
 
 /** Index position of op `n` when each op was a block of its own (an op entry, then its seal). */
 export const opAt = (oplogs: number, n: number) => firstOp(oplogs) + 2 * n
+
+/** A contract with process(): its metadata is recorded in acks and read by apply. */
+export const WITH_PROCESS = `
+import assert from 'assert'
+export function note({ text }, emit) { emit({ op: 'NOTE', text }) }
+export function process(op) {
+  if (op.text === 'explode') throw new Error('process refuses')
+  return { length: String(op.text).length }
+}
+export const apply = {
+  NOTE(tx, op, ack) {
+    assert(typeof op.text === 'string', 'text must be a string')
+    tx.put('/notes/' + ack.seq, { text: op.text, length: ack.metadata.length })
+  },
+}
+`
