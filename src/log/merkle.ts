@@ -10,13 +10,9 @@
 
 import type Hypercore from 'hypercore'
 import { fromHex, hash, HASH_BYTES, toHex } from '../codec/hash.js'
-import { GlassboxError } from '../errors.js'
+import { HEX32, invalidProof as bad, isCount, malformedProof as malformed, ProofError } from './proof-shape.js'
 
-/**
- * A proof that does not check out: `PROOF_MALFORMED` when it is not even shaped like one (missing or
- * ill-typed fields), `PROOF_INVALID` when it is well formed but does not prove what it claims.
- */
-export class ProofError extends GlassboxError {}
+export { ProofError } from './proof-shape.js'
 
 export interface TreeNode {
   index: number
@@ -164,7 +160,7 @@ export function nodeToJson(n: { index: number; size: number; hash: Uint8Array })
 }
 
 export function nodeFromJson(n: TreeNodeJson): TreeNode {
-  if (n === null || typeof n !== 'object' || !isCount(n.index) || !isCount(n.size) || typeof n.hash !== 'string' || !/^[0-9a-f]{64}$/.test(n.hash)) {
+  if (n === null || typeof n !== 'object' || !isCount(n.index) || !isCount(n.size) || typeof n.hash !== 'string' || !HEX32.test(n.hash)) {
     throw malformed('a tree node must be {index, size, hash: 64 hex}')
   }
   return { index: n.index, size: n.size, hash: fromHex(n.hash) }
@@ -172,18 +168,6 @@ export function nodeFromJson(n: TreeNodeJson): TreeNode {
 
 function copyNode(n: { index: number; size: number; hash: Uint8Array }): TreeNode {
   return { index: n.index, size: n.size, hash: new Uint8Array(n.hash) }
-}
-
-function bad(reason: string): ProofError {
-  return new ProofError('PROOF_INVALID', reason)
-}
-
-function malformed(reason: string): ProofError {
-  return new ProofError('PROOF_MALFORMED', reason)
-}
-
-function isCount(n: unknown): n is number {
-  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
 }
 
 /** The number of trailing one bits: a node's height above the leaves. */

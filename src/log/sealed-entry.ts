@@ -7,7 +7,8 @@
 import type Hypercore from 'hypercore'
 import { fromHex, toHex } from '../codec/hash.js'
 import { decodeEntry, type IndexEntry, type SealEntry } from '../codec/messages.js'
-import { inclusionRoot, proveInclusion, ProofError, type InclusionProof } from './merkle.js'
+import { inclusionRoot, proveInclusion, type InclusionProof } from './merkle.js'
+import { HEX, HEX32, invalidProof as invalid, isCount, isObject, malformedProof as malformed, ProofError } from './proof-shape.js'
 import { keyOfSigner, sealSignedBy } from './seal.js'
 
 /** A seal with the public key that signed it, both as hex. */
@@ -25,9 +26,6 @@ export interface EntryProof {
   entry: string
   inclusion: InclusionProof
 }
-
-const HEX32 = /^[0-9a-f]{64}$/
-const HEX = /^(?:[0-9a-f]{2})*$/
 
 /**
  * Decodes and checks a signed seal for the database `key` (hex): the signer must be the key's
@@ -81,14 +79,3 @@ function decodeBytes(hex: string, what: string): IndexEntry {
     throw malformed(`${what} does not decode: ${(err as Error).message}`)
   }
 }
-
-function isObject(v: unknown): v is Record<string, never> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-function isCount(n: unknown): n is number {
-  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
-}
-
-const malformed = (reason: string) => new ProofError('PROOF_MALFORMED', reason)
-const invalid = (reason: string) => new ProofError('PROOF_INVALID', reason)

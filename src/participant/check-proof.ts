@@ -4,7 +4,8 @@
 
 import { fromHex, toHex } from '../codec/hash.js'
 import type { OpEntry, SealEntry } from '../codec/messages.js'
-import { inclusionRoot, ProofError } from '../log/merkle.js'
+import { inclusionRoot } from '../log/merkle.js'
+import { HEX, HEX32, invalidProof as invalid, isObject, malformedProof as malformed, ProofError } from '../log/proof-shape.js'
 import { openEntry, openSeal, type SignedSeal } from '../log/sealed-entry.js'
 import { verifyKeyProof, verifyRange } from '../state/auth/verify.js'
 import type { KeyProof, RangeProof } from '../state/auth/proof-types.js'
@@ -52,7 +53,7 @@ export function checkProof(file: unknown, opts: CheckOptions = {}): CheckResult 
   if (kind === 'fraud') throw malformed('this is a fraud proof: check it with `glassbox judge`')
   if (kind !== 'state' && kind !== 'receipt') throw malformed(`unknown proof kind ${JSON.stringify(file.kind)}`)
   const key = file.key
-  if (typeof key !== 'string' || !/^[0-9a-f]{64}$/.test(key)) throw malformed('key must be 64 hex characters')
+  if (typeof key !== 'string' || !HEX32.test(key)) throw malformed('key must be 64 hex characters')
   if (opts.key !== undefined && opts.key !== key) {
     return { valid: false, kind, reason: `the proof is for database ${key.slice(0, 8)}…, not ${opts.key.slice(0, 8)}…` }
   }
@@ -89,7 +90,7 @@ function checkReceipt(file: ReceiptFile, seal: SealEntry): ReceiptOpFacts[] {
 
 function checkReceiptOp(op: ReceiptOp, seal: SealEntry, i: number): ReceiptOpFacts {
   const raw: unknown = op
-  if (!isObject(raw) || !isObject(raw.op) || typeof raw.op.bytes !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(raw.op.bytes) || !Array.isArray(raw.state)) {
+  if (!isObject(raw) || !isObject(raw.op) || typeof raw.op.bytes !== 'string' || !HEX.test(raw.op.bytes) || !Array.isArray(raw.state)) {
     throw malformed(`ops[${i}] needs op {bytes, inclusion}, entry and state`)
   }
   const entry = openEntry(op.entry, seal)
@@ -116,10 +117,3 @@ function checkReceiptOp(op: ReceiptOp, seal: SealEntry, i: number): ReceiptOpFac
     }),
   }
 }
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-const malformed = (reason: string) => new ProofError('PROOF_MALFORMED', reason)
-const invalid = (reason: string) => new ProofError('PROOF_INVALID', reason)

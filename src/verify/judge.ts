@@ -6,7 +6,8 @@
 
 import { fromHex, toHex } from '../codec/hash.js'
 import { PROTOCOL, SYS, type IndexEntry, type OpEntry, type SealEntry } from '../codec/messages.js'
-import { inclusionRoot, ProofError } from '../log/merkle.js'
+import { inclusionRoot } from '../log/merkle.js'
+import { HEX, HEX32, isObject, ProofError } from '../log/proof-shape.js'
 import { openEntry, openSeal, type EntryProof, type SignedSeal } from '../log/sealed-entry.js'
 import { WitnessGapError } from '../state/auth/errors.js'
 import type { PartialTrie } from '../state/auth/partial-trie.js'
@@ -28,8 +29,6 @@ export type JudgeReturnType =
   | { verdict: 'not-proven'; reason: string }
   | { verdict: 'malformed'; reason: string }
 
-const HEX32 = /^[0-9a-f]{64}$/
-const HEX = /^(?:[0-9a-f]{2})*$/
 
 class Refusal extends Error {
   constructor(
@@ -216,8 +215,4 @@ function needEntry(e: unknown, what: string): asserts e is EntryProof {
   if (!isObject(e) || typeof e.position !== 'number' || typeof e.entry !== 'string' || !HEX.test(e.entry) || !isObject(e.inclusion)) {
     throw malformed(`${what} needs position, entry (hex) and inclusion`)
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }

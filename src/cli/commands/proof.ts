@@ -3,7 +3,7 @@
 
 import { readFile } from 'node:fs/promises'
 import { UsageError } from '../../errors.js'
-import { ProofError } from '../../log/merkle.js'
+import { malformedProof } from '../../log/proof-shape.js'
 import { checkProof, type CheckResult } from '../../participant/check-proof.js'
 import { COMMON_FLAGS, COMMON_OPTIONS, EXIT, parseFlags, positionals, type Command } from '../command.js'
 import { inlineJson, printResult, shortKey } from '../output.js'
@@ -23,7 +23,7 @@ export async function proofVerify(p: ProofVerifyParameters): Promise<ProofVerify
   try {
     file = JSON.parse(text)
   } catch (err) {
-    throw new ProofError('PROOF_MALFORMED', `${p.file} is not JSON: ${(err as Error).message}`)
+    throw malformedProof(`${p.file} is not JSON: ${(err as Error).message}`)
   }
   return checkProof(file, p.key === undefined ? {} : { key: p.key })
 }
