@@ -46,6 +46,8 @@ export interface LoadOptions {
 export interface CallOptions {
   /** The local oplog to call as (default: the first one). */
   as?: string
+  /** Call as a reader with no oplog: a method that emits ops fails with NO_OPLOG and publishes nothing. */
+  readOnly?: boolean
 }
 
 /** What an op became once the executor processed it. */
@@ -261,7 +263,7 @@ export class Database extends EventEmitter {
     if (opts.as !== undefined && pubkey === undefined) {
       throw new UsageError('UNKNOWN_OPLOG', `no local oplog named "${opts.as}" (have: ${Object.keys(this.manifest.oplogs).join(', ') || 'none'})`)
     }
-    const oplog = name === undefined ? null : await this.logs.localOplog(name)
+    const oplog = name === undefined || opts.readOnly ? null : await this.logs.localOplog(name)
     const published = await callMethod(method, params, {
       vm: this.holder.vm,
       state: this.view.state,

@@ -1,8 +1,10 @@
 // What the CLI writes: one JSON document or human text from the same result, errors as one line.
 
-import { toHex } from '../codec/hash.js'
+import { inlineJson, jsonText, toJson } from '../codec/json.js'
 import { GlassboxError } from '../errors.js'
 import type { Json } from '../vm/types.js'
+
+export { inlineJson, jsonText, toJson }
 
 /** Where a command writes; tests and the dispatcher pass process streams. */
 export interface Output {
@@ -13,28 +15,6 @@ export interface Output {
 export const processOutput: Output = {
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : text + '\n'),
-}
-
-/** Converts a value to plain JSON: bytes become hex strings, everything else is kept. */
-export function toJson(value: unknown): Json {
-  return JSON.parse(JSON.stringify(value, bytesAsHex) ?? 'null') as Json
-}
-
-/** JSON text of a value, bytes as hex, indented for people and pipes alike. */
-export function jsonText(value: unknown): string {
-  return JSON.stringify(value, bytesAsHex, 2) ?? 'null'
-}
-
-/** A value on one line (for lists and history), bytes as hex. */
-export function inlineJson(value: unknown): string {
-  return JSON.stringify(value, bytesAsHex) ?? 'null'
-}
-
-function bytesAsHex(this: unknown, key: string, value: unknown): unknown {
-  // The holder's own property, because Buffer's toJSON runs before a replacer sees the value.
-  const raw = (this as Record<string, unknown>)[key]
-  if (raw instanceof Uint8Array) return toHex(raw)
-  return value
 }
 
 /** Prints a command's result: the JSON document, or the human rendering of the same object. */

@@ -7,7 +7,7 @@ import type { Database, LoadOptions } from '../database.js'
 import { DatabaseError, GlassboxError } from '../errors.js'
 import { IpcClient } from './ipc/client.js'
 import { readServerRecord, socketPathFor } from './ipc/protocol.js'
-import { runMethod, type MethodMap, type MethodName } from './methods.js'
+import { runMethod, type MethodMap, type MethodName } from '../net/methods.js'
 
 export interface Session {
   /** 'server' when a `glassbox serve` process answered, 'direct' when this process opened the database. */

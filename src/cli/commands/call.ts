@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util'
 import { UsageError } from '../../errors.js'
 import type { Json } from '../../vm/types.js'
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, usageFromParseError, type Command, type OptionSpecs } from '../command.js'
-import type { CallOutput, CallParams } from '../methods.js'
+import type { CallOutput, CallParams } from '../../net/methods.js'
 import { jsonText, printResult, shortKey } from '../output.js'
 import { withSession } from '../session.js'
 

@@ -1,7 +1,7 @@
 // `glassbox get`: the value at one key of the contract state.
 
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positionals, type Command } from '../command.js'
-import type { GetOutput } from '../methods.js'
+import type { GetOutput } from '../../net/methods.js'
 import { jsonText, printResult } from '../output.js'
 import { withSession } from '../session.js'
 

@@ -3,7 +3,7 @@
 import type { IndexEntry } from '../../codec/messages.js'
 import type { Json } from '../../vm/types.js'
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, intFlag, parseFlags, positionals, type Command } from '../command.js'
-import type { HistoryOutput, HistoryParams } from '../methods.js'
+import type { HistoryOutput, HistoryParams } from '../../net/methods.js'
 import { inlineJson, printResult, table } from '../output.js'
 import { withSession } from '../session.js'
 

@@ -1,7 +1,7 @@
 // `glassbox info`: what a database is, runs and holds.
 
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positionals, type Command } from '../command.js'
-import type { InfoOutput } from '../methods.js'
+import type { InfoOutput } from '../../net/methods.js'
 import { printResult, table } from '../output.js'
 import { withSession } from '../session.js'
 

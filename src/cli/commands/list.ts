@@ -1,7 +1,7 @@
 // `glassbox list`: the entries of the contract state under a prefix, in key order.
 
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, intFlag, parseFlags, positionals, type Command } from '../command.js'
-import type { ListOutput, ListParams } from '../methods.js'
+import type { ListOutput, ListParams } from '../../net/methods.js'
 import { inlineJson, printResult, table } from '../output.js'
 import { withSession } from '../session.js'
 

@@ -1,7 +1,7 @@
 // `glassbox source`: the contract source the index log declares, as monitors read it.
 
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positionals, type Command } from '../command.js'
-import type { SourceOutput } from '../methods.js'
+import type { SourceOutput } from '../../net/methods.js'
 import { printResult } from '../output.js'
 import { withSession } from '../session.js'
 

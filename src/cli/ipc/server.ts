@@ -5,7 +5,7 @@ import net from 'node:net'
 import { chmod, unlink } from 'node:fs/promises'
 import type { Database } from '../../database.js'
 import { DatabaseError } from '../../errors.js'
-import { isMethodName, runMethod, type MethodContext } from '../methods.js'
+import { isMethodName, runMethod, type MethodContext } from '../../net/methods.js'
 import { describeError } from '../output.js'
 import { LineReader, type RequestId, type Response } from './protocol.js'
 

@@ -9,7 +9,7 @@ import { defaultCheckpointPath } from '../verify/verify-dir.js'
 import type { VerifyReport } from '../verify/monitor.js'
 import type { ReceiptFile, StateProofFile } from '../participant/proof-files.js'
 import type { Json, StateEntry } from '../vm/types.js'
-import { toJson } from './output.js'
+import { toJson } from '../codec/json.js'
 
 export interface CallParams {
   method: string
