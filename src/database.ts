@@ -22,6 +22,9 @@ import { readHistory, type HistoryOptions, type HistoryItem } from './participan
 import { IndexState } from './state/index-state.js'
 import { loadState, type StateLoad } from './state/store/load-state.js'
 import type { StateStore } from './state/store/state-store.js'
+import { replicateDatabase, type ReplicateOptions } from './net/replicate-database.js'
+import type { Replicator } from './net/replicator.js'
+import { IndexFollower } from './participant/follow-index.js'
 import { Monitor, type MonitorOptions, type VerifyReport } from './verify/monitor.js'
 import { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
 import { normalizePrefix } from './vm/overlay.js'
@@ -41,6 +44,11 @@ export interface LoadOptions {
   /** Run the executor (default: when this directory holds the index key pair). */
   execute?: boolean
   executor?: ExecutorOptions
+  /**
+   * Replicate with peers on the DHT (net/): announce the database and serve its logs; without the
+   * executor, also follow the index log as peers extend it. Off by default (local disk only).
+   */
+  network?: ReplicateOptions
 }
 
 export interface CallOptions {
@@ -98,9 +106,15 @@ export interface IndexHead {
   hash: string
 }
 
-/** Emits `block` (a BlockEvent) after each block of entries the local executor appended. */
+/**
+ * Emits `block` (a BlockEvent) after each block of entries the local executor appended, and, when it
+ * follows a remote executor over the network, `synced` ({length}) after folding entries peers sent.
+ */
 export class Database extends EventEmitter {
   private executor: Executor | null = null
+  private follower: IndexFollower | null = null
+  /** The network replication, when the database was loaded with `network`. */
+  private replicator: Replicator | null = null
   private readonly holder: { vm: ContractVM }
   private readonly waiters = new Set<() => void>()
   private readonly monitors = new Set<Monitor>()
@@ -166,9 +180,15 @@ export class Database extends EventEmitter {
     const logs = new LogStore(dir)
     let db: Database | null = null
     let store: StateStore | null = null
+    let replicator: Replicator | null = null
     try {
       await logs.ready()
       const index = await logs.byPubkey(manifest.key)
+      if (opts.network) {
+        // Local oplogs are opened first so that the executor's requests for them find them.
+        for (const name of Object.keys(manifest.oplogs)) await logs.localOplog(name)
+        replicator = await replicateDatabase(logs, index, opts.network)
+      }
       // From the state store plus the log's tail when the log vouches for the store, else the whole log.
       const loaded = await loadState(dir, index)
       const { view, claimedRoot } = loaded
@@ -191,11 +211,14 @@ export class Database extends EventEmitter {
       }
       const limits = { ...DEFAULT_LIMITS }
       db = new Database(dir, manifest, logs, index, view, await ContractVM.create(view.source), limits, store, loaded.load)
+      db.replicator = replicator
       if (execute) await db.startExecutor(opts.executor)
+      else if (replicator) db.startFollower()
       return db
     } catch (err) {
       if (db) await db.close()
       else {
+        await replicator?.close()
         await store?.close()
         await logs.close()
       }
@@ -252,6 +275,21 @@ export class Database extends EventEmitter {
     await executor.start()
   }
 
+  /** Follows the index log as peers replicate it (a participant or reader without the executor). */
+  private startFollower(): void {
+    this.follower = new IndexFollower(this.index, this.view, this.holder, () => {
+      this.store?.commit(this.view)
+      this.wake()
+      this.emit('synced', { length: this.view.length })
+    })
+    this.follower.start()
+  }
+
+  /** Peers connected now, or null when the database is not on the network. */
+  get peers(): number | null {
+    return this.replicator ? this.replicator.peers : null
+  }
+
   private wake(): void {
     for (const w of [...this.waiters]) w()
   }
@@ -297,8 +335,9 @@ export class Database extends EventEmitter {
     for (;;) {
       const found = check()
       if (found !== undefined) return found
-      if (!this.executor) throw new UsageError('NO_EXECUTOR', 'this database has no running executor to process ops')
-      if (this.executor.failure) throw this.executor.failure
+      if (!this.executor && !this.follower) throw new UsageError('NO_EXECUTOR', 'this database has no running executor to process ops, and is not following one over the network')
+      const failure = this.executor?.failure ?? this.follower?.failure
+      if (failure) throw failure
       await new Promise<void>((resolve) => {
         const w = () => {
           this.waiters.delete(w)
@@ -318,6 +357,7 @@ export class Database extends EventEmitter {
   /** Resolves when the executor has processed every op available now. */
   async settled(): Promise<void> {
     await this.executor?.idle()
+    await this.follower?.idle()
   }
 
   /** The entry at `key`, or null; with `{proof: true}`, the value with a proof a third party can check. */
@@ -371,8 +411,9 @@ export class Database extends EventEmitter {
       const attempt = (): boolean => {
         const at = this.view.lastSeal
         if (!at || at.position !== this.view.length - 1) {
-          if (this.executor?.failure) reject(this.executor.failure)
-          else if (!this.executor) reject(new DatabaseError('NOT_SEALED', 'the index log does not end with a seal and no executor runs to add one'))
+          const failure = this.executor?.failure ?? this.follower?.failure
+          if (failure) reject(failure)
+          else if (!this.executor && !this.follower) reject(new DatabaseError('NOT_SEALED', 'the index log does not end with a seal and no executor runs to add one'))
           else return false
           return true
         }
@@ -472,6 +513,11 @@ export class Database extends EventEmitter {
     this.monitors.clear()
     await this.executor?.stop()
     this.executor = null
+    await this.follower?.stop()
+    this.follower = null
+    // Before the logs close, so no peer is served a log in the middle of closing.
+    await this.replicator?.close()
+    this.replicator = null
     await this.store?.close()
     this.wake()
     this.holder.vm.dispose()

@@ -26,3 +26,6 @@ export class DatabaseError extends GlassboxError {}
 
 /** Bad arguments from a caller (CLI flags, API parameters). */
 export class UsageError extends GlassboxError {}
+
+/** A peer-to-peer or network failure: no peer found in time, a bad bootstrap address, a lost connection. */
+export class NetworkError extends GlassboxError {}

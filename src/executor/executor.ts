@@ -46,6 +46,8 @@ export class Executor extends EventEmitter {
   private readonly blockSize: number
   private readonly now: () => number
   private readonly onAppend = () => this.kick()
+  /** Live downloads of remote inputs (oplogs written on other machines and replicated here). */
+  private readonly downloads = new Map<string, { destroy(): void }>()
   /** VMs created by source switches in the block being built (disposed once it is settled). */
   private blockVMs: ContractVM[] = []
   /** The index log's Merkle roots, kept so each block's seal is computed before its append. */
@@ -97,7 +99,7 @@ export class Executor extends EventEmitter {
   async stop(): Promise<void> {
     this.stopped = true
     while (this.running) await this.running.catch(() => {})
-    for (const core of this.cores.values()) core.off('append', this.onAppend)
+    for (const [pubkey, core] of this.cores) this.unwatch(pubkey, core)
   }
 
   private async pump(): Promise<void> {
@@ -120,13 +122,19 @@ export class Executor extends EventEmitter {
     const vmBefore = this.holder.vm
     // One oplog root per oplog per block: hashing the tree for every op would cost more than the op.
     const roots = new Map<string, { oplogLength: number; oplogHash: Uint8Array }>()
+    // Remote inputs whose next op has not arrived yet: skipped in this block rather than waited
+    // for, so one slow or vanished peer never stalls the others (its download wakes us up).
+    const missing = new Set<string>()
     while (entries.length < this.blockSize && !this.stopped) {
-      const next = this.nextOrigin()
+      const next = this.nextOrigin(missing)
       if (!next) break
       const [origin, core] = next
       const seq = this.view.nextSeq(origin)
-      const bytes = await core.get(seq)
-      if (!bytes) break
+      const bytes = await core.get(seq, { wait: false })
+      if (!bytes) {
+        missing.add(origin)
+        continue
+      }
       let root = roots.get(origin)
       if (!root || root.oplogLength <= seq) {
         const oplogLength = core.length
@@ -160,6 +168,8 @@ export class Executor extends EventEmitter {
     }
     this.roots = sealed.roots
     this.settleVMs(this.holder.vm, vmBefore)
+    // On disk before anyone acts on the block (a length served and then lost is a fork).
+    await this.logs.flush()
     this.emit('block', { start, entries, seal: sealed.seal } satisfies BlockEvent)
     return entries.length
   }
@@ -192,20 +202,33 @@ export class Executor extends EventEmitter {
       if (this.cores.has(pubkey)) continue
       const core = await this.logs.byPubkey(pubkey)
       core.on('append', this.onAppend)
+      if (!core.writable) {
+        // Kept whole (not only from the next op) so this node can serve the oplog to monitors.
+        core.on('download', this.onAppend)
+        this.downloads.set(pubkey, core.download({ start: 0, end: -1 }))
+      }
       this.cores.set(pubkey, core)
     }
     for (const [pubkey, core] of this.cores) {
       if (this.inputs.includes(pubkey)) continue
-      core.off('append', this.onAppend)
+      this.unwatch(pubkey, core)
       this.cores.delete(pubkey)
     }
   }
 
-  /** Round-robin over the active inputs that have an unprocessed op. */
-  private nextOrigin(): [string, Hypercore] | null {
+  private unwatch(pubkey: string, core: Hypercore): void {
+    core.off('append', this.onAppend)
+    core.off('download', this.onAppend)
+    this.downloads.get(pubkey)?.destroy()
+    this.downloads.delete(pubkey)
+  }
+
+  /** Round-robin over the active inputs that have an unprocessed op (not counting `skip`). */
+  private nextOrigin(skip: ReadonlySet<string>): [string, Hypercore] | null {
     const n = this.inputs.length
     for (let i = 0; i < n; i++) {
       const origin = this.inputs[(this.turn + i) % n]
+      if (skip.has(origin)) continue
       const core = this.cores.get(origin)
       if (core && core.length > this.view.nextSeq(origin)) {
         this.turn = (this.turn + i + 1) % n

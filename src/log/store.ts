@@ -59,6 +59,14 @@ export class LogStore {
     return core
   }
 
+  /**
+   * Flushes what was appended to the disk. The executor calls it after each block, so that a length
+   * it has signed survives a power loss (else it could later sign other entries at that length: a fork).
+   */
+  async flush(): Promise<void> {
+    await (this.corestore as unknown as { storage: { flush(): Promise<void> } }).storage.flush()
+  }
+
   async close(): Promise<void> {
     await this.corestore.close()
   }

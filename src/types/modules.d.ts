@@ -51,6 +51,12 @@ declare module 'hypercore' {
     replicate(isInitiator: boolean | unknown, opts?: unknown): unknown
     signable(length?: number, fork?: number): Buffer
     update(opts?: { wait?: boolean }): Promise<boolean>
+    /** Fetches a range from peers; `end: -1` keeps fetching as the log grows (a live range). */
+    download(range?: { start?: number; end?: number }): { done(): Promise<void>; destroy(): void }
+    /** Peers this log is replicating with now. */
+    readonly peers: unknown[]
+    /** Resolves once the swarm has looked for peers of this log (see Hyperswarm's findingPeers). */
+    findingPeers(): () => void
     readonly signedLength: number
     readonly core: unknown
     /** The signing key pair (the secret key only on the writer's side). */
@@ -78,4 +84,63 @@ declare module 'corestore' {
     replicate(isInitiator: boolean | unknown, opts?: unknown): unknown
     namespace(name: string): Corestore
   }
+}
+
+declare module 'hyperdht' {
+  export interface DHTNodeAddress {
+    host: string
+    port: number
+  }
+  export interface DHTOptions {
+    bootstrap?: DHTNodeAddress[] | string[]
+    /** The address to bind: '127.0.0.1' keeps every socket and announced address on loopback. */
+    host?: string
+    port?: number
+    ephemeral?: boolean
+    firewalled?: boolean
+  }
+  export default class DHT {
+    constructor(opts?: DHTOptions)
+    ready(): Promise<void>
+    fullyBootstrapped(): Promise<void>
+    address(): { host: string; port: number }
+    destroy(opts?: { force?: boolean }): Promise<void>
+  }
+}
+
+declare module 'hyperswarm' {
+  import { EventEmitter } from 'node:events'
+  import DHT from 'hyperdht'
+  export interface PeerDiscovery {
+    flushed(): Promise<void>
+    destroy(): Promise<void>
+  }
+  export interface PeerInfo {
+    publicKey: Buffer
+  }
+  export interface SwarmConnection extends EventEmitter {
+    readonly remotePublicKey: Buffer
+    destroy(err?: Error): void
+  }
+  export default class Hyperswarm extends EventEmitter {
+    constructor(opts?: { dht?: DHT; bootstrap?: unknown[]; maxPeers?: number })
+    readonly keyPair: { publicKey: Buffer }
+    readonly connections: Set<SwarmConnection>
+    readonly dht: DHT
+    join(topic: Buffer, opts?: { server?: boolean; client?: boolean }): PeerDiscovery
+    leave(topic: Buffer): Promise<void>
+    flush(): Promise<void>
+    listen(): Promise<void>
+    destroy(): Promise<void>
+  }
+}
+
+declare module 'hyperdht/testnet.js' {
+  import DHT, { type DHTNodeAddress } from 'hyperdht'
+  export interface Testnet {
+    readonly nodes: DHT[]
+    readonly bootstrap: DHTNodeAddress[]
+    destroy(): Promise<void>
+  }
+  export default function createTestnet(size?: number, opts?: { host?: string; port?: number; bootstrap?: DHTNodeAddress[] }): Promise<Testnet>
 }

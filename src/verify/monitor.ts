@@ -222,6 +222,26 @@ export class Monitor extends EventEmitter {
     return this.breach !== null
   }
 
+  /**
+   * A fork a peer served during replication (net/remote-logs.ts): Hypercore refused the peer's log
+   * and closed this replica's sessions, so the notice is built from the roots held here (the last
+   * head verified) and the conflicting root the peer signed. The same classes as a rewrite seen locally.
+   */
+  async forkServed(fork: { oplog: string | null; after: SignedRoot }): Promise<void> {
+    if (this.breach) return
+    const kind = fork.oplog ? 'oplog' : 'index'
+    const before = (fork.oplog ? this.heads.get(fork.oplog) : this.indexHead) ?? { length: 0, hash: '', signature: null }
+    await this.reportConflict(
+      {
+        class: fork.oplog ? 'oplog-forked' : 'index-rewritten',
+        message: `a peer served the ${kind} log with another signed root at length ${fork.after.length} (tree hash ${fork.after.hash.slice(0, 8)}…) than the one this replica holds`,
+        before,
+        after: fork.after,
+      },
+      fork.oplog,
+    )
+  }
+
   private async reportConflict(conflict: { class: BreachNotice['class']; message: string; before: SignedRoot; after: SignedRoot }, oplog: string | null): Promise<void> {
     const seq = Math.min(conflict.before.length, conflict.after.length)
     await this.report({
@@ -245,8 +265,12 @@ export class Monitor extends EventEmitter {
   private async report(notice: BreachNotice): Promise<void> {
     this.breach = notice
     // Now, while the replay state is the pre-state of the offending entry.
-    if (this.opts.fraudProof) this.proof = await this.replay.fraudProof(notice, this.sealSeen)
-    await this.save()
+    if (this.opts.fraudProof) {
+      this.proof = await this.replay.fraudProof(notice, this.sealSeen).catch((err: Error) => ({ proof: null, reason: `the proof could not be built: ${err.message}` }))
+    }
+    // The notice is published even when the checkpoint cannot be written (e.g. a replica Hypercore
+    // closed on a fork): losing it would hide the breach.
+    await this.save().catch((err: Error) => this.emit('error', err))
     this.emit('violation', notice)
   }
 

@@ -1,0 +1,106 @@
+// The logs of a database on another machine, for a monitor: a local replica (a directory that
+// keeps what was fetched, so a later run resumes) filled by replication from any peer serving it.
+// Hypercore checks every block and every signed root it receives against the log's key; a peer
+// that serves a log with another signed root for a length already held here is a fork, reported
+// through `onFork` with both roots.
+
+import type Hypercore from 'hypercore'
+import type { HypercoreTreeNode } from 'hypercore'
+import { toHex } from '../codec/hash.js'
+import { LogStore } from '../log/store.js'
+import { treeHash } from '../log/merkle.js'
+import type { SignedRoot } from '../verify/breach.js'
+import type { ReplayLogs } from '../verify/replay.js'
+import type { NetworkOptions } from './network-options.js'
+import { NetworkError } from '../errors.js'
+import { DEFAULT_PEER_TIMEOUT_MS, replicateDatabase } from './replicate-database.js'
+import type { Replicator } from './replicator.js'
+
+export interface RemoteLogsOptions extends NetworkOptions {
+  /** How long to wait for a peer serving the database when the replica is empty. */
+  timeoutMs?: number
+  /** Announce the replica so others can fetch from it too (a long-running monitor); default false. */
+  announce?: boolean
+}
+
+/** A fork seen during replication: the log (null: the index) and the root the peer signed. */
+export interface ReplicatedFork {
+  oplog: string | null
+  /** The conflicting root the peer sent (its length, tree hash and signature). */
+  after: SignedRoot
+}
+
+export interface RemoteLogs {
+  logs: ReplayLogs
+  replicator: Replicator
+  /** Called once per log when a peer serves a fork of it. */
+  onFork(listener: (fork: ReplicatedFork) => void): void
+  close(): Promise<void>
+}
+
+export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsOptions = {}): Promise<RemoteLogs> {
+  const store = new LogStore(dir)
+  await store.ready()
+  const listeners: ((fork: ReplicatedFork) => void)[] = []
+  const downloads: { destroy(): void }[] = []
+  const watch = (core: Hypercore, oplog: string | null) => {
+    core.once('conflict', (length: number, _fork: number, proof: { upgrade?: { nodes: HypercoreTreeNode[]; signature: Buffer } }) => {
+      const upgrade = proof.upgrade
+      const after: SignedRoot = {
+        length,
+        hash: upgrade ? toHex(treeHash(upgrade.nodes)) : '',
+        signature: upgrade ? toHex(upgrade.signature) : null,
+      }
+      for (const l of listeners) l({ oplog, after })
+    })
+  }
+  try {
+    const index = await store.byPubkey(key)
+    watch(index, null)
+    const replicator = await replicateDatabase(store, index, { ...opts, announce: opts.announce ?? false })
+    const opened = new Set<string>()
+    const oplog = async (pubkey: string): Promise<Hypercore> => {
+      const core = await store.byPubkey(pubkey)
+      if (!opened.has(pubkey)) {
+        opened.add(pubkey)
+        watch(core, pubkey)
+        // The replay reads every op in order: fetch ahead rather than one round trip per op.
+        downloads.push(core.download({ start: 0, end: -1 }))
+      }
+      return core
+    }
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS
+    const reach = async (core: Hypercore, length: number): Promise<void> => {
+      const deadline = Date.now() + timeoutMs
+      while (core.length < length && Date.now() < deadline) {
+        const waited = new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer)
+            core.off('append', done)
+            resolve()
+          }
+          const timer = setTimeout(done, Math.min(1000, Math.max(0, deadline - Date.now())))
+          core.on('append', done)
+        })
+        void core.update({ wait: true }).catch(() => {})
+        await waited
+      }
+      if (core.length < length) {
+        throw new NetworkError('LOG_UNAVAILABLE', `no peer served log ${toHex(core.key).slice(0, 8)}… up to length ${length} within ${Math.round(timeoutMs / 1000)} s (it has ${core.length}); verification stopped there without a verdict`)
+      }
+    }
+    return {
+      logs: { index, oplog, reach },
+      replicator,
+      onFork: (l) => listeners.push(l),
+      close: async () => {
+        for (const d of downloads) d.destroy()
+        await replicator.close()
+        await store.close()
+      },
+    }
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+}

@@ -1,0 +1,79 @@
+// A participant without the executor follows the index log as peers replicate it (seed 001 §3.4:
+// calls run against the synced head). Each new entry is folded into the local view, the contract
+// VM is swapped when an entry changes the source, and waiters (acks, proofs) are woken.
+// The follower trusts the entries it folds; checking them is the monitor's job.
+
+import type Hypercore from 'hypercore'
+import { decodeEntry, SYS } from '../codec/messages.js'
+import type { VMHolder } from '../executor/executor.js'
+import type { IndexState } from '../state/index-state.js'
+import { ContractVM } from '../vm/index.js'
+
+export class IndexFollower {
+  private running: Promise<void> | null = null
+  private again = false
+  private stopped = false
+  private readonly onAppend = () => this.kick()
+  /** Set when an entry could not be folded; the follower stops (the monitor will say why). */
+  failure: Error | null = null
+
+  constructor(
+    private readonly index: Hypercore,
+    private readonly view: IndexState,
+    private readonly holder: VMHolder,
+    /** Called after each catch-up that folded entries. */
+    private readonly onAdvance: () => void,
+  ) {}
+
+  start(): void {
+    this.index.on('append', this.onAppend)
+    this.kick()
+  }
+
+  /** Resolves once the entries available now are folded. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.index.off('append', this.onAppend)
+    await this.idle()
+  }
+
+  private kick(): void {
+    if (this.stopped || this.failure) return
+    if (this.running) {
+      this.again = true
+      return
+    }
+    this.running = this.catchUp()
+      .catch((err: Error) => {
+        this.failure = err
+        this.onAdvance()
+      })
+      .finally(() => {
+        this.running = null
+        if (this.again) {
+          this.again = false
+          this.kick()
+        }
+      })
+  }
+
+  private async catchUp(): Promise<void> {
+    const before = this.view.length
+    while (!this.stopped && this.view.length < this.index.length) {
+      const bytes = await this.index.get(this.view.length)
+      if (!bytes || this.stopped) break
+      const changes = this.view.fold(decodeEntry(bytes))
+      for (const c of changes) {
+        if (c.key !== SYS.source || c.type !== 'put' || typeof c.value !== 'string') continue
+        const previous = this.holder.vm
+        this.holder.vm = await ContractVM.create(c.value)
+        previous.dispose()
+      }
+    }
+    if (this.view.length > before) this.onAdvance()
+  }
+}
