@@ -6,10 +6,12 @@ import { UsageError } from '../errors.js'
 import { commandHelp, EXIT, type Command } from './command.js'
 import {
   callCommand,
+  dhtCommand,
   getCommand,
   historyCommand,
   infoCommand,
   initCommand,
+  joinCommand,
   judgeCommand,
   listCommand,
   monitorCommand,
@@ -23,12 +25,15 @@ import { printError, type Output } from './output.js'
 export const COMMANDS: readonly Command[] = [
   initCommand,
   callCommand,
+  dhtCommand,
   getCommand,
   listCommand,
   historyCommand,
   infoCommand,
   sourceCommand,
   serveCommand,
+  joinCommand,
+  dhtCommand,
   verifyCommand,
   monitorCommand,
   proofCommand,

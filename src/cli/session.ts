@@ -5,6 +5,7 @@
 
 import type { Database, LoadOptions } from '../database.js'
 import { DatabaseError, GlassboxError } from '../errors.js'
+import { readNetworkFile } from '../net/network-file.js'
 import { IpcClient } from './ipc/client.js'
 import { readServerRecord, socketPathFor } from './ipc/protocol.js'
 import { runMethod, type MethodMap, type MethodName } from '../net/methods.js'
@@ -77,11 +78,13 @@ async function candidateSockets(dir: string): Promise<string[]> {
 }
 
 /** Database.load, with the storage's lock failure said in Glassbox's words. */
-export async function openDatabase(dir: string, opts?: LoadOptions): Promise<Database> {
+export async function openDatabase(dir: string, opts: LoadOptions = {}): Promise<Database> {
   // Loaded here rather than at startup: help, usage errors and server clients never need it.
   const { Database } = await import('../database.js')
+  // A joined directory has no executor of its own: it reaches it over the network it joined on.
+  const joined = opts.network ? null : await readNetworkFile(dir)
   try {
-    return await Database.load(dir, opts)
+    return await Database.load(dir, joined ? { ...opts, network: joined } : opts)
   } catch (err) {
     if (!(err instanceof GlassboxError) && isLockError(err)) {
       throw new DatabaseError(

@@ -1,6 +1,11 @@
 // `glassbox monitor`: verify continuously, print breach notices and append them to a file.
 
-import { appendFile } from 'node:fs/promises'
+import { appendFile, mkdir } from 'node:fs/promises'
+import { isPubkeyHex } from '../../codec/hash.js'
+import { UsageError } from '../../errors.js'
+import type { ReplicateOptions } from '../../net/replicate-database.js'
+import type { Monitor } from '../../verify/monitor.js'
+import { NETWORK_FLAGS, NETWORK_OPTIONS, networkFromFlags } from '../network-flags.js'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, intFlag, parseFlags, positionals, type Command } from '../command.js'
@@ -13,6 +18,8 @@ import { defaultCheckpointPath, openLogs } from '../../verify/verify-dir.js'
 
 export interface MonitorParameters {
   dir: string
+  /** Monitor the database with this key over the network, replicating into `dir`. */
+  remote?: { key: string; network: ReplicateOptions }
   /** Where notices are appended, one JSON document per line. */
   noticesPath: string
   /** How often to ask a `serve` process for progress, in ms. */
@@ -29,7 +36,7 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
     await appendFile(p.noticesPath, JSON.stringify(notice) + '\n')
     p.onBreach(notice)
   }
-  const server = await serverSession(p.dir)
+  const server = p.remote ? null : await serverSession(p.dir)
   if (server) {
     // The server holds the directory: poll it; its checkpoint makes each round incremental.
     try {
@@ -50,10 +57,9 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
       await server.close()
     }
   }
-  const { store, monitor: newMonitor } = await openLogs(p.dir)
-  const m = newMonitor({ checkpointPath: defaultCheckpointPath(p.dir) })
+  const opened = await openMonitor(p)
+  const m = opened.monitor
   try {
-    await m.open()
     const breach = new Promise<BreachNotice>((resolve) => m.once('violation', resolve))
     m.on('verified', ({ length }: { length: number }) => p.onVerified(length))
     const errors = new Promise<never>((_, reject) => m.once('error', reject))
@@ -66,21 +72,48 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
     if (ended) await record(ended)
     return ended
   } finally {
-    await m.stop()
+    await opened.close()
+  }
+}
+
+/** A monitor of the logs in `dir`, or of a remote database replicated into `dir`; already open. */
+async function openMonitor(p: MonitorParameters): Promise<{ monitor: Monitor; close(): Promise<void> }> {
+  const checkpointPath = defaultCheckpointPath(p.dir)
+  if (p.remote) {
+    const { openRemoteMonitor } = await import('../../net/remote-monitor.js')
+    // Announced, so that other monitors and readers can fetch from this replica too.
+    return openRemoteMonitor(p.dir, p.remote.key, { ...p.remote.network, announce: true, checkpointPath })
+  }
+  const { store, monitor: newMonitor } = await openLogs(p.dir)
+  const monitor = newMonitor({ checkpointPath })
+  try {
+    await monitor.open()
+  } catch (err) {
     await store.close()
+    throw err
+  }
+  return {
+    monitor,
+    close: async () => {
+      await monitor.stop()
+      await store.close()
+    },
   }
 }
 
 export const monitorCommand: Command = {
   name: 'monitor',
   summary: 'Verify continuously as the logs grow; print breach notices and append them to a file',
-  usage: ['monitor [--notices FILE] [--interval MS] [--dir D] [--json]'],
+  usage: ['monitor [--notices FILE] [--interval MS] [--dir D] [--json]', 'monitor <database-key> [--bootstrap H:P] [--dir REPLICA] [--notices FILE] [--json]'],
   flags: [
     ['--notices FILE', 'append breach notices here, one JSON per line (default D/breaches.jsonl)'],
     ['--interval MS', 'how often to poll a running `glassbox serve` (default 1000)'],
+    ...NETWORK_FLAGS,
     ...COMMON_FLAGS,
   ],
   notes: [
+    'With a database key, the logs are replicated from peers on the DHT into D (required), which keeps the',
+    'replica and the checkpoint; the replica is announced so others can fetch from it too.',
     'Resumes from D/monitor.json, so a restarted monitor does not start over.',
     'Stops on SIGINT/SIGTERM (exit 0) or at the first breach (exit 1): after a breach the',
     "executor's later entries cannot be trusted, so there is nothing further to verify.",
@@ -88,14 +121,19 @@ export const monitorCommand: Command = {
   async run(args, io) {
     const { values, positionals: given } = parseFlags('monitor', args, {
       ...COMMON_OPTIONS,
+      ...NETWORK_OPTIONS,
       notices: { type: 'string' },
       interval: { type: 'string' },
     })
-    positionals('monitor', given, [])
+    const [key] = positionals('monitor', given, ['<database-key>'], 1)
+    if (key !== undefined && !isPubkeyHex(key)) throw new UsageError('USAGE', `${key} is not a database key (64 lowercase hex characters)`)
+    if (key !== undefined && values.dir === undefined) throw new UsageError('USAGE', 'monitor <database-key> needs --dir (where the replica and the checkpoint are kept)')
     const dir = values.dir ?? DEFAULT_DIR
     const json = values.json ?? false
+    if (key !== undefined) await mkdir(dir, { recursive: true })
     const breach = await monitor({
       dir,
+      ...(key !== undefined ? { remote: { key, network: networkFromFlags(values) } } : {}),
       noticesPath: values.notices ?? path.join(dir, 'breaches.jsonl'),
       intervalMs: intFlag('interval', values.interval) ?? 1000,
       until: shutdownSignal(io, 'stopping the monitor'),

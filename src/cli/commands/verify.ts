@@ -1,7 +1,12 @@
 // `glassbox verify`: replay the logs and check every index entry against the contract.
 
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
+import { isPubkeyHex } from '../../codec/hash.js'
+import { UsageError } from '../../errors.js'
+import type { ReplicateOptions } from '../../net/replicate-database.js'
+import { NETWORK_FLAGS, NETWORK_OPTIONS, networkFromFlags } from '../network-flags.js'
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positionals, type Command } from '../command.js'
 import { jsonText, printResult } from '../output.js'
 import { progressPrinter, reportText } from '../report.js'
@@ -12,6 +17,8 @@ import { defaultCheckpointPath, verifyDirectory } from '../../verify/verify-dir.
 
 export interface VerifyParameters {
   dir: string
+  /** Verify the database with this key over the network, replicating into `dir` (see remote). */
+  remote?: { key: string; network: ReplicateOptions; replicaIsTemporary: boolean }
   /** Resume from and update D/monitor.json instead of verifying from the start. */
   checkpoint: boolean
   /** Where to write the fraud proof of a breach (default D/fraud-proofs/<entry>-<class>.json). */
@@ -30,6 +37,15 @@ export async function verify(p: VerifyParameters): Promise<VerifyReturnType> {
 }
 
 async function replay(p: VerifyParameters): Promise<VerifyReport> {
+  if (p.remote) {
+    const { verifyRemote } = await import('../../net/remote-monitor.js')
+    return verifyRemote(p.dir, p.remote.key, {
+      ...p.remote.network,
+      checkpointPath: p.checkpoint ? defaultCheckpointPath(p.dir) : null,
+      fraudProof: true,
+      ...(p.onProgress ? { onProgress: p.onProgress } : {}),
+    })
+  }
   const server = await serverSession(p.dir)
   if (server) {
     try {
@@ -51,7 +67,9 @@ async function writeProof(report: VerifyReport, p: VerifyParameters): Promise<Ve
   const { fraudProof: built, ...rest } = report
   if (!report.breach || !built) return rest
   if (!built.proof) return { ...rest, fraudProof: null, fraudProofReason: built.reason }
-  const file = path.resolve(p.proofOut ?? path.join(p.dir, 'fraud-proofs', proofFileName(built.proof)))
+  // A temporary replica is removed afterwards: its proofs go to the working directory instead.
+  const home = p.remote?.replicaIsTemporary ? '.' : p.dir
+  const file = path.resolve(p.proofOut ?? path.join(home, 'fraud-proofs', proofFileName(built.proof)))
   await mkdir(path.dirname(file), { recursive: true })
   await writeFile(file, jsonText(built.proof) + '\n')
   return { ...rest, fraudProof: file }
@@ -67,27 +85,39 @@ function verifyText(r: VerifyReturnType): string {
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'Replay the logs and check every index entry against the contract',
-  usage: ['verify [--checkpoint] [--proof-out FILE] [--dir D] [--json]'],
+  usage: ['verify [--checkpoint] [--proof-out FILE] [--dir D] [--json]', 'verify <database-key> [--bootstrap H:P] [--dir REPLICA] [--checkpoint] [--proof-out FILE] [--json]'],
   flags: [
     ['--checkpoint', 'resume from D/monitor.json and update it (default: verify from the start)'],
     ['--proof-out FILE', 'where to write the fraud proof of a breach (default D/fraud-proofs/<entry>-<class>.json)'],
+    ...NETWORK_FLAGS,
     ...COMMON_FLAGS,
   ],
   notes: [
+    'With a database key, the logs are fetched from peers on the DHT into D, a replica kept for next time',
+    '(default: a temporary directory, removed afterwards; fraud proofs then go to ./fraud-proofs/). Every',
+    "block is checked against the log's signed root as it arrives; a peer serving a fork is a breach.",
     'Exit codes: 0 valid, 1 a breach was found (the notice says which entry and why), 2 an error.',
     'A breach that can be proven gets a fraud proof file; `glassbox judge FILE` checks it without the logs.',
   ],
   async run(args, io) {
-    const { values, positionals: given } = parseFlags('verify', args, { ...COMMON_OPTIONS, checkpoint: { type: 'boolean' }, 'proof-out': { type: 'string' } })
-    positionals('verify', given, [])
+    const { values, positionals: given } = parseFlags('verify', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, checkpoint: { type: 'boolean' }, 'proof-out': { type: 'string' } })
+    const [key] = positionals('verify', given, ['<database-key>'], 1)
     const json = values.json ?? false
-    const result = await verify({
-      dir: values.dir ?? DEFAULT_DIR,
-      checkpoint: values.checkpoint ?? false,
-      ...(values['proof-out'] === undefined ? {} : { proofOut: values['proof-out'] }),
-      ...(json ? {} : { onProgress: progressPrinter() }),
-    })
-    printResult(io, json, result, verifyText)
-    return result.valid ? EXIT.ok : EXIT.negative
+    if (key !== undefined && !isPubkeyHex(key)) throw new UsageError('USAGE', `${key} is not a database key (64 lowercase hex characters)`)
+    if (key !== undefined && values.checkpoint && values.dir === undefined) throw new UsageError('USAGE', '--checkpoint with a database key needs --dir (where the replica and the checkpoint are kept)')
+    const replica = key !== undefined && values.dir === undefined ? await mkdtemp(path.join(os.tmpdir(), 'glassbox-replica-')) : null
+    try {
+      const result = await verify({
+        dir: replica ?? values.dir ?? DEFAULT_DIR,
+        ...(key !== undefined ? { remote: { key, network: networkFromFlags(values), replicaIsTemporary: replica !== null } } : {}),
+        checkpoint: values.checkpoint ?? false,
+        ...(values['proof-out'] === undefined ? {} : { proofOut: values['proof-out'] }),
+        ...(json ? {} : { onProgress: progressPrinter() }),
+      })
+      printResult(io, json, result, verifyText)
+      return result.valid ? EXIT.ok : EXIT.negative
+    } finally {
+      if (replica) await rm(replica, { recursive: true, force: true })
+    }
   },
 }
