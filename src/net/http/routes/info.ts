@@ -1,0 +1,36 @@
+// GET /v1/info: what the database is (key, contract, logs, state root), as `glassbox info` shows it.
+
+import { runMethod } from '../../methods.js'
+import { bounded, HTTP_METHOD_CONTEXT, type Route } from '../context.js'
+import { errors, HEX64 } from '../schemas.js'
+
+const INFO = {
+  type: 'object',
+  properties: {
+    key: HEX64,
+    protocol: { type: 'string' },
+    runtime: { type: 'string' },
+    length: { type: 'integer', description: 'index log entries' },
+    executor: { type: 'boolean', description: 'whether this process runs the executor' },
+    inputs: { type: 'array', items: HEX64 },
+    oplogs: {
+      type: 'array',
+      items: { type: 'object', properties: { name: { type: 'string' }, pubkey: HEX64, length: { type: 'integer' }, input: { type: 'boolean' } } },
+    },
+    contract: { type: 'object', properties: { bytes: { type: 'integer' }, methods: { type: 'array', items: { type: 'string' } } } },
+    keys: { type: 'integer' },
+    stateRoot: HEX64,
+  },
+} as const
+
+export const infoRoute: Route = (app, ctx) => {
+  app.get(
+    '/v1/info',
+    { schema: { summary: 'Database info', tags: ['database'], response: { 200: INFO, ...errors(504) } } },
+    async () => {
+      // Waits for the executor to finish what it holds, like the CLI: the info reflects every op seen.
+      const { server: _server, ...info } = await bounded(ctx, runMethod(ctx.db, 'info', {}, HTTP_METHOD_CONTEXT), 'the executor to settle')
+      return info
+    },
+  )
+}
