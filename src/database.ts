@@ -306,7 +306,7 @@ export class Database extends EventEmitter {
       vm: this.holder.vm,
       state: this.view.state,
       oplog,
-      isWriter: pubkey !== undefined && this.view.isInput(pubkey),
+      isWriter: !opts.readOnly && pubkey !== undefined && this.view.isInput(pubkey),
       maxOpBytes: this.limits.maxOpBytes,
     })
     return { ...published, whenProcessed: () => this.whenProcessed(published.ops) }

@@ -26,7 +26,7 @@ test('a participant joins from another directory, is added by the admin, and its
   const execDir = await tempDir(t)
   const created = await Database.create(execDir, { contract: await example('kv-store') })
   await created.close()
-  const executor = await Database.load(execDir, { network: net() })
+  const executor = await Database.load(execDir, { network: { ...net(), announce: true } })
   t.after(() => executor.close())
   await send1(executor, 'claimAdmin', {}, undefined, true)
 

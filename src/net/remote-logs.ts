@@ -57,7 +57,7 @@ export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsO
   try {
     const index = await store.byPubkey(key)
     watch(index, null)
-    const replicator = await replicateDatabase(store, index, { ...opts, announce: opts.announce ?? false })
+    const replicator = await replicateDatabase(store, index, opts)
     const opened = new Set<string>()
     const oplog = async (pubkey: string): Promise<Hypercore> => {
       const core = await store.byPubkey(pubkey)

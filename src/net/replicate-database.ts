@@ -8,7 +8,10 @@ import type { NetworkOptions } from './network-options.js'
 import { Replicator } from './replicator.js'
 
 export interface ReplicateOptions extends NetworkOptions {
-  /** Announce the database so peers can connect (default true); one-shot readers only look. */
+  /**
+   * Announce the database so peers can connect (servers: `glassbox serve`). Default false: a one-shot
+   * command only looks, and the connections it makes replicate both ways all the same.
+   */
   announce?: boolean
   /** How long a reader with an empty index waits for a peer to serve it (default 30 s). */
   timeoutMs?: number
@@ -20,7 +23,7 @@ export const DEFAULT_PEER_TIMEOUT_MS = 30_000
 export async function replicateDatabase(logs: LogStore, index: Hypercore, opts: ReplicateOptions = {}): Promise<Replicator> {
   const replicator = new Replicator(logs.corestore, opts)
   try {
-    await replicator.join(index.discoveryKey, { announce: opts.announce ?? true })
+    await replicator.join(index.discoveryKey, { announce: opts.announce ?? false })
     if (!index.writable) {
       index.download({ start: 0, end: -1 })
       await syncIndex(index, replicator, opts.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS)

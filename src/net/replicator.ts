@@ -8,7 +8,7 @@ import DHT from 'hyperdht'
 import Hyperswarm, { type PeerDiscovery, type SwarmConnection } from 'hyperswarm'
 import { EventEmitter } from 'node:events'
 import { NetworkError } from '../errors.js'
-import { bindHost, type NetworkOptions } from './network-options.js'
+import { bindHost, isLoopback, type NetworkOptions } from './network-options.js'
 
 export interface JoinOptions {
   /** Announce on the DHT so that others can connect (servers, participants); else only look. */
@@ -29,19 +29,28 @@ export class Replicator extends EventEmitter {
   ) {
     super()
     const host = bindHost(opts)
-    const dht = new DHT({ ...(opts.bootstrap ? { bootstrap: opts.bootstrap } : {}), ...(host ? { host } : {}) })
+    // On loopback there is no NAT or firewall, and saying so matters: a peer that calls itself
+    // firewalled is reached by holepunching, which never completes between two processes on
+    // 127.0.0.1 (the dialer sees a connection the other side never gets). And HyperDHT binds its
+    // first free port from 49737 by default, so a restarted peer would take the port of the one
+    // before it, whose announcements are still on the DHT under another key: any port instead.
+    const local = host !== undefined && isLoopback(host) ? { firewalled: false, port: [0, 0] as unknown as number } : {}
+    const dht = new DHT({ ...(opts.bootstrap ? { bootstrap: opts.bootstrap } : {}), ...(host ? { host } : {}), ...local })
     this.swarm = new Hyperswarm({ dht })
     this.swarm.on('connection', (conn: SwarmConnection) => this.onConnection(conn))
   }
 
-  /** Joins a database's topic (its index log's discovery key) and waits until the DHT knows. */
+  /**
+   * Joins a database's topic (its index log's discovery key). An announcing peer waits until the DHT
+   * holds its announcement; a looking one does not wait for its lookups, which can take as long as a
+   * connection attempt to a peer that announced and went away (callers wait for a peer instead).
+   */
   async join(discoveryKey: Buffer, opts: JoinOptions): Promise<void> {
     const id = discoveryKey.toString('hex')
     if (this.topics.has(id)) return
     const discovery = this.swarm.join(discoveryKey, { server: opts.announce, client: true })
     this.topics.set(id, discovery)
     if (opts.announce) await discovery.flushed()
-    else await this.swarm.flush()
   }
 
   get peers(): number {

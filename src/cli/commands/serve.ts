@@ -3,7 +3,10 @@
 
 import { rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positionals, type Command } from '../command.js'
+import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, intFlag, parseFlags, positionals, type Command } from '../command.js'
+
+/** The environment variable that holds the HTTP API's bearer token when no --token-file names one. */
+export const TOKEN_ENV = 'GLASSBOX_HTTP_TOKEN'
 import { IpcServer } from '../ipc/server.js'
 import { readServerRecord, SERVER_FILE, socketPathFor, type ServerRecord } from '../ipc/protocol.js'
 import { inlineJson } from '../output.js'
@@ -11,6 +14,10 @@ import { shutdownSignal } from '../signals.js'
 import { openDatabase } from '../session.js'
 import { NETWORK_FLAGS, NETWORK_OPTIONS, networkFromFlags } from '../network-flags.js'
 import type { ReplicateOptions } from '../../net/replicate-database.js'
+import { readNetworkFile } from '../../net/network-file.js'
+import type { HttpApi } from '../../net/http/server.js'
+import { UsageError } from '../../errors.js'
+import { readFile } from 'node:fs/promises'
 
 export interface ServeParameters {
   dir: string
@@ -22,6 +29,8 @@ export interface ServeParameters {
   until: Promise<unknown>
   /** Told when the executor stops on an error (the server keeps answering reads). */
   onExecutorError?(err: Error): void
+  /** Also serve the HTTP API (docs/http.md), with a monitor following the database in-process. */
+  http?: { port: number; host: string; token: string | null; onError?(err: Error): void }
 }
 
 export interface ServeReady {
@@ -32,21 +41,33 @@ export interface ServeReady {
   swarm: boolean
   /** Whether this process runs the executor (else it follows one over the network). */
   executor: boolean
+  /** The HTTP API's base URL, when it is served. */
+  http?: string
 }
 
 export async function serve(p: ServeParameters): Promise<void> {
-  const db = await openDatabase(p.dir, p.network ? { network: p.network } : {})
+  // A server announces, whether asked to go online or holding a joined directory.
+  const network = p.network ?? (await readNetworkFile(p.dir))
+  const db = await openDatabase(p.dir, network ? { network: { ...network, announce: true } } : {})
   db.on('error', (err: Error) => p.onExecutorError?.(err))
   let server: IpcServer | null = null
+  let api: HttpApi | null = null
   const record: ServerRecord = { socket: '', pid: process.pid }
   try {
     record.socket = await socketPathFor(p.dir)
     server = new IpcServer(db, record.socket)
     await server.listen()
     await writeRecord(p.dir, record)
-    p.onReady?.({ key: db.key, socket: record.socket, pid: process.pid, swarm: db.peers !== null, executor: (await db.info()).executor })
+    if (p.http) {
+      const { startHttpApi } = await import('../../net/http/server.js')
+      const monitor = await db.monitor({ fraudProof: true })
+      api = await startHttpApi({ db, monitor, port: p.http.port, host: p.http.host, token: p.http.token, ...(p.http.onError ? { onError: p.http.onError } : {}) })
+    }
+    p.onReady?.({ key: db.key, socket: record.socket, pid: process.pid, swarm: db.peers !== null, executor: (await db.info()).executor, ...(api ? { http: api.url } : {}) })
     await p.until
   } finally {
+    // The API first: requests still waiting get their answer before the database closes.
+    await api?.close()
     await server?.close()
     const left = await readServerRecord(p.dir)
     if (left?.pid === process.pid) await rm(path.join(p.dir, SERVER_FILE), { force: true })
@@ -63,8 +84,15 @@ async function writeRecord(dir: string, record: ServerRecord): Promise<void> {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Hold the database open, run its executor and answer other commands on a local socket',
-  usage: ['serve [--swarm] [--bootstrap H:P] [--dir D] [--json]'],
-  flags: [['--swarm', 'announce the database on the DHT and replicate its logs with peers (implied by --bootstrap)'], ...NETWORK_FLAGS, ...COMMON_FLAGS],
+  usage: ['serve [--swarm] [--bootstrap H:P] [--http PORT [--http-host ADDR] [--token-file FILE]] [--dir D] [--json]'],
+  flags: [
+    ['--swarm', 'announce the database on the DHT and replicate its logs with peers (implied by --bootstrap)'],
+    ...NETWORK_FLAGS,
+    ['--http PORT', 'also serve the HTTP API on PORT (0: any free port); see docs/http.md'],
+    ['--http-host ADDR', 'the address the HTTP API listens on (default 127.0.0.1)'],
+    ['--token-file FILE', `the bearer token for calls that write (default: $${TOKEN_ENV}; without either, HTTP writes are disabled)`],
+    ...COMMON_FLAGS,
+  ],
   notes: [
     `Listens on D/glassbox.sock (under the temp directory when that path is too long; D/${SERVER_FILE} names it)`,
     'and prints one line when ready. Stops cleanly on SIGINT or SIGTERM, removing the socket.',
@@ -72,18 +100,33 @@ export const serveCommand: Command = {
     "remote executor's index log; other commands on D then go through this process.",
   ],
   async run(args, io) {
-    const { values, positionals: given } = parseFlags('serve', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, swarm: { type: 'boolean' } })
+    const { values, positionals: given } = parseFlags('serve', args, {
+      ...COMMON_OPTIONS,
+      ...NETWORK_OPTIONS,
+      swarm: { type: 'boolean' },
+      http: { type: 'string' },
+      'http-host': { type: 'string' },
+      'token-file': { type: 'string' },
+    })
     positionals('serve', given, [])
+    const httpPort = intFlag('http', values.http)
+    if (httpPort !== undefined && httpPort > 65535) throw new UsageError('USAGE', `--http ${httpPort} is not a port`)
+    if (httpPort === undefined && (values['http-host'] || values['token-file'])) throw new UsageError('USAGE', '--http-host and --token-file need --http PORT')
+    const token = values['token-file'] ? (await readFile(values['token-file'], 'utf8')).trim() : (process.env[TOKEN_ENV] ?? null)
+    if (token !== null && token.length < 16) throw new UsageError('USAGE', 'the HTTP token must be at least 16 characters')
     const until = shutdownSignal(io, 'closing')
     const online = values.swarm || values.bootstrap !== undefined
     await serve({
       dir: values.dir ?? DEFAULT_DIR,
       ...(online ? { network: networkFromFlags(values) } : {}),
+      ...(httpPort !== undefined
+        ? { http: { port: httpPort, host: values['http-host'] ?? '127.0.0.1', token, onError: (err: Error) => io.err(`glassbox: http: ${err.message}`) } }
+        : {}),
       until,
       onExecutorError: (err) => io.err(`glassbox: the executor stopped: ${err.message}`),
       // One line either way: scripts wait for it before sending requests.
       onReady: (r) =>
-        io.out(values.json ? inlineJson({ ready: true, ...r }) : `serving ${r.key} on ${r.socket} (pid ${r.pid})${r.swarm ? ', announced on the DHT' : ''}${r.executor ? '' : ', following a remote executor'}`),
+        io.out(values.json ? inlineJson({ ready: true, ...r }) : `serving ${r.key} on ${r.socket} (pid ${r.pid})${r.swarm ? ', announced on the DHT' : ''}${r.executor ? '' : ', following a remote executor'}${r.http ? `, HTTP API at ${r.http}` : ''}`),
     })
     return EXIT.ok
   },
