@@ -35,6 +35,8 @@ export interface RemoteLogs {
   replicator: Replicator
   /** Called once per log when a peer serves a fork of it. */
   onFork(listener: (fork: ReplicatedFork) => void): void
+  /** Resolves once the peers connected now have answered for the index head (or after 5 s). */
+  settle(): Promise<void>
   close(): Promise<void>
 }
 
@@ -93,6 +95,12 @@ export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsO
       logs: { index, oplog, reach },
       replicator,
       onFork: (l) => listeners.push(l),
+      settle: async () => {
+        if (index.closed) return
+        await Promise.race([index.update({ wait: true }).catch(() => false), new Promise((r) => setTimeout(r, 5000))])
+        // A refused upgrade is followed by the fork proof exchange; give it one round trip.
+        if (!index.closed) await new Promise((r) => setTimeout(r, 200))
+      },
       close: async () => {
         for (const d of downloads) d.destroy()
         await replicator.close()

@@ -47,7 +47,10 @@ export async function verifyRemote(dir: string, key: string, opts: RemoteLogsOpt
   try {
     try {
       const report = await m.monitor.verifyToHead()
-      // A fork found while the replica synced is reported by now (Hypercore checks before it closes).
+      // A replica that held entries already may have verified them before a peer's conflicting head
+      // was checked (Hypercore asks the peer for a proof of the fork first): ask for the head once
+      // more, which returns after that exchange, before calling the replica valid.
+      if (report.valid && !m.forked) await m.remote.settle()
       return m.forked && report.valid ? await m.monitor.verifyToHead() : report
     } catch (err) {
       // A fork closes the replica's sessions under the pass; the report then carries the notice.
