@@ -1,0 +1,367 @@
+// Faults between real processes: executors, participants and monitors each run as their own
+// `glassbox` process with their own directory, on a private DHT this file starts on loopback.
+// Peers are SIGKILLed mid-work (no clean shutdown, stale DHT records left behind) and restarted;
+// whatever happens, every op published is processed exactly once and in order, and monitors
+// converge on the executor's head without a breach.
+
+import assert from 'node:assert/strict'
+import { stat } from 'node:fs/promises'
+import path from 'node:path'
+import { after, before, test } from 'node:test'
+import { Database } from '../src/index.js'
+import { startBootstrapNodes, type BootstrapNodes } from '../src/net/dht-bootstrap.js'
+import type { VerifyReport } from '../src/verify/monitor.js'
+import type { Checkpoint } from '../src/verify/checkpoint.js'
+import { example } from './helpers/databases.js'
+import { eventually } from './helpers/network.js'
+import {
+  assertNoBreach,
+  assertProcessedOnce,
+  lastVerified,
+  readMonitorCheckpoint,
+  TestNetwork,
+  Writer,
+  type Acks,
+  type GlassboxProcess,
+  type ParticipantPeer,
+} from './helpers/net-processes.js'
+
+let dht: BootstrapNodes
+before(async () => {
+  dht = await startBootstrapNodes()
+})
+after(async () => {
+  await dht.close()
+})
+
+/** Records how long each phase of a test took, for its diagnostic line. */
+function phases(): { mark(name: string): void; toString(): string } {
+  let last = Date.now()
+  const marks: string[] = []
+  return {
+    mark(name) {
+      const now = Date.now()
+      marks.push(`${name} ${now - last} ms`)
+      last = now
+    },
+    toString: () => marks.join(', '),
+  }
+}
+
+const bootstrap = () => dht.bootstrap.map((n) => `${n.host}:${n.port}`).join(',')
+
+/** Reads the executor's acks until every oplog in `lengths` has all its ops acked (or more: then the check fails). */
+async function acksCovering(net: TestNetwork, execDir: string, lengths: Map<string, number>, what: string): Promise<Acks> {
+  let acks: Acks | null = null
+  await eventually(
+    async () => {
+      acks = await net.acks(execDir)
+      const seen = acks.seqs
+      return [...lengths].every(([origin, n]) => (seen.get(origin)?.length ?? 0) >= n)
+    },
+    what,
+    30_000,
+  )
+  return acks as unknown as Acks
+}
+
+/** Every op a call reported as processed sits where the executor's index acknowledges it. */
+function assertOutcomesMatch(acks: Acks, writer: Writer, who: string): void {
+  for (const p of writer.published()) {
+    if (p.index === null) continue
+    assert.equal(acks.at.get(`${p.origin}/${p.seq}`), p.index, `${who}: op ${p.seq} was reported at index ${p.index}`)
+  }
+}
+
+/** The ops the executor holds for `participant` are the ones its calls published (no op was replaced). */
+async function assertSameOps(net: TestNetwork, execDir: string, participant: ParticipantPeer, writers: Writer[]): Promise<void> {
+  const held = await net.ops(execDir, participant.pubkey)
+  for (const w of writers) {
+    for (const p of w.published()) {
+      assert.equal(p.origin, participant.pubkey)
+      assert.deepEqual(held.get(p.seq), p.op, `${participant.name}: op ${p.seq} as the executor holds it`)
+    }
+  }
+}
+
+/** Waits until the monitor verified exactly `length` entries, then stops it (it must exit 0, with no breach). */
+async function monitorConverges(monitor: GlassboxProcess, length: number): Promise<void> {
+  await eventually(() => lastVerified(monitor) === length || !monitor.running, `the monitor verifies ${length} entries`, 30_000).catch((err: Error) => {
+    throw new Error(`${err.message}\n${monitor.describe()}`)
+  })
+  assertNoBreach(monitor)
+  assert.equal(lastVerified(monitor), length, monitor.describe())
+  assert.equal(await monitor.kill('SIGTERM'), 0, monitor.describe())
+}
+
+test('two remote participants write at once: each op is acked exactly once, and a remote monitor verifies the head', async (t) => {
+  const started = Date.now()
+  const net = await TestNetwork.start(t, bootstrap())
+  const exec = await net.executor('E')
+  const monitor = net.monitor(exec.key, 'M')
+  const [p1, p2] = await Promise.all([net.participant(exec, 'P1'), net.participant(exec, 'P2')])
+
+  const N = 30
+  const writers = [p1, p2].map((p) => new Writer(net, p.dir, { workers: 3, wait: true, prefix: p.name, max: N }))
+  await Promise.all(writers.map((w) => w.finished()))
+  for (const [i, w] of writers.entries()) {
+    const p = [p1, p2][i]
+    assert.equal(w.failed, 0, `${p.name}: every call returned`)
+    const published = w.published()
+    assert.equal(published.length, N)
+    assert.ok(published.every((o) => o.origin === p.pubkey && o.index !== null))
+    assert.deepEqual(published.map((o) => o.seq).sort((a, b) => a - b), [...Array(N).keys()], `${p.name}: the calls published seqs 0..${N - 1}`)
+    assert.ok(w.done.every((c) => c.ops[0].outcome?.success === true), `${p.name}: every put succeeded`)
+  }
+
+  const acks = await net.acks(exec.dir)
+  assertProcessedOnce(acks, p1.pubkey, N, 'P1')
+  assertProcessedOnce(acks, p2.pubkey, N, 'P2')
+  assertProcessedOnce(acks, exec.admin, 3, 'the admin (claimAdmin, two addParticipant)')
+  assert.deepEqual(acks.failed, [])
+  writers.forEach((w, i) => assertOutcomesMatch(acks, w, ['P1', 'P2'][i]))
+  assert.equal(await net.oplogLength(p1.dir), N)
+  assert.equal(await net.oplogLength(p2.dir), N)
+
+  await monitorConverges(monitor, acks.length)
+  const local = await net.verifyLocal(exec.dir)
+  assert.equal(local.verified, acks.length)
+  t.diagnostic(`${2 * N} ops from two participants, index ${acks.length} entries, ${Date.now() - started} ms`)
+})
+
+test('a remote monitor SIGKILLed mid-replication resumes from its checkpoint and reaches the head a fresh verify finds', async (t) => {
+  const started = Date.now()
+  const time = phases()
+  const net = await TestNetwork.start(t, bootstrap())
+  const dir = net.path('E')
+  const OPS = 3000
+  const db = await Database.create(dir, { contract: await example('kv-store') })
+  let length: number
+  try {
+    const value = 'v'.repeat(100)
+    for (let i = 0; i < OPS; i += 500) {
+      const calls = []
+      for (let j = i; j < Math.min(OPS, i + 500); j++) calls.push(db.call('put', { key: `k${j}`, value: `${value}${j}` }))
+      await Promise.all(calls)
+    }
+    await db.settled()
+    length = db.length
+  } finally {
+    await db.close()
+  }
+  const built = Date.now()
+  time.mark('build')
+  const exec = await net.serveExecutor('E')
+  const key = exec.ready.key
+  time.mark('serve')
+  const mDir = net.path('M')
+
+  // Every checkpoint the monitor writes, across its runs. A run that resumes writes only positions
+  // past its checkpoint; one that started over would write a position a second time.
+  const writes: number[] = []
+  let polling = true
+  const poller = (async () => {
+    let mtime = 0
+    while (polling) {
+      const before = await stat(path.join(mDir, 'monitor.json')).catch(() => null)
+      if (before && before.mtimeMs !== mtime) {
+        const c = await readMonitorCheckpoint(mDir)
+        const after = await stat(path.join(mDir, 'monitor.json')).catch(() => null)
+        // Rewritten while being read: taken on the next round.
+        if (c && after?.mtimeMs === before.mtimeMs) {
+          mtime = before.mtimeMs
+          writes.push(c.verified)
+        }
+      }
+      await new Promise((r) => setTimeout(r, 5))
+    }
+  })()
+  const stopPolling = async () => {
+    polling = false
+    await poller
+  }
+  t.after(stopPolling)
+
+  // Two cuts, each right after a checkpoint, while the replica is still downloading and verifying.
+  const cuts: number[] = []
+  for (let cut = 0; cut < 2; cut++) {
+    const monitor = net.monitor(key, 'M')
+    const from = cuts.at(-1) ?? 0
+    await eventually(() => (writes.at(-1) ?? 0) > from || lastVerified(monitor) >= 0 || !monitor.running, `the monitor checkpoints past ${from}`, 30_000)
+    assert.equal(await monitor.kill('SIGKILL'), 'SIGKILL', monitor.describe())
+    time.mark(`cut ${cut + 1}`)
+    assertNoBreach(monitor)
+    const at = (await readMonitorCheckpoint(mDir))?.verified ?? 0
+    if (at >= length) {
+      t.diagnostic(`cut ${cut + 1} came after the monitor reached the head`)
+      break
+    }
+    cuts.push(at)
+  }
+  assert.ok(cuts.length > 0 && cuts[0] > 0 && cuts[0] < length, `the monitor was cut mid-way (checkpoints at ${cuts.join(', ')} of ${length})`)
+
+  const monitor = net.monitor(key, 'M')
+  await monitorConverges(monitor, length)
+  time.mark('converge')
+  await stopPolling()
+  const final = (await readMonitorCheckpoint(mDir)) as Checkpoint
+  assert.equal(final.verified, length)
+  const midway = writes.filter((v) => v < length)
+  assert.deepEqual(midway, [...new Set(midway)].sort((a, b) => a - b), `each position was checkpointed once, in order: ${writes.join(' → ')}`)
+  for (const c of cuts) assert.ok(midway.includes(c), `the cut at ${c} was seen: ${writes.join(' → ')}`)
+  const resumed = await net.json<VerifyReport>(['verify', key, '--dir', mDir, '--checkpoint', '--bootstrap', net.bootstrap])
+  assert.deepEqual([resumed.valid, resumed.resumedFrom, resumed.verified, resumed.ops], [true, length, length, 0], 'the checkpoint stands at the head')
+
+  // The same head as the executor's own verify, and as a fresh replica's.
+  time.mark('verify --checkpoint')
+  const local = await net.verifyLocal(exec.dir, ['--checkpoint'])
+  assert.equal(local.verified, length)
+  const execCheckpoint = (await readMonitorCheckpoint(exec.dir)) as Checkpoint
+  assert.deepEqual({ length: final.heads.index.length, hash: final.heads.index.hash }, { length: execCheckpoint.heads.index.length, hash: execCheckpoint.heads.index.hash })
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(final.heads.oplogs).map(([k, v]) => [k, v.hash])),
+    Object.fromEntries(Object.entries(execCheckpoint.heads.oplogs).map(([k, v]) => [k, v.hash])),
+  )
+  time.mark('verify local')
+  const fresh = await net.json<VerifyReport>(['verify', key, '--bootstrap', net.bootstrap])
+  time.mark('verify fresh')
+  assert.equal(fresh.valid, true, JSON.stringify(fresh.breach))
+  assert.equal(fresh.length, length)
+  assert.equal(fresh.verified, length)
+  assert.equal(fresh.ops, OPS)
+  // The replica that was killed twice, replayed from its first entry.
+  const replica = await net.json<VerifyReport>(['verify', key, '--dir', mDir, '--bootstrap', net.bootstrap])
+  assert.equal(replica.valid, true, JSON.stringify(replica.breach))
+  assert.equal(replica.verified, length)
+  assert.equal(replica.resumedFrom, 0)
+  time.mark('verify replica')
+  t.diagnostic(`${length} entries (built in ${built - started} ms), cut at checkpoints ${cuts.join(', ')}, checkpoints written ${writes.join(' → ')}; ${time}; ${Date.now() - started} ms`)
+})
+
+test('the executor is SIGKILLed and restarted while participants write: every op is processed once, in order', async (t) => {
+  const started = Date.now()
+  const net = await TestNetwork.start(t, bootstrap())
+  const exec = await net.executor('E')
+  const [p1, p2] = await Promise.all([net.participant(exec, 'P1'), net.participant(exec, 'P2')])
+  const monitor = net.monitor(exec.key, 'M')
+  await monitor.waitForLine((l) => typeof l.verified === 'number', 'the monitor verified once')
+
+  // P1 waits for each ack (its calls block while the executor is down); P2 only publishes.
+  const waiting = new Writer(net, p1.dir, { workers: 2, wait: true, prefix: 'w' })
+  const publishing = new Writer(net, p2.dir, { workers: 2, wait: false, prefix: 'n' })
+  await waiting.reached(6, 'P1 has ops processed')
+  await publishing.reached(6, 'P2 has ops published')
+
+  assert.equal(await exec.serve.kill('SIGKILL'), 'SIGKILL')
+  const killedAt = Date.now()
+  const publishedAtKill = publishing.done.length
+  await publishing.reached(publishedAtKill + 6, 'P2 publishes while the executor is down')
+  const waitedAtRestart = waiting.done.length
+  await net.restart(exec)
+  const restartedAt = Date.now()
+  await waiting.reached(waitedAtRestart + 6, 'P1 calls are processed after the restart')
+  await publishing.reached(publishing.done.length + 4, 'P2 publishes after the restart')
+  await Promise.all([waiting.stop(), publishing.stop()])
+  assert.equal(waiting.failed, 0, 'no waiting call failed')
+  assert.equal(publishing.failed, 0, 'no publishing call failed')
+  assert.ok(waiting.done.every((c) => c.ops[0].outcome?.success === true), 'every waited put succeeded')
+
+  const len1 = await net.oplogLength(p1.dir)
+  const len2 = await net.oplogLength(p2.dir)
+  assert.equal(len1, waiting.done.length, 'P1: one op per call')
+  assert.equal(len2, publishing.done.length, 'P2: one op per call')
+  const lengths = new Map([
+    [p1.pubkey, len1],
+    [p2.pubkey, len2],
+  ])
+  const acks = await acksCovering(net, exec.dir, lengths, 'the restarted executor processes every op')
+  assertProcessedOnce(acks, p1.pubkey, len1, 'P1')
+  assertProcessedOnce(acks, p2.pubkey, len2, 'P2')
+  assertProcessedOnce(acks, exec.admin, 3, 'the admin')
+  assert.deepEqual(acks.failed, [])
+  assertOutcomesMatch(acks, waiting, 'P1')
+  await assertSameOps(net, exec.dir, p1, [waiting])
+  await assertSameOps(net, exec.dir, p2, [publishing])
+
+  await monitorConverges(monitor, acks.length)
+  assert.equal((await net.verifyLocal(exec.dir)).verified, acks.length)
+  const fresh = await net.json<VerifyReport>(['verify', exec.key, '--bootstrap', net.bootstrap])
+  assert.equal(fresh.valid, true, JSON.stringify(fresh.breach))
+  assert.equal(fresh.verified, acks.length)
+  t.diagnostic(
+    `P1 ${len1} waited ops, P2 ${len2} published ops (${publishing.done.length - publishedAtKill} after the kill), executor down ${restartedAt - killedAt} ms, ${Date.now() - started} ms`,
+  )
+})
+
+test("a participant's server is SIGKILLed right after publishing: all its ops are processed once after it restarts", async (t) => {
+  const started = Date.now()
+  const time = phases()
+  const net = await TestNetwork.start(t, bootstrap())
+  const exec = await net.executor('E')
+  const p1 = await net.participant(exec, 'P1')
+  const monitor = net.monitor(exec.key, 'M')
+  const ackedOf = async () => (await net.acks(exec.dir)).seqs.get(p1.pubkey)?.length ?? 0
+  time.mark('setup')
+
+  // 1. A burst of large ops, and the cut as soon as the last call returns: the executor may be
+  // fetching them still (how many it had is in the diagnostic).
+  const big = 'x'.repeat(48 * 1024)
+  const burst = new Writer(net, p1.dir, { workers: 8, wait: false, prefix: 'a', max: 16, value: (n) => `${n}${big}` })
+  await burst.finished()
+  assert.equal(await p1.serve.kill('SIGKILL'), 'SIGKILL')
+  assert.equal(burst.failed, 0)
+  const hadAtCut1 = await ackedOf()
+  await net.restart(p1)
+  let acks = await acksCovering(net, exec.dir, new Map([[p1.pubkey, 16]]), 'the executor processes the burst')
+  assert.equal(await net.oplogLength(p1.dir), 16, 'every published op survived the kill')
+  assertProcessedOnce(acks, p1.pubkey, 16, 'P1 after the first cut')
+  time.mark('cut 1')
+
+  // 2. Ops published while the executor is frozen, so that it cannot have fetched them when the
+  // participant dies; the executor then finds the participant again under a new address.
+  exec.serve.pause()
+  const frozen = new Writer(net, p1.dir, { workers: 4, wait: false, prefix: 'f', max: 8 })
+  try {
+    await frozen.finished()
+    assert.equal(await p1.serve.kill('SIGKILL'), 'SIGKILL')
+  } finally {
+    exec.serve.resume()
+  }
+  assert.equal(frozen.failed, 0)
+  const hadAtCut2 = await ackedOf()
+  assert.equal(hadAtCut2, 16, 'the frozen executor fetched none of the ops published after its freeze')
+  await net.restart(p1)
+  time.mark('cut 2 restart')
+  acks = await acksCovering(net, exec.dir, new Map([[p1.pubkey, 24]]), 'the executor processes what was published while it was frozen')
+  assert.equal(await net.oplogLength(p1.dir), 24)
+  assertProcessedOnce(acks, p1.pubkey, 24, 'P1 after the second cut')
+  time.mark('cut 2')
+
+  // 3. A cut while calls are in flight: those may fail, or find no server and publish by themselves.
+  const stream = new Writer(net, p1.dir, { workers: 4, wait: false, prefix: 'b' })
+  await stream.reached(6, 'P1 publishes again')
+  assert.equal(await p1.serve.kill('SIGKILL'), 'SIGKILL')
+  await stream.stop()
+  await net.restart(p1)
+  const length = await net.oplogLength(p1.dir)
+  assert.ok(length >= 24 + stream.done.length, `the oplog (${length}) holds every op a call reported published (${24 + stream.done.length})`)
+
+  // After the cuts, a call that waits still goes through, at the next seq.
+  const last = await net.put(p1.dir, 'last', 0, { wait: true })
+  assert.ok(last, 'a waiting call after the restart succeeds')
+  assert.equal(last.ops[0].seq, length)
+  assert.equal(last.ops[0].outcome?.success, true)
+  acks = await acksCovering(net, exec.dir, new Map([[p1.pubkey, length + 1]]), 'the executor processes every op of P1')
+  assertProcessedOnce(acks, p1.pubkey, length + 1, 'P1 after the third cut')
+  assert.equal(acks.at.get(`${p1.pubkey}/${length}`), last.ops[0].outcome?.index)
+  assert.deepEqual(acks.failed, [])
+  await assertSameOps(net, exec.dir, p1, [burst, frozen, stream])
+  time.mark('cut 3')
+
+  await monitorConverges(monitor, acks.length)
+  assert.equal((await net.verifyLocal(exec.dir)).verified, acks.length)
+  time.mark('verify')
+  t.diagnostic(
+    `cut 1: the executor had ${hadAtCut1}/16 ops; cut 2: ${hadAtCut2 - 16}/8; cut 3: ${stream.done.length} published, ${stream.failed} calls failed, oplog ${length}; ${time}; ${Date.now() - started} ms`,
+  )
+})
