@@ -97,7 +97,8 @@ export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsO
       onFork: (l) => listeners.push(l),
       settle: async () => {
         if (index.closed) return
-        await Promise.race([index.update({ wait: true }).catch(() => false), new Promise((r) => setTimeout(r, 5000))])
+        // Unref'd: a one-shot verify must not stay alive for the timer once the update answered.
+        await Promise.race([index.update({ wait: true }).catch(() => false), new Promise((r) => setTimeout(r, 5000).unref())])
         // A refused upgrade is followed by the fork proof exchange; give it one round trip.
         if (!index.closed) await new Promise((r) => setTimeout(r, 200))
       },
