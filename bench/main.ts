@@ -15,6 +15,7 @@ import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { runAuthMapBench } from './auth-map.js'
 import { measureFraudProof } from './fraud-proofs.js'
 import { runProofBench } from './proofs.js'
+import { runReplicationBench } from './replication.js'
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number)
 const BLOCK = 256
@@ -111,6 +112,10 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'proofs') {
     console.log()
     await runProofBench((process.env.BENCH_PROOF_SIZES ?? '1000,10000,100000,1000000').split(',').map(Number), (dir) => measureFraudProof(dir))
+  }
+  if (only === undefined || only === 'replication') {
+    console.log()
+    await runReplicationBench()
   }
 }
 

@@ -1,0 +1,408 @@
+// Replication over the network, on a private DHT on loopback (nothing reaches the public network):
+//
+// 1. A key/value database of n puts is served by its executor; a fresh remote monitor in a child
+//    process replicates and verifies all of it (`verifyRemote`), and another fresh replica only
+//    downloads the index and the oplog. Baseline in the same run: `verifyDirectory` on the
+//    executor's own directory.
+// 2. A joined participant in a child process writes puts at a steady offered rate, optionally with a
+//    second participant loading at the same rate; for each op, the time from `db.call` to
+//    `whenProcessed()` in that participant. Baseline: the same calls on the executor's own Database.
+//
+// Run alone with BENCH=replication; BENCH_REPLICATION_SIZES, _RATES, _OPS and _SECOND=0 pick the work.
+// Children are this same file run with `--child`; they talk to the parent over the IPC channel.
+
+import { fork, type ChildProcess } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { DHTNodeAddress } from 'hyperdht'
+import type Hypercore from 'hypercore'
+import { encodeOp } from '../src/codec/messages.js'
+import { Database } from '../src/index.js'
+import { LogStore } from '../src/log/store.js'
+import { startBootstrapNodes } from '../src/net/dht-bootstrap.js'
+import { openRemoteLogs } from '../src/net/remote-logs.js'
+import { verifyRemote } from '../src/net/remote-monitor.js'
+import { joinDatabase } from '../src/participant/join.js'
+import { verifyDirectory } from '../src/verify/verify-dir.js'
+
+const TRACE: unknown[] = []
+const CHILD_FLAG = '--child'
+const TIMEOUT_MS = 20_000
+const progress = (msg: string) => process.stderr.write(msg + '\n')
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+const numbers = (text: string) => text.split(',').filter((s) => s.trim() !== '').map(Number)
+
+export interface ReplicationRow {
+  entries: number
+  localPerSec: number
+  remotePerSec: number
+  /** verifyRemote from its call to its return: connection, replication, verification, close. */
+  remoteWallSeconds: number
+  replicatePerSec: number
+  replicateMBps: number
+  /** From openRemoteLogs to a replica that holds the index head (first peer, first sync). */
+  connectMs: number
+}
+
+export interface LatencyRow {
+  rate: number
+  scenario: 'local' | 'remote' | 'remote + 2nd'
+  p50: number
+  p99: number
+  max: number
+  /** Median time from the call to the executor running the op (the ack's timestamp; 1 ms resolution). */
+  p50ToExecutor: number
+  /** Calls made per second (below `rate` when the caller itself cannot keep up). */
+  issued: number
+  /** Ops acknowledged per second, from the first call to the last ack. */
+  achieved: number
+}
+
+type Net = { bootstrap: DHTNodeAddress[]; timeoutMs: number }
+type ToChild =
+  | { type: 'replicate'; dir: string; key: string; net: Net; oplogs: string[] }
+  | { type: 'verify'; dir: string; key: string; net: Net }
+  | { type: 'open'; dir: string; net: Net }
+  | { type: 'run'; rate: number; count: number; tag: string }
+  | { type: 'load'; rate: number; tag: string }
+  | { type: 'stop' }
+  | { type: 'close' }
+type FromChild =
+  | { type: 'replicated'; connectMs: number; seconds: number; entries: number; bytes: number }
+  | { type: 'verified'; wallMs: number; seconds: number; length: number; valid: boolean; breach: string | null }
+  | { type: 'opened'; loadMs: number; inputMs: number; length: number }
+  | { type: 'ran'; row: Omit<LatencyRow, 'scenario'> }
+  | { type: 'stopped' }
+  | { type: 'closed' }
+  | { type: 'failed'; error: string }
+
+export async function runReplicationBench(): Promise<{ replication: ReplicationRow[]; latency: LatencyRow[] }> {
+  const sizes = numbers(process.env.BENCH_REPLICATION_SIZES ?? '1000,10000')
+  const rates = numbers(process.env.BENCH_REPLICATION_RATES ?? '100,500,1000')
+  const count = Number(process.env.BENCH_REPLICATION_OPS ?? 1000)
+  const second = process.env.BENCH_REPLICATION_SECOND !== '0'
+  const contract = await readFile(path.join(process.cwd(), 'examples', 'kv-store.js'), 'utf8')
+  const dht = await startBootstrapNodes()
+  const net: Net = { bootstrap: dht.bootstrap, timeoutMs: TIMEOUT_MS }
+  try {
+    const replication: ReplicationRow[] = []
+    for (const n of sizes) replication.push(await replicationRun(contract, n, net))
+    const latency = await latencyRuns(contract, rates, count, second, net)
+    print(replication, latency, count)
+    return { replication, latency }
+  } finally {
+    await dht.close()
+  }
+}
+
+async function withDirs<T>(k: number, fn: (dirs: string[]) => Promise<T>): Promise<T> {
+  const dirs: string[] = []
+  try {
+    for (let i = 0; i < k; i++) dirs.push(await mkdtemp(path.join(os.tmpdir(), 'glassbox-bench-net-')))
+    return await fn(dirs)
+  } finally {
+    for (const d of dirs) await rm(d, { recursive: true, force: true })
+  }
+}
+
+/** A database of n puts, built in-process (appended straight to its oplog, then executed). */
+async function build(dir: string, contract: string, n: number): Promise<{ key: string; oplogs: string[] }> {
+  const created = await Database.create(dir, { contract, oplogs: ['writer'] })
+  const built = { key: created.key, oplogs: Object.values(created.oplogs) }
+  await created.close()
+  const logs = new LogStore(dir)
+  await logs.ready()
+  const oplog = await logs.localOplog('writer')
+  for (let i = 0; i < n; i += 1000) {
+    const batch = []
+    for (let j = i; j < Math.min(n, i + 1000); j++) batch.push(Buffer.from(encodeOp({ op: 'PUT', key: `k${j}`, value: { n: j, text: 'value-' + j } })))
+    await oplog.append(batch)
+  }
+  await logs.close()
+  const db = await Database.load(dir)
+  await db.settled()
+  await db.close()
+  return built
+}
+
+async function replicationRun(contract: string, n: number, net: Net): Promise<ReplicationRow> {
+  return withDirs(3, async ([execDir, replicaDir, monitorDir]) => {
+    progress(`bench: replication, ${n} ops, building…`)
+    const { key, oplogs } = await build(execDir, contract, n)
+    progress(`bench: replication, ${n} ops, local verification…`)
+    const local = await verifyDirectory(execDir)
+    if (!local.valid) throw new Error(`local verification failed: ${JSON.stringify(local.breach)}`)
+    const server = await Database.load(execDir, { network: { ...net, announce: true } })
+    try {
+      progress(`bench: replication, ${n} ops, remote replica…`)
+      const rep = await oneShot({ type: 'replicate', dir: replicaDir, key, net, oplogs }, 'replicated')
+      progress(`bench: replication, ${n} ops, remote monitor…`)
+      const ver = await oneShot({ type: 'verify', dir: monitorDir, key, net }, 'verified')
+      if (!ver.valid || ver.length !== local.length) throw new Error(`remote verification: valid ${ver.valid}, ${ver.length} of ${local.length} entries (${ver.breach})`)
+      return {
+        entries: local.length,
+        localPerSec: local.length / local.seconds,
+        remotePerSec: ver.length / ver.seconds,
+        remoteWallSeconds: ver.wallMs / 1000,
+        replicatePerSec: rep.entries / rep.seconds,
+        replicateMBps: rep.bytes / 1e6 / rep.seconds,
+        connectMs: rep.connectMs,
+      }
+    } finally {
+      await server.close()
+    }
+  })
+}
+
+async function latencyRuns(contract: string, rates: number[], count: number, second: boolean, net: Net): Promise<LatencyRow[]> {
+  return withDirs(3, async ([execDir, p1Dir, p2Dir]) => {
+    const created = await Database.create(execDir, { contract })
+    await created.close()
+    const executor = await Database.load(execDir, { network: { ...net, announce: true } })
+    const children: Child[] = []
+    try {
+      await (await executor.call('claimAdmin')).whenProcessed()
+      await drive(executor, 100, 50, 'warm-')
+      const rows: LatencyRow[] = []
+      for (const rate of rates) {
+        progress(`bench: latency, local, ${rate} ops/s…`)
+        rows.push({ scenario: 'local', ...(await drive(executor, rate, count, `local-${rate}-`)) })
+      }
+      const peers = second ? [p1Dir, p2Dir] : [p1Dir]
+      for (const dir of peers) {
+        const joined = await joinDatabase(dir, executor.key)
+        const [added] = await (await executor.call('addParticipant', { pubkey: joined.oplog.pubkey })).whenProcessed()
+        if (!added.success) throw new Error(`addParticipant: ${added.error}`)
+        const child = new Child()
+        children.push(child)
+        const opened = await child.ask({ type: 'open', dir, net }, 'opened')
+        progress(`bench: participant up: loaded (${opened.length} index entries) in ${opened.loadMs.toFixed(0)} ms, an input after ${opened.inputMs.toFixed(0)} ms`)
+      }
+      const [measured, loader] = children
+      // Not counted: the first ops over a new connection.
+      await measured.ask({ type: 'run', rate: 100, count: 50, tag: 'warm-' }, 'ran')
+      for (const rate of rates) {
+        progress(`bench: latency, remote, ${rate} ops/s…`)
+        rows.push({ scenario: 'remote', ...(await measured.ask({ type: 'run', rate, count, tag: `remote-${rate}-` }, 'ran')).row })
+        if (!loader) continue
+        progress(`bench: latency, remote with a second participant, ${rate} ops/s each…`)
+        loader.send({ type: 'load', rate, tag: `second-${rate}-` })
+        const ran = await measured.ask({ type: 'run', rate, count, tag: `busy-${rate}-` }, 'ran')
+        await loader.ask({ type: 'stop' }, 'stopped')
+        rows.push({ scenario: 'remote + 2nd', ...ran.row })
+      }
+      return rows
+    } finally {
+      for (const c of children) await c.close()
+      await executor.close()
+    }
+  })
+}
+
+/** Puts at `rate` ops/s, open loop (a slow ack never delays the next call); latency from call to ack. */
+async function drive(db: Database, rate: number, count: number, tag: string, stop?: () => boolean): Promise<Omit<LatencyRow, 'scenario'>> {
+  const latencies: number[] = []
+  const toExecutor: number[] = []
+  const pending: Promise<void>[] = []
+  const start = performance.now()
+  for (let i = 0; i < count && !stop?.(); i++) {
+    const wait = start + (i * 1000) / rate - performance.now()
+    if (wait >= 1) await sleep(wait)
+    const t0 = performance.now()
+    const wall = Date.now()
+    const call = await db.call('put', { key: tag + i, value: { n: i, text: 'value-' + i } })
+    pending.push(
+      call.whenProcessed().then(([r]) => {
+        if (!r.success) throw new Error(`put ${tag}${i} failed: ${r.error}`)
+        latencies.push(performance.now() - t0)
+        toExecutor.push(r.ts - wall)
+        TRACE.push([tag, i, +(t0 - start).toFixed(1), +(performance.now() - t0).toFixed(1), r.ts - wall, r.index])
+      }),
+    )
+  }
+  const issued = pending.length / ((performance.now() - start) / 1000)
+  await Promise.all(pending)
+  if (process.env.TRACE) (await import('node:fs')).writeFileSync(process.env.TRACE + '-' + tag + process.pid, JSON.stringify(TRACE.splice(0)))
+  const seconds = (performance.now() - start) / 1000
+  return { rate, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1), p50ToExecutor: quantile(toExecutor, 0.5), issued, achieved: latencies.length / seconds }
+}
+
+function quantile(xs: number[], q: number): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN
+}
+
+/** A child process running this file with --child, asked one thing at a time. */
+class Child {
+  private readonly proc: ChildProcess
+  private readonly inbox: FromChild[] = []
+  private wake: (() => void) | null = null
+  private readonly exited: Promise<number | null>
+
+  constructor() {
+    this.proc = fork(fileURLToPath(import.meta.url), [CHILD_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    this.proc.on('message', (m: FromChild) => {
+      this.inbox.push(m)
+      this.wake?.()
+    })
+    this.exited = new Promise((resolve) => this.proc.once('exit', (code) => {
+      resolve(code)
+      this.wake?.()
+    }))
+  }
+
+  send(msg: ToChild): void {
+    this.proc.send(msg)
+  }
+
+  async ask<T extends FromChild['type']>(msg: ToChild, reply: T): Promise<Extract<FromChild, { type: T }>> {
+    this.send(msg)
+    for (;;) {
+      const m = this.inbox.shift()
+      if (m?.type === 'failed') throw new Error(`child ${this.proc.pid}: ${m.error}`)
+      if (m?.type === reply) return m as Extract<FromChild, { type: T }>
+      if (m) continue
+      if (this.proc.exitCode !== null) throw new Error(`child ${this.proc.pid} exited (${this.proc.exitCode}) before answering ${msg.type}`)
+      await new Promise<void>((resolve) => (this.wake = resolve))
+    }
+  }
+
+  /** Asks the child to close everything and waits for it to exit on its own (kills it after 15 s). */
+  async close(): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.connected) {
+      await this.ask({ type: 'close' }, 'closed').catch((err: Error) => progress(`bench: ${err.message}`))
+    }
+    const code = await Promise.race([this.exited, sleep(15_000).then(() => 'timeout' as const)])
+    if (code === 'timeout') {
+      progress(`bench: child ${this.proc.pid} did not exit 15 s after closing everything; killing it`)
+      this.proc.kill('SIGKILL')
+      await this.exited
+    }
+  }
+}
+
+async function oneShot<T extends FromChild['type']>(msg: ToChild, reply: T): Promise<Extract<FromChild, { type: T }>> {
+  const child = new Child()
+  try {
+    return await child.ask(msg, reply)
+  } finally {
+    await child.close()
+  }
+}
+
+// Child side.
+
+async function childMain(): Promise<void> {
+  let db: Database | null = null
+  let stopLoad = false
+  let loading: Promise<Error | null> | null = null
+  const reply = (m: FromChild) => process.send?.(m)
+  process.on('message', (msg: ToChild) => {
+    void (async () => {
+      switch (msg.type) {
+        case 'replicate':
+          return reply(await replicate(msg.dir, msg.key, msg.net, msg.oplogs))
+        case 'verify': {
+          const start = performance.now()
+          const report = await verifyRemote(msg.dir, msg.key, msg.net)
+          const breach = report.breach ? JSON.stringify(report.breach) : null
+          return reply({ type: 'verified', wallMs: performance.now() - start, seconds: report.seconds, length: report.length, valid: report.valid, breach })
+        }
+        case 'open': {
+          const start = performance.now()
+          db = await Database.load(msg.dir, { network: msg.net })
+          const loadMs = performance.now() - start
+          const me = Object.values(db.oplogs)[0]
+          const deadline = Date.now() + TIMEOUT_MS
+          while (!(await db.info()).inputs.includes(me)) {
+            if (Date.now() > deadline) throw new Error('the participant never saw itself added as an input')
+            await sleep(10)
+          }
+          return reply({ type: 'opened', loadMs, inputMs: performance.now() - start, length: db.length })
+        }
+        case 'run':
+          return reply({ type: 'ran', row: await drive(need(db), msg.rate, msg.count, msg.tag) })
+        case 'load':
+          stopLoad = false
+          loading = drive(need(db), msg.rate, Number.MAX_SAFE_INTEGER, msg.tag, () => stopLoad).then(
+            () => null,
+            (err: Error) => err,
+          )
+          return
+        case 'stop': {
+          stopLoad = true
+          const failure = await loading
+          if (failure) throw failure
+          return reply({ type: 'stopped' })
+        }
+        case 'close':
+          await db?.close()
+          db = null
+          reply({ type: 'closed' })
+          process.disconnect()
+          return
+      }
+    })().catch((err: Error) => reply({ type: 'failed', error: err.stack ?? String(err) }))
+  })
+}
+
+function need(db: Database | null): Database {
+  if (!db) throw new Error('no database open in this child')
+  return db
+}
+
+async function replicate(dir: string, key: string, net: Net, oplogs: string[]): Promise<FromChild> {
+  const start = performance.now()
+  const remote = await openRemoteLogs(dir, key, net)
+  try {
+    const connected = performance.now()
+    const index = remote.logs.index
+    const cores: Hypercore[] = [index]
+    const fetches = [index.download({ start: 0, end: index.length }).done()]
+    for (const pubkey of oplogs) {
+      const core = await remote.logs.oplog(pubkey)
+      cores.push(core)
+      fetches.push(core.update({ wait: true }).then(() => core.download({ start: 0, end: core.length }).done()))
+    }
+    await Promise.all(fetches)
+    const seconds = (performance.now() - connected) / 1000
+    const bytes = cores.reduce((sum, c) => sum + (c as unknown as { byteLength: number }).byteLength, 0)
+    return { type: 'replicated', connectMs: connected - start, seconds, entries: index.length, bytes }
+  } finally {
+    await remote.close()
+  }
+}
+
+function print(replication: ReplicationRow[], latency: LatencyRow[], count: number): void {
+  const int = (x: number, w: number) => Math.round(x).toLocaleString('en-US').padStart(w)
+  const fix = (x: number, d: number, w: number) => x.toFixed(d).padStart(w)
+  console.log('replication on loopback (private DHT), key/value example, index entries/s:')
+  console.log('   entries  local verify  remote verify  remote/local  remote wall s  replicate  replicate MB/s  connect ms')
+  for (const r of replication) {
+    console.log(
+      `${int(r.entries, 10)} ${int(r.localPerSec, 13)} ${int(r.remotePerSec, 14)} ${fix(r.remotePerSec / r.localPerSec, 2, 13)} ${fix(r.remoteWallSeconds, 2, 14)} ${int(r.replicatePerSec, 10)} ${fix(r.replicateMBps, 1, 15)} ${int(r.connectMs, 11)}`,
+    )
+  }
+  console.log('local verify: verifyDirectory on the executor\'s directory; remote verify: verifyRemote from a fresh')
+  console.log('directory in another process, replicating as it verifies (rates over the verification pass; the wall')
+  console.log('time adds finding the peer and closing); replicate: a fresh replica downloads the index and the oplog')
+  console.log('(entries/s counts index entries, MB/s the bytes of both logs), after connect ms to first sync.')
+  console.log()
+  console.log(`latency from db.call() to whenProcessed() in the caller, ms (${count} puts per row, offered open loop):`)
+  console.log('   offered  caller           p50      p99      max  p50 exec    issued   achieved   p50/local')
+  const local = new Map(latency.filter((r) => r.scenario === 'local').map((r) => [r.rate, r.p50]))
+  for (const r of latency) {
+    const base = local.get(r.rate)
+    console.log(
+      `${int(r.rate, 10)}  ${r.scenario.padEnd(13)} ${fix(r.p50, 1, 7)} ${fix(r.p99, 1, 8)} ${fix(r.max, 1, 8)} ${fix(r.p50ToExecutor, 0, 9)} ${int(r.issued, 9)} ${int(r.achieved, 10)} ${base ? fix(r.p50 / base, 1, 11) : ''}`,
+    )
+  }
+  console.log('local: calls on the executor\'s own Database; remote: a joined participant in another process, its')
+  console.log('op replicated to the executor and the ack back; remote + 2nd: while a second participant puts at the')
+  console.log("same rate. p50 exec: median from the call to the executor running the op (its ack's timestamp);")
+  console.log('issued: calls made per second; achieved: acks per second from the first call to the last ack.')
+}
+
+if (process.argv[2] === CHILD_FLAG && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await childMain()
