@@ -27,7 +27,6 @@ import { verifyRemote } from '../src/net/remote-monitor.js'
 import { joinDatabase } from '../src/participant/join.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 
-const TRACE: unknown[] = []
 const CHILD_FLAG = '--child'
 const TIMEOUT_MS = 20_000
 const progress = (msg: string) => process.stderr.write(msg + '\n')
@@ -64,6 +63,7 @@ type Net = { bootstrap: DHTNodeAddress[]; timeoutMs: number }
 type ToChild =
   | { type: 'replicate'; dir: string; key: string; net: Net; oplogs: string[] }
   | { type: 'verify'; dir: string; key: string; net: Net }
+  | { type: 'verify-local'; dir: string }
   | { type: 'open'; dir: string; net: Net }
   | { type: 'run'; rate: number; count: number; tag: string }
   | { type: 'load'; rate: number; tag: string }
@@ -132,8 +132,9 @@ async function replicationRun(contract: string, n: number, net: Net): Promise<Re
     progress(`bench: replication, ${n} ops, building…`)
     const { key, oplogs } = await build(execDir, contract, n)
     progress(`bench: replication, ${n} ops, local verification…`)
-    const local = await verifyDirectory(execDir)
-    if (!local.valid) throw new Error(`local verification failed: ${JSON.stringify(local.breach)}`)
+    // In a fresh process like the remote monitor, so that both start with the same cold JIT.
+    const local = await oneShot({ type: 'verify-local', dir: execDir }, 'verified')
+    if (!local.valid) throw new Error(`local verification failed: ${local.breach}`)
     const server = await Database.load(execDir, { network: { ...net, announce: true } })
     try {
       progress(`bench: replication, ${n} ops, remote replica…`)
@@ -218,13 +219,11 @@ async function drive(db: Database, rate: number, count: number, tag: string, sto
         if (!r.success) throw new Error(`put ${tag}${i} failed: ${r.error}`)
         latencies.push(performance.now() - t0)
         toExecutor.push(r.ts - wall)
-        TRACE.push([tag, i, +(t0 - start).toFixed(1), +(performance.now() - t0).toFixed(1), r.ts - wall, r.index])
       }),
     )
   }
   const issued = pending.length / ((performance.now() - start) / 1000)
   await Promise.all(pending)
-  if (process.env.TRACE) (await import('node:fs')).writeFileSync(process.env.TRACE + '-' + tag + process.pid, JSON.stringify(TRACE.splice(0)))
   const seconds = (performance.now() - start) / 1000
   return { rate, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1), p50ToExecutor: quantile(toExecutor, 0.5), issued, achieved: latencies.length / seconds }
 }
@@ -299,14 +298,17 @@ async function childMain(): Promise<void> {
   let stopLoad = false
   let loading: Promise<Error | null> | null = null
   const reply = (m: FromChild) => process.send?.(m)
+  // The parent went away without asking us to close: leave the network rather than linger.
+  process.once('disconnect', () => void db?.close())
   process.on('message', (msg: ToChild) => {
     void (async () => {
       switch (msg.type) {
         case 'replicate':
           return reply(await replicate(msg.dir, msg.key, msg.net, msg.oplogs))
-        case 'verify': {
+        case 'verify':
+        case 'verify-local': {
           const start = performance.now()
-          const report = await verifyRemote(msg.dir, msg.key, msg.net)
+          const report = msg.type === 'verify' ? await verifyRemote(msg.dir, msg.key, msg.net) : await verifyDirectory(msg.dir)
           const breach = report.breach ? JSON.stringify(report.breach) : null
           return reply({ type: 'verified', wallMs: performance.now() - start, seconds: report.seconds, length: report.length, valid: report.valid, breach })
         }
@@ -341,8 +343,7 @@ async function childMain(): Promise<void> {
           await db?.close()
           db = null
           reply({ type: 'closed' })
-          process.disconnect()
-          return
+          return process.disconnect()
       }
     })().catch((err: Error) => reply({ type: 'failed', error: err.stack ?? String(err) }))
   })
@@ -385,10 +386,10 @@ function print(replication: ReplicationRow[], latency: LatencyRow[], count: numb
       `${int(r.entries, 10)} ${int(r.localPerSec, 13)} ${int(r.remotePerSec, 14)} ${fix(r.remotePerSec / r.localPerSec, 2, 13)} ${fix(r.remoteWallSeconds, 2, 14)} ${int(r.replicatePerSec, 10)} ${fix(r.replicateMBps, 1, 15)} ${int(r.connectMs, 11)}`,
     )
   }
-  console.log('local verify: verifyDirectory on the executor\'s directory; remote verify: verifyRemote from a fresh')
-  console.log('directory in another process, replicating as it verifies (rates over the verification pass; the wall')
-  console.log('time adds finding the peer and closing); replicate: a fresh replica downloads the index and the oplog')
-  console.log('(entries/s counts index entries, MB/s the bytes of both logs), after connect ms to first sync.')
+  console.log("local verify: verifyDirectory on the executor's directory; remote verify: verifyRemote into a fresh")
+  console.log('directory, replicating as it verifies (both in a fresh process; rates over the verification pass, the')
+  console.log('wall time adds finding the peer and closing); replicate: a fresh replica downloads the index and the')
+  console.log('oplog (entries/s counts index entries, MB/s the bytes of both logs), after connect ms to first sync.')
   console.log()
   console.log(`latency from db.call() to whenProcessed() in the caller, ms (${count} puts per row, offered open loop):`)
   console.log('   offered  caller           p50      p99      max  p50 exec    issued   achieved   p50/local')
