@@ -21,7 +21,27 @@ export interface RemoteLogsOptions extends NetworkOptions {
   timeoutMs?: number
   /** Announce the replica so others can fetch from it too (a long-running monitor); default false. */
   announce?: boolean
+  /**
+   * How long the replay waits for a log to reach a length the index names before it stops without a
+   * verdict (default `timeoutMs`). A long-running monitor passes Infinity: peers come and go, and it
+   * waits for one that serves the log, saying so through `onWaiting`.
+   */
+  logTimeoutMs?: number
+  /** Called every `noticeEveryMs` (default 10 s) while the replay waits for a log. */
+  onWaiting?: (wait: LogWait) => void
+  noticeEveryMs?: number
 }
+
+/** The replay is waiting for the log with hex key `log` to reach `length`; it has `has`. */
+export interface LogWait {
+  log: string
+  length: number
+  has: number
+  waitedMs: number
+  peers: number
+}
+
+const DEFAULT_NOTICE_EVERY_MS = 10_000
 
 /** A fork seen during replication: the log (null: the index) and the root the peer signed. */
 export interface ReplicatedFork {
@@ -71,10 +91,13 @@ export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsO
       }
       return core
     }
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS
+    const timeoutMs = opts.logTimeoutMs ?? opts.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS
     const reach = async (core: Hypercore, length: number): Promise<void> => {
-      const deadline = Date.now() + timeoutMs
-      while (core.length < length && Date.now() < deadline) {
+      const started = Date.now()
+      const deadline = started + timeoutMs
+      const every = opts.noticeEveryMs ?? DEFAULT_NOTICE_EVERY_MS
+      let noticeAt = started + every
+      while (core.contiguousLength < length && Date.now() < deadline && !core.closed) {
         const waited = new Promise<void>((resolve) => {
           const done = () => {
             clearTimeout(timer)
@@ -86,9 +109,15 @@ export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsO
         })
         void core.update({ wait: true }).catch(() => {})
         await waited
+        if (core.contiguousLength < length) replicator.lookAgain()
+        if (opts.onWaiting && core.contiguousLength < length && Date.now() >= noticeAt) {
+          noticeAt = Date.now() + every
+          opts.onWaiting({ log: toHex(core.key), length, has: core.contiguousLength, waitedMs: Date.now() - started, peers: replicator.peers })
+        }
       }
-      if (core.length < length) {
-        throw new NetworkError('LOG_UNAVAILABLE', `no peer served log ${toHex(core.key).slice(0, 8)}… up to length ${length} within ${Math.round(timeoutMs / 1000)} s (it has ${core.length}); verification stopped there without a verdict`)
+      if (core.contiguousLength < length) {
+        const within = Number.isFinite(timeoutMs) ? ` within ${Math.round(timeoutMs / 1000)} s` : ''
+        throw new NetworkError('LOG_UNAVAILABLE', `no peer served log ${toHex(core.key).slice(0, 8)}… up to length ${length}${within} (it has ${core.contiguousLength}); verification stopped there without a verdict`)
       }
     }
     return {

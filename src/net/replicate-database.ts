@@ -21,7 +21,7 @@ export const DEFAULT_PEER_TIMEOUT_MS = 30_000
 
 /** Replicates every log of `logs` on the topic of `index`, the database's index log. */
 export async function replicateDatabase(logs: LogStore, index: Hypercore, opts: ReplicateOptions = {}): Promise<Replicator> {
-  const replicator = new Replicator(logs.corestore, opts)
+  const replicator = await Replicator.open(logs.corestore, opts)
   try {
     await replicator.join(index.discoveryKey, { announce: opts.announce ?? false })
     if (!index.writable) {

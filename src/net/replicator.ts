@@ -10,6 +10,21 @@ import { EventEmitter } from 'node:events'
 import { NetworkError } from '../errors.js'
 import { bindHost, isLoopback, type NetworkOptions } from './network-options.js'
 
+/** The name under which the swarm key pair is derived from a store's primary key (no log uses it). */
+const SWARM_IDENTITY = 'glassbox/swarm-identity'
+
+/**
+ * Liveness. An idle connection sends an empty message every KEEP_ALIVE_MS, and one that hears
+ * nothing for SILENCE_TIMEOUT_MS is dropped. Without this a peer that vanished (killed, unplugged)
+ * keeps its connection open for as long as UDX retries, and Hypercore's requests to it stay in
+ * flight, unasked of the peers that could answer them. The timeout leaves room for peers on
+ * HyperDHT's default keep-alive (5 s).
+ */
+const KEEP_ALIVE_MS = 2_000
+export const SILENCE_TIMEOUT_MS = 8_000
+
+const LOOK_AGAIN_MS = 3_000
+
 export interface JoinOptions {
   /** Announce on the DHT so that others can connect (servers, participants); else only look. */
   announce: boolean
@@ -20,12 +35,25 @@ export class Replicator extends EventEmitter {
   private readonly swarm: Hyperswarm
   private readonly topics = new Map<string, PeerDiscovery>()
   private closing: Promise<void> | null = null
+  private lookedAt = 0
   /** Connections opened since the start (a figure for metrics and tests). */
   connectionsMade = 0
 
-  constructor(
+  /**
+   * A replicator for the logs of `corestore`. Its swarm identity is derived from the store's primary
+   * key, so a peer that restarts on the same directory comes back under the same public key: peers
+   * that still hold its dead connection swap it for the new one at once (Hyperswarm keeps one
+   * connection per public key), instead of waiting for the dead one to time out.
+   */
+  static async open(corestore: Corestore, opts: NetworkOptions = {}): Promise<Replicator> {
+    const keyPair = await corestore.createKeyPair(SWARM_IDENTITY)
+    return new Replicator(corestore, keyPair, opts)
+  }
+
+  private constructor(
     private readonly corestore: Corestore,
-    opts: NetworkOptions = {},
+    keyPair: { publicKey: Buffer; secretKey: Buffer },
+    opts: NetworkOptions,
   ) {
     super()
     const host = bindHost(opts)
@@ -33,10 +61,15 @@ export class Replicator extends EventEmitter {
     // firewalled is reached by holepunching, which never completes between two processes on
     // 127.0.0.1 (the dialer sees a connection the other side never gets). And HyperDHT binds its
     // first free port from 49737 by default, so a restarted peer would take the port of the one
-    // before it, whose announcements are still on the DHT under another key: any port instead.
+    // before it, whose announcements are still on the DHT under another record: any port instead.
     const local = host !== undefined && isLoopback(host) ? { firewalled: false, port: [0, 0] as unknown as number } : {}
-    const dht = new DHT({ ...(opts.bootstrap ? { bootstrap: opts.bootstrap } : {}), ...(host ? { host } : {}), ...local })
-    this.swarm = new Hyperswarm({ dht })
+    const dht = new DHT({
+      ...(opts.bootstrap ? { bootstrap: opts.bootstrap } : {}),
+      ...(host ? { host } : {}),
+      ...local,
+      connectionKeepAlive: KEEP_ALIVE_MS,
+    })
+    this.swarm = new Hyperswarm({ dht, keyPair })
     this.swarm.on('connection', (conn: SwarmConnection) => this.onConnection(conn))
   }
 
@@ -50,7 +83,25 @@ export class Replicator extends EventEmitter {
     if (this.topics.has(id)) return
     const discovery = this.swarm.join(discoveryKey, { server: opts.announce, client: true })
     this.topics.set(id, discovery)
+    this.lookedAt = Date.now()
     if (opts.announce) await discovery.flushed()
+  }
+
+  /**
+   * Looks the database's peers up again, at most every LOOK_AGAIN_MS. Hyperswarm repeats a lookup
+   * only every ten minutes, and a peer that only looks (a one-shot verify, a reader) is never dialled
+   * by others: while it waits for something no connected peer serves, it must ask again itself to
+   * find a peer that came (back) since.
+   */
+  lookAgain(): void {
+    if (this.closing || Date.now() - this.lookedAt < LOOK_AGAIN_MS) return
+    this.lookedAt = Date.now()
+    for (const discovery of this.topics.values()) void discovery.refresh().catch(() => {})
+  }
+
+  /** This peer's public key on the swarm (hex): the same for every run on one directory. */
+  get publicKey(): string {
+    return this.swarm.keyPair.publicKey.toString('hex')
   }
 
   get peers(): number {
@@ -78,6 +129,7 @@ export class Replicator extends EventEmitter {
     const peer = conn.remotePublicKey.toString('hex')
     // A dropped peer is ordinary on a network: Hyperswarm reconnects, and replication resumes.
     conn.on('error', () => {})
+    conn.setTimeout(SILENCE_TIMEOUT_MS)
     conn.once('close', () => this.emit('disconnection', peer))
     this.corestore.replicate(conn)
     this.emit('connection', peer)

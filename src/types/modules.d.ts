@@ -37,6 +37,8 @@ declare module 'hypercore' {
     readonly key: Buffer
     readonly discoveryKey: Buffer
     readonly length: number
+    /** How many blocks from the first are held locally without a gap. */
+    readonly contiguousLength: number
     readonly writable: boolean
     readonly closed: boolean
     readonly fork: number
@@ -83,6 +85,8 @@ declare module 'corestore' {
     get(opts: CorestoreGetOptions | Buffer): Hypercore
     replicate(isInitiator: boolean | unknown, opts?: unknown): unknown
     namespace(name: string): Corestore
+    /** An Ed25519 key pair derived from the store's primary key and `name`: the same on every open. */
+    createKeyPair(name: string): Promise<{ publicKey: Buffer; secretKey: Buffer }>
   }
 }
 
@@ -98,6 +102,8 @@ declare module 'hyperdht' {
     port?: number
     ephemeral?: boolean
     firewalled?: boolean
+    /** How often a connection sends an empty message when idle, in ms (default 5000). */
+    connectionKeepAlive?: number | false
   }
   export default class DHT {
     constructor(opts?: DHTOptions)
@@ -113,6 +119,8 @@ declare module 'hyperswarm' {
   import DHT from 'hyperdht'
   export interface PeerDiscovery {
     flushed(): Promise<void>
+    /** Looks the topic up again (and re-announces it when announcing). */
+    refresh(): Promise<void>
     destroy(): Promise<void>
   }
   export interface PeerInfo {
@@ -121,9 +129,11 @@ declare module 'hyperswarm' {
   export interface SwarmConnection extends EventEmitter {
     readonly remotePublicKey: Buffer
     destroy(err?: Error): void
+    /** Destroys the connection when nothing arrives from the peer for `ms`. */
+    setTimeout(ms: number): void
   }
   export default class Hyperswarm extends EventEmitter {
-    constructor(opts?: { dht?: DHT; bootstrap?: unknown[]; maxPeers?: number })
+    constructor(opts?: { dht?: DHT; keyPair?: { publicKey: Buffer; secretKey: Buffer }; bootstrap?: unknown[]; maxPeers?: number })
     readonly keyPair: { publicKey: Buffer }
     readonly connections: Set<SwarmConnection>
     readonly dht: DHT

@@ -31,8 +31,8 @@ export interface ReplayLogs {
   index: Hypercore
   oplog(pubkey: string): Promise<Hypercore>
   /**
-   * For logs fetched from peers: resolves once the replica holds at least `length` of `core`, or
-   * throws when no peer can show it (that is a network failure to report, never a breach).
+   * For logs fetched from peers: resolves once the replica holds the first `length` blocks of `core`,
+   * or throws when no peer can show them (that is a network failure to report, never a breach).
    */
   reach?(core: Hypercore, length: number): Promise<void>
 }
@@ -189,7 +189,7 @@ export class Replay {
       return this.breach(cls, seq, bytes, entry, `the ack of op ${ack.seq} of oplog ${short(ack.origin)} ${what}`, expectedSeq, ack.seq)
     }
     const oplog = await this.logs.oplog(ack.origin)
-    if (ack.oplogLength > oplog.length && this.logs.reach) await this.logs.reach(oplog, ack.oplogLength)
+    if (this.logs.reach) await this.logs.reach(oplog, ack.oplogLength)
     if (ack.oplogLength > oplog.length) {
       const what = `oplog ${short(ack.origin)} is ${oplog.length} long, but the ack of op ${ack.seq} claims it was ${ack.oplogLength}`
       return this.breach('entry-without-op', seq, bytes, entry, what, `oplogLength <= ${oplog.length}`, ack.oplogLength)

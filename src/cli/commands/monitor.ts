@@ -3,6 +3,7 @@
 import { appendFile, mkdir } from 'node:fs/promises'
 import { isPubkeyHex } from '../../codec/hash.js'
 import { UsageError } from '../../errors.js'
+import type { LogWait } from '../../net/remote-logs.js'
 import type { ReplicateOptions } from '../../net/replicate-database.js'
 import type { Monitor } from '../../verify/monitor.js'
 import { NETWORK_FLAGS, NETWORK_OPTIONS, networkFromFlags } from '../network-flags.js'
@@ -26,6 +27,8 @@ export interface MonitorParameters {
   intervalMs: number
   onVerified(length: number): void
   onBreach(notice: BreachNotice): void
+  /** Called now and then while a remote monitor waits for a log no connected peer serves yet. */
+  onWaiting?(wait: LogWait): void
   /** Resolves when the monitor should stop. */
   until: Promise<unknown>
 }
@@ -62,7 +65,8 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
   try {
     const breach = new Promise<BreachNotice>((resolve) => m.once('violation', resolve))
     m.on('verified', ({ length }: { length: number }) => p.onVerified(length))
-    const errors = new Promise<never>((_, reject) => m.once('error', reject))
+    // `on`, not `once`: a second failure after the first must not become an uncaught 'error' event.
+    const errors = new Promise<never>((_, reject) => m.on('error', reject))
     const first = await m.watch()
     if (first.breach) {
       await record(first.breach)
@@ -82,7 +86,8 @@ async function openMonitor(p: MonitorParameters): Promise<{ monitor: Monitor; cl
   if (p.remote) {
     const { openRemoteMonitor } = await import('../../net/remote-monitor.js')
     // Announced, so that other monitors and readers can fetch from this replica too.
-    return openRemoteMonitor(p.dir, p.remote.key, { ...p.remote.network, announce: true, checkpointPath })
+    // A log no peer serves right now is waited for, however long: peers come and go.
+    return openRemoteMonitor(p.dir, p.remote.key, { ...p.remote.network, announce: true, checkpointPath, logTimeoutMs: Infinity, onWaiting: p.onWaiting })
   }
   const { store, monitor: newMonitor } = await openLogs(p.dir)
   const monitor = newMonitor({ checkpointPath })
@@ -139,6 +144,7 @@ export const monitorCommand: Command = {
       until: shutdownSignal(io, 'stopping the monitor'),
       onVerified: (length) => io.out(json ? inlineJson({ verified: length }) : `verified ${length} index entries`),
       onBreach: (notice) => io.out(json ? inlineJson({ breach: notice }) : noticeText(notice)),
+      onWaiting: (w) => io.err(`waiting ${Math.round(w.waitedMs / 1000)} s for a peer serving log ${w.log.slice(0, 8)}… up to length ${w.length} (have ${w.has}; ${w.peers} peers connected)`),
     })
     return breach ? EXIT.negative : EXIT.ok
   },
