@@ -11,7 +11,8 @@ import type { TestContext } from 'node:test'
 import type { CallOutput, HistoryOutput, InfoOutput } from '../../src/net/methods.js'
 import type { VerifyReport } from '../../src/verify/monitor.js'
 import type { Checkpoint } from '../../src/verify/checkpoint.js'
-import { CLI, childEnv, type Run } from './cli.js'
+import { IpcClient } from '../../src/cli/ipc/client.js'
+import { CLI, childEnv } from './cli.js'
 import { eventually } from './network.js'
 
 /** How a process ended: its exit code, or the signal that ended it. */
@@ -23,6 +24,7 @@ export class GlassboxProcess {
   /** The stdout lines so far, parsed. */
   readonly lines: Record<string, unknown>[] = []
   private stdout = ''
+  private stdoutText = ''
   private stderrText = ''
   private exit: Exit | null = null
   readonly exited: Promise<Exit>
@@ -35,6 +37,7 @@ export class GlassboxProcess {
     this.child = spawn(process.execPath, [CLI, ...args], { cwd, env: childEnv() })
     this.child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderrText += d))
     this.child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      this.stdoutText += d
       this.stdout += d
       let nl
       while ((nl = this.stdout.indexOf('\n')) !== -1) {
@@ -67,13 +70,18 @@ export class GlassboxProcess {
     return this.exit === null
   }
 
+  /** Everything the process wrote to stdout so far (a one-shot command's indented document). */
+  output(): string {
+    return this.stdoutText
+  }
+
   stderr(): string {
     return this.stderrText
   }
 
   /** What a failure message should show of this process. */
   describe(): string {
-    return `glassbox ${this.args.join(' ')} (pid ${this.pid}, ${this.running ? 'running' : `exited ${this.exit}`})\nstdout: ${this.lines.map((l) => JSON.stringify(l)).join('\n')}\nstderr: ${this.stderrText}`
+    return `glassbox ${this.args.join(' ')} (pid ${this.pid}, ${this.running ? 'running' : `exited ${this.exit}`})\nstdout: ${tail(this.stdoutText)}\nstderr: ${tail(this.stderrText)}`
   }
 
   /** Resolves with the first line (seen so far or later) that `accept` takes; fails if the process exits first. */
@@ -115,6 +123,11 @@ export class GlassboxProcess {
   }
 }
 
+/** The end of a long output, for failure messages. */
+function tail(text: string, chars = 4000): string {
+  return text.length <= chars ? text : `…${text.slice(-chars)}`
+}
+
 /** A served directory: the `serve` process now holding it and its ready line. */
 export interface Served {
   name: string
@@ -134,11 +147,6 @@ export interface ExecutorPeer extends Served {
 export interface ParticipantPeer extends Served {
   /** The participant's oplog, an input of the database once the admin added it. */
   pubkey: string
-}
-
-export interface RunOptions {
-  /** Kill the command (and fail) after this long. */
-  timeoutMs?: number
 }
 
 /** One test's processes and directories on a shared private DHT. */
@@ -175,40 +183,28 @@ export class TestNetwork {
     return proc
   }
 
-  /** Runs a one-shot command to its end (killed, and failed, after `timeoutMs`). */
-  async run(args: string[], opts: RunOptions = {}): Promise<Run> {
+  /** Runs a one-shot command to its end; it is killed (ending with SIGKILL) after `ms`. */
+  async finish(args: string[], ms = 30_000): Promise<GlassboxProcess> {
     const proc = this.spawn(args)
-    const ms = opts.timeoutMs ?? 30_000
-    let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
-      void proc.kill()
-    }, ms)
-    const code = await proc.exited
+    const timer = setTimeout(() => void proc.kill(), ms)
+    await proc.exited
     clearTimeout(timer)
-    const stdout = proc.lines.map((l) => JSON.stringify(l)).join('\n')
-    if (timedOut) throw new Error(`timed out after ${ms} ms: ${proc.describe()}`)
-    return { code: typeof code === 'number' ? code : null, stdout, stderr: proc.stderr() }
+    return proc
   }
 
   /**
    * Runs a one-shot `--json` command that must exit with `code` (default 0) and returns its document.
    * One-shot commands print one indented document; it is read whole from stdout.
    */
-  async json<T>(args: string[], opts: RunOptions & { code?: number } = {}): Promise<T> {
-    const proc = this.spawn([...args, '--json'])
-    const ms = opts.timeoutMs ?? 30_000
-    let raw = ''
-    proc.child.stdout.on('data', (d: string) => (raw += d))
-    const timer = setTimeout(() => void proc.kill(), ms)
+  async json<T>(args: string[], opts: { timeoutMs?: number; code?: number } = {}): Promise<T> {
+    const proc = await this.finish([...args, '--json'], opts.timeoutMs)
     const code = await proc.exited
-    clearTimeout(timer)
     const expected = opts.code ?? 0
-    assert.equal(code, expected, `glassbox ${args.join(' ')} --json exited ${code}, expected ${expected}\nstdout: ${raw}\nstderr: ${proc.stderr()}`)
+    assert.equal(code, expected, `exited ${code}, expected ${expected}: ${proc.describe()}`)
     try {
-      return JSON.parse(raw) as T
+      return JSON.parse(proc.output()) as T
     } catch (err) {
-      throw new Error(`glassbox ${args.join(' ')} --json printed no JSON document (${(err as Error).message}):\n${raw}\nstderr: ${proc.stderr()}`)
+      throw new Error(`no JSON document (${(err as Error).message}): ${proc.describe()}`)
     }
   }
 
@@ -300,16 +296,11 @@ export class TestNetwork {
     return new Map(items.map((i) => [i.seq, i.op]))
   }
 
-  /** A kv-store `put` through the server of `dir`; the call's output, or null when the command failed. */
+  /** A kv-store `put` through the server of `dir` (a `call` process); its output, or null when the command failed. */
   async put(dir: string, key: string, value: number | string, opts: { wait: boolean }): Promise<CallOutput | null> {
-    const proc = this.spawn(['call', 'put', '--key', key, '--value', String(value), '--dir', dir, ...(opts.wait ? [] : ['--no-wait']), '--json'])
-    let raw = ''
-    proc.child.stdout.on('data', (d: string) => (raw += d))
-    const timer = setTimeout(() => void proc.kill(), 45_000)
-    const code = await proc.exited
-    clearTimeout(timer)
-    if (code !== 0) return null
-    return JSON.parse(raw) as CallOutput
+    const proc = await this.finish(['call', 'put', '--key', key, '--value', String(value), '--dir', dir, ...(opts.wait ? [] : ['--no-wait']), '--json'], 45_000)
+    if ((await proc.exited) !== 0) return null
+    return JSON.parse(proc.output()) as CallOutput
   }
 
   /** Kills every process of the network that still runs. */
@@ -318,29 +309,73 @@ export class TestNetwork {
   }
 }
 
+export interface WriterOptions {
+  /** Calls at a time. */
+  workers: number
+  /** Wait for each op's ack (else return once it is published: `--no-wait`). */
+  wait: boolean
+  /** Keys are `${prefix}-${n}`. */
+  prefix: string
+  /** Stop after this many calls (default: when told to). */
+  max?: number
+  value?: (n: number) => number | string
+  /**
+   * 'cli': each call is a `glassbox call` process; 'socket': the test process sends the calls on the
+   * server's socket itself, one connection per worker (no process start per call, so much faster).
+   */
+  via?: 'cli' | 'socket'
+  /** A pause between one worker's calls, in ms. */
+  pauseMs?: number
+}
+
 /** A writer: puts through one participant's server, `workers` calls at a time, until told to stop. */
 export class Writer {
   /** Outputs of the calls that succeeded, in the order they returned. */
   readonly done: CallOutput[] = []
   /** Calls that failed (the server went away under them, say). */
   failed = 0
+  readonly errors: string[] = []
+  /** When each call in `done` started and returned (Date.now()). */
+  readonly spans: { start: number; end: number }[] = []
   private stopped = false
   private readonly loops: Promise<void>[] = []
 
-  constructor(
-    net: TestNetwork,
-    dir: string,
-    opts: { workers: number; wait: boolean; prefix: string; max?: number; value?: (n: number) => number | string },
-  ) {
+  constructor(net: TestNetwork, target: Served, opts: WriterOptions) {
     let next = 0
     for (let w = 0; w < opts.workers; w++) {
       this.loops.push(
         (async () => {
-          while (!this.stopped && (opts.max === undefined || next < opts.max)) {
-            const n = next++
-            const out = await net.put(dir, `${opts.prefix}-${n}`, opts.value ? opts.value(n) : n, { wait: opts.wait })
-            if (out) this.done.push(out)
-            else this.failed++
+          let client: IpcClient | null = null
+          try {
+            while (!this.stopped && (opts.max === undefined || next < opts.max)) {
+              const n = next++
+              const key = `${opts.prefix}-${n}`
+              const value = opts.value ? opts.value(n) : n
+              const start = Date.now()
+              const succeeded = (out: CallOutput) => {
+                this.done.push(out)
+                this.spans.push({ start, end: Date.now() })
+              }
+              if (opts.via === 'socket') {
+                try {
+                  client ??= await IpcClient.connect(target.ready.socket)
+                  if (!client) throw new Error(`no server on ${target.ready.socket}`)
+                  succeeded((await client.request('call', { method: 'put', params: { key, value }, wait: opts.wait })) as CallOutput)
+                } catch (err) {
+                  this.failed++
+                  this.errors.push((err as Error).message)
+                  client?.close()
+                  client = null
+                }
+              } else {
+                const out = await net.put(target.dir, key, value, { wait: opts.wait })
+                if (out) succeeded(out)
+                else this.failed++
+              }
+              if (opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs))
+            }
+          } finally {
+            client?.close()
           }
         })(),
       )
@@ -363,7 +398,7 @@ export class Writer {
     await Promise.all(this.loops)
   }
 
-  /** The (seq, op) of every published op the calls reported. */
+  /** The (seq, op) of every published op the calls reported, and the index its ack is at when waited for. */
   published(): { origin: string; seq: number; op: unknown; index: number | null }[] {
     return this.done.flatMap((c) => c.ops.map((o) => ({ origin: o.origin, seq: o.seq, op: o.op, index: o.outcome?.index ?? null })))
   }
@@ -425,12 +460,12 @@ export function assertNoBreach(monitor: GlassboxProcess): void {
   assert.equal(breach, undefined, `the monitor reported a breach: ${JSON.stringify(breach)}\n${monitor.describe()}`)
 }
 
-/** The checkpoint a monitor keeps in its directory, or null before its first one. */
+/** The checkpoint a monitor keeps in its directory (written by rename, so never torn), or null before its first. */
 export async function readMonitorCheckpoint(dir: string): Promise<Checkpoint | null> {
   try {
     return JSON.parse(await readFile(path.join(dir, 'monitor.json'), 'utf8')) as Checkpoint
-  } catch {
-    // Absent, or (in theory) caught between write and rename: no checkpoint yet either way.
-    return null
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw err
   }
 }
