@@ -110,3 +110,38 @@ describe('determinism', () => {
     vm.dispose()
   })
 })
+
+describe('memory and history', () => {
+  // CYCLE leaves garbage only QuickJS's cycle collector frees; TRY allocates and catches running
+  // out of memory, which a contract may do. Where that failure falls must not depend on what ran
+  // before the op in a long-lived VM: it is decided as in a brand-new one.
+  const contract = `
+export const apply = {
+  CYCLE(tx, op) { for (let i = 0; i < op.n; i++) { const a = {}; const b = { a }; a.b = b; a.s = 'x'.repeat(1 << 20) + i } },
+  TRY(tx, op) {
+    try { const parts = []; for (let i = 0; i < op.n; i++) parts.push('z'.repeat(1 << 20) + i); tx.put('/r', 'allocated ' + parts.length) }
+    catch (e) { tx.put('/r', 'caught ' + String(e)) }
+  },
+}`
+  const state = new MemoryState()
+
+  it('an op that catches running out of memory gets the result a brand-new VM gets, whatever garbage earlier ops left', async () => {
+    for (const [garbage, wanted] of [[60, 40], [60, 58], [30, 50], [0, 40]]) {
+      const brandNew = await ContractVM.create(contract)
+      const alone = outcome(brandNew.apply({ op: 'TRY', n: wanted }, ack(0), state))
+      brandNew.dispose()
+      const vm = await ContractVM.create(contract)
+      try {
+        assert.equal(vm.apply({ op: 'CYCLE', n: garbage }, ack(0), state).success, true)
+        const after = outcome(vm.apply({ op: 'TRY', n: wanted }, ack(1), state))
+        assert.deepEqual(after, alone, `TRY ${wanted} MiB after ${garbage} MiB of garbage`)
+        // And the VM keeps agreeing afterwards, once its warm module was replaced.
+        await vm.ready()
+        assert.deepEqual(outcome(vm.apply({ op: 'TRY', n: wanted }, ack(2), state)), alone)
+      } finally {
+        vm.dispose()
+      }
+      assert.deepEqual((alone.changes as { value: string }[])[0].value, `allocated ${wanted}`, 'each size fits a fresh heap')
+    }
+  })
+})

@@ -141,6 +141,8 @@ export class Executor extends EventEmitter {
         root = { oplogLength, oplogHash: await core.treeHash(oplogLength) }
         roots.set(origin, root)
       }
+      // A sandbox module replaced after an op that leaked must be loaded before the next op runs.
+      if (!this.holder.vm.isReady) await this.holder.vm.ready()
       const draft = executeOp(this.holder.vm, { origin, seq, bytes, ...root }, this.view.state, {
         ts: this.now(),
         maxOpBytes: this.maxOpBytes,

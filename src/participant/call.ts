@@ -31,6 +31,7 @@ export interface CallParameters {
 
 export async function callMethod(method: string, params: Json, p: CallParameters): Promise<PublishedCall> {
   const pubkey = p.oplog ? toHex(p.oplog.key) : null
+  if (!p.vm.isReady) await p.vm.ready()
   const result = p.vm.call(method, params, {
     state: p.state,
     isWriter: p.isWriter,

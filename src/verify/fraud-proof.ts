@@ -131,6 +131,7 @@ export async function buildFraudProof(src: ProofSource, notice: BreachNotice): P
   if (!anchor) return none(`no validly signed seal covers entry ${p} yet (a proof is anchored to the first seal after the entry)`)
   // The honest re-execution, recorded: the witness must cover exactly what it reads.
   const { reader, access } = recordAccess(src.state)
+  if (!vm.isReady) await vm.ready()
   const draft = recomputeDraft(vm, entry, opBytes, reader)
   const witness = proveWitness(src.state, { reads: [SYS.source, ...access.reads], lists: access.lists }, draft.changes)
   const proof: ExecutionProof = {

@@ -210,6 +210,7 @@ export class Replay {
     const block = await oplog.get(ack.seq)
     if (!block) throw new VerifyError('OP_UNAVAILABLE', `op ${ack.seq} of oplog ${short(ack.origin)} is not available`)
     const vm = this.requireVM()
+    if (!vm.isReady) await vm.ready()
     const undo: Undo[] = []
     const lastSeq = this.view.lastSeq.get(ack.origin)
     const view = this.view

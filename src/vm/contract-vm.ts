@@ -1,6 +1,7 @@
 // A loaded contract. Ops run on a long-lived (warm) sandbox for speed; the canonical outcome of an
-// op is what a freshly created sandbox produces, so whenever the warm run trips a limit or comes
-// within one gas tick of it, the op is run again in a fresh sandbox and that result is returned.
+// op is what a freshly created sandbox produces, so whenever the warm run trips a limit, comes
+// within one gas tick of it, or ends with the warm heap grown past half its size, the op is run
+// again in a fresh sandbox in a module of its own (see ModuleHost) and that result is returned.
 
 import { CallError } from '../errors.js'
 import { toGuestJson } from './host-json.js'
@@ -43,18 +44,30 @@ export class ContractVM {
   static async create(source: string, opts?: ContractVMOptions): Promise<ContractVM> {
     const limits = resolveLimits(opts?.limits)
     const host = await ModuleHost.create(limits.memoryBytes)
-    const { factory, shape, sandbox } = loadContract(source, limits, host)
+    const place = host.warmPlace()
+    if (place === null) throw new Error('a new ModuleHost has no warm module')
+    const { factory, shape, sandbox } = loadContract(source, limits, place)
     return new ContractVM(source, limits, host, factory, shape, sandbox)
   }
 
   static async validateSource(source: string, opts?: ContractVMOptions): Promise<void> {
     const limits = resolveLimits(opts?.limits)
-    loadContract(source, limits, await ModuleHost.create(limits.memoryBytes)).sandbox.dispose()
+    loadContract(source, limits, (await ModuleHost.create(limits.memoryBytes)).canonicalPlace()).sandbox.dispose()
   }
 
   /** validateSource without awaiting, once loadQuickJS() has resolved. */
   static validateSourceSync(source: string, opts?: ContractVMOptions): void {
-    loadContract(source, resolveLimits(opts?.limits), sharedModuleHost()).sandbox.dispose()
+    loadContract(source, resolveLimits(opts?.limits), sharedModuleHost().canonicalPlace()).sandbox.dispose()
+  }
+
+  /** False while a module is being replaced; apply() and call() then throw until ready() resolves. */
+  get isReady(): boolean {
+    return this.host.isReady
+  }
+
+  /** Resolves once ops can run: await it before apply() or call() when isReady is false. */
+  async ready(): Promise<void> {
+    await this.host.ready()
   }
 
   apply(op: Json, ack: AckInput, state: StateReader): ApplyResult {
@@ -69,9 +82,12 @@ export class ContractVM {
   process(op: Json): Json {
     const input = toGuestJson(op, 'the op', this.limits.maxOpBytes, 'maxOpBytes')
     if ('error' in input) throw new CallError('PROCESS_FAILED', input.error)
-    const sandbox = this.warmSandbox()
+    // process() may be non-deterministic by design (its result is recorded), so a warm run stands.
+    const warm = this.warmSandbox()
+    const sandbox = warm ?? Sandbox.create(this.factory, this.limits, this.host.canonicalPlace())
     const outcome = sandbox.run(new Session('process', this.limits, null), 'process', [input.text])
-    if (sandbox.damaged) this.dropWarm()
+    if (warm === null) sandbox.dispose()
+    else if (sandbox.damaged) this.dropWarm()
     if (!outcome.ok) throw new CallError(outcome.limit !== null || outcome.hostLimit ? 'LIMIT_EXCEEDED' : 'PROCESS_FAILED', outcome.text)
     return JSON.parse(outcome.text) as Json
   }
@@ -106,32 +122,38 @@ export class ContractVM {
     const { session, outcome } = this.canonicalRun('apply', state, 'apply', [opText.text, ackText.text], fresh)
     if (!outcome.ok) return failure(outcome.text, outcome.gas)
     for (const { factory } of session.newSources) {
-      const problem = newSourceProblem(factory, this.limits, this.host)
+      const problem = newSourceProblem(factory, this.limits, this.host.canonicalPlace())
       if (problem !== null) return failure(`setContractSource: ${problem}`, outcome.gas)
     }
     return { success: true, error: null, changes: session.changes, gas: outcome.gas }
   }
 
   private canonicalRun(mode: RunMode, state: StateReader, runner: Runner, args: string[], freshOnly: boolean): Run {
-    if (!freshOnly) {
-      const warm = this.warmSandbox()
+    const warm = freshOnly ? null : this.warmSandbox()
+    if (warm !== null) {
       const session = new Session(mode, this.limits, state)
       const outcome = warm.run(session, runner, args)
-      const settled = outcome.limit === null && !outcome.nearGas
-      if (warm.damaged) this.dropWarm()
-      if (settled) return { session, outcome }
+      const tooFull = this.host.warmTooFull()
+      if (warm.damaged || tooFull) this.dropWarm()
+      if (tooFull) this.host.retireWarm()
+      if (outcome.limit === null && !outcome.nearGas && !tooFull) return { session, outcome }
     }
-    const fresh = Sandbox.create(this.factory, this.limits, this.host)
-    const session = new Session(mode, this.limits, state)
-    const outcome = fresh.run(session, runner, args)
-    if (this.warm === null && !fresh.damaged && !this.disposed) this.warm = fresh
-    else fresh.dispose()
-    return { session, outcome }
+    const fresh = Sandbox.create(this.factory, this.limits, this.host.canonicalPlace())
+    try {
+      const session = new Session(mode, this.limits, state)
+      return { session, outcome: fresh.run(session, runner, args) }
+    } finally {
+      fresh.dispose()
+    }
   }
 
-  private warmSandbox(): Sandbox {
+  /** The warm sandbox, made when needed; null while the warm module is being replaced. */
+  private warmSandbox(): Sandbox | null {
     if (this.disposed) throw new Error('this ContractVM is disposed')
-    this.warm ??= Sandbox.create(this.factory, this.limits, this.host)
+    if (this.warm === null) {
+      const place = this.host.warmPlace()
+      if (place !== null) this.warm = Sandbox.create(this.factory, this.limits, place)
+    }
     return this.warm
   }
 

@@ -4,7 +4,7 @@
 
 import { ContractError } from '../errors.js'
 import { compileContract } from './compile.js'
-import type { ModuleHost } from './module-host.js'
+import type { SandboxPlace } from './module-host.js'
 import { Sandbox } from './sandbox.js'
 import { Session } from './session.js'
 import type { Limits } from './types.js'
@@ -22,13 +22,13 @@ export interface LoadedContract {
   sandbox: Sandbox
 }
 
-export function loadContract(source: string, limits: Limits, host: ModuleHost): LoadedContract {
+export function loadContract(source: string, limits: Limits, place: SandboxPlace): LoadedContract {
   const factory = compileContract(source, limits.maxSourceBytes)
-  return { factory, ...loadFactory(factory, limits, host) }
+  return { factory, ...loadFactory(factory, limits, place) }
 }
 
-export function loadFactory(factory: string, limits: Limits, host: ModuleHost): { shape: ContractShape; sandbox: Sandbox } {
-  const sandbox = Sandbox.create(factory, limits, host)
+export function loadFactory(factory: string, limits: Limits, place: SandboxPlace): { shape: ContractShape; sandbox: Sandbox } {
+  const sandbox = Sandbox.create(factory, limits, place)
   try {
     const outcome = sandbox.run(new Session('load', limits, null), 'describe', [])
     if (!outcome.ok) throw new ContractError('CONTRACT_INVALID', `the contract module failed to load: ${outcome.text}`)
@@ -54,9 +54,9 @@ function checkShape(d: { methods: string[]; apply: string; process: string }): C
 }
 
 /** Why a contract source set inside apply cannot be loaded, or null when it can. */
-export function newSourceProblem(factory: string, limits: Limits, host: ModuleHost): string | null {
+export function newSourceProblem(factory: string, limits: Limits, place: SandboxPlace): string | null {
   try {
-    loadFactory(factory, limits, host).sandbox.dispose()
+    loadFactory(factory, limits, place).sandbox.dispose()
     return null
   } catch (err) {
     if (err instanceof ContractError) return err.message

@@ -8,7 +8,7 @@ import { CONTRACT_FILENAME } from './compile.js'
 import { GUEST_SOURCE } from './guest/source.js'
 import { JobRunner } from './jobs.js'
 import { compileStackBytes } from './limits.js'
-import type { ModuleHost } from './module-host.js'
+import type { SandboxPlace } from './module-host.js'
 import type { Session } from './session.js'
 import type { Limits } from './types.js'
 
@@ -65,19 +65,19 @@ export class Sandbox {
   private constructor(
     private readonly runtime: QuickJSRuntime,
     private readonly context: QuickJSContext,
-    private readonly host: ModuleHost,
+    private readonly place: SandboxPlace,
   ) {
     this.jobs = new JobRunner(runtime, context)
   }
 
   /** Throws ContractError when QuickJS cannot compile the factory (esbuild accepted it). */
-  static create(factorySource: string, limits: Limits, host: ModuleHost): Sandbox {
-    const runtime = host.module.newRuntime()
+  static create(factorySource: string, limits: Limits, place: SandboxPlace): Sandbox {
+    const runtime = place.module.newRuntime()
     let sandbox: Sandbox | undefined
     try {
       runtime.setMemoryLimit(limits.memoryBytes)
       runtime.setMaxStackSize(compileStackBytes(limits))
-      sandbox = new Sandbox(runtime, runtime.newContext(), host)
+      sandbox = new Sandbox(runtime, runtime.newContext(), place)
       sandbox.boot(factorySource, limits)
       return sandbox
     } catch (err) {
@@ -118,7 +118,7 @@ export class Sandbox {
       if (this.context.alive) this.context.dispose()
       if (this.runtime.alive) this.runtime.dispose()
     } catch {
-      this.host.poison()
+      this.place.leaked()
     }
   }
 

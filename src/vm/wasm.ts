@@ -29,7 +29,7 @@ const Wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssem
 
 const PAGE = 64 * 1024
 /** What the module needs besides the contract's heap: static data, the C stack, QuickJS's realm. */
-const MODULE_BASE_BYTES = 32 * 1024 * 1024
+export const MODULE_BASE_BYTES = 32 * 1024 * 1024
 const INITIAL_BYTES = 16 * 1024 * 1024
 
 let compiled: WebAssembly.Module | undefined
@@ -49,10 +49,17 @@ export function moduleMemoryBytes(heapBytes: number): number {
   return Math.ceil((heapBytes + MODULE_BASE_BYTES) / PAGE) * PAGE
 }
 
+/** A module and its memory (whose size tells how far the module's heap has grown). */
+export interface QuickJSModuleWithMemory {
+  module: QuickJSWASMModule
+  memory: { readonly buffer: ArrayBuffer }
+}
+
 /** A new module whose whole memory (QuickJS's heap and everything else) is capped. */
-export async function newQuickJSModule(heapBytes: number): Promise<QuickJSWASMModule> {
+export async function newQuickJSModule(heapBytes: number): Promise<QuickJSModuleWithMemory> {
   const maximum = moduleMemoryBytes(heapBytes) / PAGE
   const memory = new Wasm.Memory({ initial: Math.min(INITIAL_BYTES / PAGE, maximum), maximum })
-  return newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmModule: wasmModule(), wasmMemory: memory }))
+  const module = await newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmModule: wasmModule(), wasmMemory: memory }))
+  return { module, memory: memory as unknown as { readonly buffer: ArrayBuffer } }
 }
 
