@@ -118,7 +118,9 @@ export const monitorCommand: Command = {
   ],
   notes: [
     'With a database key, the logs are replicated from peers on the DHT into D (required), which keeps the',
-    'replica and the checkpoint; the replica is announced so others can fetch from it too.',
+    'replica and the checkpoint; the replica is announced so others can fetch from it too. A log that no',
+    'connected peer serves yet is waited for, however long, with a line on stderr every 10 s (a one-shot',
+    '`verify <database-key>` gives up after --peer-timeout instead, without a verdict).',
     'Resumes from D/monitor.json, so a restarted monitor does not start over.',
     'Stops on SIGINT/SIGTERM (exit 0) or at the first breach (exit 1): after a breach the',
     "executor's later entries cannot be trusted, so there is nothing further to verify.",
