@@ -32,11 +32,12 @@ export interface RemoteLogsOptions extends NetworkOptions {
   noticeEveryMs?: number
 }
 
-/** The replay is waiting for the log with hex key `log` to reach `length`; it has `has`. */
+/** The replay is waiting for the log with hex key `log` to reach `length` (it has `has`) and hold block `seq`. */
 export interface LogWait {
   log: string
   length: number
   has: number
+  seq: number
   waitedMs: number
   peers: number
 }
@@ -92,32 +93,38 @@ export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsO
       return core
     }
     const timeoutMs = opts.logTimeoutMs ?? opts.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS
-    const reach = async (core: Hypercore, length: number): Promise<void> => {
+    const reach = async (core: Hypercore, length: number, seq: number): Promise<void> => {
+      // The signed length the ack names (its root is checked), and the op's own block.
+      const held = async () => core.length >= length && (seq >= length || (await core.has(seq)))
+      if (await held()) return
       const started = Date.now()
       const deadline = started + timeoutMs
       const every = opts.noticeEveryMs ?? DEFAULT_NOTICE_EVERY_MS
       let noticeAt = started + every
-      while (core.contiguousLength < length && Date.now() < deadline && !core.closed) {
+      while (!(await held()) && Date.now() < deadline && !core.closed) {
         const waited = new Promise<void>((resolve) => {
           const done = () => {
             clearTimeout(timer)
             core.off('append', done)
+            core.off('download', done)
             resolve()
           }
           const timer = setTimeout(done, Math.min(1000, Math.max(0, deadline - Date.now())))
           core.on('append', done)
+          core.on('download', done)
         })
         void core.update({ wait: true }).catch(() => {})
         await waited
-        if (core.contiguousLength < length) replicator.lookAgain()
-        if (opts.onWaiting && core.contiguousLength < length && Date.now() >= noticeAt) {
+        if (await held()) return
+        replicator.lookAgain()
+        if (opts.onWaiting && Date.now() >= noticeAt) {
           noticeAt = Date.now() + every
-          opts.onWaiting({ log: toHex(core.key), length, has: core.contiguousLength, waitedMs: Date.now() - started, peers: replicator.peers })
+          opts.onWaiting({ log: toHex(core.key), length, has: core.length, seq, waitedMs: Date.now() - started, peers: replicator.peers })
         }
       }
-      if (core.contiguousLength < length) {
+      if (!(await held())) {
         const within = Number.isFinite(timeoutMs) ? ` within ${Math.round(timeoutMs / 1000)} s` : ''
-        throw new NetworkError('LOG_UNAVAILABLE', `no peer served log ${toHex(core.key).slice(0, 8)}… up to length ${length}${within} (it has ${core.contiguousLength}); verification stopped there without a verdict`)
+        throw new NetworkError('LOG_UNAVAILABLE', `no peer served log ${toHex(core.key).slice(0, 8)}… up to length ${length} with op ${seq}${within} (it has length ${core.length}); verification stopped there without a verdict`)
       }
     }
     return {

@@ -31,10 +31,11 @@ export interface ReplayLogs {
   index: Hypercore
   oplog(pubkey: string): Promise<Hypercore>
   /**
-   * For logs fetched from peers: resolves once the replica holds the first `length` blocks of `core`,
-   * or throws when no peer can show them (that is a network failure to report, never a breach).
+   * For logs fetched from peers: resolves once the replica knows `core` signed up to `length` and
+   * holds block `seq`, or throws when no peer can show them (a network failure to report, never a
+   * breach).
    */
-  reach?(core: Hypercore, length: number): Promise<void>
+  reach?(core: Hypercore, length: number, seq: number): Promise<void>
 }
 
 type Verdict = BreachNotice | null
@@ -189,7 +190,7 @@ export class Replay {
       return this.breach(cls, seq, bytes, entry, `the ack of op ${ack.seq} of oplog ${short(ack.origin)} ${what}`, expectedSeq, ack.seq)
     }
     const oplog = await this.logs.oplog(ack.origin)
-    if (this.logs.reach) await this.logs.reach(oplog, ack.oplogLength)
+    if (this.logs.reach) await this.logs.reach(oplog, ack.oplogLength, ack.seq)
     if (ack.oplogLength > oplog.length) {
       const what = `oplog ${short(ack.origin)} is ${oplog.length} long, but the ack of op ${ack.seq} claims it was ${ack.oplogLength}`
       return this.breach('entry-without-op', seq, bytes, entry, what, `oplogLength <= ${oplog.length}`, ack.oplogLength)

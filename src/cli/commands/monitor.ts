@@ -146,7 +146,7 @@ export const monitorCommand: Command = {
       until: shutdownSignal(io, 'stopping the monitor'),
       onVerified: (length) => io.out(json ? inlineJson({ verified: length }) : `verified ${length} index entries`),
       onBreach: (notice) => io.out(json ? inlineJson({ breach: notice }) : noticeText(notice)),
-      onWaiting: (w) => io.err(`waiting ${Math.round(w.waitedMs / 1000)} s for a peer serving log ${w.log.slice(0, 8)}… up to length ${w.length} (have ${w.has}; ${w.peers} peers connected)`),
+      onWaiting: (w) => io.err(`waiting ${Math.round(w.waitedMs / 1000)} s for a peer serving op ${w.seq} of log ${w.log.slice(0, 8)}… signed up to length ${w.length} (have length ${w.has}; ${w.peers} peers connected)`),
     })
     return breach ? EXIT.negative : EXIT.ok
   },
