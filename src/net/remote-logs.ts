@@ -101,7 +101,7 @@ export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsO
       const deadline = started + timeoutMs
       const every = opts.noticeEveryMs ?? DEFAULT_NOTICE_EVERY_MS
       let noticeAt = started + every
-      while (!(await held()) && Date.now() < deadline && !core.closed) {
+      while (Date.now() < deadline && !core.closed) {
         const waited = new Promise<void>((resolve) => {
           const done = () => {
             clearTimeout(timer)
@@ -122,10 +122,8 @@ export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsO
           opts.onWaiting({ log: toHex(core.key), length, has: core.length, seq, waitedMs: Date.now() - started, peers: replicator.peers })
         }
       }
-      if (!(await held())) {
-        const within = Number.isFinite(timeoutMs) ? ` within ${Math.round(timeoutMs / 1000)} s` : ''
-        throw new NetworkError('LOG_UNAVAILABLE', `no peer served log ${toHex(core.key).slice(0, 8)}… up to length ${length} with op ${seq}${within} (it has length ${core.length}); verification stopped there without a verdict`)
-      }
+      const within = Number.isFinite(timeoutMs) ? ` within ${Math.round(timeoutMs / 1000)} s` : ''
+      throw new NetworkError('LOG_UNAVAILABLE', `no peer served log ${toHex(core.key).slice(0, 8)}… up to length ${length} with op ${seq}${within} (it has length ${core.length}); verification stopped there without a verdict`)
     }
     return {
       logs: { index, oplog, reach },
