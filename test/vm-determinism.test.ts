@@ -67,7 +67,8 @@ describe('determinism', () => {
   it('agrees with a fresh VM on ops that end right at the gas limit', async () => {
     const limits = { gas: 12 }
     const judge = await ContractVM.create(CONTRACT, { limits })
-    const fresh = (n: number): ApplyResult => judge.applyFresh({ op: 'LOOP', n }, ack(0), new MemoryState())
+    // The same ack for every run: parsing its numbers costs fuel too, so another ack is another op.
+    const fresh = (n: number): ApplyResult => judge.applyFresh({ op: 'LOOP', n }, ack(9), new MemoryState())
     // The largest loop a fresh VM completes within the limit.
     let lo = 0
     let hi = 1 << 20
@@ -81,10 +82,9 @@ describe('determinism', () => {
     assert.ok(boundary > 1000, `boundary ${boundary}`)
     assert.match(fresh(boundary + 1).error ?? '', /^gas limit exceeded \(12\)$/)
 
-    // Warm VMs whose interrupt counters were left at points spread over a whole tick (10 000
-    // polls; one loop iteration is one poll) by an earlier op.
+    // Warm VMs whose heaps earlier ops of many sizes left in different states.
     const candidates = [boundary - 200, boundary - 1, boundary, boundary + 1, boundary + 200]
-    for (let warmup = 0; warmup < 10_000; warmup += 625) {
+    for (let warmup = 0; warmup < boundary; warmup += Math.ceil(boundary / 12)) {
       const vm = await ContractVM.create(CONTRACT, { limits })
       assert.equal(vm.apply({ op: 'LOOP', n: warmup }, ack(0), new MemoryState()).success, true)
       for (const n of candidates) {
@@ -99,7 +99,7 @@ describe('determinism', () => {
   })
 
   it('counts gas the same way every time for the same op', async () => {
-    const vm = await ContractVM.create(CONTRACT, { limits: { gas: 50 } })
+    const vm = await ContractVM.create(CONTRACT, { limits: { gas: 500 } })
     const r1 = vm.applyFresh({ op: 'LOOP', n: 100_000 }, ack(0), new MemoryState())
     const r2 = vm.applyFresh({ op: 'LOOP', n: 100_000 }, ack(0), new MemoryState())
     assert.equal(r1.success, true)
@@ -124,13 +124,15 @@ export const apply = {
   },
 }`
   const state = new MemoryState()
+  // Filling most of the heap takes more than the default gas.
+  const limits = { gas: 20_000 }
 
   it('an op that catches running out of memory gets the result a brand-new VM gets, whatever garbage earlier ops left', async () => {
     for (const [garbage, wanted] of [[60, 40], [60, 58], [30, 50], [0, 40]]) {
-      const brandNew = await ContractVM.create(contract)
+      const brandNew = await ContractVM.create(contract, { limits })
       const alone = outcome(brandNew.apply({ op: 'TRY', n: wanted }, ack(0), state))
       brandNew.dispose()
-      const vm = await ContractVM.create(contract)
+      const vm = await ContractVM.create(contract, { limits })
       try {
         assert.equal(vm.apply({ op: 'CYCLE', n: garbage }, ack(0), state).success, true)
         const after = outcome(vm.apply({ op: 'TRY', n: wanted }, ack(1), state))

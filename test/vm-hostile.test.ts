@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ContractVM, MemoryState, type ApplyResult, type Json } from '../src/vm/index.js'
+import { ContractVM, MemoryState, type ApplyResult, type Json, type Limits } from '../src/vm/index.js'
 
 // Local time must not leak into contracts; a zone far from UTC makes any leak visible.
 process.env.TZ = 'America/New_York'
@@ -21,11 +21,11 @@ function value(result: ApplyResult): Json {
 }
 
 /** A contract whose ops are named snippets; each op stores what its snippet returned under /r. */
-async function probe(snippets: Record<string, string>, prelude = ''): Promise<{ vm: ContractVM; run: (name: string) => ApplyResult }> {
+async function probe(snippets: Record<string, string>, prelude = '', limits?: Partial<Limits>): Promise<{ vm: ContractVM; run: (name: string) => ApplyResult }> {
   const handlers = Object.entries(snippets)
     .map(([name, body]) => `${JSON.stringify(name)}: async (tx, op) => { const r = await (async () => { ${body} })(); tx.put('/r', r === undefined ? null : r) }`)
     .join(',\n')
-  const vm = await ContractVM.create(`${prelude}\nexport const apply = {\n${handlers}\n}`)
+  const vm = await ContractVM.create(`${prelude}\nexport const apply = {\n${handlers}\n}`, { limits })
   return { vm, run: (name) => vm.apply({ op: name }, ACK, new MemoryState()) }
 }
 
@@ -61,7 +61,8 @@ describe('hostile contracts', () => {
       huge: 'return "x".repeat(1 << 29).length',
       caught: 'try { const a = []; for (;;) a.push(new Array(1 << 16).fill(a.length)) } catch (e) { throw e }',
       fine: 'return "ok"',
-    })
+      // Filling 64 MiB costs more than the default gas: memory must be what stops these.
+    }, '', { gas: 40_000 })
     failed(run('strings'), /^memory limit exceeded \(67108864 bytes\)$/)
     failed(run('huge'), /memory limit exceeded/)
     failed(run('caught'), /memory limit exceeded/)

@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { METERING_ID } from '../src/vm/fuel/costs.js'
 import { ContractVM, DEFAULT_LIMITS, MAX_JSON_DEPTH, MemoryState, RUNTIME_ID, type ApplyResult } from '../src/vm/index.js'
 
 const ACK = { origin: 'f'.repeat(64), seq: 0, ts: 0, metadata: null }
@@ -34,7 +35,9 @@ export function emitBad(params, emit) { emit({ op: 'X', f: () => 1 }) }
 
 describe('limits', () => {
   it('exports the runtime identity and sane default limits', () => {
-    assert.match(RUNTIME_ID, /^glassbox-vm\/1 quickjs-emscripten@0\.32\.0 release-sync esbuild@0\.28\.2$/)
+    // The cost table is part of the identity: two tables disagree about which ops run out of gas.
+    assert.equal(RUNTIME_ID, `glassbox-vm/2 quickjs-emscripten@0.32.0 release-sync esbuild@0.28.2 ${METERING_ID}`)
+    assert.match(METERING_ID, /^fuel\/1 loop=\d+ call=\d+ bulk=\d+\+1\/\d+B gas=\d+ host=\d+\+\d+\/KiB$/)
     assert.deepEqual(DEFAULT_LIMITS, {
       gas: 2000,
       memoryBytes: 64 * 1024 * 1024,

@@ -44,7 +44,7 @@ describe('resources', () => {
         TYPED(tx) { const keep = []; for (;;) keep.push(new Uint8Array(1 << 20)) },
         OK(tx) { tx.put('/ok', true) },
       }
-    `)
+    `, { limits: { gas: 40_000 } })
     const other = await ContractVM.create(COUNTER)
     const state = new MemoryState()
     for (const op of ['SPREAD', 'TYPED']) {

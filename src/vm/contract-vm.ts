@@ -1,7 +1,7 @@
 // A loaded contract. Ops run on a long-lived (warm) sandbox for speed; the canonical outcome of an
-// op is what a freshly created sandbox produces, so whenever the warm run trips a limit, comes
-// within one gas tick of it, or ends with the warm heap grown past half its size, the op is run
-// again in a fresh sandbox in a module of its own (see ModuleHost) and that result is returned.
+// op is what a fresh sandbox in a pristine module produces, so whenever the warm run trips a limit,
+// spends more than half its gas, meets a full heap, or ends with the warm heap grown past half its
+// size, the op is run again in the canonical module (see ModuleHost) and that result is returned.
 
 import { CallError } from '../errors.js'
 import { toGuestJson } from './host-json.js'
@@ -132,11 +132,12 @@ export class ContractVM {
     const warm = freshOnly ? null : this.warmSandbox()
     if (warm !== null) {
       const session = new Session(mode, this.limits, state)
-      const outcome = warm.run(session, runner, args)
+      // A warm run that spends more than half the gas does not count, so it stops there.
+      const outcome = warm.run(session, runner, args, Math.ceil(this.limits.gas / 2))
       const tooFull = this.host.warmTooFull()
       if (warm.damaged || tooFull) this.dropWarm()
       if (tooFull) this.host.retireWarm()
-      if (outcome.limit === null && !outcome.nearGas && !tooFull) return { session, outcome }
+      if (outcome.limit === null && !outcome.nearLimit && !tooFull) return { session, outcome }
     }
     const fresh = Sandbox.create(this.factory, this.limits, this.host.canonicalPlace())
     try {

@@ -1,6 +1,7 @@
 // The resource limits a contract runs under. They are part of the protocol: two VMs with different
 // limits can disagree about an op, so the limits in force are recorded beside the runtime identity.
 
+import { MAX_GAS } from './fuel/costs.js'
 import type { Limits } from './types.js'
 
 /**
@@ -11,9 +12,11 @@ import type { Limits } from './types.js'
  *   value). 32 KiB keeps the worst case near 400 KiB of native stack, leaving room for the caller;
  *   larger budgets (e.g. 1 MiB) crash the host process with a native stack overflow. It allows
  *   about 170 nested calls of a small function.
- * - `gas` counts interrupt-handler ticks; one tick is 10 000 interpreter polls (function calls and
- *   backward jumps), so 2000 ticks is roughly 0.1-0.3 s of pure computation. Promise jobs, host
- *   calls and the output of bulk built-ins (repeat, join, fill...) are converted into ticks too.
+ * - `gas` is fuel in units of FUEL_PER_GAS (fuel/costs.ts): every loop iteration in QuickJS's native
+ *   code (the interpreter, the parser, regexps, sorts, string compares...) and every 16 bytes a
+ *   bulk memory copy moves cost one fuel; host calls and promise jobs cost a fixed amount. 2000 is
+ *   about ten million iterations of a small JavaScript loop, measured at 0.3-0.5 s on a 2-core
+ *   machine, and under 1 s for the most expensive built-ins per unit (BENCH=gas).
  * - `memoryBytes` caps QuickJS's heap. QuickJS's own limit only refuses single allocations larger
  *   than it in this build, so each VM also runs in a WebAssembly memory of memoryBytes + 32 MiB.
  */
@@ -53,6 +56,7 @@ export function resolveLimits(partial: Partial<Limits> | undefined): Limits {
       throw new RangeError(`limit ${name} must be a positive integer, got ${String(value)}`)
     }
   }
+  if (limits.gas > MAX_GAS) throw new RangeError(`limit gas must be at most ${MAX_GAS} (its fuel counts in 32 bits), got ${limits.gas}`)
   // Each VM's WebAssembly memory holds the heap plus a fixed base, within the build's 2 GiB.
   if (limits.memoryBytes > MAX_MEMORY_BYTES) {
     throw new RangeError(`limit memoryBytes must be at most ${MAX_MEMORY_BYTES} (1 GiB), got ${limits.memoryBytes}`)

@@ -1,108 +1,122 @@
 // The QuickJS modules a ContractVM's sandboxes live in: two, so that the canonical outcome of an op
 // never depends on what ran before it.
 // - The warm module hosts the long-lived sandbox that runs ops quickly. What earlier ops leave in it
-//   (cycles QuickJS has not collected yet, a heap grown close to its ceiling) moves the point where
-//   an allocation fails, and a contract can catch that failure and carry on: an outcome that
-//   depends on history. So a warm run is trusted only while the warm module's memory stays under
-//   half the heap above its base, where no allocation can fail for want of room; past that, the op
-//   is run again in the canonical module and the warm module is replaced.
-// - The canonical module hosts only fresh sandboxes, one at a time, each disposed before the next,
-//   so every fresh run starts on an empty heap of the full size.
-// QuickJS 2025-09-13 can leak objects after an out-of-memory error; JS_FreeRuntime then aborts (we
-// catch that) and the runtime's memory stays behind in its module. A module that leaked is replaced
-// too. Loading a module is asynchronous: until the canonical module's replacement is ready, ops
-// cannot run (`ready()` waits for it), and a new warm sandbox is made only once a warm module is.
+//   (objects QuickJS has not collected yet, a heap grown close to its ceiling, a different heap
+//   layout) changes how much fuel an op burns and where an allocation fails, and a contract can
+//   catch that failure and carry on: an outcome that depends on history. So a warm run is trusted
+//   only when it stayed far from every limit (see ContractVM) and the warm module's memory stayed
+//   under half the heap above its base; otherwise the op is run again in the canonical module, and
+//   a warm module grown past that is replaced.
+// - The canonical module is put back into its pristine state (PristineModule) before every sandbox
+//   made there, so every canonical run starts from the very same bytes: its outcome and its fuel
+//   are a function of the op and the state alone.
+// A module whose run trapped (out of fuel, or a fault) or whose runtime leaked on disposal is
+// restored to its pristine state too; nothing of it is reused. Only replacing a grown warm module
+// is asynchronous: until it is loaded, ops run in the canonical module.
 
 import type { QuickJSWASMModule } from 'quickjs-emscripten-core'
 import { DEFAULT_LIMITS } from './limits.js'
-import { MODULE_BASE_BYTES, newQuickJSModule, type QuickJSModuleWithMemory } from './wasm.js'
+import { PristineModule } from './pristine.js'
+import { MODULE_BASE_BYTES, newQuickJSModule, type QuickJSModuleWithMemory, type WasmGlobal } from './wasm.js'
 
-/** Where a sandbox lives: its module, and whom to tell when disposing it leaked memory there. */
+/** Where a sandbox lives: its module and fuel, and whom to tell when the module's state is spoilt. */
 export interface SandboxPlace {
   readonly module: QuickJSWASMModule
-  leaked(): void
+  readonly fuel: WasmGlobal
+  /** Requests for memory beyond the maximum the module's allocator was refused, so far. */
+  readonly refusedGrowth: number
+  /** Disposing a sandbox leaked memory in the module, or a trap left it half-updated. */
+  spoilt(): void
 }
 
-type Role = 'warm' | 'canonical'
+interface Loaded {
+  instance: QuickJSModuleWithMemory
+  pristine: PristineModule
+}
+
+async function load(heapBytes: number): Promise<Loaded> {
+  const instance = await newQuickJSModule(heapBytes)
+  return { instance, pristine: PristineModule.capture(instance) }
+}
 
 export class ModuleHost {
-  private readonly modules: Record<Role, QuickJSModuleWithMemory | null>
-  private readonly loading: Record<Role, Promise<void> | null> = { warm: null, canonical: null }
-  private loadError: Error | null = null
+  private warm: Loaded | null
+  private warmLoading: Promise<void> | null = null
   /** How large the warm module's memory may grow before its runs stop counting. */
   private readonly warmCeiling: number
 
   private constructor(
-    warm: QuickJSModuleWithMemory,
-    canonical: QuickJSModuleWithMemory,
+    warm: Loaded,
+    private readonly canonical: Loaded,
     readonly heapBytes: number,
   ) {
-    this.modules = { warm, canonical }
+    this.warm = warm
     this.warmCeiling = MODULE_BASE_BYTES + Math.floor(heapBytes / 2)
   }
 
   static async create(heapBytes: number): Promise<ModuleHost> {
-    const [warm, canonical] = await Promise.all([newQuickJSModule(heapBytes), newQuickJSModule(heapBytes)])
+    const [warm, canonical] = await Promise.all([load(heapBytes), load(heapBytes)])
     return new ModuleHost(warm, canonical, heapBytes)
   }
 
   /** Where the warm sandbox may be made; null while the warm module is being replaced. */
   warmPlace(): SandboxPlace | null {
-    return this.place('warm')
+    const warm = this.warm
+    if (warm === null) return null
+    return this.placeIn(warm, () => {
+      if (this.warm === warm) warm.pristine.restore(warm.instance)
+    })
   }
 
-  /** Where fresh sandboxes are made. Throws while the canonical module is being replaced. */
+  /** Where a canonical sandbox is made: the canonical module, restored to its pristine state first. */
   canonicalPlace(): SandboxPlace {
-    const place = this.place('canonical')
-    if (place === null) {
-      throw this.loadError ?? new Error('the canonical QuickJS module is being replaced: await ContractVM.ready() before running ops')
-    }
-    return place
+    const { instance, pristine } = this.canonical
+    pristine.restore(instance)
+    return this.placeIn(this.canonical, () => pristine.restore(instance))
   }
 
-  /** True when fresh sandboxes can be made now. */
+  /** Ops can always run: the canonical module is never unloaded. */
   get isReady(): boolean {
-    return this.modules.canonical !== null
+    return true
   }
 
-  /** Resolves once the canonical module is loaded (after a replacement). */
+  /** Resolves once a replacement of the warm module (if any) has loaded or failed. */
   async ready(): Promise<void> {
-    while (this.modules.canonical === null) {
-      if (this.loadError) throw this.loadError
-      await this.loading.canonical
-    }
+    await this.warmLoading
   }
 
   /** True when a warm run may have met a heap too full to be like a fresh one (see above). */
   warmTooFull(): boolean {
-    const warm = this.modules.warm
-    return warm !== null && warm.memory.buffer.byteLength > this.warmCeiling
+    const warm = this.warm
+    return warm !== null && warm.instance.memory.buffer.byteLength > this.warmCeiling
   }
 
   /** Drops the warm module and loads another in the background. */
   retireWarm(): void {
-    if (this.modules.warm) this.replace('warm', this.modules.warm.module)
-  }
-
-  private place(role: Role): SandboxPlace | null {
-    const current = this.modules[role]
-    if (current === null) return null
-    return { module: current.module, leaked: () => this.replace(role, current.module) }
-  }
-
-  private replace(role: Role, module: QuickJSWASMModule): void {
-    if (this.modules[role]?.module !== module) return
-    this.modules[role] = null
-    this.loading[role] = newQuickJSModule(this.heapBytes).then(
+    if (this.warm === null) return
+    this.warm = null
+    this.warmLoading = load(this.heapBytes).then(
       (loaded) => {
-        this.modules[role] = loaded
-        this.loading[role] = null
+        this.warm = loaded
+        this.warmLoading = null
       },
-      (err: Error) => {
-        this.loadError = err
-        this.loading[role] = null
+      // Without a warm module every op runs in the canonical one: slower, never wrong.
+      () => {
+        this.warmLoading = null
       },
     )
+  }
+
+  private placeIn(loaded: Loaded, spoilt: () => void): SandboxPlace {
+    const { instance } = loaded
+    return {
+      module: instance.module,
+      fuel: instance.fuel,
+      get refusedGrowth() {
+        return instance.refusedGrowth
+      },
+      spoilt,
+    }
   }
 }
 

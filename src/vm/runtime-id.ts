@@ -1,5 +1,8 @@
 // The identity of the contract runtime. Recorded at genesis: a verifier whose runtime differs
-// refuses to judge rather than raise breaches that only reflect a different interpreter.
+// refuses to judge rather than raise breaches that only reflect a different interpreter. The
+// metering's cost table is part of it: two tables disagree about which ops run out of gas.
+
+import { METERING_ID } from './fuel/costs.js'
 
 /** Bump the leading `glassbox-vm/N` whenever the sandbox's observable behaviour changes. */
-export const RUNTIME_ID = 'glassbox-vm/1 quickjs-emscripten@0.32.0 release-sync esbuild@0.28.2'
+export const RUNTIME_ID = `glassbox-vm/2 quickjs-emscripten@0.32.0 release-sync esbuild@0.28.2 ${METERING_ID}`

@@ -1,12 +1,17 @@
 // One QuickJS runtime and context with the guest program loaded and the realm frozen: runs apply,
 // call, process or a module load, meters them, and reports how they ended. It knows nothing of
 // warm or fresh; ContractVM decides when a run must be repeated in a new sandbox.
+// Metering is the module's fuel counter (fuel/instrument.ts): set to the run's budget before the
+// run, charged by QuickJS's own loops and by the host calls below. Running out traps the module
+// wherever it is; the sandbox is then dead and its module is restored (ModuleHost).
 
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core'
 import { ContractError } from '../errors.js'
 import { CONTRACT_FILENAME } from './compile.js'
 import { GUEST_SOURCE } from './guest/source.js'
 import { JobRunner } from './jobs.js'
+import { FUEL_PER_GAS, HOST_CALL_FUEL, HOST_KIB_FUEL } from './fuel/costs.js'
+import { UNMETERED_FUEL } from './fuel/instrument.js'
 import { compileStackBytes } from './limits.js'
 import type { SandboxPlace } from './module-host.js'
 import type { Session } from './session.js'
@@ -23,10 +28,13 @@ export interface RunOutcome {
   limit: LimitKind | null
   /** A host-side size or count limit refused a mutation (deterministic, no re-run needed). */
   hostLimit: boolean
-  /** Interrupt ticks counted during the run. */
+  /** Gas spent, in units of the gas limit (fuel rounded up). */
   gas: number
-  /** Within one tick of the gas limit: another context could have counted one tick more. */
-  nearGas: boolean
+  /**
+   * The run spent more than half its gas, or the heap refused to grow: a warm module's heap is laid
+   * out differently from a pristine one, so only a canonical run's verdict on such a run counts.
+   */
+  nearLimit: boolean
 }
 
 interface Result {
@@ -43,11 +51,8 @@ const RUNNERS: readonly Runner[] = ['apply', 'call', 'process', 'describe']
 /** Jobs left behind by a finished run are run (with host access cut) at most this many at a time. */
 const MAX_LEFTOVER_JOBS = 10_000
 
-/**
- * Work the interpreter's ticks do not see: each promise job and each host call costs the host a
- * few microseconds, so HOST_WORK_PER_TICK of them (or of KiB read from state) count as one tick.
- */
-const HOST_WORK_PER_TICK = 16
+/** Longest error text an outcome keeps; the rest is cut, with a marker saying how long it was. */
+export const MAX_ERROR_CHARS = 1024
 
 export class Sandbox {
   /** True once the sandbox may carry something from a past run into the next (a tripped limit, stuck jobs). */
@@ -55,11 +60,10 @@ export class Sandbox {
   private readonly runners = new Map<Runner, QuickJSHandle>()
   private readonly jobs: JobRunner
   private session: Session | null = null
-  private metering = false
-  private ticks = 0
-  private work = 0
   private budget = 0
   private gasExceeded = false
+  /** A trap unwound the module mid-run: nothing of this sandbox may be touched again. */
+  private trapped = false
   private disposed = false
 
   private constructor(
@@ -87,21 +91,29 @@ export class Sandbox {
     }
   }
 
-  run(session: Session, runner: Runner, args: readonly string[]): RunOutcome {
-    if (this.disposed) throw new Error('the sandbox is disposed')
+  /**
+   * Runs one runner. `gas` may cut the run short of the session's limit (a warm run that spends
+   * more than half of it is run again anyway); the outcome still speaks of the session's limit.
+   */
+  run(session: Session, runner: Runner, args: readonly string[], gas = session.limits.gas): RunOutcome {
+    if (this.disposed || this.trapped) throw new Error('the sandbox is disposed')
     this.session = session
-    this.startMetering(session.limits.gas)
+    const refusedBefore = this.place.refusedGrowth
+    this.startMetering(gas)
     let result: Result = { settled: null, thrown: null, broken: null }
     try {
       result = this.execute(session, runner, args)
     } catch (err) {
-      result = { settled: null, thrown: null, broken: err }
-    } finally {
-      this.metering = false
-      this.session = null
+      result = this.trap(err)
     }
-    const outcome = this.classify(session, runner, result)
-    if (outcome.limit !== null) this.damaged = true
+    const spent = this.stopMetering()
+    this.session = null
+    // The fuel may have run out inside a call the library made and swallowed the trap of: the
+    // module is not to be trusted after any exhaustion.
+    if (this.gasExceeded && !this.trapped) this.trap(null)
+    const outOfMemory = this.place.refusedGrowth > refusedBefore
+    const outcome = this.classify(session, runner, result, spent, outOfMemory)
+    if (outcome.limit !== null || outOfMemory) this.damaged = true
     else this.discardJobs(session.limits.gas)
     return outcome
   }
@@ -109,6 +121,8 @@ export class Sandbox {
   dispose(): void {
     if (this.disposed) return
     this.disposed = true
+    // A trapped module is restored as a whole; its runtime's structures are not to be walked.
+    if (this.trapped) return
     for (const h of this.runners.values()) if (h.alive) h.dispose()
     this.runners.clear()
     // JS_FreeRuntime aborts (a WebAssembly RuntimeError) if QuickJS leaked an object; the module
@@ -118,13 +132,22 @@ export class Sandbox {
       if (this.context.alive) this.context.dispose()
       if (this.runtime.alive) this.runtime.dispose()
     } catch {
-      this.place.leaked()
+      this.place.spoilt()
     }
+  }
+
+  /** What escaped QuickJS: out of fuel, or a fault. Either way the module's state is spoilt. */
+  private trap(err: unknown): Result {
+    if (this.trapped) return { settled: null, thrown: null, broken: err }
+    this.trapped = true
+    this.damaged = true
+    if (this.place.fuel.value < 0) this.gasExceeded = true
+    this.place.spoilt()
+    return { settled: null, thrown: null, broken: err }
   }
 
   private boot(factorySource: string, limits: Limits): void {
     const { context, runtime } = this
-    runtime.setInterruptHandler(() => this.onInterrupt())
     const guest = this.evaluate(GUEST_SOURCE, 'glassbox-guest.js')
     let factory: QuickJSHandle
     try {
@@ -163,9 +186,10 @@ export class Sandbox {
     const obj = ctx.newObject()
     const str = (h: QuickJSHandle | undefined): string => (h === undefined ? '' : ctx.getString(h))
     const num = (h: QuickJSHandle | undefined): number => (h === undefined ? 0 : ctx.getNumber(h))
+    let textFuel = 0
     const text = (v: string | null): QuickJSHandle => {
       if (v === null) return ctx.null
-      this.charge(v.length >> 10)
+      textFuel += (v.length >> 10) * HOST_KIB_FUEL
       return ctx.newString(v)
     }
     const fns: Record<string, (...args: QuickJSHandle[]) => QuickJSHandle | undefined> = {
@@ -181,9 +205,23 @@ export class Sandbox {
     }
     for (const [name, fn] of Object.entries(fns)) {
       const h = ctx.newFunction(name, (...args) => {
-        this.charge(1)
-        if (this.gasExceeded) throw new Error('gas limit exceeded')
-        return fn(...args)
+        // What QuickJS does on the host's behalf (copying strings in and out, building an error)
+        // is the host's work: it runs unmetered and is charged as a whole once the call is over,
+        // so that no trap can happen in the middle of the host's own calls into the module.
+        const fuel = this.place.fuel
+        const left = fuel.value
+        fuel.value = UNMETERED_FUEL
+        textFuel = 0
+        try {
+          if (this.gasExceeded) return undefined
+          return fn(...args)
+        } catch (err) {
+          return ctx.newError(err instanceof Error ? err.message : String(err))
+        } finally {
+          fuel.value = left
+          // Once the fuel is gone, QuickJS traps at its next loop: the run ends as out of gas.
+          this.charge(HOST_CALL_FUEL + textFuel)
+        }
       })
       ctx.setProp(obj, name, h)
       h.dispose()
@@ -196,28 +234,28 @@ export class Sandbox {
     return this.session
   }
 
-  private onInterrupt(): boolean {
-    if (!this.metering) return false
-    this.ticks++
-    if (this.gas() > this.budget) this.gasExceeded = true
-    return this.gasExceeded
+  /** Host-side work: taken from the same fuel; QuickJS traps at its next loop once it is spent. */
+  private charge(fuel: number): void {
+    const fuelGlobal = this.place.fuel
+    fuelGlobal.value -= fuel
+    if (fuelGlobal.value < 0) this.gasExceeded = true
   }
 
-  private charge(units: number): void {
-    this.work += units
-    if (this.metering && this.gas() > this.budget) this.gasExceeded = true
-  }
-
-  private gas(): number {
-    return this.ticks + Math.floor(this.work / HOST_WORK_PER_TICK)
-  }
-
-  private startMetering(budget: number): void {
-    this.ticks = 0
-    this.work = 0
-    this.budget = budget
+  private startMetering(gas: number): void {
+    this.budget = gas * FUEL_PER_GAS
     this.gasExceeded = false
-    this.metering = true
+    this.place.fuel.value = this.budget
+  }
+
+  /** Ends metering and returns the fuel spent (more than the budget when it ran out). */
+  private stopMetering(): number {
+    const fuel = this.place.fuel
+    const spent = this.budget - fuel.value
+    // Fuel below zero means a trap, perhaps in a call the library made for the host and swallowed,
+    // or a host charge the module did not get to trap on: either way the run is out of gas.
+    if (fuel.value < 0) this.gasExceeded = true
+    fuel.value = UNMETERED_FUEL
+    return spent
   }
 
   /** Calls the runner, then runs queued jobs until the outcome it promised is settled. */
@@ -253,7 +291,7 @@ export class Sandbox {
         if (session.refusal !== null || this.gasExceeded || !this.runtime.hasPendingJob()) {
           return { settled: null, thrown: null, broken: null }
         }
-        this.charge(1)
+        this.charge(HOST_CALL_FUEL)
         const job = this.jobs.runOne()
         if (job.ran && job.error !== null) {
           const thrown = this.messageOf(job.error)
@@ -281,26 +319,29 @@ export class Sandbox {
     }
   }
 
-  private classify(session: Session, runner: Runner, result: Result): RunOutcome {
+  private classify(session: Session, runner: Runner, result: Result, spent: number, outOfMemory: boolean): RunOutcome {
     const { limits } = session
-    const gas = this.gas()
-    const base = { hostLimit: false, gas, nearGas: gas >= limits.gas - 1 }
-    const failed = (text: string, limit: LimitKind | null = null): RunOutcome => ({ ...base, ok: false, text, limit })
+    const gas = Math.ceil(spent / FUEL_PER_GAS)
+    const base = { hostLimit: false, gas, nearLimit: outOfMemory || spent * 2 > limits.gas * FUEL_PER_GAS }
+    const failed = (text: string, limit: LimitKind | null = null): RunOutcome => ({ ...base, ok: false, text: capError(text), limit })
+    const memoryExceeded = () => failed(`memory limit exceeded (${limits.memoryBytes} bytes)`, 'memory')
     const limitOf = (message: string): RunOutcome | null => {
-      if (message === 'out of memory') return failed(`memory limit exceeded (${limits.memoryBytes} bytes)`, 'memory')
+      if (message === 'out of memory') return memoryExceeded()
       if (message.includes('stack overflow')) return failed(`stack limit exceeded (${limits.stackBytes} bytes)`, 'stack')
-      if (message === 'interrupted') return failed(`gas limit exceeded (${limits.gas})`, 'gas')
       return null
     }
     const { settled, thrown, broken } = result
-    if (broken !== null) return failed(`the sandbox failed: ${broken instanceof Error ? broken.message : String(broken)}`, 'sandbox')
     if (this.gasExceeded) return failed(`gas limit exceeded (${limits.gas})`, 'gas')
-    if (thrown !== null) return limitOf(thrown) ?? failed(thrown)
+    if (broken !== null) return failed(`the sandbox failed: ${broken instanceof Error ? broken.message : String(broken)}`, 'sandbox')
     const refusal = session.refusal
-    if (refusal !== null) {
-      if (refusal.cause === 'internal') return limitOf(refusal.message) ?? failed(refusal.message)
-      return { ...failed(refusal.message), hostLimit: refusal.cause === 'limit' }
-    }
+    if (refusal !== null && refusal.cause !== 'internal') return { ...failed(refusal.message), hostLimit: refusal.cause === 'limit' }
+    // With the heap full, QuickJS may have no memory left to build an error and throws null or an
+    // empty message instead, or the contract caught the error and threw its own: a run that failed
+    // after the allocator was refused memory failed for want of memory.
+    const succeeded = thrown === null && refusal === null && settled !== null && settled.charCodeAt(0) === 48
+    if (outOfMemory && !succeeded) return memoryExceeded()
+    if (thrown !== null) return limitOf(thrown) ?? failed(thrown)
+    if (refusal !== null) return limitOf(refusal.message) ?? failed(refusal.message)
     if (settled === null) {
       const what = runner === 'describe' ? 'the module' : `${runner}()`
       return failed(`${what} did not settle: its promise was still pending when no work was left`)
@@ -316,20 +357,27 @@ export class Sandbox {
    * the next run and spend its gas. It is run now, cut off from the host; if it will not finish,
    * the sandbox is marked damaged and gets replaced.
    */
-  private discardJobs(budget: number): void {
+  private discardJobs(gas: number): void {
     if (!this.runtime.hasPendingJob()) return
-    this.startMetering(budget)
+    this.startMetering(gas)
     try {
       for (let i = 0; i < MAX_LEFTOVER_JOBS && !this.gasExceeded && this.runtime.hasPendingJob(); i++) {
-        this.charge(1)
+        this.charge(HOST_CALL_FUEL)
         const job = this.jobs.runOne()
         if (job.ran && job.error !== null) job.error.dispose()
       }
-    } catch {
-      this.damaged = true
+    } catch (err) {
+      this.trap(err)
     } finally {
-      this.metering = false
+      this.stopMetering()
     }
-    if (this.gasExceeded || this.runtime.hasPendingJob()) this.damaged = true
+    if (this.trapped || this.gasExceeded || this.runtime.hasPendingJob()) this.damaged = true
   }
+}
+
+/** An error text cut to MAX_ERROR_CHARS, saying so: entries and acks carry it forever. */
+export function capError(text: string): string {
+  // The guest cuts a contract's own error the same way; the room keeps its marker from being cut again.
+  if (text.length <= MAX_ERROR_CHARS + 64) return text
+  return `${text.slice(0, MAX_ERROR_CHARS)}… [error text cut: ${text.length} characters]`
 }

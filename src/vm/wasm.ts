@@ -4,6 +4,7 @@
 // and without a memory of its own a contract could fill the WebAssembly heap that every other VM
 // in the process shares. A full module memory makes malloc fail, which QuickJS reports as "out of
 // memory". Loading a module is the only asynchronous step; everything after it is synchronous.
+// The module is the package's, instrumented for metering when it is first compiled (fuel/).
 
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -16,14 +17,21 @@ import {
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core'
 import variantImport from '@jitl/quickjs-wasmfile-release-sync'
+import { FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, instrumentWasm } from './fuel/instrument.js'
 
 // The package's CommonJS typings hide that its ES module's default export is the variant itself.
 const variant = variantImport as unknown as QuickJSSyncVariant
+
+/** A WebAssembly global as JavaScript sees it (the fuel and the module's own mutable globals). */
+export interface WasmGlobal {
+  value: number
+}
 
 // The compiler's library here declares WebAssembly's types but not its constructors.
 interface WebAssemblyApi {
   Module: new (bytes: Uint8Array) => WebAssembly.Module
   Memory: new (descriptor: { initial: number; maximum: number }) => CustomizeVariantOptions['wasmMemory']
+  Instance: new (module: WebAssembly.Module, imports: unknown) => { exports: Record<string, unknown> }
 }
 const Wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly
 
@@ -33,13 +41,11 @@ export const MODULE_BASE_BYTES = 32 * 1024 * 1024
 const INITIAL_BYTES = 16 * 1024 * 1024
 
 let compiled: WebAssembly.Module | undefined
-let shared: QuickJSWASMModule | undefined
-let sharedLoading: Promise<QuickJSWASMModule> | undefined
 
 function wasmModule(): WebAssembly.Module {
   if (!compiled) {
     const main = createRequire(import.meta.url).resolve('@jitl/quickjs-wasmfile-release-sync')
-    compiled = new Wasm.Module(readFileSync(path.join(path.dirname(main), 'emscripten-module.wasm')))
+    compiled = new Wasm.Module(instrumentWasm(readFileSync(path.join(path.dirname(main), 'emscripten-module.wasm'))))
   }
   return compiled
 }
@@ -49,17 +55,70 @@ export function moduleMemoryBytes(heapBytes: number): number {
   return Math.ceil((heapBytes + MODULE_BASE_BYTES) / PAGE) * PAGE
 }
 
-/** A module and its memory (whose size tells how far the module's heap has grown). */
+/**
+ * A module and everything its state is made of: its memory (whose size also tells how far its heap
+ * has grown), its mutable globals, and the fuel counter the instrumentation added.
+ */
 export interface QuickJSModuleWithMemory {
   module: QuickJSWASMModule
   memory: { readonly buffer: ArrayBuffer }
+  fuel: WasmGlobal
+  globals: WasmGlobal[]
+  /** How many times the allocator asked for memory beyond the maximum and was refused. */
+  readonly refusedGrowth: number
 }
 
 /** A new module whose whole memory (QuickJS's heap and everything else) is capped. */
 export async function newQuickJSModule(heapBytes: number): Promise<QuickJSModuleWithMemory> {
   const maximum = moduleMemoryBytes(heapBytes) / PAGE
   const memory = new Wasm.Memory({ initial: Math.min(INITIAL_BYTES / PAGE, maximum), maximum })
-  const module = await newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmModule: wasmModule(), wasmMemory: memory }))
-  return { module, memory: memory as unknown as { readonly buffer: ArrayBuffer } }
+  let exports: Record<string, unknown> | undefined
+  const counters = { refusedGrowth: 0 }
+  // Emscripten lets the embedder instantiate the module; that is where its exports can be reached,
+  // and where the allocator's request for more memory can be watched: a refusal is the one sure
+  // sign that the heap is full (QuickJS may then throw null, having no memory left for an error).
+  const instantiateWasm = (imports: Record<string, Record<string, unknown>>, receive: (instance: unknown, module: WebAssembly.Module) => void) => {
+    watchHeapGrowth(imports, () => counters.refusedGrowth++)
+    const instance = new Wasm.Instance(wasmModule(), imports)
+    exports = instance.exports
+    receive(instance, wasmModule())
+    return instance.exports
+  }
+  const module = await newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmMemory: memory, emscriptenModule: { instantiateWasm } as object }))
+  if (exports === undefined) throw new Error('the QuickJS module was not instantiated through Glassbox: its fuel cannot be metered')
+  const found = exports
+  const globals = Object.keys(found)
+    .filter((name) => name.startsWith(GLOBAL_EXPORT_PREFIX))
+    .map((name) => found[name] as WasmGlobal)
+  return {
+    module,
+    memory: memory as unknown as { readonly buffer: ArrayBuffer },
+    fuel: found[FUEL_EXPORT] as WasmGlobal,
+    globals,
+    get refusedGrowth() {
+      return counters.refusedGrowth
+    },
+  }
+}
+
+/**
+ * Wraps Emscripten's heap-resize import (the one import that grows the memory; its minified name
+ * changes between builds, its body does not) to count the requests it refuses.
+ */
+function watchHeapGrowth(imports: Record<string, Record<string, unknown>>, refused: () => void): void {
+  const found: [Record<string, unknown>, string][] = []
+  for (const ns of Object.values(imports)) {
+    for (const [name, fn] of Object.entries(ns)) {
+      if (typeof fn === 'function' && /\.grow\(/.test(Function.prototype.toString.call(fn))) found.push([ns, name])
+    }
+  }
+  if (found.length !== 1) throw new Error(`expected one heap-resize import in the QuickJS module, found ${found.length}`)
+  const [ns, name] = found[0]
+  const resize = ns[name] as (...args: unknown[]) => unknown
+  ns[name] = (...args: unknown[]) => {
+    const grown = resize(...args)
+    if (!grown) refused()
+    return grown
+  }
 }
 

@@ -144,41 +144,8 @@ defineProperty(Math, 'random', { value: forbidden('Math.random', 'it is not dete
   defineProperty(globalThis, 'Date', { value: SafeDate, writable: true, enumerable: false, configurable: true })
 }
 
-// Gas counts interpreter polls (calls and backward jumps), so a built-in that copies megabytes in
-// one call would cost almost nothing: "x".repeat(1 << 20) in a loop ran for seconds per tick.
-// These wrappers turn the size of what such a built-in produced or scanned into polls, by running
-// an empty loop of one iteration per BULK_UNITS_PER_POLL units. Syntax-level bulk work (spread,
-// destructuring) stays metered per operation only.
-{
-  const BULK_UNITS_PER_POLL = 16
-  const burn = (units) => { let i = 0; const n = units / BULK_UNITS_PER_POLL; while (i < n) i++ }
-  const sizeOf = (v) => (typeof v === 'string' || isArray(v) ? v.length : 0)
-  const meter = (obj, names, measure) => {
-    for (const name of names) {
-      const native = obj[name]
-      if (typeof native !== 'function') continue
-      const wrapped = {
-        [name](...args) {
-          const result = reflectApply(native, this, args)
-          burn(measure(result, this, args))
-          return result
-        },
-      }[name]
-      defineProperty(wrapped, 'length', { value: native.length })
-      defineProperty(obj, name, { value: wrapped, writable: true, enumerable: false, configurable: true })
-    }
-  }
-  const resultSize = (r) => sizeOf(r)
-  const receiverSize = (r, self) => (typeof self === 'string' ? self.length : self !== null && typeof self === 'object' ? +self.length || 0 : 0)
-  const larger = (r, self) => Math.max(sizeOf(r), receiverSize(r, self))
-  meter(String.prototype, ['repeat', 'padStart', 'padEnd', 'concat', 'toUpperCase', 'toLowerCase', 'normalize'], resultSize)
-  meter(String.prototype, ['replace', 'replaceAll', 'split', 'indexOf', 'lastIndexOf', 'includes', 'localeCompare'], larger)
-  meter(Array.prototype, ['join', 'toString', 'concat', 'slice', 'flat', 'splice', 'toSpliced', 'toReversed', 'with'], larger)
-  meter(Array.prototype, ['fill', 'indexOf', 'lastIndexOf', 'includes', 'reverse', 'copyWithin'], receiverSize)
-  meter(Array.prototype, ['sort', 'toSorted'], (r, self) => { const n = receiverSize(r, self); return n * Math.ceil(Math.log2(n + 1)) })
-  meter(JSON, ['stringify'], resultSize)
-  meter(JSON, ['parse'], (r, self, args) => (typeof args[0] === 'string' ? args[0].length : 0))
-}
+// Built-ins need no wrapping for gas: the work they do in native code is metered where it
+// happens, in the QuickJS module's own loops (fuel/instrument.ts).
 
 // Logging is allowed and goes nowhere: a contract's output must not depend on who watches it.
 {

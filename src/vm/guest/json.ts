@@ -69,11 +69,11 @@ function errorText(e) {
   try {
     if (e !== null && typeof e === 'object') {
       const message = e.message
-      if (typeof message === 'string' && message !== '') return message
+      if (typeof message === 'string' && message !== '') return capText(message)
       const name = e.name
-      if (typeof name === 'string' && name !== '') return name
+      if (typeof name === 'string' && name !== '') return capText(name)
     }
-    return String(e)
+    return capText(String(e))
   } catch (err) {
     return 'a value was thrown that cannot be turned into a string'
   }
@@ -81,6 +81,12 @@ function errorText(e) {
 
 // 2 marks errors that may come from a limit (out of memory, stack overflow): the host re-runs
 // the op in a fresh VM before believing them.
+// Error texts are recorded in acks forever: a long one is cut here, before it is copied out.
+function capText(text) {
+  if (text.length <= 1024) return text
+  return text.slice(0, 1024) + '… [error text cut: ' + text.length + ' characters]'
+}
+
 function errorKind(e) {
   try {
     if (e instanceof NativeInternalError) return 2

@@ -3,15 +3,24 @@
 // enforced by the host; the guest only checks types so that errors name the contract's mistake.
 
 export const MODULES_SOURCE = String.raw`
-const hostGet = host.get
-const hostList = host.list
-const hostPut = host.put
-const hostDel = host.del
-const hostSys = host.sys
-const hostOplogs = host.oplogs
-const hostEmit = host.emit
-const hostUuid = host.uuid
-const hostFail = host.fail
+// A host function never throws into QuickJS (an error thrown across the boundary is built by the
+// host under nobody's gas); it returns a string, null or undefined, or an Error for the guest to throw.
+function fromHost(fn) {
+  return function (...args) {
+    const r = reflectApply(fn, undefined, args)
+    if (r !== null && typeof r === 'object') throw r
+    return r
+  }
+}
+const hostGet = fromHost(host.get)
+const hostList = fromHost(host.list)
+const hostPut = fromHost(host.put)
+const hostDel = fromHost(host.del)
+const hostSys = fromHost(host.sys)
+const hostOplogs = fromHost(host.oplogs)
+const hostEmit = fromHost(host.emit)
+const hostUuid = fromHost(host.uuid)
+const hostFail = fromHost(host.fail)
 
 // mode: which runner is active; phase: the same, except 'load' while the module body runs.
 let mode = 'idle'
