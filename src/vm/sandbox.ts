@@ -49,6 +49,9 @@ const MAX_LEFTOVER_JOBS = 10_000
  */
 const HOST_WORK_PER_TICK = 16
 
+/** What the guest sees of a host fault (Session.fault): not the store's answer, only that the run is over. */
+const HALTED = 'interrupted: the host stopped this run'
+
 export class Sandbox {
   /** True once the sandbox may carry something from a past run into the next (a tripped limit, stuck jobs). */
   damaged = false
@@ -101,7 +104,8 @@ export class Sandbox {
       this.session = null
     }
     const outcome = this.classify(session, runner, result)
-    if (outcome.limit !== null) this.damaged = true
+    // A run cut short by a host fault may have left anything behind, as one a limit cut short.
+    if (outcome.limit !== null || session.fault !== null) this.damaged = true
     else this.discardJobs(session.limits.gas)
     return outcome
   }
@@ -183,7 +187,13 @@ export class Sandbox {
       const h = ctx.newFunction(name, (...args) => {
         this.charge(1)
         if (this.gasExceeded) throw new Error('gas limit exceeded')
-        return fn(...args)
+        if (this.session?.fault) throw new Error(HALTED)
+        try {
+          return fn(...args)
+        } catch (err) {
+          // The guest is not told what the store answered: the run is over (see onInterrupt).
+          throw this.session?.fault ? new Error(HALTED) : err
+        }
       })
       ctx.setProp(obj, name, h)
       h.dispose()
@@ -197,6 +207,10 @@ export class Sandbox {
   }
 
   private onInterrupt(): boolean {
+    // After a host fault the run ends at the next check, uncatchably. QuickJS lets a host function
+    // throw only catchable errors, so a contract may run a catch block until then, but every host
+    // call fails, no job runs and the run gives no outcome (ContractVM throws the fault).
+    if (this.session?.fault) return true
     if (!this.metering) return false
     this.ticks++
     if (this.gas() > this.budget) this.gasExceeded = true
@@ -250,7 +264,7 @@ export class Sandbox {
           state.error.dispose()
           return { settled: null, thrown, broken: null }
         }
-        if (session.refusal !== null || this.gasExceeded || !this.runtime.hasPendingJob()) {
+        if (session.refusal !== null || session.fault !== null || this.gasExceeded || !this.runtime.hasPendingJob()) {
           return { settled: null, thrown: null, broken: null }
         }
         this.charge(1)
@@ -293,6 +307,8 @@ export class Sandbox {
       return null
     }
     const { settled, thrown, broken } = result
+    // Not an outcome: ContractVM throws the fault instead (whatever the run did after it).
+    if (session.fault !== null) return failed(`the run stopped: ${session.fault.message}`)
     if (broken !== null) return failed(`the sandbox failed: ${broken instanceof Error ? broken.message : String(broken)}`, 'sandbox')
     if (this.gasExceeded) return failed(`gas limit exceeded (${limits.gas})`, 'gas')
     if (thrown !== null) return limitOf(thrown) ?? failed(thrown)
