@@ -32,7 +32,7 @@ export class NetworkError extends GlassboxError {}
 
 /**
  * The state store answered a read with a value the authenticated map does not commit to, or with
- * none (docs/protocol.md §7.3): a local disk fault, never an op's outcome. `code` is STORE_INTEGRITY;
+ * none (docs/protocol.md §5.5): a local disk fault, never an op's outcome. `code` is STORE_INTEGRITY;
  * `expected` is the key's leaf hash (hex), `found` the leaf hash the store's answer gives, or null
  * when it had none. A run that meets it ends without a result, the executor stops signing, and the
  * store is marked damaged so that the next open rebuilds it from the index log.

@@ -1,4 +1,4 @@
-// The two-party rule (docs/protocol.md §7.3): the state store is outside the trusted core. Every
+// The two-party rule (docs/protocol.md §5.5): the state store is outside the trusted core. Every
 // value read from it is checked against the authenticated map, and a value that fails the check
 // never reaches contract code: the run stops with a StoreIntegrityError (apply, call), the
 // executor stops without signing anything, and the next open rebuilds the store from the log.
@@ -8,8 +8,10 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { encode } from '../src/codec/canonical.js'
+import { encodeEntry, encodeOp, type OpEntry } from '../src/codec/messages.js'
 import { Database } from '../src/index.js'
 import { AuthMap } from '../src/state/auth/index.js'
+import { recompute } from '../src/verify/recompute.js'
 import { ContractVM } from '../src/vm/index.js'
 import type { Json, ListOptions, StateReader } from '../src/vm/types.js'
 import { send1, tempDir } from './helpers/databases.js'
@@ -241,5 +243,21 @@ test('a lie seen by a read outside the executor (an API read) stops the executor
     assert.equal(reopened.stateLoad.from, 'store')
   } finally {
     await (reopened ?? db).close()
+  }
+})
+
+test("the replay's recomputation over a lying state reader throws StoreIntegrityError instead of finding a breach", async () => {
+  const vm = await ContractVM.create(noteContract(true))
+  try {
+    const published: OpEntry = {
+      type: 'op',
+      ack: { origin: ack.origin, seq: 0, oplogLength: 1, oplogHash: new Uint8Array(32), ts: 0, metadata: null, success: true, error: null },
+      changes: [{ type: 'put', key: '/seen', value: NOTE }],
+      stateRoot: new Uint8Array(32),
+    }
+    const run = () => recompute(vm, published, encodeEntry(published), encodeOp({ op: 'BUMP' }), lyingMap(LIE), () => new Uint8Array(32))
+    assert.throws(run, isIntegrityError('/note'))
+  } finally {
+    vm.dispose()
   }
 })

@@ -26,7 +26,7 @@ export class Session {
   /** The first refused mutation: it fails the run even if the contract caught the error. */
   refusal: Refusal | null = null
   /**
-   * A read the state store answered wrongly (docs/protocol.md §7.3): a fault of this host, not
+   * A read the state store answered wrongly (docs/protocol.md §5.5): a fault of this host, not
    * an outcome of the contract. The sandbox ends the run where it happened, and ContractVM throws
    * it instead of returning an outcome.
    */

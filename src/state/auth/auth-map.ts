@@ -363,7 +363,7 @@ export class AuthMap implements StateReader {
 
   /**
    * Reads leaf i's value (its key's UTF-8 in kb[0..len)) from the source, checked against its hash.
-   * The source is outside the trusted core (docs/protocol.md §7.3): an answer that fails the check
+   * The source is outside the trusted core (docs/protocol.md §5.5): an answer that fails the check
    * is never returned, and the source is told it lied.
    */
   private load(i: number, len: number): Json {

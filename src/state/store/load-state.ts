@@ -3,6 +3,7 @@
 // The log is the source of truth: a store is used only if its length is within the log and its
 // root is the one the log claims at that length (and its values give that root), so a store that
 // is missing, ahead of the log, damaged or wrong costs a full fold, never a failed or wrong load.
+// A store marked as having lied to a read (StateStore.damaged) is always rebuilt.
 
 import { rmSync } from 'node:fs'
 import type Hypercore from 'hypercore'

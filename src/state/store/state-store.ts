@@ -6,6 +6,8 @@
 //
 // One LMDB transaction per commit, so the store is always the state at some length, never a mix.
 // Reads are synchronous (contracts read state synchronously) and come from LMDB's memory map.
+// The store is outside the trusted core (docs/protocol.md §5.5): the state map checks every value
+// read from here, and a wrong answer marks the store damaged for good (damaged()).
 
 import { execFile } from 'node:child_process'
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs'
