@@ -271,6 +271,8 @@ export class Database extends EventEmitter {
       this.wake()
       if (this.listenerCount('error') > 0) this.emit('error', err)
     })
+    // A store that lies to any read (a call, an API read, a proof) stops the executor: two-party rule.
+    if (this.store) this.store.onDamage = (err) => executor.halt(err)
     this.executor = executor
     await executor.start()
   }

@@ -29,3 +29,25 @@ export class UsageError extends GlassboxError {}
 
 /** A peer-to-peer or network failure: no peer found in time, a bad bootstrap address, a lost connection. */
 export class NetworkError extends GlassboxError {}
+
+/**
+ * The state store answered a read with a value the authenticated map does not commit to, or with
+ * none (docs/protocol.md §5.5): a local disk fault, never an op's outcome. `code` is STORE_INTEGRITY;
+ * `expected` is the key's leaf hash (hex), `found` the leaf hash the store's answer gives, or null
+ * when it had none. A run that meets it ends without a result, the executor stops signing, and the
+ * store is marked damaged so that the next open rebuilds it from the index log.
+ */
+export class StoreIntegrityError extends GlassboxError {
+  constructor(
+    readonly key: string,
+    readonly expected: string,
+    readonly found: string | null,
+  ) {
+    super(
+      'STORE_INTEGRITY',
+      found === null
+        ? `the state store holds no value for ${JSON.stringify(key)}, whose leaf hash is ${expected}`
+        : `the state store's value for ${JSON.stringify(key)} gives leaf hash ${found}, not ${expected}, the one the state root commits to`,
+    )
+  }
+}

@@ -338,9 +338,9 @@ test('an AuthMap over a value source has the root and answers of one in memory',
   assert.deepEqual([...map.entries()], [...memory.entries()])
   // A source that answers with another value is caught, not believed.
   source.bytes.set('/k/5', encode({ i: 5, s: 'forged' }))
-  assert.throws(() => map.get('/k/5'), { code: 'STATE_STORE_CORRUPT' })
+  assert.throws(() => map.get('/k/5'), { code: 'STORE_INTEGRITY', key: '/k/5' })
   source.bytes.delete('/k/6')
-  assert.throws(() => map.get('/k/6'), { code: 'STATE_STORE_MISSING' })
+  assert.throws(() => map.get('/k/6'), { code: 'STORE_INTEGRITY', key: '/k/6', found: null })
 })
 
 const change = fc.oneof(

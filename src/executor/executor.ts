@@ -52,8 +52,9 @@ export class Executor extends EventEmitter {
   private blockVMs: ContractVM[] = []
   /** The index log's Merkle roots, kept so each block's seal is computed before its append. */
   private roots: TreeNode[] = []
-  /** Set when a block could not be written; the executor stops rather than diverge from its log. */
+  /** Set when a block could not be written or made; the executor stops rather than diverge from its log. */
   failure: Error | null = null
+  private reported = false
 
   constructor(
     private readonly index: Hypercore,
@@ -96,6 +97,18 @@ export class Executor extends EventEmitter {
     if (this.failure) throw this.failure
   }
 
+  /**
+   * Stops for good with `err` (the state store lied to a read made outside the executor): the
+   * block being built is not appended, and nothing is signed after this.
+   */
+  halt(err: Error): void {
+    if (this.failure) return
+    this.failure = err
+    this.stopped = true
+    // A block in progress notices at its end and reverts; pump() then reports.
+    if (!this.running) this.report()
+  }
+
   async stop(): Promise<void> {
     this.stopped = true
     while (this.running) await this.running.catch(() => {})
@@ -106,10 +119,16 @@ export class Executor extends EventEmitter {
     try {
       while (!this.stopped && (await this.runBlock()) > 0);
     } catch (err) {
-      this.failure = err as Error
+      this.failure ??= err as Error
       this.stopped = true
-      this.emit('error', err)
     }
+    if (this.failure) this.report()
+  }
+
+  private report(): void {
+    if (this.reported) return
+    this.reported = true
+    this.emit('error', this.failure)
   }
 
   /** Runs up to blockSize ops and appends their entries atomically; returns how many ran. */
@@ -120,6 +139,46 @@ export class Executor extends EventEmitter {
     const entries: OpEntry[] = []
     const blocks: Buffer[] = []
     const vmBefore = this.holder.vm
+    const revert = () => {
+      this.view.state.revert(undo)
+      this.view.forgetOps(entries, start, previousLastSeq)
+    }
+    try {
+      await this.buildBlock(entries, blocks, undo, previousLastSeq)
+      // A store that lied meanwhile (halt()) stops the block here: its reads were checked, but
+      // nothing is signed once the store is known to lie.
+      if (this.failure) throw this.failure
+    } catch (err) {
+      // An op that could not run (a read the state store answered wrongly) ends the block
+      // unsigned: the state goes back to the last block, which is what the log holds.
+      revert()
+      this.settleVMs(vmBefore)
+      throw err
+    }
+    if (entries.length === 0) return 0
+    const sealed = sealBlock(this.index, this.roots, start, blocks, entries[entries.length - 1].stateRoot)
+    const previousSeal = this.view.lastSeal
+    this.view.fold(sealed.seal)
+    blocks.push(sealed.bytes)
+    try {
+      await this.index.append(blocks)
+    } catch (err) {
+      revert()
+      this.view.lastSeal = previousSeal
+      this.settleVMs(vmBefore)
+      await this.syncInputs()
+      throw err
+    }
+    this.roots = sealed.roots
+    this.settleVMs(this.holder.vm, vmBefore)
+    // On disk before anyone acts on the block (a length served and then lost is a fork).
+    await this.logs.flush()
+    this.emit('block', { start, entries, seal: sealed.seal } satisfies BlockEvent)
+    return entries.length
+  }
+
+  /** Runs ops into the block until it is full or no op is available now. */
+  private async buildBlock(entries: OpEntry[], blocks: Buffer[], undo: Undo[], previousLastSeq: Map<string, number | undefined>): Promise<void> {
     // One oplog root per oplog per block: hashing the tree for every op would cost more than the op.
     const roots = new Map<string, { oplogLength: number; oplogHash: Uint8Array }>()
     // Remote inputs whose next op has not arrived yet: skipped in this block rather than waited
@@ -153,27 +212,6 @@ export class Executor extends EventEmitter {
       blocks.push(Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength))
       await this.followSystemChanges(entry)
     }
-    if (entries.length === 0) return 0
-    const sealed = sealBlock(this.index, this.roots, start, blocks, entries[entries.length - 1].stateRoot)
-    const previousSeal = this.view.lastSeal
-    this.view.fold(sealed.seal)
-    blocks.push(sealed.bytes)
-    try {
-      await this.index.append(blocks)
-    } catch (err) {
-      this.view.state.revert(undo)
-      this.view.forgetOps(entries, start, previousLastSeq)
-      this.view.lastSeal = previousSeal
-      this.settleVMs(vmBefore)
-      await this.syncInputs()
-      throw err
-    }
-    this.roots = sealed.roots
-    this.settleVMs(this.holder.vm, vmBefore)
-    // On disk before anyone acts on the block (a length served and then lost is a fork).
-    await this.logs.flush()
-    this.emit('block', { start, entries, seal: sealed.seal } satisfies BlockEvent)
-    return entries.length
   }
 
   /** Keeps `keep` as the active VM and disposes every other VM the block touched. */

@@ -70,6 +70,10 @@ export class ContractVM {
     await this.host.ready()
   }
 
+  /**
+   * The op's outcome. Throws StoreIntegrityError, never an outcome, when `state` answered a read
+   * with a value its root does not commit to (the contract never sees that read).
+   */
   apply(op: Json, ack: AckInput, state: StateReader): ApplyResult {
     return this.applyWith(op, ack, state, false)
   }
@@ -137,12 +141,16 @@ export class ContractVM {
       const tooFull = this.host.warmTooFull()
       if (warm.damaged || tooFull) this.dropWarm()
       if (tooFull) this.host.retireWarm()
+      // A host fault is no limit: a fresh sandbox would read the same lying store. No outcome stands.
+      if (session.fault !== null) throw session.fault
       if (outcome.limit === null && !outcome.nearLimit && !tooFull) return { session, outcome }
     }
     const fresh = Sandbox.create(this.factory, this.limits, this.host.canonicalPlace())
     try {
       const session = new Session(mode, this.limits, state)
-      return { session, outcome: fresh.run(session, runner, args) }
+      const outcome = fresh.run(session, runner, args)
+      if (session.fault !== null) throw session.fault
+      return { session, outcome }
     } finally {
       fresh.dispose()
     }

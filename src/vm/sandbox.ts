@@ -54,6 +54,7 @@ const MAX_LEFTOVER_JOBS = 10_000
 /** Longest error text an outcome keeps; the rest is cut, with a marker saying how long it was. */
 export const MAX_ERROR_CHARS = 1024
 
+
 export class Sandbox {
   /** True once the sandbox may carry something from a past run into the next (a tripped limit, stuck jobs). */
   damaged = false
@@ -113,7 +114,8 @@ export class Sandbox {
     if (this.gasExceeded && !this.trapped) this.trap(null)
     const outOfMemory = this.place.refusedGrowth > refusedBefore
     const outcome = this.classify(session, runner, result, spent, outOfMemory)
-    if (outcome.limit !== null || outOfMemory) this.damaged = true
+    // A run cut short by a host fault may have left anything behind, as one a limit cut short.
+    if (outcome.limit !== null || outOfMemory || session.fault !== null) this.damaged = true
     else this.discardJobs(session.limits.gas)
     return outcome
   }
@@ -213,14 +215,19 @@ export class Sandbox {
         fuel.value = UNMETERED_FUEL
         textFuel = 0
         try {
-          if (this.gasExceeded) return undefined
+          if (this.gasExceeded || this.session?.fault) return undefined
           return fn(...args)
         } catch (err) {
+          // The guest is never told what a lying store answered: its run is over (below).
+          if (this.session?.fault) return undefined
           return ctx.newError(err instanceof Error ? err.message : String(err))
         } finally {
           fuel.value = left
-          // Once the fuel is gone, QuickJS traps at its next loop: the run ends as out of gas.
-          this.charge(HOST_CALL_FUEL + textFuel)
+          // Once the fuel is gone, QuickJS traps at its next loop: the run ends as out of gas. A
+          // host fault (a store that lied) takes all of it, so the run ends there, before any of
+          // the contract's code (a catch block) can run; ContractVM then throws the fault.
+          if (this.session?.fault) fuel.value = -1
+          else this.charge(HOST_CALL_FUEL + textFuel)
         }
       })
       ctx.setProp(obj, name, h)
@@ -288,7 +295,7 @@ export class Sandbox {
           state.error.dispose()
           return { settled: null, thrown, broken: null }
         }
-        if (session.refusal !== null || this.gasExceeded || !this.runtime.hasPendingJob()) {
+        if (session.refusal !== null || session.fault !== null || this.gasExceeded || !this.runtime.hasPendingJob()) {
           return { settled: null, thrown: null, broken: null }
         }
         this.charge(HOST_CALL_FUEL)
@@ -331,6 +338,8 @@ export class Sandbox {
       return null
     }
     const { settled, thrown, broken } = result
+    // Not an outcome: ContractVM throws the fault instead (whatever the run did after it).
+    if (session.fault !== null) return failed(`the run stopped: ${session.fault.message}`)
     if (this.gasExceeded) return failed(`gas limit exceeded (${limits.gas})`, 'gas')
     if (broken !== null) return failed(`the sandbox failed: ${broken instanceof Error ? broken.message : String(broken)}`, 'sandbox')
     const refusal = session.refusal

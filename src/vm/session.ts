@@ -3,6 +3,7 @@
 // functions delegate here.
 
 import { randomUUID } from 'node:crypto'
+import { StoreIntegrityError } from '../errors.js'
 import { compileContract } from './compile.js'
 import { INPUTS_PREFIX, SOURCE_KEY, SYS_PREFIX, isPubkey, keyProblem, utf8Bytes } from './keys.js'
 import { DELETED, listKeys, readKey, type Overlay } from './overlay.js'
@@ -24,6 +25,12 @@ export class Session {
   readonly newSources: { source: string; factory: string }[] = []
   /** The first refused mutation: it fails the run even if the contract caught the error. */
   refusal: Refusal | null = null
+  /**
+   * A read the state store answered wrongly (docs/protocol.md §5.5): a fault of this host, not
+   * an outcome of the contract. The sandbox ends the run where it happened, and ContractVM throws
+   * it instead of returning an outcome.
+   */
+  fault: StoreIntegrityError | null = null
 
   constructor(
     readonly mode: RunMode,
@@ -32,17 +39,17 @@ export class Session {
   ) {}
 
   get(key: string): string | null {
-    const value = readKey(this.readable(), this.overlay, key)
+    const value = this.read((state) => readKey(state, this.overlay, key))
     return value === undefined ? null : JSON.stringify(value)
   }
 
   list(prefix: string, optsText: string): string {
     const opts = JSON.parse(optsText) as ListOptions
-    return JSON.stringify(listKeys(this.readable(), this.overlay, prefix, opts))
+    return JSON.stringify(this.read((state) => listKeys(state, this.overlay, prefix, opts)))
   }
 
   oplogs(): string {
-    const entries = listKeys(this.readable(), this.overlay, INPUTS_PREFIX, {})
+    const entries = this.read((state) => listKeys(state, this.overlay, INPUTS_PREFIX, {}))
     const pubkeys = entries.map((e) => e.key.slice(INPUTS_PREFIX.length)).filter(isPubkey)
     return JSON.stringify(pubkeys.map((pubkey) => ({ pubkey })))
   }
@@ -69,7 +76,7 @@ export class Session {
     if (!isPubkey(arg)) this.refuse(`an oplog pubkey is 64 lowercase hex characters, got ${JSON.stringify(String(arg).slice(0, 80))}`, false)
     const key = INPUTS_PREFIX + arg
     if (kind === 'add') return this.record({ type: 'put', key, value: { pubkey: arg } })
-    if (readKey(this.readable(), this.overlay, key) === undefined) this.refuse(`oplog ${arg} is not an input`, false)
+    if (this.read((state) => readKey(state, this.overlay, key)) === undefined) this.refuse(`oplog ${arg} is not an input`, false)
     this.record({ type: 'del', key })
   }
 
@@ -120,6 +127,17 @@ export class Session {
     if (problem !== null) this.refuse(problem, problem.includes('maxKeyBytes'))
     if (key.startsWith(SYS_PREFIX)) {
       this.refuse(`cannot write ${key}: keys under ${SYS_PREFIX} belong to the system (use addOplog, removeOplog, setContractSource)`, false)
+    }
+  }
+
+  /** Runs a state read, recording a wrong answer of the state store as this run's fault. */
+  private read<T>(f: (state: StateReader) => T): T {
+    const state = this.readable()
+    try {
+      return f(state)
+    } catch (err) {
+      if (err instanceof StoreIntegrityError) this.fault ??= err
+      throw err
     }
   }
 

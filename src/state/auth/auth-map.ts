@@ -21,10 +21,10 @@ import type { Change, Json, ListOptions, StateEntry, StateReader } from '../../v
 import { compareKeys } from '../key-order.js'
 import type { Undo } from '../memory-state.js'
 import { bitAt, firstDiff, utf8Into, varintLength, writeVarint } from './bits.js'
-import { hashInto } from '../../codec/hash.js'
+import { hashInto, toHex } from '../../codec/hash.js'
 import { EMPTY_ROOT, INNER_TAG, LEAF_TAG } from './node-hash.js'
 import { listEntries, walkEntries } from './walk.js'
-import { StoredValueError } from './errors.js'
+import { StoreIntegrityError } from '../../errors.js'
 
 const H = 32
 
@@ -32,6 +32,11 @@ const H = 32
 export interface ValueSource {
   /** The canonical encoding of the value last stored under `key`, or undefined. */
   read(key: string): Uint8Array | undefined
+  /**
+   * Told, before the read throws, that the source answered with a value the map does not commit
+   * to (or with none): the source is known to lie and must not be trusted again.
+   */
+  damaged?(err: StoreIntegrityError): void
 }
 
 /** A key with its value's canonical encoding, for building a map whose values stay in a source. */
@@ -356,19 +361,29 @@ export class AuthMap implements StateReader {
     hashInto(out, pre.subarray(0, size))
   }
 
-  /** Reads leaf i's value (its key's UTF-8 in kb[0..len)) from the source, checked against its hash. */
+  /**
+   * Reads leaf i's value (its key's UTF-8 in kb[0..len)) from the source, checked against its hash.
+   * The source is outside the trusted core (docs/protocol.md §5.5): an answer that fails the check
+   * is never returned, and the source is told it lied.
+   */
   private load(i: number, len: number): Json {
     const key = this.keys[i]
     const encoded = this.source?.read(key)
-    if (encoded === undefined) throw new StoredValueError('STATE_STORE_MISSING', `the state store holds no value for ${JSON.stringify(key)}`)
-    this.hashEncodedLeafInto(this.check, len, encoded)
-    const at = i * H
-    for (let b = 0; b < H; b++) {
-      if (this.check[b] !== this.leafHashes[at + b]) {
-        throw new StoredValueError('STATE_STORE_CORRUPT', `the state store's value for ${JSON.stringify(key)} is not the one the state root commits to`)
-      }
+    if (encoded !== undefined) {
+      this.hashEncodedLeafInto(this.check, len, encoded)
+      if (this.leafIs(i, this.check)) return decode(encoded) as Json
     }
-    return decode(encoded) as Json
+    const at = i * H
+    const expected = toHex(this.leafHashes.subarray(at, at + H))
+    const err = new StoreIntegrityError(key, expected, encoded === undefined ? null : toHex(this.check))
+    this.source?.damaged?.(err)
+    throw err
+  }
+
+  private leafIs(i: number, hash: Uint8Array): boolean {
+    const at = i * H
+    for (let b = 0; b < H; b++) if (hash[b] !== this.leafHashes[at + b]) return false
+    return true
   }
 
   /** The leaf holding `key`, or -1. */

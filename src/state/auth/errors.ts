@@ -9,8 +9,5 @@ export class StateProofError extends GlassboxError {}
  */
 export class WitnessGapError extends GlassboxError {}
 
-/**
- * A value the state store should hold is missing or is not the one the state root commits to
- * (`STATE_STORE_MISSING`, `STATE_STORE_CORRUPT`); reloading the database rebuilds the store from the log.
- */
-export class StoredValueError extends GlassboxError {}
+/** A read the state store answered wrongly (a value the state root does not commit to, or none). */
+export { StoreIntegrityError } from '../../errors.js'

@@ -3,6 +3,7 @@
 // The log is the source of truth: a store is used only if its length is within the log and its
 // root is the one the log claims at that length (and its values give that root), so a store that
 // is missing, ahead of the log, damaged or wrong costs a full fold, never a failed or wrong load.
+// A store marked as having lied to a read (StateStore.damaged) is always rebuilt.
 
 import { rmSync } from 'node:fs'
 import type Hypercore from 'hypercore'
@@ -10,7 +11,7 @@ import { toHex } from '../../codec/hash.js'
 import { decodeEntry, encodeEntry, type IndexEntry } from '../../codec/messages.js'
 import { AuthMap } from '../auth/auth-map.js'
 import { IndexState } from '../index-state.js'
-import { probeStore, StateStore, stateDir, StoreRejected, type StateStoreOptions, type StoredMeta } from './state-store.js'
+import { damageMark, probeStore, StateStore, stateDir, StoreRejected, type StateStoreOptions, type StoredMeta } from './state-store.js'
 
 /** How the state was opened (see `Database.stateLoad`). */
 export interface StateLoad {
@@ -38,7 +39,8 @@ export interface LoadedState {
 const FOLD_COMMIT_ENTRIES = 1 << 16
 
 export async function loadState(dir: string, index: Hypercore, opts: StateStoreOptions = {}): Promise<LoadedState> {
-  let discarded = await probeStore(dir)
+  // A store known to have lied is rebuilt whatever its bytes say now.
+  let discarded = damageMark(dir) ?? (await probeStore(dir))
   let store = openStore(dir, opts, discarded !== null)
   let resumed: { view: IndexState; claim: Uint8Array } | null = null
   if (store && discarded === null) {

@@ -6,15 +6,18 @@
 //
 // One LMDB transaction per commit, so the store is always the state at some length, never a mix.
 // Reads are synchronous (contracts read state synchronously) and come from LMDB's memory map.
+// The store is outside the trusted core (docs/protocol.md §5.5): the state map checks every value
+// read from here, and a wrong answer marks the store damaged for good (damaged()).
 
 import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { open, type Database as LmdbDatabase, type RootDatabase } from 'lmdb'
 import { decode, encode } from '../../codec/canonical.js'
 import { fromHex, hash, toHex } from '../../codec/hash.js'
 import { decodeEntry, encodeEntry, type SealEntry } from '../../codec/messages.js'
+import type { StoreIntegrityError } from '../../errors.js'
 import type { Json } from '../../vm/types.js'
 import type { AckLocation, AckSource } from '../ack-table.js'
 import type { EncodedEntry, ValueSource } from '../auth/auth-map.js'
@@ -26,6 +29,22 @@ const H = 32
 
 /** The directory of a database's state store. */
 export const stateDir = (dir: string): string => path.join(dir, 'state')
+
+/** Written (durably) in the store's directory once the store answered a read wrongly. */
+const DAMAGE_FILE = 'damaged'
+
+/**
+ * Why the store at `dir` is known to have lied (it answered a read with a value the state root
+ * does not commit to, see StateStore.damaged), or null. Such a store is rebuilt from the log
+ * even if its bytes now look right: a disk that lied once is not asked again.
+ */
+export function damageMark(dir: string): string | null {
+  try {
+    return readFileSync(path.join(stateDir(dir), DAMAGE_FILE), 'utf8').trim() || 'it answered a read wrongly'
+  } catch {
+    return null
+  }
+}
 
 /** Longest a probe may take before the store is presumed damaged (a cycle of pages, say). */
 const PROBE_TIMEOUT_MS = 120_000
@@ -81,10 +100,15 @@ export interface StateStoreOptions {
 
 export class StateStore implements ValueSource, AckSource {
   readonly stats: CommitStats = { commits: 0, totalMs: 0, maxMs: 0, lastError: null }
+  /** The first wrong answer the store gave (see damaged()); it takes no commit after that. */
+  damage: StoreIntegrityError | null = null
+  /** Told once, when the store is first found to have lied (the database stops its executor). */
+  onDamage: ((err: StoreIntegrityError) => void) | null = null
   private closed = false
   private ackCount = 0
 
   private constructor(
+    private readonly dir: string,
     private readonly env: RootDatabase<Buffer, Buffer>,
     private readonly values: LmdbDatabase<Buffer, Buffer>,
     private readonly acks: LmdbDatabase<Buffer, Buffer>,
@@ -99,6 +123,7 @@ export class StateStore implements ValueSource, AckSource {
     const env = open<Buffer, Buffer>({ path: at, maxDbs: 4, overlappingSync: opts.durable === false, ...binary })
     try {
       return new StateStore(
+        at,
         env,
         env.openDB<Buffer, Buffer>({ name: 'values', ...binary }),
         env.openDB<Buffer, Buffer>({ name: 'acks', ...binary }),
@@ -112,6 +137,35 @@ export class StateStore implements ValueSource, AckSource {
 
   read(key: string): Uint8Array | undefined {
     return this.values.getBinary(Buffer.from(key, 'utf8'))
+  }
+
+  /**
+   * Called by the state map when a value read from here is not the one the state root commits to
+   * (or is missing). The store is marked damaged on disk before the read throws, so that whatever
+   * happens next (the executor stops, the process dies), the next open rebuilds it from the log.
+   */
+  damaged(err: StoreIntegrityError): void {
+    if (this.damage !== null) return
+    this.damage = err
+    try {
+      const fd = openSync(path.join(this.dir, DAMAGE_FILE), 'w')
+      try {
+        writeSync(fd, `it answered a read wrongly: ${err.message}\n`)
+        fsyncSync(fd)
+      } finally {
+        closeSync(fd)
+      }
+      const d = openSync(this.dir, 'r')
+      try {
+        fsyncSync(d)
+      } finally {
+        closeSync(d)
+      }
+    } catch {
+      // A disk that cannot take the mark either: the next open still checks the store's values
+      // against the log's root, which catches a lie that is still there.
+    }
+    this.onDamage?.(err)
   }
 
   readAck(origin: string, seq: number): AckLocation | undefined {
@@ -141,7 +195,8 @@ export class StateStore implements ValueSource, AckSource {
    * everything, and the error is in `stats.lastError`.
    */
   commit(view: IndexState): boolean {
-    if (this.closed) return false
+    // A store that lied takes nothing more: memory keeps every value, the next open rebuilds it.
+    if (this.closed || this.damage !== null) return false
     const start = performance.now()
     const map = view.state
     const changed = map.unsaved
