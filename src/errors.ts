@@ -29,3 +29,10 @@ export class UsageError extends GlassboxError {}
 
 /** A peer-to-peer or network failure: no peer found in time, a bad bootstrap address, a lost connection. */
 export class NetworkError extends GlassboxError {}
+
+/**
+ * The isolated contract runtime (a worker thread or child process) failed: an op ran past the
+ * wall-clock ceiling (OP_CEILING) or the runtime died (RUNTIME_DIED). The executor stops and
+ * records nothing for the op in flight.
+ */
+export class RuntimeError extends GlassboxError {}

@@ -12,7 +12,8 @@ import type { IndexState } from '../state/index-state.js'
 import type { Undo } from '../state/memory-state.js'
 import { ContractVM } from '../vm/index.js'
 import type { Limits } from '../vm/types.js'
-import { executeOp, finishEntry } from './execute-op.js'
+import { finishEntry, type OpDraft } from './execute-op.js'
+import { createRuntime, type ContractRuntime, type RuntimeMode } from './runtime/runtime.js'
 import { sealBlock } from './seal-block.js'
 
 export interface ExecutorOptions {
@@ -21,6 +22,10 @@ export interface ExecutorOptions {
   limits?: Partial<Limits>
   /** The clock for acks; tests pin it. */
   now?: () => number
+  /** Where contract code runs (runtime/runtime.ts); default 'local'. */
+  runtime?: RuntimeMode
+  /** Wall-clock ceiling of one op in 'thread' or 'process' mode, in ms (an alarm that stops the executor). */
+  opCeilingMs?: number
 }
 
 export interface BlockEvent {
@@ -45,6 +50,7 @@ export class Executor extends EventEmitter {
   private stopped = false
   private readonly blockSize: number
   private readonly now: () => number
+  private readonly runtime: ContractRuntime
   private readonly onAppend = () => this.kick()
   /** Live downloads of remote inputs (oplogs written on other machines and replicated here). */
   private readonly downloads = new Map<string, { destroy(): void }>()
@@ -66,6 +72,11 @@ export class Executor extends EventEmitter {
     super()
     this.blockSize = opts.blockSize ?? 256
     this.now = opts.now ?? Date.now
+    this.runtime = createRuntime(opts.runtime, opts.opCeilingMs === undefined ? {} : { opCeilingMs: opts.opCeilingMs })
+  }
+
+  get runtimeMode(): RuntimeMode {
+    return this.runtime.mode
   }
 
   async start(): Promise<void> {
@@ -100,6 +111,7 @@ export class Executor extends EventEmitter {
     this.stopped = true
     while (this.running) await this.running.catch(() => {})
     for (const [pubkey, core] of this.cores) this.unwatch(pubkey, core)
+    await this.runtime.close()
   }
 
   private async pump(): Promise<void> {
@@ -143,10 +155,22 @@ export class Executor extends EventEmitter {
       }
       // A sandbox module replaced after an op that leaked must be loaded before the next op runs.
       if (!this.holder.vm.isReady) await this.holder.vm.ready()
-      const draft = executeOp(this.holder.vm, { origin, seq, bytes, ...root }, this.view.state, {
+      const run = this.runtime.executeOp(this.holder.vm, { origin, seq, bytes, ...root }, this.view.state, {
         ts: this.now(),
         maxOpBytes: this.maxOpBytes,
       })
+      // Local mode answers synchronously: no await on its hot path.
+      let draft: OpDraft
+      if (!(run instanceof Promise)) draft = run
+      else {
+        try {
+          draft = await run
+        } catch (err) {
+          // Past the ceiling, or the runtime died: nothing of the block is recorded.
+          await this.undoBlock(undo, entries, start, previousLastSeq, vmBefore)
+          throw err
+        }
+      }
       if (!previousLastSeq.has(origin)) previousLastSeq.set(origin, this.view.lastSeq.get(origin))
       const { entry, bytes: encoded } = finishEntry(draft, this.view, undo)
       entries.push(entry)
@@ -161,11 +185,8 @@ export class Executor extends EventEmitter {
     try {
       await this.index.append(blocks)
     } catch (err) {
-      this.view.state.revert(undo)
-      this.view.forgetOps(entries, start, previousLastSeq)
       this.view.lastSeal = previousSeal
-      this.settleVMs(vmBefore)
-      await this.syncInputs()
+      await this.undoBlock(undo, entries, start, previousLastSeq, vmBefore)
       throw err
     }
     this.roots = sealed.roots
@@ -174,6 +195,14 @@ export class Executor extends EventEmitter {
     await this.logs.flush()
     this.emit('block', { start, entries, seal: sealed.seal } satisfies BlockEvent)
     return entries.length
+  }
+
+  /** Takes back a block that will not be appended: its state changes, acks, VMs and input set. */
+  private async undoBlock(undo: Undo[], entries: OpEntry[], start: number, previousLastSeq: Map<string, number | undefined>, vmBefore: ContractVM): Promise<void> {
+    this.view.state.revert(undo)
+    this.view.forgetOps(entries, start, previousLastSeq)
+    this.settleVMs(vmBefore)
+    await this.syncInputs()
   }
 
   /** Keeps `keep` as the active VM and disposes every other VM the block touched. */

@@ -1,0 +1,153 @@
+// The host side of `thread` and `process` modes: sends ops to the guest, answers its state reads
+// from the state the op runs on, and watches the wall clock. An op past the ceiling, or a guest
+// that dies, stops the guest and fails the op with a RuntimeError: the executor then stops and
+// records nothing for it (time never decides an outcome, it only raises the alarm).
+
+import { RuntimeError } from '../../errors.js'
+import type { ContractVM } from '../../vm/index.js'
+import type { StateReader } from '../../vm/types.js'
+import type { ExecuteOptions, OpDraft, OpSource } from '../execute-op.js'
+import { errorShape, rebuildError, type GuestMessage, type HostMessage, type ReadReply, type ReadRequest } from './messages.js'
+import type { ContractRuntime, RuntimeMode } from './runtime.js'
+
+/** How the host reaches one guest (a worker thread or a child process). */
+export interface GuestChannel {
+  send(msg: HostMessage): void
+  /** Keeps the event loop alive while an op runs (and only then). */
+  hold(on: boolean): void
+  /** Stops the guest; resolves once it is gone. */
+  kill(): Promise<void>
+}
+
+export interface ChannelHandlers {
+  message(msg: GuestMessage): void
+  read(req: ReadRequest): ReadReply
+  exit(reason: string): void
+}
+
+export type OpenChannel = (handlers: ChannelHandlers) => GuestChannel
+
+interface InFlight {
+  src: OpSource
+  state: StateReader
+  resolve(draft: OpDraft): void
+  reject(err: Error): void
+  timer: NodeJS.Timeout
+}
+
+/** Contract VMs the guest keeps loaded: the active one, the one before a switch, and a spare. */
+const LOADED_VMS = 3
+
+export class IsolatedRuntime implements ContractRuntime {
+  private channel: GuestChannel | null = null
+  private readonly loaded = new Map<ContractVM, number>()
+  private nextId = 1
+  private inFlight: InFlight | null = null
+  private closed = false
+
+  constructor(
+    readonly mode: RuntimeMode,
+    private readonly open: OpenChannel,
+    private readonly ceilingMs: number,
+  ) {}
+
+  executeOp(vm: ContractVM, src: OpSource, state: StateReader, opts: ExecuteOptions): Promise<OpDraft> {
+    if (this.closed) return Promise.reject(new RuntimeError('RUNTIME_CLOSED', `the ${this.mode} runtime is closed`))
+    if (this.inFlight) return Promise.reject(new Error('the runtime runs one op at a time'))
+    const channel = this.ensureChannel()
+    const id = this.loadedId(channel, vm)
+    return new Promise<OpDraft>((resolve, reject) => {
+      const timer = setTimeout(() => this.overCeiling(), this.ceilingMs)
+      this.inFlight = { src, state, resolve, reject, timer }
+      channel.hold(true)
+      channel.send({ t: 'exec', vm: id, src, opts })
+    })
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    this.settle(new RuntimeError('RUNTIME_CLOSED', `the ${this.mode} runtime was closed while an op ran`))
+    const channel = this.channel
+    this.channel = null
+    await channel?.kill()
+  }
+
+  /** A guest that died while idle is replaced at the next op; one that died during an op failed it. */
+  private ensureChannel(): GuestChannel {
+    if (this.channel) return this.channel
+    this.loaded.clear()
+    const channel: GuestChannel = this.open({
+      message: (msg) => this.onMessage(msg),
+      read: (req) => this.onRead(req),
+      exit: (reason) => {
+        if (this.channel !== channel) return
+        this.channel = null
+        this.settle(this.died(reason))
+      },
+    })
+    this.channel = channel
+    return channel
+  }
+
+  private loadedId(channel: GuestChannel, vm: ContractVM): number {
+    let id = this.loaded.get(vm)
+    if (id !== undefined) {
+      this.loaded.delete(vm)
+      this.loaded.set(vm, id)
+      return id
+    }
+    id = this.nextId++
+    channel.send({ t: 'load', id, source: vm.source, limits: vm.limits })
+    this.loaded.set(vm, id)
+    for (const [old, oldId] of this.loaded) {
+      if (this.loaded.size <= LOADED_VMS) break
+      channel.send({ t: 'drop', id: oldId })
+      this.loaded.delete(old)
+    }
+    return id
+  }
+
+  private onMessage(msg: GuestMessage): void {
+    if (msg.t === 'done') this.settle(null, msg.draft)
+    else this.settle(new RuntimeError('RUNTIME_FAILED', `the ${this.mode} runtime failed: ${rebuildError(msg.error).message}`))
+  }
+
+  private onRead(req: ReadRequest): ReadReply {
+    const op = this.inFlight
+    if (!op) return { error: { name: 'Error', message: 'a state read outside an op' } }
+    try {
+      return req.t === 'get' ? { value: op.state.get(req.key) } : { entries: op.state.list(req.prefix, req.opts) }
+    } catch (err) {
+      return { error: errorShape(err) }
+    }
+  }
+
+  private overCeiling(): void {
+    const op = this.inFlight
+    if (!op) return
+    const err = new RuntimeError(
+      'OP_CEILING',
+      `op ${op.src.seq} of oplog ${op.src.origin.slice(0, 8)}… ran past the ${this.ceilingMs} ms ceiling in the ${this.mode} runtime; the runtime was stopped and nothing was recorded for the op`,
+    )
+    this.settle(err)
+    const channel = this.channel
+    this.channel = null
+    void channel?.kill()
+  }
+
+  private died(reason: string): RuntimeError {
+    const op = this.inFlight
+    const during = op ? ` while running op ${op.src.seq} of oplog ${op.src.origin.slice(0, 8)}…; nothing was recorded for the op` : ''
+    return new RuntimeError('RUNTIME_DIED', `the ${this.mode} runtime ${reason}${during}`)
+  }
+
+  private settle(err: Error | null, draft?: OpDraft): void {
+    const op = this.inFlight
+    if (!op) return
+    this.inFlight = null
+    clearTimeout(op.timer)
+    this.channel?.hold(false)
+    if (err) op.reject(err)
+    else op.resolve(draft as OpDraft)
+  }
+}
