@@ -35,9 +35,14 @@ export class Guest {
   async handle(msg: HostMessage): Promise<GuestMessage | null> {
     if (msg.t === 'load') {
       const loading = ContractVM.create(msg.source, { limits: msg.limits })
-      loading.catch(() => {}) // reported by the op that needs it
       this.vms.set(msg.id, loading)
-      return null
+      try {
+        const vm = await loading
+        if (!vm.isReady) await vm.ready()
+        return { t: 'loaded', id: msg.id }
+      } catch (err) {
+        return { t: 'loaded', id: msg.id, error: errorShape(err) }
+      }
     }
     if (msg.t === 'drop') {
       const vm = this.vms.get(msg.id)

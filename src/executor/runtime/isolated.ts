@@ -32,15 +32,22 @@ interface InFlight {
   state: StateReader
   resolve(draft: OpDraft): void
   reject(err: Error): void
-  timer: NodeJS.Timeout
+  timer: NodeJS.Timeout | null
+  /** The op to send once the guest has loaded its VM (starting the guest is not the op's time). */
+  exec: HostMessage | null
 }
 
 /** Contract VMs the guest keeps loaded: the active one, the one before a switch, and a spare. */
 const LOADED_VMS = 3
 
+/** How long starting a guest and loading a contract in it may take (a cold start on a busy machine). */
+const LOAD_CEILING_MS = 60_000
+
 export class IsolatedRuntime implements ContractRuntime {
   private channel: GuestChannel | null = null
   private readonly loaded = new Map<ContractVM, number>()
+  /** VMs the guest is still loading: ops for them wait, outside the op ceiling. */
+  private readonly loading = new Set<number>()
   private nextId = 1
   private inFlight: InFlight | null = null
   private closed = false
@@ -57,10 +64,11 @@ export class IsolatedRuntime implements ContractRuntime {
     const channel = this.ensureChannel()
     const id = this.loadedId(channel, vm)
     return new Promise<OpDraft>((resolve, reject) => {
-      const timer = setTimeout(() => this.overCeiling(), this.ceilingMs)
-      this.inFlight = { src, state, resolve, reject, timer }
+      const exec: HostMessage = { t: 'exec', vm: id, src, opts }
+      this.inFlight = { src, state, resolve, reject, timer: null, exec }
       channel.hold(true)
-      channel.send({ t: 'exec', vm: id, src, opts })
+      if (this.loading.has(id)) this.inFlight.timer = setTimeout(() => this.overCeiling('load'), Math.max(LOAD_CEILING_MS, this.ceilingMs))
+      else this.sendExec(channel)
     })
   }
 
@@ -72,10 +80,20 @@ export class IsolatedRuntime implements ContractRuntime {
     await channel?.kill()
   }
 
+  private sendExec(channel: GuestChannel): void {
+    const op = this.inFlight
+    if (!op || op.exec === null) return
+    if (op.timer) clearTimeout(op.timer)
+    op.timer = setTimeout(() => this.overCeiling('op'), this.ceilingMs)
+    channel.send(op.exec)
+    op.exec = null
+  }
+
   /** A guest that died while idle is replaced at the next op; one that died during an op failed it. */
   private ensureChannel(): GuestChannel {
     if (this.channel) return this.channel
     this.loaded.clear()
+    this.loading.clear()
     const channel: GuestChannel = this.open({
       message: (msg) => this.onMessage(msg),
       read: (req) => this.onRead(req),
@@ -99,6 +117,7 @@ export class IsolatedRuntime implements ContractRuntime {
     id = this.nextId++
     channel.send({ t: 'load', id, source: vm.source, limits: vm.limits })
     this.loaded.set(vm, id)
+    this.loading.add(id)
     for (const [old, oldId] of this.loaded) {
       if (this.loaded.size <= LOADED_VMS) break
       channel.send({ t: 'drop', id: oldId })
@@ -108,6 +127,12 @@ export class IsolatedRuntime implements ContractRuntime {
   }
 
   private onMessage(msg: GuestMessage): void {
+    if (msg.t === 'loaded') {
+      this.loading.delete(msg.id)
+      if (msg.error) this.settle(new RuntimeError('RUNTIME_FAILED', `the ${this.mode} runtime could not load the contract: ${msg.error.message}`))
+      else if (this.channel && this.inFlight?.exec?.t === 'exec' && this.inFlight.exec.vm === msg.id) this.sendExec(this.channel)
+      return
+    }
     if (msg.t === 'done') this.settle(null, msg.draft)
     else this.settle(new RuntimeError('RUNTIME_FAILED', `the ${this.mode} runtime failed: ${rebuildError(msg.error).message}`))
   }
@@ -122,13 +147,16 @@ export class IsolatedRuntime implements ContractRuntime {
     }
   }
 
-  private overCeiling(): void {
+  private overCeiling(phase: 'load' | 'op'): void {
     const op = this.inFlight
     if (!op) return
-    const err = new RuntimeError(
-      'OP_CEILING',
-      `op ${op.src.seq} of oplog ${op.src.origin.slice(0, 8)}… ran past the ${this.ceilingMs} ms ceiling in the ${this.mode} runtime; the runtime was stopped and nothing was recorded for the op`,
-    )
+    const err =
+      phase === 'op'
+        ? new RuntimeError(
+            'OP_CEILING',
+            `op ${op.src.seq} of oplog ${op.src.origin.slice(0, 8)}… ran past the ${this.ceilingMs} ms ceiling in the ${this.mode} runtime; the runtime was stopped and nothing was recorded for the op`,
+          )
+        : new RuntimeError('RUNTIME_FAILED', `the ${this.mode} runtime did not load the contract within ${Math.max(LOAD_CEILING_MS, this.ceilingMs)} ms; nothing was recorded for op ${op.src.seq} of oplog ${op.src.origin.slice(0, 8)}…`)
     this.settle(err)
     const channel = this.channel
     this.channel = null
@@ -145,7 +173,7 @@ export class IsolatedRuntime implements ContractRuntime {
     const op = this.inFlight
     if (!op) return
     this.inFlight = null
-    clearTimeout(op.timer)
+    if (op.timer) clearTimeout(op.timer)
     this.channel?.hold(false)
     if (err) op.reject(err)
     else op.resolve(draft as OpDraft)

@@ -11,7 +11,11 @@ export type HostMessage =
   | { t: 'drop'; id: number }
   | { t: 'exec'; vm: number; src: OpSource; opts: ExecuteOptions }
 
-export type GuestMessage = { t: 'done'; draft: OpDraft } | { t: 'fail'; error: ErrorShape }
+export type GuestMessage =
+  | { t: 'done'; draft: OpDraft }
+  | { t: 'fail'; error: ErrorShape }
+  /** The VM of a 'load' is ready (or failed to load): the op ceiling counts only the op itself. */
+  | { t: 'loaded'; id: number; error?: ErrorShape }
 
 /** A state read the guest needs answered before it can go on (it blocks until then). */
 export type ReadRequest = { t: 'get'; key: string } | { t: 'list'; prefix: string; opts: ListOptions }
