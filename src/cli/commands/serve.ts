@@ -111,7 +111,8 @@ export const serveCommand: Command = {
     "remote executor's index log; other commands on D then go through this process.",
     'In thread and process mode ops run off the main thread, so the socket, HTTP API and signals answer during',
     'any op. The op ceiling is an alarm, never part of an outcome: the op past it is not recorded, the executor',
-    'stops (reads keep being answered), and the next start runs it again. Local mode has no ceiling.',
+    'stops with that error (requests that wait for it get the error), and the next start runs the op again.',
+    'Local mode has no ceiling.',
   ],
   async run(args, io) {
     const { values, positionals: given } = parseFlags('serve', args, {
