@@ -16,6 +16,7 @@ import { runAuthMapBench } from './auth-map.js'
 import { measureFraudProof } from './fraud-proofs.js'
 import { runProofBench } from './proofs.js'
 import { runReplicationBench } from './replication.js'
+import { runRuntimeBench } from './runtime.js'
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number)
 const BLOCK = 256
@@ -105,6 +106,10 @@ async function floorRun(n: number): Promise<number> {
 async function main(): Promise<void> {
   const only = process.env.BENCH
   if (only === undefined || only === 'executor') await executorBench()
+  if (only === undefined || only === 'runtime') {
+    console.log()
+    await runRuntimeBench()
+  }
   if (only === undefined || only === 'auth-map') {
     console.log()
     runAuthMapBench()

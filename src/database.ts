@@ -9,6 +9,7 @@ import { fromHex, isPubkeyHex, toHex } from './codec/hash.js'
 import { decodeEntry, encodeEntry, PROTOCOL, type IndexEntry, type OpEntry, type SealEntry } from './codec/messages.js'
 import { DatabaseError, UsageError } from './errors.js'
 import { Executor, type BlockEvent, type ExecutorOptions } from './executor/executor.js'
+import type { RuntimeMode } from './executor/runtime/runtime.js'
 import { sealBlock } from './executor/seal-block.js'
 import { readManifest, writeManifest, type Manifest } from './log/manifest.js'
 import { proveInclusion } from './log/merkle.js'
@@ -285,6 +286,11 @@ export class Database extends EventEmitter {
       this.emit('synced', { length: this.view.length })
     })
     this.follower.start()
+  }
+
+  /** Where the executor runs contract code, or null when this database runs no executor. */
+  get runtime(): RuntimeMode | null {
+    return this.executor?.runtimeMode ?? null
   }
 
   /** Peers connected now, or null when the database is not on the network. */

@@ -51,3 +51,10 @@ export class StoreIntegrityError extends GlassboxError {
     )
   }
 }
+
+/**
+ * The isolated contract runtime (a worker thread or child process) failed: an op ran past the
+ * wall-clock ceiling (OP_CEILING) or the runtime died (RUNTIME_DIED). The executor stops and
+ * records nothing for the op in flight.
+ */
+export class RuntimeError extends GlassboxError {}

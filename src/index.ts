@@ -2,6 +2,7 @@
 export { Database } from './database.js'
 export type { CallOptions, CallResult, CreateOptions, DatabaseInfo, IndexHead, LoadOptions, OpResult, ProvenRead } from './database.js'
 export type { BlockEvent, ExecutorOptions } from './executor/executor.js'
+export type { RuntimeMode } from './executor/runtime/runtime.js'
 export type { OpRef } from './participant/call.js'
 export type { HistoryItem, HistoryOptions } from './participant/history.js'
 export { bundleContract } from './vm/bundle.js'

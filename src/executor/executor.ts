@@ -12,7 +12,8 @@ import type { IndexState } from '../state/index-state.js'
 import type { Undo } from '../state/memory-state.js'
 import { ContractVM } from '../vm/index.js'
 import type { Limits } from '../vm/types.js'
-import { executeOp, finishEntry } from './execute-op.js'
+import { finishEntry, type OpDraft } from './execute-op.js'
+import { createRuntime, type ContractRuntime, type RuntimeMode } from './runtime/runtime.js'
 import { sealBlock } from './seal-block.js'
 
 export interface ExecutorOptions {
@@ -21,6 +22,10 @@ export interface ExecutorOptions {
   limits?: Partial<Limits>
   /** The clock for acks; tests pin it. */
   now?: () => number
+  /** Where contract code runs (runtime/runtime.ts); default 'local'. */
+  runtime?: RuntimeMode
+  /** Wall-clock ceiling of one op in 'thread' or 'process' mode, in ms (an alarm that stops the executor). */
+  opCeilingMs?: number
 }
 
 export interface BlockEvent {
@@ -45,6 +50,7 @@ export class Executor extends EventEmitter {
   private stopped = false
   private readonly blockSize: number
   private readonly now: () => number
+  private readonly runtime: ContractRuntime
   private readonly onAppend = () => this.kick()
   /** Live downloads of remote inputs (oplogs written on other machines and replicated here). */
   private readonly downloads = new Map<string, { destroy(): void }>()
@@ -67,6 +73,11 @@ export class Executor extends EventEmitter {
     super()
     this.blockSize = opts.blockSize ?? 256
     this.now = opts.now ?? Date.now
+    this.runtime = createRuntime(opts.runtime, opts.opCeilingMs === undefined ? {} : { opCeilingMs: opts.opCeilingMs })
+  }
+
+  get runtimeMode(): RuntimeMode {
+    return this.runtime.mode
   }
 
   async start(): Promise<void> {
@@ -113,6 +124,7 @@ export class Executor extends EventEmitter {
     this.stopped = true
     while (this.running) await this.running.catch(() => {})
     for (const [pubkey, core] of this.cores) this.unwatch(pubkey, core)
+    await this.runtime.close()
   }
 
   private async pump(): Promise<void> {
@@ -139,20 +151,16 @@ export class Executor extends EventEmitter {
     const entries: OpEntry[] = []
     const blocks: Buffer[] = []
     const vmBefore = this.holder.vm
-    const revert = () => {
-      this.view.state.revert(undo)
-      this.view.forgetOps(entries, start, previousLastSeq)
-    }
     try {
       await this.buildBlock(entries, blocks, undo, previousLastSeq)
       // A store that lied meanwhile (halt()) stops the block here: its reads were checked, but
       // nothing is signed once the store is known to lie.
       if (this.failure) throw this.failure
     } catch (err) {
-      // An op that could not run (a read the state store answered wrongly) ends the block
-      // unsigned: the state goes back to the last block, which is what the log holds.
-      revert()
-      this.settleVMs(vmBefore)
+      // An op that could not run (a read the state store answered wrongly, an isolated runtime
+      // past its ceiling or dead) ends the block unsigned: the state goes back to the last block,
+      // which is what the log holds.
+      await this.undoBlock(undo, entries, start, previousLastSeq, vmBefore)
       throw err
     }
     if (entries.length === 0) return 0
@@ -163,10 +171,8 @@ export class Executor extends EventEmitter {
     try {
       await this.index.append(blocks)
     } catch (err) {
-      revert()
       this.view.lastSeal = previousSeal
-      this.settleVMs(vmBefore)
-      await this.syncInputs()
+      await this.undoBlock(undo, entries, start, previousLastSeq, vmBefore)
       throw err
     }
     this.roots = sealed.roots
@@ -202,16 +208,27 @@ export class Executor extends EventEmitter {
       }
       // A sandbox module replaced after an op that leaked must be loaded before the next op runs.
       if (!this.holder.vm.isReady) await this.holder.vm.ready()
-      const draft = executeOp(this.holder.vm, { origin, seq, bytes, ...root }, this.view.state, {
+      const run = this.runtime.executeOp(this.holder.vm, { origin, seq, bytes, ...root }, this.view.state, {
         ts: this.now(),
         maxOpBytes: this.maxOpBytes,
       })
+      // Local mode answers synchronously: no await on its hot path. An isolated runtime that ran
+      // past the ceiling or died throws, and runBlock takes the whole block back.
+      const draft: OpDraft = run instanceof Promise ? await run : run
       if (!previousLastSeq.has(origin)) previousLastSeq.set(origin, this.view.lastSeq.get(origin))
       const { entry, bytes: encoded } = finishEntry(draft, this.view, undo)
       entries.push(entry)
       blocks.push(Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength))
       await this.followSystemChanges(entry)
     }
+  }
+
+  /** Takes back a block that will not be appended: its state changes, acks, VMs and input set. */
+  private async undoBlock(undo: Undo[], entries: OpEntry[], start: number, previousLastSeq: Map<string, number | undefined>, vmBefore: ContractVM): Promise<void> {
+    this.view.state.revert(undo)
+    this.view.forgetOps(entries, start, previousLastSeq)
+    this.settleVMs(vmBefore)
+    await this.syncInputs()
   }
 
   /** Keeps `keep` as the active VM and disposes every other VM the block touched. */

@@ -31,15 +31,15 @@ export function glassbox(args: string[], cwd: string): Promise<Run> {
 
 export interface Server {
   child: ChildProcessWithoutNullStreams
-  ready: { ready: true; key: string; socket: string; pid: number }
+  ready: { ready: true; key: string; socket: string; pid: number; runtime?: string }
   stderr(): string
   /** Resolves with the exit code (or the signal's name). */
   exited: Promise<number | string | null>
 }
 
-/** Starts `glassbox serve --json` and waits for its ready line. */
-export function startServer(dir: string, cwd: string): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--dir', dir, '--json'], { cwd, env: childEnv() })
+/** Starts `glassbox serve --json` (with `flags`) and waits for its ready line. */
+export function startServer(dir: string, cwd: string, flags: string[] = []): Promise<Server> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--dir', dir, '--json', ...flags], { cwd, env: childEnv() })
   let stdout = ''
   let stderr = ''
   const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)))

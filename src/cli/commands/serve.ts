@@ -18,6 +18,7 @@ import { readNetworkFile } from '../../net/network-file.js'
 import type { HttpApi } from '../../net/http/server.js'
 import { UsageError } from '../../errors.js'
 import { readFile } from 'node:fs/promises'
+import { DEFAULT_OP_CEILING_MS, runtimeMode, type RuntimeMode } from '../../executor/runtime/runtime.js'
 
 export interface ServeParameters {
   dir: string
@@ -29,6 +30,10 @@ export interface ServeParameters {
   until: Promise<unknown>
   /** Told when the executor stops on an error (the server keeps answering reads). */
   onExecutorError?(err: Error): void
+  /** Where contract code runs (default 'thread': the socket, HTTP and signals answer during any op). */
+  runtime?: RuntimeMode
+  /** Wall-clock ceiling of one op in 'thread' or 'process' mode: past it the executor stops with an alert. */
+  opCeilingMs?: number
   /** Also serve the HTTP API (docs/http.md), with a monitor following the database in-process. */
   http?: { port: number; host: string; token: string | null; onError?(err: Error): void }
 }
@@ -43,12 +48,15 @@ export interface ServeReady {
   executor: boolean
   /** The HTTP API's base URL, when it is served. */
   http?: string
+  /** Where the executor runs contract code (absent when this process follows a remote executor). */
+  runtime?: RuntimeMode
 }
 
 export async function serve(p: ServeParameters): Promise<void> {
   // A server announces, whether asked to go online or holding a joined directory.
   const network = p.network ?? (await readNetworkFile(p.dir))
-  const db = await openDatabase(p.dir, network ? { network: { ...network, announce: true } } : {})
+  const executor = { runtime: p.runtime ?? 'thread', ...(p.opCeilingMs !== undefined ? { opCeilingMs: p.opCeilingMs } : {}) }
+  const db = await openDatabase(p.dir, network ? { network: { ...network, announce: true }, executor } : { executor })
   db.on('error', (err: Error) => p.onExecutorError?.(err))
   let server: IpcServer | null = null
   let api: HttpApi | null = null
@@ -63,7 +71,8 @@ export async function serve(p: ServeParameters): Promise<void> {
       const monitor = await db.monitor({ fraudProof: true })
       api = await startHttpApi({ db, monitor, port: p.http.port, host: p.http.host, token: p.http.token, ...(p.http.onError ? { onError: p.http.onError } : {}) })
     }
-    p.onReady?.({ key: db.key, socket: record.socket, pid: process.pid, swarm: db.peers !== null, executor: (await db.info()).executor, ...(api ? { http: api.url } : {}) })
+    const runtime = db.runtime
+    p.onReady?.({ key: db.key, socket: record.socket, pid: process.pid, swarm: db.peers !== null, executor: runtime !== null, ...(api ? { http: api.url } : {}), ...(runtime ? { runtime } : {}) })
     await p.until
   } finally {
     // The API first: requests still waiting get their answer before the database closes.
@@ -84,13 +93,15 @@ async function writeRecord(dir: string, record: ServerRecord): Promise<void> {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Hold the database open, run its executor and answer other commands on a local socket',
-  usage: ['serve [--swarm] [--bootstrap H:P] [--http PORT [--http-host ADDR] [--token-file FILE]] [--dir D] [--json]'],
+  usage: ['serve [--swarm] [--bootstrap H:P] [--http PORT [--http-host ADDR] [--token-file FILE]] [--runtime MODE] [--op-ceiling-ms MS] [--dir D] [--json]'],
   flags: [
     ['--swarm', 'announce the database on the DHT and replicate its logs with peers (implied by --bootstrap)'],
     ...NETWORK_FLAGS,
     ['--http PORT', 'also serve the HTTP API on PORT (0: any free port); see docs/http.md'],
     ['--http-host ADDR', 'the address the HTTP API listens on (default 127.0.0.1)'],
     ['--token-file FILE', `the bearer token for calls that write (default: $${TOKEN_ENV}; without either, HTTP writes are disabled)`],
+    ['--runtime MODE', 'where contract code runs: thread (default; a worker thread), process (a child process) or local (this thread)'],
+    ['--op-ceiling-ms MS', `stop the executor with an alert when one op runs longer than MS in thread or process mode (default ${DEFAULT_OP_CEILING_MS})`],
     ...COMMON_FLAGS,
   ],
   notes: [
@@ -98,6 +109,10 @@ export const serveCommand: Command = {
     'and prints one line when ready. Stops cleanly on SIGINT or SIGTERM, removing the socket.',
     'A directory made by `glassbox join` always goes online (with the network it joined on) and follows the',
     "remote executor's index log; other commands on D then go through this process.",
+    'In thread and process mode ops run off the main thread, so the socket, HTTP API and signals answer during',
+    'any op. The op ceiling is an alarm, never part of an outcome: the op past it is not recorded, the executor',
+    'stops with that error (requests that wait for it get the error), and the next start runs the op again.',
+    'Local mode has no ceiling.',
   ],
   async run(args, io) {
     const { values, positionals: given } = parseFlags('serve', args, {
@@ -107,6 +122,8 @@ export const serveCommand: Command = {
       http: { type: 'string' },
       'http-host': { type: 'string' },
       'token-file': { type: 'string' },
+      runtime: { type: 'string' },
+      'op-ceiling-ms': { type: 'string' },
     })
     positionals('serve', given, [])
     const httpPort = intFlag('http', values.http)
@@ -114,6 +131,9 @@ export const serveCommand: Command = {
     if (httpPort === undefined && (values['http-host'] || values['token-file'])) throw new UsageError('USAGE', '--http-host and --token-file need --http PORT')
     const token = values['token-file'] ? (await readFile(values['token-file'], 'utf8')).trim() : (process.env[TOKEN_ENV] ?? null)
     if (token !== null && token.length < 16) throw new UsageError('USAGE', 'the HTTP token must be at least 16 characters')
+    const runtime = values.runtime === undefined ? 'thread' : runtimeMode(values.runtime)
+    const opCeilingMs = intFlag('op-ceiling-ms', values['op-ceiling-ms'])
+    if (opCeilingMs === 0) throw new UsageError('USAGE', '--op-ceiling-ms must be at least 1')
     const until = shutdownSignal(io, 'closing')
     const online = values.swarm || values.bootstrap !== undefined
     await serve({
@@ -123,10 +143,12 @@ export const serveCommand: Command = {
         ? { http: { port: httpPort, host: values['http-host'] ?? '127.0.0.1', token, onError: (err: Error) => io.err(`glassbox: http: ${err.message}`) } }
         : {}),
       until,
+      runtime,
+      ...(opCeilingMs !== undefined ? { opCeilingMs } : {}),
       onExecutorError: (err) => io.err(`glassbox: the executor stopped: ${err.message}`),
       // One line either way: scripts wait for it before sending requests.
       onReady: (r) =>
-        io.out(values.json ? inlineJson({ ready: true, ...r }) : `serving ${r.key} on ${r.socket} (pid ${r.pid})${r.swarm ? ', announced on the DHT' : ''}${r.executor ? '' : ', following a remote executor'}${r.http ? `, HTTP API at ${r.http}` : ''}`),
+        io.out(values.json ? inlineJson({ ready: true, ...r }) : `serving ${r.key} on ${r.socket} (pid ${r.pid}${r.runtime ? `, ${r.runtime} runtime` : ''})${r.swarm ? ', announced on the DHT' : ''}${r.executor ? '' : ', following a remote executor'}${r.http ? `, HTTP API at ${r.http}` : ''}`),
     })
     return EXIT.ok
   },
