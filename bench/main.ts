@@ -13,6 +13,7 @@ import { AuthMap } from '../src/state/auth/auth-map.js'
 import { Database } from '../src/index.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { runAuthMapBench } from './auth-map.js'
+import { runGasBench } from './gas.js'
 import { measureFraudProof } from './fraud-proofs.js'
 import { runProofBench } from './proofs.js'
 import { runReplicationBench } from './replication.js'
@@ -106,6 +107,10 @@ async function floorRun(n: number): Promise<number> {
 async function main(): Promise<void> {
   const only = process.env.BENCH
   if (only === undefined || only === 'executor') await executorBench()
+  if (only === undefined || only === 'gas') {
+    console.log()
+    await runGasBench()
+  }
   if (only === undefined || only === 'runtime') {
     console.log()
     await runRuntimeBench()
