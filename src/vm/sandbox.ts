@@ -186,7 +186,9 @@ export class Sandbox {
   private hostObject(): QuickJSHandle {
     const ctx = this.context
     const obj = ctx.newObject()
-    const str = (h: QuickJSHandle | undefined): string => (h === undefined ? '' : ctx.getString(h))
+    // Only string primitives are read: converting anything else would run contract code (a
+    // toString) inside the host's unmetered window below. The guest passes nothing else.
+    const str = (h: QuickJSHandle | undefined): string => (h !== undefined && ctx.typeof(h) === 'string' ? ctx.getString(h) : '')
     const num = (h: QuickJSHandle | undefined): number => (h === undefined ? 0 : ctx.getNumber(h))
     let textFuel = 0
     const text = (v: string | null): QuickJSHandle => {

@@ -19,7 +19,6 @@ import {
   ByteReader,
   WasmFormatError,
   appendToVector,
-  concat,
   readSections,
   s32Leb,
   u32Leb,
@@ -152,54 +151,92 @@ function walkConstant(r: ByteReader): void {
   }
 }
 
+/** The code section rewritten into one growing buffer (a few hundred KiB, rewritten at every start). */
 function instrumentCode(body: Uint8Array, paramCounts: readonly number[], fuel: number): Uint8Array {
   const r = new ByteReader(body)
   const count = r.u32()
   if (count !== paramCounts.length) throw new WasmFormatError(`${count} function bodies for ${paramCounts.length} functions`)
-  const parts: Uint8Array[] = [Uint8Array.from(u32Leb(count))]
-  for (let i = 0; i < count; i++) {
-    const size = r.u32()
-    const start = r.pos
-    r.skip(size)
-    const fn = instrumentFunction(body.subarray(start, start + size), paramCounts[i], fuel)
-    parts.push(Uint8Array.from(u32Leb(fn.length)), fn)
-  }
-  return concat(parts)
-}
-
-/** One body with a scratch i32 local added and fuel charged at each landmark. */
-function instrumentFunction(fn: Uint8Array, params: number, fuel: number): Uint8Array {
-  const r = new ByteReader(fn)
-  let locals = params
-  const groups = r.u32()
-  const groupsStart = r.pos
-  for (let g = 0; g < groups; g++) {
-    locals += r.u32()
-    r.skip(1)
-  }
-  const expressionStart = r.pos
-  const scratch = locals
-  const header = [...u32Leb(groups + 1), ...fn.subarray(groupsStart, expressionStart), 1, I32]
-  const parts: Uint8Array[] = [Uint8Array.from(header)]
+  const out = new Writer(body.length * 2)
+  out.bytes(u32Leb(count))
   const g = u32Leb(fuel)
-  const t = u32Leb(scratch)
   const trapIfSpent = [OP.globalGet, ...g, OP.i32Const, 0, OP.i32LtS, OP.if, OP.void, OP.unreachable, OP.end]
   const take = (fuelUnits: number) => [OP.globalGet, ...g, OP.i32Const, ...s32Leb(fuelUnits), OP.i32Sub, OP.globalSet, ...g, ...trapIfSpent]
   const atEntry = Uint8Array.from(take(CALL_FUEL))
   const atLoopTop = Uint8Array.from(take(LOOP_FUEL))
   // The length stays on the stack for the bulk instruction; a copy in the scratch local is charged.
-  const beforeBulk = Uint8Array.from([
-    OP.localTee, ...t,
-    OP.globalGet, ...g, OP.localGet, ...t, OP.i32Const, ...s32Leb(Math.log2(BULK_BYTES_PER_FUEL)), OP.i32ShrU, OP.i32Sub,
-    OP.i32Const, ...s32Leb(BULK_FUEL), OP.i32Sub, OP.globalSet, ...g,
-    ...trapIfSpent,
-  ])
-  parts.push(atEntry)
-  let copied = expressionStart
-  walkExpression(r, (mark) => {
-    parts.push(fn.subarray(copied, mark.at), mark.kind === 'loop-top' ? atLoopTop : beforeBulk)
-    copied = mark.at
-  })
-  parts.push(fn.subarray(copied))
-  return concat(parts)
+  const beforeBulk = (scratch: number) => {
+    const t = u32Leb(scratch)
+    return Uint8Array.from([
+      OP.localTee, ...t,
+      OP.globalGet, ...g, OP.localGet, ...t, OP.i32Const, ...s32Leb(Math.log2(BULK_BYTES_PER_FUEL)), OP.i32ShrU, OP.i32Sub,
+      OP.i32Const, ...s32Leb(BULK_FUEL), OP.i32Sub, OP.globalSet, ...g,
+      ...trapIfSpent,
+    ])
+  }
+  for (let i = 0; i < count; i++) {
+    const size = r.u32()
+    const start = r.pos
+    r.skip(size)
+    // The body's size is written last, in a 5-byte LEB128 (padding is valid), once it is known.
+    const sizeAt = out.reserve(5)
+    const fn = body.subarray(start, start + size)
+    const f = new ByteReader(fn)
+    let scratch = paramCounts[i]
+    const groups = f.u32()
+    const groupsStart = f.pos
+    for (let k = 0; k < groups; k++) {
+      scratch += f.u32()
+      f.skip(1)
+    }
+    // One more local: the scratch i32 that bulk instructions charge their length from.
+    out.bytes(u32Leb(groups + 1))
+    out.bytes(fn.subarray(groupsStart, f.pos))
+    out.bytes([1, I32])
+    out.bytes(atEntry)
+    let copied = f.pos
+    let bulk: Uint8Array | undefined
+    walkExpression(f, (mark) => {
+      out.bytes(fn.subarray(copied, mark.at))
+      out.bytes(mark.kind === 'loop-top' ? atLoopTop : (bulk ??= beforeBulk(scratch)))
+      copied = mark.at
+    })
+    out.bytes(fn.subarray(copied))
+    out.paddedU32At(sizeAt, out.length - sizeAt - 5)
+  }
+  return out.done()
+}
+
+class Writer {
+  private buf: Uint8Array
+  length = 0
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(capacity)
+  }
+
+  bytes(b: ArrayLike<number>): void {
+    this.ensure(b.length)
+    this.buf.set(b, this.length)
+    this.length += b.length
+  }
+
+  reserve(n: number): number {
+    this.ensure(n)
+    this.length += n
+    return this.length - n
+  }
+
+  paddedU32At(at: number, value: number): void {
+    for (let i = 0; i < 5; i++) this.buf[at + i] = ((value >>> (7 * i)) & 0x7f) | (i < 4 ? 0x80 : 0)
+  }
+
+  done(): Uint8Array {
+    return this.buf.subarray(0, this.length)
+  }
+
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return
+    const grown = new Uint8Array(Math.max(this.buf.length * 2, this.length + n))
+    grown.set(this.buf.subarray(0, this.length))
+    this.buf = grown
+  }
 }
