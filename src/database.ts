@@ -86,7 +86,7 @@ export interface DatabaseInfo {
   oplogs: { name: string; pubkey: string; length: number; input: boolean }[]
   contract: { bytes: number; methods: string[] }
   keys: number
-  /** The root of the authenticated state now (docs/protocol.md §7), hex. */
+  /** The root of the authenticated state (docs/protocol.md §7), hex: with the executor, the one its last durable seal signs. */
   stateRoot: string
 }
 
@@ -118,6 +118,8 @@ export class Database extends EventEmitter {
   private readonly holder: { vm: ContractVM }
   private readonly waiters = new Set<() => void>()
   private readonly monitors = new Set<Monitor>()
+  /** With the executor: the state root its last durable seal signs (the view runs ahead mid-block). */
+  private sealedRoot: string | null = null
 
   private constructor(
     readonly dir: string,
@@ -184,6 +186,9 @@ export class Database extends EventEmitter {
     try {
       await logs.ready()
       const index = await logs.byPubkey(manifest.key)
+      // A crash can leave appends in the page cache that a power loss would still drop: sync them
+      // before any peer or client sees the log (docs/protocol.md §5.2).
+      if (index.writable) await logs.flush()
       if (opts.network) {
         // Local oplogs are opened first so that the executor's requests for them find them.
         for (const name of Object.keys(manifest.oplogs)) await logs.localOplog(name)
@@ -231,8 +236,12 @@ export class Database extends EventEmitter {
     return this.manifest.key
   }
 
+  /**
+   * Entries in the index log. With the executor, only those on stable storage: the view also holds
+   * the block being built, which a power loss could still drop.
+   */
   get length(): number {
-    return this.view.length
+    return this.executor ? this.index.length : this.view.length
   }
 
   /** The index log's length and tree hash now. */
@@ -261,7 +270,9 @@ export class Database extends EventEmitter {
 
   private async startExecutor(opts?: ExecutorOptions): Promise<void> {
     const executor = new Executor(this.index, this.view, this.logs, this.holder, this.limits.maxOpBytes, opts)
+    this.sealedRoot = toHex(this.view.state.root())
     executor.on('block', (block: BlockEvent) => {
+      this.sealedRoot = toHex(block.seal.stateRoot)
       // The block is in the log: the store takes the state at its end (a failed commit only leaves it behind).
       this.store?.commit(this.view)
       this.wake()
@@ -471,13 +482,13 @@ export class Database extends EventEmitter {
       key: this.key,
       protocol: PROTOCOL,
       runtime: this.view.runtime ?? '',
-      length: this.view.length,
+      length: this.length,
       executor: this.executor !== null,
       inputs: this.view.inputs(),
       oplogs,
       contract: { bytes: Buffer.byteLength(this.source), methods: this.methods },
       keys: this.view.state.size,
-      stateRoot: toHex(this.view.state.root()),
+      stateRoot: this.sealedRoot ?? toHex(this.view.state.root()),
     }
   }
 
