@@ -2,7 +2,7 @@
 // order, and append the resulting entries to the index log in blocks (one atomic append each).
 // Crash safety comes from the log itself: the next op owed to each oplog is read back from the
 // acks in the index, so a restarted executor resumes exactly where the last durable block ended.
-// Order of a block (docs/protocol.md §8.3): append, sync, then announce to peers, answer clients and
+// Order of a block (docs/protocol.md §5.2): append, sync, then announce to peers, answer clients and
 // emit `block`; the sync is held inside the append itself (LogStore.syncWrites).
 
 import { EventEmitter } from 'node:events'
