@@ -329,7 +329,10 @@ export class Database extends EventEmitter {
     for (const ref of ops) {
       const at = await this.waitFor(() => {
         const found = this.view.ackOf(ref.origin, ref.seq)
-        if (found || this.view.isInput(ref.origin)) return found
+        // The executor folds an op before its block is appended and synced (Hypercore reads the
+        // block back from storage even before that): answer only once the log's length holds it.
+        if (found) return found.seq < this.index.length ? found : undefined
+        if (this.view.isInput(ref.origin)) return undefined
         throw new DatabaseError(
           'OPLOG_NOT_INPUT',
           `op ${ref.seq} of oplog ${ref.origin.slice(0, 8)}… will not be processed: that oplog is not an input (it was removed)`,
@@ -421,7 +424,8 @@ export class Database extends EventEmitter {
     return new Promise((resolve, reject) => {
       const attempt = (): boolean => {
         const at = this.view.lastSeal
-        if (!at || at.position !== this.view.length - 1) {
+        // The executor folds a seal before its append and sync: wait until the log holds it.
+        if (!at || at.position !== this.view.length - 1 || at.position >= this.index.length) {
           const failure = this.executor?.failure ?? this.follower?.failure
           if (failure) reject(failure)
           else if (!this.executor && !this.follower) reject(new DatabaseError('NOT_SEALED', 'the index log does not end with a seal and no executor runs to add one'))

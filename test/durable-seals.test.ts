@@ -13,6 +13,8 @@ for (const killAt of [3, 12, 30]) {
     if (process.env.POWER_LOSS_DEBUG) console.log(killAt, r.survived, r.restarted, r.claims.map((c) => `${c.by}:${c.length}`).join(' '))
     assert.equal(r.claims.length, killAt)
     assert.ok(r.restarted >= Math.max(...r.claims.map((c) => c.length)))
+    assert.deepEqual(r.failures, [])
+    assert.deepEqual(r.lostAcks, [])
     assert.deepEqual(r.contradicted, [], `survived ${r.survived}: ${describeContradictions(r)}`)
   })
 }

@@ -79,7 +79,7 @@ export class LogStore {
    */
   syncWrites(core: Hypercore): void {
     const storage = (core as unknown as { core?: { storage?: CoreStorage } }).core?.storage
-    if (!storage || typeof storage.write !== 'function') {
+    if (!storage || typeof storage.write !== 'function' || typeof storage.write.call(storage).setHead !== 'function') {
       throw new Error('this Hypercore version has no per-core storage writer: cannot hold appends until they are synced')
     }
     if (synced.has(storage)) return
@@ -88,10 +88,17 @@ export class LogStore {
     const flush = () => this.flush()
     storage.write = function (this: CoreStorage) {
       const tx = write.call(this)
+      // Only writes that move the signed head (appends) wait; hints and the like need no sync.
+      let movesHead = false
+      const setHead = tx.setHead
+      tx.setHead = function (this: CoreTx, head: unknown) {
+        movesHead = true
+        return setHead.call(this, head)
+      }
       const commit = tx.flush
       tx.flush = async function (this: CoreTx) {
         const written = await commit.call(this)
-        await flush()
+        if (movesHead) await flush()
         return written
       }
       return tx
@@ -105,6 +112,7 @@ export class LogStore {
 
 // Hypercore internals reached by `flush` and `syncWrites` (hypercore 11 with hypercore-storage 3).
 interface CoreTx {
+  setHead(head: unknown): void
   flush(): Promise<boolean>
 }
 interface CoreStorage {

@@ -26,6 +26,10 @@ export interface Claim {
 export interface PowerLossResult {
   /** Claims seen before the power went out. */
   claims: Claim[]
+  /** Errors readers got before the power went out. */
+  failures: string[]
+  /** Ops whose processing (position, ack) was answered but which the restarted log holds otherwise. */
+  lostAcks: string[]
   /** The index length that survived, and the one the restarted executor reached. */
   survived: number
   restarted: number
@@ -94,13 +98,19 @@ export async function runPowerLoss(opts: PowerLossOptions): Promise<PowerLossRes
     // signed head and proves a key between them.
     const writer = async (name: string) => {
       for (let i = 0; !cut; i++) {
-        const { ops } = await db.call('put', { key: `${name}-${i % 7}`, value: i }, { as: name })
+        const { ops, whenProcessed } = await db.call('put', { key: `${name}-${i % 7}`, value: i }, { as: name })
+        if (i % 3 === 1) {
+          // What the op became (its position and ack) is an answer too: it must be in the log.
+          const [done] = await whenProcessed()
+          if (!cut) acks.push({ position: done.index, ts: done.ts, origin: done.origin, seq: done.seq })
+        }
         if (i % 3 !== 0) continue
         const receipt = await db.receipt(ops)
         const seal = sealOf(receipt.anchor.seal)
         seen({ by: 'receipt', length: seal.length, hash: toHex(seal.treeHash) })
       }
     }
+    const acks: { position: number; ts: number; origin: string; seq: number }[] = []
     const client = async () => {
       while (!cut) {
         const head = await db.head()
@@ -110,7 +120,11 @@ export async function runPowerLoss(opts: PowerLossOptions): Promise<PowerLossRes
         seen({ by: 'proof', length: seal.length, hash: toHex(seal.treeHash) })
       }
     }
-    const load = Promise.allSettled([...names.map(writer), client()])
+    // A reader's call that fails before the cut is a bug too (not a contradiction, but no answer).
+    const failures: string[] = []
+    const load = Promise.all(
+      [...names.map(writer), client()].map((p) => p.catch((err: Error) => void (cut || failures.push(err.message)))),
+    )
     await out
     await Promise.all(peerHashes)
     // The machine is gone: whatever these do after the cut touches files that no longer count.
@@ -136,7 +150,13 @@ export async function runPowerLoss(opts: PowerLossOptions): Promise<PowerLossRes
         const now = claim.length <= restored.length ? await restored.indexHash(claim.length) : null
         if (now !== claim.hash) contradicted.push({ ...claim, now })
       }
-      return { claims, survived, restarted: restored.length, contradicted }
+      const lostAcks: string[] = []
+      for (const a of acks) {
+        const [item] = await restored.history({ start: a.position, end: a.position + 1 })
+        const ack = item?.log === 'index' && item.entry.type === 'op' ? item.entry.ack : null
+        if (ack?.origin !== a.origin || ack.seq !== a.seq || ack.ts !== a.ts) lostAcks.push(`op ${a.seq} of ${a.origin.slice(0, 8)}… acked at ${a.position}`)
+      }
+      return { claims, failures, lostAcks, survived, restarted: restored.length, contradicted }
     } finally {
       await restored.close()
       // Only now: closing it earlier can cut a block it was still verifying from its storage.

@@ -15,6 +15,8 @@ test(`power lost at ${points} points under load: no length or seal ever seen is 
   for (let killAt = 1; killAt <= points; killAt++) {
     const r = await runPowerLoss({ killAt, writers: 3, blockSize: 1 + (killAt % 5) })
     for (const c of r.claims) seenBy.set(c.by, (seenBy.get(c.by) ?? 0) + 1)
+    for (const a of r.lostAcks) failures.push(`kill at ${killAt}: answered but lost: ${a}`)
+    for (const f of r.failures) failures.push(`kill at ${killAt}: a reader failed: ${f}`)
     if (r.contradicted.length > 0) failures.push(`kill at ${killAt} (survived ${r.survived}): ${describeContradictions(r)}`)
   }
   // Every way out was exercised, so an empty list of failures means something.
