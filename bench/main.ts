@@ -21,6 +21,8 @@ import { runRuntimeBench } from './runtime.js'
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number)
 const BLOCK = 256
+/** Executor runs per size, with and without the sync (`BENCH_RUNS`); the best of each is shown. */
+const RUNS = Number(process.env.BENCH_RUNS ?? 2)
 
 const progress = (msg: string) => process.stderr.write(msg + '\n')
 const opFor = (i: number) => ({ op: 'PUT', key: `k${i}`, value: { n: i, text: 'value-' + i } })
@@ -41,6 +43,21 @@ async function writeOps(logs: LogStore, name: string, n: number): Promise<void> 
     const batch = []
     for (let j = i; j < Math.min(n, i + 1000); j++) batch.push(Buffer.from(encodeOp(opFor(j))))
     await oplog.append(batch)
+  }
+}
+
+/**
+ * Runs `fn` with the executor's appends not held until synced (the order before issue 10 §3: the
+ * append was announced at once and the flush after it synced nothing). For the bench only: it
+ * prices the sync; an executor run this way can fork its log on a power loss.
+ */
+async function withoutSync<T>(fn: () => Promise<T>): Promise<T> {
+  const syncWrites = LogStore.prototype.syncWrites
+  LogStore.prototype.syncWrites = () => {}
+  try {
+    return await fn()
+  } finally {
+    LogStore.prototype.syncWrites = syncWrites
   }
 }
 
@@ -131,21 +148,35 @@ async function main(): Promise<void> {
 
 async function executorBench(): Promise<void> {
   const contract = await readFile(path.join(process.cwd(), 'examples', 'kv-store.js'), 'utf8')
-  const rows: { n: number; executor: number; verify: number; floor: number }[] = []
+  const rows: { n: number; executor: number; unsynced: number; verify: number; floor: number }[] = []
   for (const n of SIZES) {
     progress(`bench: ${n} ops, floor…`)
     const floor = await floorRun(n)
-    progress(`bench: ${n} ops, executor…`)
-    const { executor, verify } = await executorRun(contract, n)
-    rows.push({ n, executor, verify, floor })
+    // Best of RUNS each, alternating which goes first, so a busy machine weighs on both alike.
+    let best = { executor: 0, verify: 0 }
+    let unsynced = 0
+    for (let run = 0; run < RUNS; run++) {
+      for (const synced of run % 2 === 0 ? [true, false] : [false, true]) {
+        progress(`bench: ${n} ops, executor${synced ? '' : ' without the sync per block'} (run ${run + 1} of ${RUNS})…`)
+        if (synced) {
+          const r = await executorRun(contract, n)
+          if (r.executor > best.executor) best = r
+        } else {
+          unsynced = Math.max(unsynced, (await withoutSync(() => executorRun(contract, n))).executor)
+        }
+      }
+    }
+    rows.push({ n, ...best, unsynced, floor })
   }
   const fmt = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9)
-  console.log('key/value example, ops/s: executor end to end with durable appends; full verification of the')
-  console.log('same history; floor = reads, oplog roots, state-root hashing, encodings and signed appends without the contract')
-  console.log('      keys   executor     verify      floor   executor/floor   verify/executor')
+  console.log('key/value example, ops/s: executor end to end, each block synced to stable storage before it is')
+  console.log('announced; no sync = the same without that sync (unsafe: a power loss can fork the log); full verification')
+  console.log('of the same history; floor = reads, oplog roots, state-root hashing, encodings and signed appends without the contract')
+  console.log('      keys   executor    no sync  sync cost     verify      floor   executor/floor   verify/executor')
   for (const r of rows) {
     const ratio = (a: number, b: number) => (a / b).toFixed(2).padStart(16)
-    console.log(`${String(r.n).padStart(10)} ${fmt(r.executor)} ${fmt(r.verify)} ${fmt(r.floor)} ${ratio(r.executor, r.floor)}  ${ratio(r.verify, r.executor)}`)
+    const cost = `${((1 - r.executor / r.unsynced) * 100).toFixed(1)}%`.padStart(10)
+    console.log(`${String(r.n).padStart(10)} ${fmt(r.executor)} ${fmt(r.unsynced)} ${cost} ${fmt(r.verify)} ${fmt(r.floor)} ${ratio(r.executor, r.floor)}  ${ratio(r.verify, r.executor)}`)
   }
   if (process.argv.includes('--json')) console.log(JSON.stringify({ executor: rows }))
 }

@@ -87,7 +87,7 @@ export interface DatabaseInfo {
   oplogs: { name: string; pubkey: string; length: number; input: boolean }[]
   contract: { bytes: number; methods: string[] }
   keys: number
-  /** The root of the authenticated state now (docs/protocol.md §7), hex. */
+  /** The root of the authenticated state (docs/protocol.md §7), hex: with the executor, the one its last durable seal signs. */
   stateRoot: string
 }
 
@@ -119,6 +119,8 @@ export class Database extends EventEmitter {
   private readonly holder: { vm: ContractVM }
   private readonly waiters = new Set<() => void>()
   private readonly monitors = new Set<Monitor>()
+  /** With the executor: the state root its last durable seal signs (the view runs ahead mid-block). */
+  private sealedRoot: string | null = null
 
   private constructor(
     readonly dir: string,
@@ -185,6 +187,9 @@ export class Database extends EventEmitter {
     try {
       await logs.ready()
       const index = await logs.byPubkey(manifest.key)
+      // A crash can leave appends in the page cache that a power loss would still drop: sync them
+      // before any peer or client sees the log (docs/protocol.md §5.2).
+      if (index.writable) await logs.flush()
       if (opts.network) {
         // Local oplogs are opened first so that the executor's requests for them find them.
         for (const name of Object.keys(manifest.oplogs)) await logs.localOplog(name)
@@ -232,8 +237,12 @@ export class Database extends EventEmitter {
     return this.manifest.key
   }
 
+  /**
+   * Entries in the index log. With the executor, only those on stable storage: the view also holds
+   * the block being built, which a power loss could still drop.
+   */
   get length(): number {
-    return this.view.length
+    return this.executor ? this.index.length : this.view.length
   }
 
   /** The index log's length and tree hash now. */
@@ -262,7 +271,9 @@ export class Database extends EventEmitter {
 
   private async startExecutor(opts?: ExecutorOptions): Promise<void> {
     const executor = new Executor(this.index, this.view, this.logs, this.holder, this.limits.maxOpBytes, opts)
+    this.sealedRoot = toHex(this.view.state.root())
     executor.on('block', (block: BlockEvent) => {
+      this.sealedRoot = toHex(block.seal.stateRoot)
       // The block is in the log: the store takes the state at its end (a failed commit only leaves it behind).
       this.store?.commit(this.view)
       this.wake()
@@ -326,7 +337,10 @@ export class Database extends EventEmitter {
     for (const ref of ops) {
       const at = await this.waitFor(() => {
         const found = this.view.ackOf(ref.origin, ref.seq)
-        if (found || this.view.isInput(ref.origin)) return found
+        // The executor folds an op before its block is appended and synced (Hypercore reads the
+        // block back from storage even before that): answer only once the log's length holds it.
+        if (found) return found.seq < this.index.length ? found : undefined
+        if (this.view.isInput(ref.origin)) return undefined
         throw new DatabaseError(
           'OPLOG_NOT_INPUT',
           `op ${ref.seq} of oplog ${ref.origin.slice(0, 8)}… will not be processed: that oplog is not an input (it was removed)`,
@@ -418,7 +432,8 @@ export class Database extends EventEmitter {
     return new Promise((resolve, reject) => {
       const attempt = (): boolean => {
         const at = this.view.lastSeal
-        if (!at || at.position !== this.view.length - 1) {
+        // The executor folds a seal before its append and sync: wait until the log holds it.
+        if (!at || at.position !== this.view.length - 1 || at.position >= this.index.length) {
           const failure = this.executor?.failure ?? this.follower?.failure
           if (failure) reject(failure)
           else if (!this.executor && !this.follower) reject(new DatabaseError('NOT_SEALED', 'the index log does not end with a seal and no executor runs to add one'))
@@ -479,13 +494,13 @@ export class Database extends EventEmitter {
       key: this.key,
       protocol: PROTOCOL,
       runtime: this.view.runtime ?? '',
-      length: this.view.length,
+      length: this.length,
       executor: this.executor !== null,
       inputs: this.view.inputs(),
       oplogs,
       contract: { bytes: Buffer.byteLength(this.source), methods: this.methods },
       keys: this.view.state.size,
-      stateRoot: toHex(this.view.state.root()),
+      stateRoot: this.sealedRoot ?? toHex(this.view.state.root()),
     }
   }
 

@@ -2,6 +2,8 @@
 // order, and append the resulting entries to the index log in blocks (one atomic append each).
 // Crash safety comes from the log itself: the next op owed to each oplog is read back from the
 // acks in the index, so a restarted executor resumes exactly where the last durable block ended.
+// Order of a block (docs/protocol.md §5.2): append, sync, then announce to peers, answer clients and
+// emit `block`; the sync is held inside the append itself (LogStore.syncWrites).
 
 import { EventEmitter } from 'node:events'
 import type Hypercore from 'hypercore'
@@ -81,6 +83,8 @@ export class Executor extends EventEmitter {
   }
 
   async start(): Promise<void> {
+    // Each append of the index resolves, and reaches peers, only once it is on stable storage.
+    this.logs.syncWrites(this.index)
     this.roots = await currentRoots(this.index)
     await this.syncInputs()
     this.kick()
@@ -177,8 +181,8 @@ export class Executor extends EventEmitter {
     }
     this.roots = sealed.roots
     this.settleVMs(this.holder.vm, vmBefore)
-    // On disk before anyone acts on the block (a length served and then lost is a fork).
-    await this.logs.flush()
+    // The append resolved after its sync (see start): the block is on stable storage before anyone
+    // sees it, since a length served and then lost in a power loss would let us sign a fork.
     this.emit('block', { start, entries, seal: sealed.seal } satisfies BlockEvent)
     return entries.length
   }

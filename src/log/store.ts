@@ -60,14 +60,68 @@ export class LogStore {
   }
 
   /**
-   * Flushes what was appended to the disk. The executor calls it after each block, so that a length
-   * it has signed survives a power loss (else it could later sign other entries at that length: a fork).
+   * Syncs everything written so far to stable storage. Hypercore 11 keeps its logs in RocksDB, whose
+   * writes only reach the write-ahead log in the page cache (never fsynced); what survives a power loss
+   * is what a memtable flush wrote: SST and blob files and the MANIFEST, each fsynced. The cores live
+   * in the store's own column family, so that is the one to flush (flushing the default one, as this
+   * method did before, syncs nothing).
    */
   async flush(): Promise<void> {
-    await (this.corestore as unknown as { storage: { flush(): Promise<void> } }).storage.flush()
+    await storageOf(this.corestore).db.flush()
+  }
+
+  /**
+   * Holds every write of `core` until it is synced (see `flush`), before Hypercore counts it: an
+   * append resolves, bumps the length, announces it to peers and serves it only once its blocks and
+   * signed head are on stable storage. Hypercore announces an append by itself as soon as its storage
+   * write returns, so this is the one place where the order "sync, then announce" can be enforced; a
+   * flush after `append` comes too late. The executor calls it on the index log it signs.
+   */
+  syncWrites(core: Hypercore): void {
+    const storage = (core as unknown as { core?: { storage?: CoreStorage } }).core?.storage
+    if (!storage || typeof storage.write !== 'function' || typeof storage.write.call(storage).setHead !== 'function') {
+      throw new Error('this Hypercore version has no per-core storage writer: cannot hold appends until they are synced')
+    }
+    if (synced.has(storage)) return
+    synced.add(storage)
+    const write = storage.write
+    const flush = () => this.flush()
+    storage.write = function (this: CoreStorage) {
+      const tx = write.call(this)
+      // Only writes that move the signed head (appends) wait; hints and the like need no sync.
+      let movesHead = false
+      const setHead = tx.setHead
+      tx.setHead = function (this: CoreTx, head: unknown) {
+        movesHead = true
+        return setHead.call(this, head)
+      }
+      const commit = tx.flush
+      tx.flush = async function (this: CoreTx) {
+        const written = await commit.call(this)
+        if (movesHead) await flush()
+        return written
+      }
+      return tx
+    }
   }
 
   async close(): Promise<void> {
     await this.corestore.close()
   }
+}
+
+// Hypercore internals reached by `flush` and `syncWrites` (hypercore 11 with hypercore-storage 3).
+interface CoreTx {
+  setHead(head: unknown): void
+  flush(): Promise<boolean>
+}
+interface CoreStorage {
+  write(): CoreTx
+}
+const synced = new WeakSet<CoreStorage>()
+
+function storageOf(corestore: Corestore): { db: { flush(): Promise<void> } } {
+  const storage = (corestore as unknown as { storage?: { db?: { flush?: unknown } } }).storage
+  if (typeof storage?.db?.flush !== 'function') throw new Error('this Corestore version keeps no RocksDB column family: cannot sync its logs')
+  return storage as { db: { flush(): Promise<void> } }
 }

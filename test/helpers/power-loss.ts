@@ -1,0 +1,114 @@
+// A disk that loses power: what survives is what the last completed sync made durable, the way
+// LazyFS drops a file system's unsynced writes. Hypercore 11 stores logs in RocksDB, which never
+// fsyncs its write-ahead log (rocksdb-native writes without `sync`): the only thing that makes data
+// durable is a memtable flush, which writes and fsyncs SST and blob files and the MANIFEST. So the
+// durable state of a directory is captured at the end of every RocksDB flush that touches it:
+// everything but the write-ahead log (`*.log`) and the state store (which a load rebuilds from the
+// log, so losing it is within the model and keeps the copy free of LMDB's own timing).
+
+import { createRequire } from 'node:module'
+import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import path from 'node:path'
+
+interface RocksSession {
+  path: string
+}
+type Flush = (this: RocksSession, ...args: unknown[]) => Promise<void>
+
+const disks = new Set<PowerLossDisk>()
+let patched = false
+
+/** Wraps RocksDB's flush once per process, so every disk sees the syncs of its own directory. */
+function watchFlushes(): void {
+  if (patched) return
+  patched = true
+  const requireHere = createRequire(import.meta.url)
+  const requireStorage = createRequire(requireHere.resolve('hypercore-storage'))
+  const RocksDB = requireStorage('rocksdb-native') as { prototype: { flush: Flush } }
+  const flush = RocksDB.prototype.flush
+  RocksDB.prototype.flush = async function (this: RocksSession, ...args: unknown[]) {
+    await flush.apply(this, args)
+    // Synchronously, before the caller resumes: nothing it does next can slip into this copy.
+    for (const disk of disks) if (path.resolve(this.path) === disk.dbPath) disk.synced()
+  }
+}
+
+const DURABLE = /^(\d+\.(sst|blob)|CORESTORE)$/
+
+export class PowerLossDisk {
+  readonly dbPath: string
+  private copies = 0
+  private latest: string | null = null
+  private cutOff = false
+
+  /** Watches `dir` (a database directory); call `synced()` once for its state at start-up. */
+  constructor(readonly dir: string) {
+    this.dbPath = path.resolve(dir, 'cores', 'db')
+    watchFlushes()
+    disks.add(this)
+  }
+
+  /** How many syncs were captured. */
+  get syncs(): number {
+    return this.copies
+  }
+
+  /** Captures the directory as a power loss now would leave it. */
+  synced(): void {
+    if (this.cutOff) return
+    const target = `${this.dir}.durable-${++this.copies}`
+    for (let attempt = 0; ; attempt++) {
+      try {
+        rmSync(target, { recursive: true, force: true })
+        copyDurable(this.dir, target, this.dbPath)
+        break
+      } catch (err) {
+        // A compaction removed a file between listing and linking it: copy again.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 20) throw err
+      }
+    }
+    if (this.latest) rmSync(this.latest, { recursive: true, force: true })
+    this.latest = target
+  }
+
+  /** The power goes out: returns the directory holding what survived; later syncs are ignored. */
+  cut(): string {
+    if (!this.latest) throw new Error(`no sync of ${this.dir} was captured`)
+    this.cutOff = true
+    disks.delete(this)
+    return this.latest
+  }
+
+  /** Removes the surviving copy (and stops watching, if the power never went out). */
+  dispose(): void {
+    disks.delete(this)
+    if (this.latest) rmSync(this.latest, { recursive: true, force: true })
+  }
+}
+
+function copyDurable(from: string, to: string, dbPath: string): void {
+  mkdirSync(to, { recursive: true })
+  if (path.resolve(from) === dbPath) {
+    // The MANIFEST names the files; read it before listing them so none it names is missed.
+    const current = readFileSync(path.join(from, 'CURRENT'), 'utf8').trim()
+    copyFileSync(path.join(from, current), path.join(to, current))
+    copyFileSync(path.join(from, 'CURRENT'), path.join(to, 'CURRENT'))
+  }
+  for (const name of readdirSync(from)) {
+    const source = path.join(from, name)
+    const target = path.join(to, name)
+    if (name === 'state' && path.dirname(dbPath) === path.join(path.resolve(from), 'cores')) continue
+    if (statSync(source).isDirectory()) {
+      copyDurable(source, target, dbPath)
+    } else if (path.resolve(from) === dbPath) {
+      if (name.endsWith('.log') || name === 'CURRENT' || name.startsWith('MANIFEST-')) continue
+      // Immutable once written (the device file keeps its inode, so Hypercore takes it as the original).
+      if (DURABLE.test(name)) linkSync(source, target)
+      else copyFileSync(source, target)
+    } else if (DURABLE.test(name)) {
+      linkSync(source, target)
+    } else {
+      copyFileSync(source, target)
+    }
+  }
+}
