@@ -6,12 +6,14 @@
 import { EventEmitter } from 'node:events'
 import type Hypercore from 'hypercore'
 import { SYS, type OpEntry, type SealEntry } from '../codec/messages.js'
+import { toHex } from '../codec/hash.js'
 import { currentRoots, type TreeNode } from '../log/merkle.js'
+import { signerOf } from '../log/seal.js'
 import type { LogStore } from '../log/store.js'
 import type { IndexState } from '../state/index-state.js'
 import type { Undo } from '../state/memory-state.js'
 import { ContractVM } from '../vm/index.js'
-import type { Limits } from '../vm/types.js'
+import type { Limits, SystemKeys } from '../vm/types.js'
 import { executeOp, finishEntry } from './execute-op.js'
 import { sealBlock } from './seal-block.js'
 
@@ -52,6 +54,8 @@ export class Executor extends EventEmitter {
   private blockVMs: ContractVM[] = []
   /** The index log's Merkle roots, kept so each block's seal is computed before its append. */
   private roots: TreeNode[] = []
+  /** The database's own log keys, which contracts may not declare as inputs. */
+  private readonly systemKeys: SystemKeys
   /** Set when a block could not be written; the executor stops rather than diverge from its log. */
   failure: Error | null = null
 
@@ -66,6 +70,7 @@ export class Executor extends EventEmitter {
     super()
     this.blockSize = opts.blockSize ?? 256
     this.now = opts.now ?? Date.now
+    this.systemKeys = { index: toHex(index.key), signer: toHex(signerOf(index)) }
   }
 
   async start(): Promise<void> {
@@ -146,6 +151,7 @@ export class Executor extends EventEmitter {
       const draft = executeOp(this.holder.vm, { origin, seq, bytes, ...root }, this.view.state, {
         ts: this.now(),
         maxOpBytes: this.maxOpBytes,
+        systemKeys: this.systemKeys,
       })
       if (!previousLastSeq.has(origin)) previousLastSeq.set(origin, this.view.lastSeq.get(origin))
       const { entry, bytes: encoded } = finishEntry(draft, this.view, undo)

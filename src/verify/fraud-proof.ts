@@ -132,7 +132,7 @@ export async function buildFraudProof(src: ProofSource, notice: BreachNotice): P
   // The honest re-execution, recorded: the witness must cover exactly what it reads.
   const { reader, access } = recordAccess(src.state)
   if (!vm.isReady) await vm.ready()
-  const draft = recomputeDraft(vm, entry, opBytes, reader)
+  const draft = recomputeDraft(vm, entry, opBytes, reader, { index: toHex(src.index.key), signer: toHex(src.signer) })
   const witness = proveWitness(src.state, { reads: [SYS.source, ...access.reads], lists: access.lists }, draft.changes)
   const proof: ExecutionProof = {
     ...base,

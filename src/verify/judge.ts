@@ -14,7 +14,7 @@ import type { PartialTrie } from '../state/auth/partial-trie.js'
 import type { Witness } from '../state/auth/proof-types.js'
 import { verifyWitness } from '../state/auth/verify.js'
 import { ContractVM, RUNTIME_ID } from '../vm/index.js'
-import type { ListOptions, StateReader } from '../vm/types.js'
+import type { ListOptions, StateReader, SystemKeys } from '../vm/types.js'
 import { BREACH_CLASSES, type BreachClass } from './breach.js'
 import { EXECUTION_CLASSES, FRAUD_PROOF_FORMAT, type ExecutionProof, type ForkProof, type SealProof } from './fraud-proof.js'
 import { recompute } from './recompute.js'
@@ -92,7 +92,8 @@ function judgeExecution(p: ExecutionProof): Promise<Found> {
   const opBytes = checkOp(p.op, entry)
   const witness = verifyWitness(p.witness, previous.stateRoot)
   if (!witness.valid) throw notProven(`the witness is not of the state before entry ${seq}: ${witness.reason}`)
-  return reExecute(witness.state, entry, fromHex(p.entry.entry), opBytes, seq)
+  // The anchor opened, so its signer is the database key's: the database's own logs are known.
+  return reExecute(witness.state, entry, fromHex(p.entry.entry), opBytes, seq, { index: p.key, signer: p.anchor.signer.toLowerCase() })
 }
 
 /** The op's bytes, once shown to be block ack.seq of the oplog whose root the ack names. */
@@ -106,7 +107,7 @@ function checkOp(op: ExecutionProof['op'], entry: OpEntry): Uint8Array {
   return bytes
 }
 
-async function reExecute(state: PartialTrie, entry: OpEntry, entryBytes: Uint8Array, opBytes: Uint8Array, seq: number): Promise<Found> {
+async function reExecute(state: PartialTrie, entry: OpEntry, entryBytes: Uint8Array, opBytes: Uint8Array, seq: number, systemKeys: SystemKeys): Promise<Found> {
   const watched = watchGaps(state)
   let vm: ContractVM
   try {
@@ -119,7 +120,7 @@ async function reExecute(state: PartialTrie, entry: OpEntry, entryBytes: Uint8Ar
     throw notProven(`the active contract does not load: ${(err as Error).message}`)
   }
   try {
-    const result = recompute(vm, entry, entryBytes, opBytes, watched.reader, (draft) => state.apply(draft.changes).rootHash())
+    const result = recompute(vm, entry, entryBytes, opBytes, watched.reader, systemKeys, (draft) => state.apply(draft.changes).rootHash())
     // A gap met inside the sandbox may have been caught by the contract: the run does not count.
     if (watched.gap()) throw notProven(`the witness does not cover what the op reads: ${watched.gap()}`)
     if (!result.diagnosis) throw notProven(`entry ${seq} is what the contract gives for its op: nothing to prove`)

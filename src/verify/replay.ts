@@ -17,7 +17,7 @@ import { GlassboxError } from '../errors.js'
 import type { Undo } from '../state/memory-state.js'
 import { IndexState } from '../state/index-state.js'
 import { ContractVM, RUNTIME_ID } from '../vm/index.js'
-import type { Change, Json } from '../vm/types.js'
+import type { Change, Json, SystemKeys } from '../vm/types.js'
 import type { BreachClass, BreachNotice } from './breach.js'
 import { buildFraudProof, type BuiltProof } from './fraud-proof.js'
 import { recompute } from './recompute.js'
@@ -46,10 +46,12 @@ export class Replay {
   private readonly lastRoot = new Map<string, { length: number; hash: string }>()
   private readonly indexKey: string
   private readonly signer: Uint8Array
+  private readonly systemKeys: SystemKeys
 
   constructor(private readonly logs: ReplayLogs) {
     this.indexKey = toHex(logs.index.key)
     this.signer = signerOf(logs.index)
+    this.systemKeys = { index: this.indexKey, signer: toHex(this.signer) }
   }
 
   /** The last oplog root an ack was checked against, per oplog: roots the monitor has now seen. */
@@ -155,6 +157,10 @@ export class Replay {
     }
     if (entry.type === 'input') {
       if (this.view.isInput(entry.pubkey)) return bad(`input ${entry.pubkey} is declared twice`, 'distinct inputs')
+      if (entry.pubkey === this.systemKeys.index || entry.pubkey === this.systemKeys.signer) {
+        const what = entry.pubkey === this.systemKeys.index ? "the database's own index log" : "the index log's signing key"
+        return bad(`input ${entry.pubkey} is ${what}, not a participant oplog`, 'participant oplogs')
+      }
       return null
     }
     if (entry.type === 'genesis') return null
@@ -215,7 +221,7 @@ export class Replay {
     const undo: Undo[] = []
     const lastSeq = this.view.lastSeq.get(ack.origin)
     const view = this.view
-    const result = recompute(vm, entry, bytes, block, view.state, (draft) => {
+    const result = recompute(vm, entry, bytes, block, view.state, this.systemKeys, (draft) => {
       view.fold(draft, undo)
       return view.state.root()
     })
