@@ -5,7 +5,7 @@
 
 import { EventEmitter } from 'node:events'
 import type Hypercore from 'hypercore'
-import { SYS, type OpEntry, type SealEntry } from '../codec/messages.js'
+import { decodeEntry, SYS, type OpEntry, type SealEntry } from '../codec/messages.js'
 import { toHex } from '../codec/hash.js'
 import { currentRoots, type TreeNode } from '../log/merkle.js'
 import { signerOf } from '../log/seal.js'
@@ -54,6 +54,8 @@ export class Executor extends EventEmitter {
   private blockVMs: ContractVM[] = []
   /** The index log's Merkle roots, kept so each block's seal is computed before its append. */
   private roots: TreeNode[] = []
+  /** The ts of the last ack written: acks never go backwards, whatever the host clock does. */
+  private lastTs = -Infinity
   /** The database's own log keys, which contracts may not declare as inputs. */
   private readonly systemKeys: SystemKeys
   /** Set when a block could not be written; the executor stops rather than diverge from its log. */
@@ -75,6 +77,7 @@ export class Executor extends EventEmitter {
 
   async start(): Promise<void> {
     this.roots = await currentRoots(this.index)
+    this.lastTs = await lastAckTs(this.index)
     await this.syncInputs()
     this.kick()
   }
@@ -149,7 +152,7 @@ export class Executor extends EventEmitter {
       // A sandbox module replaced after an op that leaked must be loaded before the next op runs.
       if (!this.holder.vm.isReady) await this.holder.vm.ready()
       const draft = executeOp(this.holder.vm, { origin, seq, bytes, ...root }, this.view.state, {
-        ts: this.now(),
+        ts: this.nextTs(),
         maxOpBytes: this.maxOpBytes,
         systemKeys: this.systemKeys,
       })
@@ -180,6 +183,12 @@ export class Executor extends EventEmitter {
     await this.logs.flush()
     this.emit('block', { start, entries, seal: sealed.seal } satisfies BlockEvent)
     return entries.length
+  }
+
+  /** The clock, never below the last ack's ts (a host clock may step back). */
+  private nextTs(): number {
+    this.lastTs = Math.max(this.lastTs, this.now())
+    return this.lastTs
   }
 
   /** Keeps `keep` as the active VM and disposes every other VM the block touched. */
@@ -245,4 +254,19 @@ export class Executor extends EventEmitter {
     }
     return null
   }
+}
+
+/**
+ * The ts of the last op entry in the index (-Infinity before the first): where a restarted executor
+ * resumes its clock. Every block ends with a seal right after an op entry, so this reads two entries.
+ */
+async function lastAckTs(index: Hypercore): Promise<number> {
+  for (let seq = index.length - 1; seq >= 0; seq--) {
+    const block = await index.get(seq)
+    if (!block) break
+    const entry = decodeEntry(block)
+    if (entry.type === 'op') return entry.ack.ts
+    if (entry.type !== 'seal') break
+  }
+  return -Infinity
 }

@@ -16,7 +16,7 @@ import { verifyWitness } from '../state/auth/verify.js'
 import { ContractVM, RUNTIME_ID } from '../vm/index.js'
 import type { ListOptions, StateReader, SystemKeys } from '../vm/types.js'
 import { BREACH_CLASSES, type BreachClass } from './breach.js'
-import { EXECUTION_CLASSES, FRAUD_PROOF_FORMAT, type ExecutionProof, type ForkProof, type SealProof } from './fraud-proof.js'
+import { EXECUTION_CLASSES, FRAUD_PROOF_FORMAT, type ExecutionProof, type ForkProof, type SealProof, type TsProof } from './fraud-proof.js'
 import { recompute } from './recompute.js'
 
 export interface JudgeOptions {
@@ -49,7 +49,14 @@ export async function judge(proof: unknown, opts: JudgeOptions = {}): Promise<Ju
     if (opts.key !== undefined && opts.key.toLowerCase() !== p.key) {
       return { verdict: 'not-proven', reason: `the proof is about database ${p.key.slice(0, 8)}…, not ${opts.key.slice(0, 8)}…` }
     }
-    const found = p.class === 'index-rewritten' ? judgeFork(p as ForkProof) : p.class === 'bad-seal' ? judgeSeal(p as SealProof) : await judgeExecution(p as ExecutionProof)
+    const found =
+      p.class === 'index-rewritten'
+        ? judgeFork(p as ForkProof)
+        : p.class === 'bad-seal'
+          ? judgeSeal(p as SealProof)
+          : p.class === 'ts-backwards'
+            ? judgeTs(p as TsProof)
+            : await judgeExecution(p as ExecutionProof)
     return { verdict: 'proven', key: p.key, ...found }
   } catch (err) {
     if (err instanceof Refusal) return { verdict: err.verdict, reason: err.message }
@@ -146,6 +153,17 @@ function judgeSeal(p: SealProof): Found {
   throw notProven(`entry ${at} does not contradict the seal for length ${seal.length}`)
 }
 
+function judgeTs(p: TsProof): Found {
+  const seal = openSeal(p.anchor, p.key)
+  const earlier = openEntry(p.earlier, seal)
+  const entry = openEntry(p.entry, seal)
+  const [a, b] = [p.earlier.position, p.entry.position]
+  if (earlier.type !== 'op' || entry.type !== 'op') throw notProven(`entries ${a} and ${b} are not both op entries`)
+  if (a >= b) throw notProven(`entry ${a} does not come before entry ${b}`)
+  if (entry.ack.ts >= earlier.ack.ts) throw notProven(`entry ${b}'s ts ${entry.ack.ts} is not earlier than entry ${a}'s ${earlier.ack.ts}`)
+  return { class: 'ts-backwards', message: `the ack at #${b} has ts ${entry.ack.ts}, earlier than ${earlier.ack.ts} at #${a}`, seq: b }
+}
+
 function judgeFork(p: ForkProof): Found {
   const [a, b] = p.seals.map((s) => openSeal(s, p.key)) as [SealEntry, SealEntry]
   if (a.length !== b.length) throw notProven(`the seals cover different lengths (${a.length} and ${b.length}): a log that grew, not a fork`)
@@ -180,7 +198,7 @@ function watchGaps(inner: StateReader): { reader: StateReader; gap: () => string
   }
 }
 
-type Shaped = (ExecutionProof | SealProof | ForkProof) & { class: BreachClass }
+type Shaped = (ExecutionProof | SealProof | ForkProof | TsProof) & { class: BreachClass }
 
 /** Checks the fields every proof of its class needs; anything else is a malformed file. */
 function checkShape(x: unknown): Shaped {
@@ -195,6 +213,10 @@ function checkShape(x: unknown): Shaped {
     for (const s of x.seals) needSeal(s, 'seals[]')
   } else if (cls === 'bad-seal') {
     needSeal(x.anchor, 'anchor')
+    needEntry(x.entry, 'entry')
+  } else if (cls === 'ts-backwards') {
+    needSeal(x.anchor, 'anchor')
+    needEntry(x.earlier, 'earlier')
     needEntry(x.entry, 'entry')
   } else if ((EXECUTION_CLASSES as readonly string[]).includes(cls)) {
     needSeal(x.anchor, 'anchor')

@@ -44,6 +44,8 @@ export class Replay {
   readonly view = new IndexState()
   private vm: ContractVM | null = null
   private readonly lastRoot = new Map<string, { length: number; hash: string }>()
+  /** The ts of the last op entry verified: acks never go backwards. */
+  private lastTs: number | null = null
   private readonly indexKey: string
   private readonly signer: Uint8Array
   private readonly systemKeys: SystemKeys
@@ -76,6 +78,7 @@ export class Replay {
     for await (const block of this.logs.index.createReadStream({ start: 0, end: length })) {
       const entry = decodeEntry(block)
       if (entry.type === 'header') this.checkRuntime(entry.runtime)
+      else if (entry.type === 'op') this.lastTs = entry.ack.ts
       this.view.fold(entry)
     }
     await this.loadVM(this.view.source)
@@ -195,6 +198,10 @@ export class Replay {
       const what = ack.seq > expectedSeq ? `skips op(s) ${expectedSeq}..${ack.seq - 1}` : `repeats or reorders op ${ack.seq}`
       return this.breach(cls, seq, bytes, entry, `the ack of op ${ack.seq} of oplog ${short(ack.origin)} ${what}`, expectedSeq, ack.seq)
     }
+    if (this.lastTs !== null && ack.ts < this.lastTs) {
+      const what = `the ack's ts ${ack.ts} is earlier than ${this.lastTs}, the previous op entry's (timestamps never go backwards)`
+      return this.breach('ts-backwards', seq, bytes, entry, what, `>= ${this.lastTs}`, ack.ts)
+    }
     const oplog = await this.logs.oplog(ack.origin)
     if (this.logs.reach) await this.logs.reach(oplog, ack.oplogLength, ack.seq)
     if (ack.oplogLength > oplog.length) {
@@ -226,6 +233,7 @@ export class Replay {
       return view.state.root()
     })
     if (!result.diagnosis) {
+      this.lastTs = ack.ts
       await this.followSystemChanges(result.expected.changes)
       return null
     }
