@@ -76,6 +76,9 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
   }
   const opened = await openMonitor(p)
   const m = opened.monitor
+  // While the logs are quiet nothing else holds the event loop (Hypercore's listeners hold no
+  // handle): without this, node exits with code 13 while the monitor still waits for `until`.
+  const keepAlive = setInterval(() => {}, 2 ** 30)
   try {
     const breach = new Promise<BreachNotice>((resolve) => m.once('violation', resolve))
     m.on('verified', ({ length }: { length: number }) => p.onVerified(length))
@@ -92,6 +95,7 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
     if (ended) await record(ended)
     return ended
   } finally {
+    clearInterval(keepAlive)
     await opened.close()
   }
 }
