@@ -80,6 +80,11 @@ export class Monitor extends EventEmitter {
     this.seals = new SealWatch(opts.sealTimeoutMs ?? DEFAULT_SEAL_TIMEOUT_MS)
   }
 
+  /** Index entries verified so far (a breach stops it at the offending entry). */
+  get position(): number {
+    return this.replay.position
+  }
+
   /** The liveness notices in force now (seal-overdue); they never make the logs invalid. */
   notices(): LivenessNotice[] {
     return this.overdue ? [this.overdue] : []

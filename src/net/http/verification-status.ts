@@ -87,7 +87,8 @@ export class VerificationStatus {
     return {
       following: this.breach === null && !this.closed,
       valid: this.reported ? this.breach === null : null,
-      verifiedLength: this.verified,
+      // The monitor's own count too: a breach is emitted before the report of its pass arrives.
+      verifiedLength: Math.max(this.verified, this.monitor.position),
       indexLength,
       breach: this.breach,
       notices: toJson(this.monitor.notices()) as unknown as LivenessNotice[],
