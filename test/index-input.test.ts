@@ -11,7 +11,8 @@ import { judge } from '../src/verify/judge.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { expectValid } from './helpers/breaches.js'
 import { example, honestDir, send1, withoutExecutor } from './helpers/databases.js'
-import { withDishonest } from './helpers/dishonest-executor.js'
+import { DishonestExecutor, withDishonest } from './helpers/dishonest-executor.js'
+import { signerOf } from '../src/log/seal.js'
 
 /** A kv-store database where alice is admin and then asks to add the index log as a participant. */
 async function addIndexAsInput(t: TestContext, check: (db: Database, r: Awaited<ReturnType<typeof send1>>) => void = (_db, r) => assert.equal(r.success, false)): Promise<string> {
@@ -36,6 +37,17 @@ test('addOplog refuses the database key: a failed op with a clear error, and the
   // Header, contract, input, genesis, seal; then two ops of one block each.
   assert.equal(lengthAfter, 5 + 4)
   await expectValid(dir)
+})
+
+test("addOplog refuses the index log's signing key too", async (t) => {
+  await honestDir(t, { contract: await example('kv-store'), oplogs: ['alice'] }, async (db) => {
+    const x = await DishonestExecutor.attach(db)
+    const signer = toKey(signerOf(x.index))
+    await send1(db, 'claimAdmin', {}, 'alice', true)
+    const r = await send1(db, 'addParticipant', { pubkey: signer }, 'alice')
+    assert.equal(r.success, false)
+    assert.match(r.error ?? '', /is the key that signs this database's index log, not a participant oplog/)
+  })
 })
 
 test('an entry that adds the index log as an input is a breach, and its fraud proof is proven', async (t) => {

@@ -5,6 +5,8 @@
 // proof, exit code 0). And no proof ever vouches for an unsealed entry.
 
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test, type TestContext } from 'node:test'
@@ -17,7 +19,7 @@ import { checkProof } from '../src/participant/check-proof.js'
 import type { Checkpoint, LivenessNotice } from '../src/verify/index.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { counter, opAt } from './helpers/breaches.js'
-import { glassbox } from './helpers/cli.js'
+import { childEnv, CLI, glassbox } from './helpers/cli.js'
 import { send1, waitForEvent, withoutExecutor } from './helpers/databases.js'
 import { withDishonest, type DishonestExecutor } from './helpers/dishonest-executor.js'
 
@@ -166,4 +168,27 @@ test('verify with a checkpoint keeps the clock of an unsealed tail across runs',
   assert.equal(later.valid, true)
   assert.deepEqual(later.notices.map((n) => [n.kind, n.from]), [['seal-overdue', at]])
   assert.ok(later.notices[0].waitedMs >= 3_600_000)
+})
+
+test('glassbox monitor --seal-timeout prints the notice, keeps following and exits 0 on SIGTERM', async (t) => {
+  const dir = await twoOps(t)
+  const at = await withDishonest(dir, unsealedOp)
+  const notices = path.join(dir, 'breaches.jsonl')
+  const child = spawn(process.execPath, [CLI, 'monitor', '--dir', dir, '--seal-timeout', '0', '--json'], { cwd: path.dirname(dir), env: childEnv() })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  let out = ''
+  const noticed = new Promise<LivenessNotice>((resolve) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d
+      const line = out.split('\n').find((l) => l.startsWith('{"notice"'))
+      if (line) resolve((JSON.parse(line) as { notice: LivenessNotice }).notice)
+    })
+  })
+  const n = await noticed
+  assert.equal(n.kind, 'seal-overdue')
+  assert.equal(n.from, at)
+  child.kill('SIGTERM')
+  assert.equal(await exited, 0)
+  assert.doesNotMatch(out, /breach/)
+  assert.equal(existsSync(notices) ? await readFile(notices, 'utf8') : '', '', 'a notice is not a breach: the breach file stays empty')
 })
