@@ -189,7 +189,7 @@ async function proveBadSeal(src: ProofSource, notice: BreachNotice, base: Base):
   return { proof: { ...base, class: 'bad-seal', anchor: anchor.signed, entry: await proveEntry(src.index, s - 1, s) }, reason: null }
 }
 
-/** Needs only the signed log, not the replay state: it works from a checkpointed breach too. */
+/** Needs only the signed log, not the replay state (no op is re-executed). */
 async function proveTsBackwards(src: ProofSource, notice: BreachNotice, base: Base): Promise<BuiltProof> {
   const p = notice.seq
   const entry = await entryAt(src.index, p)
