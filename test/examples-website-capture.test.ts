@@ -87,9 +87,9 @@ test('website-capture: captures outside the agreement window fail and change not
   const late = await fails(db, 'put', { url: URL_A, timestamp: T0 - WINDOW - 1, responseData: 'stale' }, 'bob', /5001 ms before the executor's time .* outside the agreement window of 5000 ms/)
   assert.equal(late.ts, T0)
   await fails(db, 'put', { url: URL_A, timestamp: T0 + WINDOW + 1, responseData: 'future' }, 'bob', /5001 ms after the executor's time/)
-  // The same op content is fine once the executor's clock agrees with it.
-  clock.now = T0 - WINDOW
-  await succeeds(db, 'put', { url: URL_A, timestamp: T0 - WINDOW - 1, responseData: 'fresh' }, 'bob')
+  // The same op content is fine once the executor's clock agrees with it (acks' time only moves forward).
+  clock.now = T0 + 2 * WINDOW + 1
+  await succeeds(db, 'put', { url: URL_A, timestamp: T0 + WINDOW + 1, responseData: 'fresh' }, 'bob')
   assert.equal((await capture(db, URL_A))?.responseData, 'fresh')
 })
 
@@ -119,9 +119,12 @@ test('website-capture: get rounds the timestamp down to the closest capture', as
   for (let i = 0; i < 3; i++) {
     clock.now = T0 + i * MINUTE
     await succeeds(db, 'put', { url: URL_A, timestamp: clock.now, responseData: `v${i}` }, 'alice')
+    // Between two captures of URL_A (acks' time only moves forward).
+    if (i === 0) {
+      clock.now = T0 + 30_000
+      await succeeds(db, 'put', { url: URL_B, timestamp: clock.now, responseData: 'other' }, 'bob')
+    }
   }
-  clock.now = T0 + 30_000
-  await succeeds(db, 'put', { url: URL_B, timestamp: clock.now, responseData: 'other' }, 'bob')
 
   const at = async (ts?: number) => (await capture(db, URL_A, ts))?.responseData ?? null
   assert.equal(await at(T0 - 1), null, 'nothing was captured before the first capture')

@@ -255,7 +255,7 @@ test("the replay's recomputation over a lying state reader throws StoreIntegrity
       changes: [{ type: 'put', key: '/seen', value: NOTE }],
       stateRoot: new Uint8Array(32),
     }
-    const run = () => recompute(vm, published, encodeEntry(published), encodeOp({ op: 'BUMP' }), lyingMap(LIE), () => new Uint8Array(32))
+    const run = () => recompute(vm, published, encodeEntry(published), encodeOp({ op: 'BUMP' }), lyingMap(LIE), { index: 'a'.repeat(64), signer: 'b'.repeat(64) }, () => new Uint8Array(32))
     assert.throws(run, isIntegrityError('/note'))
   } finally {
     vm.dispose()

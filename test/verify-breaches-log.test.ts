@@ -24,12 +24,13 @@ test('malformed-genesis: missing, misordered, duplicated or malformed genesis en
   const code: IndexEntry = { type: 'contract', code: contract }
   const genesis: IndexEntry = { type: 'genesis' }
   const input = (pubkey: string): IndexEntry => ({ type: 'input', pubkey })
-  type Build = (k: Record<string, string>) => (IndexEntry | Uint8Array)[]
+  type Build = (k: Record<string, string>, index: string) => (IndexEntry | Uint8Array)[]
   const cases: { name: string; build: Build; seq: number; expected?: Json; found?: Json; message?: RegExp; database?: boolean; verified?: number }[] = [
     { name: 'no header', build: (k) => [code, input(k.main), genesis], seq: 0, expected: 'header', found: 'contract', database: false },
     { name: 'contract before header', build: (k) => [code, header, input(k.main), genesis], seq: 0, database: false },
     { name: 'input before contract', build: (k) => [header, input(k.main), code, genesis], seq: 1, expected: 'contract', found: 'input', database: false },
     { name: 'no contract', build: (k) => [header, input(k.main), genesis], seq: 1, database: false },
+    { name: 'the index log declared as an input', build: (k, index) => [header, code, input(k.main), input(index), genesis], seq: 3, expected: 'participant oplogs', message: /own index log/ },
     { name: 'an input declared twice', build: (k) => [header, code, input(k.main), input(k.main), genesis], seq: 3, expected: 'distinct inputs', message: /declared twice/ },
     { name: 'a contract that does not load', build: (k) => [header, { type: 'contract', code: 'export const apply = {' }, input(k.main), genesis], seq: 1, expected: 'a loadable contract', database: false },
     { name: 'a contract with no apply', build: (k) => [header, { type: 'contract', code: 'export const x = 1' }, input(k.main), genesis], seq: 1, database: false },

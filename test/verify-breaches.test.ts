@@ -242,6 +242,22 @@ test('ack-mismatch: metadata in an ack that says process() failed', async (t) =>
   await expectBreach(dir, 'ack-mismatch', { seq: at, expected: null, found: { length: 1 } })
 })
 
+test('ts-backwards: an ack backdated before the previous op entry', async (t) => {
+  const dir = await counter(t, async (db) => {
+    await send1(db, 'increment', {}, 'alice', true)
+    await send1(db, 'increment', {}, 'bob', true)
+  })
+  const at = opAt(2, 1)
+  const before = await withDishonest(dir, async (x) => {
+    const previous = await x.entry(opAt(2, 0))
+    assert.equal(previous.type, 'op')
+    await x.tamperOp(at, (e) => ({ ...e, ack: { ...e.ack, ts: previous.ack.ts - 1 } }))
+    await x.reseal(at + 1)
+    return previous.ack.ts
+  })
+  await expectBreach(dir, 'ts-backwards', { seq: at, expected: `>= ${before}`, found: before - 1, oplog: 'bob', opSeq: 0 })
+})
+
 // ---------------------------------------------------------------------------------------------
 // Outcomes
 

@@ -159,7 +159,7 @@ test('Monitor.watch() on logs a fault injector writes: honest growth, then a for
   // Bob writes an op and an entry acknowledging it exactly as an honest executor would.
   const seq = await x.appendOps('bob', [{ op: { op: 'INCREMENT', by: 5 } }])
   const grown = verifiedTo(m, x.length + 1)
-  await x.append(await x.opEntry('bob', seq, [{ type: 'put', key: '/count', value: 7 }], { ts: 1 }))
+  await x.append(await x.opEntry('bob', seq, [{ type: 'put', key: '/count', value: 7 }]))
   assert.equal((await grown).length, x.length)
   assert.deepEqual(seen.violations, [])
   // Then bob rewrites the op that was acknowledged.

@@ -1,6 +1,8 @@
 // Human renderings of verification results and breach notices, shared by verify and monitor.
 
 import { BREACH_CLASSES, describeBreach, type BreachNotice } from '../verify/breach.js'
+import { DEFAULT_SEAL_TIMEOUT_MS, type LivenessNotice } from '../verify/liveness.js'
+import { intFlag } from './command.js'
 import type { VerifyReport } from '../verify/monitor.js'
 import { inlineJson } from './output.js'
 
@@ -13,6 +15,19 @@ export function noticeText(n: BreachNotice): string {
     `  evidence  ${inlineJson(n.evidence)}`,
   ]
   return lines.join('\n')
+}
+
+/** A liveness notice: one line, never worded as a breach. */
+export function livenessText(n: LivenessNotice): string {
+  return `NOTICE ${n.kind}: ${n.message} (since ${n.since})`
+}
+
+export const SEAL_TIMEOUT_FLAG = '--seal-timeout MS'
+export const SEAL_TIMEOUT_HELP = `report entries left unsealed this long with a seal-overdue notice (default ${DEFAULT_SEAL_TIMEOUT_MS})`
+
+export function sealTimeoutFrom(value: string | undefined): { sealTimeoutMs?: number } {
+  const ms = intFlag('seal-timeout', value)
+  return ms === undefined ? {} : { sealTimeoutMs: ms }
 }
 
 export function reportText(r: VerifyReport): string {

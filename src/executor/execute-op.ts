@@ -5,7 +5,7 @@ import { decodeOp, encodeEntry, type Ack, type OpEntry } from '../codec/messages
 import type { IndexState } from '../state/index-state.js'
 import type { Undo } from '../state/memory-state.js'
 import type { ContractVM } from '../vm/index.js'
-import type { Json, StateReader } from '../vm/types.js'
+import type { ApplyState, Json, StateReader, SystemKeys } from '../vm/types.js'
 
 export interface OpSource {
   origin: string
@@ -30,6 +30,8 @@ export interface ExecuteOptions {
   /** Executor time for the ack, ms since the epoch. */
   ts: number
   maxOpBytes: number
+  /** The database's own log keys, which addOplog refuses. */
+  systemKeys: SystemKeys
 }
 
 /** Runs one op on the executor: calls process() (non-deterministic, recorded) and then apply(). */
@@ -46,14 +48,19 @@ export function executeOp(vm: ContractVM, src: OpSource, state: StateReader, opt
       return failedEntry({ ...base, metadata: null }, `process() failed: ${(err as Error).message}`)
     }
   }
-  return applyOp(vm, op, { ...base, metadata }, state)
+  return applyOp(vm, op, { ...base, metadata }, state, opts.systemKeys)
 }
 
-/** apply() for an op whose ack fields (including process() metadata) are already known. */
-export function applyOp(vm: ContractVM, op: Json, ack: Omit<Ack, 'success' | 'error'>, state: StateReader): OpDraft {
+/**
+ * apply() for an op whose ack fields (including process() metadata) are already known. Every path
+ * that runs apply (executor, replay, fraud proofs, judge) comes through here, so all of them give
+ * the sandbox the database's own log keys and refuse them as inputs alike.
+ */
+export function applyOp(vm: ContractVM, op: Json, ack: Omit<Ack, 'success' | 'error'>, state: StateReader, systemKeys: SystemKeys): OpDraft {
+  const scoped: ApplyState = { get: (key) => state.get(key), list: (prefix, opts) => state.list(prefix, opts), systemKeys }
   // Values crossing the sandbox nest at most MAX_JSON_DEPTH (32) levels, so a change always fits
   // the canonical encoding's 64 levels inside its entry: no participant can make an entry unencodable.
-  const result = vm.apply(op, { origin: ack.origin, seq: ack.seq, ts: ack.ts, metadata: ack.metadata }, state)
+  const result = vm.apply(op, { origin: ack.origin, seq: ack.seq, ts: ack.ts, metadata: ack.metadata }, scoped)
   if (!result.success) return failedEntry(ack, result.error ?? 'apply failed')
   return { type: 'op', ack: { ...ack, success: true, error: null }, changes: result.changes }
 }

@@ -7,13 +7,15 @@
 
 import { EventEmitter } from 'node:events'
 import type Hypercore from 'hypercore'
-import { SYS, type OpEntry, type SealEntry } from '../codec/messages.js'
+import { decodeEntry, SYS, type OpEntry, type SealEntry } from '../codec/messages.js'
+import { toHex } from '../codec/hash.js'
 import { currentRoots, type TreeNode } from '../log/merkle.js'
+import { signerOf } from '../log/seal.js'
 import type { LogStore } from '../log/store.js'
 import type { IndexState } from '../state/index-state.js'
 import type { Undo } from '../state/memory-state.js'
 import { ContractVM } from '../vm/index.js'
-import type { Limits } from '../vm/types.js'
+import type { Limits, SystemKeys } from '../vm/types.js'
 import { finishEntry, type OpDraft } from './execute-op.js'
 import { createRuntime, type ContractRuntime, type RuntimeMode } from './runtime/runtime.js'
 import { sealBlock } from './seal-block.js'
@@ -60,6 +62,10 @@ export class Executor extends EventEmitter {
   private blockVMs: ContractVM[] = []
   /** The index log's Merkle roots, kept so each block's seal is computed before its append. */
   private roots: TreeNode[] = []
+  /** The ts of the last ack written: acks never go backwards, whatever the host clock does. */
+  private lastTs = -Infinity
+  /** The database's own log keys, which contracts may not declare as inputs. */
+  private readonly systemKeys: SystemKeys
   /** Set when a block could not be written or made; the executor stops rather than diverge from its log. */
   failure: Error | null = null
   private reported = false
@@ -76,6 +82,7 @@ export class Executor extends EventEmitter {
     this.blockSize = opts.blockSize ?? 256
     this.now = opts.now ?? Date.now
     this.runtime = createRuntime(opts.runtime, opts.opCeilingMs === undefined ? {} : { opCeilingMs: opts.opCeilingMs })
+    this.systemKeys = { index: toHex(index.key), signer: toHex(signerOf(index)) }
   }
 
   get runtimeMode(): RuntimeMode {
@@ -86,6 +93,7 @@ export class Executor extends EventEmitter {
     // Each append of the index resolves, and reaches peers, only once it is on stable storage.
     this.logs.syncWrites(this.index)
     this.roots = await currentRoots(this.index)
+    this.lastTs = await lastAckTs(this.index)
     await this.syncInputs()
     this.kick()
   }
@@ -213,8 +221,9 @@ export class Executor extends EventEmitter {
       // A sandbox module replaced after an op that leaked must be loaded before the next op runs.
       if (!this.holder.vm.isReady) await this.holder.vm.ready()
       const run = this.runtime.executeOp(this.holder.vm, { origin, seq, bytes, ...root }, this.view.state, {
-        ts: this.now(),
+        ts: this.nextTs(),
         maxOpBytes: this.maxOpBytes,
+        systemKeys: this.systemKeys,
       })
       // Local mode answers synchronously: no await on its hot path. An isolated runtime that ran
       // past the ceiling or died throws, and runBlock takes the whole block back.
@@ -233,6 +242,12 @@ export class Executor extends EventEmitter {
     this.view.forgetOps(entries, start, previousLastSeq)
     this.settleVMs(vmBefore)
     await this.syncInputs()
+  }
+
+  /** The clock, never below the last ack's ts (a host clock may step back). */
+  private nextTs(): number {
+    this.lastTs = Math.max(this.lastTs, this.now())
+    return this.lastTs
   }
 
   /** Keeps `keep` as the active VM and disposes every other VM the block touched. */
@@ -298,4 +313,19 @@ export class Executor extends EventEmitter {
     }
     return null
   }
+}
+
+/**
+ * The ts of the last op entry in the index (-Infinity before the first): where a restarted executor
+ * resumes its clock. Every block ends with a seal right after an op entry, so this reads two entries.
+ */
+async function lastAckTs(index: Hypercore): Promise<number> {
+  for (let seq = index.length - 1; seq >= 0; seq--) {
+    const block = await index.get(seq)
+    if (!block) break
+    const entry = decodeEntry(block)
+    if (entry.type === 'op') return entry.ack.ts
+    if (entry.type !== 'seal') break
+  }
+  return -Infinity
 }

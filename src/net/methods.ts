@@ -91,6 +91,8 @@ export interface VerifyParams {
   checkpoint?: boolean
   /** Build the fraud proof of a breach and return it in the result (`fraudProof`). */
   fraudProof?: boolean
+  /** Report entries unsealed this long (ms) with a seal-overdue notice (default 30 000). */
+  sealTimeoutMs?: number
 }
 export type VerifyOutput = VerifyReport
 
@@ -173,8 +175,9 @@ const handlers: { [M in MethodName]: Handler } = {
     // Only the directory's own checkpoint: a client must not make the server write elsewhere.
     const checkpoint = bool(p, 'checkpoint') ?? false
     const fraudProof = bool(p, 'fraudProof') ?? false
+    const sealTimeoutMs = int(p, 'sealTimeoutMs', 0)
     await db.settled()
-    return db.verify({ checkpointPath: checkpoint ? defaultCheckpointPath(db.dir) : null, fraudProof })
+    return db.verify({ checkpointPath: checkpoint ? defaultCheckpointPath(db.dir) : null, fraudProof, ...(sealTimeoutMs === undefined ? {} : { sealTimeoutMs }) })
   },
 
   async source(db) {

@@ -17,6 +17,7 @@ export const BREACH_CLASSES = {
   'unexplained-switch': 'a contract-source or input-set switch that the contract did not make',
   'wrong-root': 'the state root an entry claims is not the root of the state after its op',
   'bad-seal': 'a block seal that does not sign the log and the state before it',
+  'ts-backwards': "an ack whose ts is earlier than the previous op entry's",
   'index-rewritten': 'the index log was rewritten (two signed roots for one length)',
   'index-truncated': 'the index log went backwards',
   'oplog-forked': 'a participant oplog was rewritten',

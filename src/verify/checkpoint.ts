@@ -5,6 +5,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { VerifyError } from './replay.js'
 import type { BreachNotice, SignedRoot } from './breach.js'
+import type { UnsealedTail } from './liveness.js'
 
 export interface Checkpoint {
   format: 'glassbox-monitor/1'
@@ -16,6 +17,8 @@ export interface Checkpoint {
   breach: BreachNotice | null
   /** The last seal verified: its index position and canonical bytes (hex). Absent in older checkpoints. */
   lastSeal?: { position: number; seal: string }
+  /** Entries seen with no seal after them: from which position, and since when (ms since 1970). */
+  unsealed?: UnsealedTail
 }
 
 export async function readCheckpoint(file: string, key: string): Promise<Checkpoint | null> {

@@ -23,7 +23,7 @@ export const EXECUTION_CLASSES = ['wrong-outcome', 'changes-mismatch', 'wrong-ro
 export type ExecutionClass = (typeof EXECUTION_CLASSES)[number]
 
 /** Classes with a fraud proof (ack-mismatch only in its metadata variants). */
-export const PROVABLE_CLASSES: readonly BreachClass[] = [...EXECUTION_CLASSES, 'bad-seal', 'index-rewritten']
+export const PROVABLE_CLASSES: readonly BreachClass[] = [...EXECUTION_CLASSES, 'bad-seal', 'index-rewritten', 'ts-backwards']
 
 /** Why the other classes have none: each needs more than a few signed statements of the executor. */
 export const UNPROVABLE: Partial<Record<BreachClass, string>> = {
@@ -83,7 +83,20 @@ export interface ForkProof extends ProofBase {
   seals: [SignedSeal, SignedSeal]
 }
 
-export type FraudProof = ExecutionProof | SealProof | ForkProof
+/**
+ * Two op entries under one seal, the later with a smaller ts: acks never go backwards, so any
+ * such pair proves the breach (the monitor gives the offending entry and the op entry before it).
+ */
+export interface TsProof extends ProofBase {
+  class: 'ts-backwards'
+  anchor: SignedSeal
+  /** An op entry before `entry`. */
+  earlier: EntryProof
+  /** The op entry whose ack's ts is smaller than `earlier`'s. */
+  entry: EntryProof
+}
+
+export type FraudProof = ExecutionProof | SealProof | ForkProof | TsProof
 
 export type BuiltProof = { proof: FraudProof; reason: null } | { proof: null; reason: string }
 
@@ -110,6 +123,7 @@ export async function buildFraudProof(src: ProofSource, notice: BreachNotice): P
   const base = { format: FRAUD_PROOF_FORMAT, kind: 'fraud', key: toHex(src.index.key), seq: notice.seq, message: notice.message } as const
   if (notice.class === 'index-rewritten') return proveRewrite(src, base)
   if (notice.class === 'bad-seal') return proveBadSeal(src, notice, base)
+  if (notice.class === 'ts-backwards') return proveTsBackwards(src, notice, base)
   if (!(EXECUTION_CLASSES as readonly string[]).includes(notice.class)) return none(`${notice.class} has no fraud proof: ${UNPROVABLE[notice.class] ?? 'not provable compactly'}`)
   if (!src.atPreState) return none('the breach was found in an earlier run; verify again without the checkpoint to build its proof')
   const p = notice.seq
@@ -132,7 +146,7 @@ export async function buildFraudProof(src: ProofSource, notice: BreachNotice): P
   // The honest re-execution, recorded: the witness must cover exactly what it reads.
   const { reader, access } = recordAccess(src.state)
   if (!vm.isReady) await vm.ready()
-  const draft = recomputeDraft(vm, entry, opBytes, reader)
+  const draft = recomputeDraft(vm, entry, opBytes, reader, { index: toHex(src.index.key), signer: toHex(src.signer) })
   const witness = proveWitness(src.state, { reads: [SYS.source, ...access.reads], lists: access.lists }, draft.changes)
   const proof: ExecutionProof = {
     ...base,
@@ -173,6 +187,28 @@ async function proveBadSeal(src: ProofSource, notice: BreachNotice, base: Base):
   const anchor = await validSeal(src, s)
   if (!anchor) return none(`the seal at ${s} is not validly signed over the log before it: only the log itself shows that`)
   return { proof: { ...base, class: 'bad-seal', anchor: anchor.signed, entry: await proveEntry(src.index, s - 1, s) }, reason: null }
+}
+
+/** Needs only the signed log, not the replay state (no op is re-executed). */
+async function proveTsBackwards(src: ProofSource, notice: BreachNotice, base: Base): Promise<BuiltProof> {
+  const p = notice.seq
+  const entry = await entryAt(src.index, p)
+  if (entry?.type !== 'op') return none(`entry ${p} is not an op entry`)
+  let at = p - 1
+  let earlier = await entryAt(src.index, at)
+  while (earlier?.type === 'seal') earlier = await entryAt(src.index, --at)
+  if (earlier?.type !== 'op') return none(`no op entry precedes entry ${p}`)
+  if (entry.ack.ts >= earlier.ack.ts) return none(`entry ${p}'s ts is not earlier than entry ${at}'s`)
+  const anchor = await anchorAfter(src, p)
+  if (!anchor) return none(`no validly signed seal covers entry ${p} yet (a proof is anchored to the first seal after the entry)`)
+  const proof: TsProof = {
+    ...base,
+    class: 'ts-backwards',
+    anchor: anchor.signed,
+    earlier: await proveEntry(src.index, at, anchor.length),
+    entry: await proveEntry(src.index, p, anchor.length),
+  }
+  return { proof, reason: null }
 }
 
 async function proveRewrite(src: ProofSource, base: Base): Promise<BuiltProof> {

@@ -14,9 +14,9 @@ import type { PartialTrie } from '../state/auth/partial-trie.js'
 import type { Witness } from '../state/auth/proof-types.js'
 import { verifyWitness } from '../state/auth/verify.js'
 import { ContractVM, RUNTIME_ID } from '../vm/index.js'
-import type { ListOptions, StateReader } from '../vm/types.js'
+import type { ListOptions, StateReader, SystemKeys } from '../vm/types.js'
 import { BREACH_CLASSES, type BreachClass } from './breach.js'
-import { EXECUTION_CLASSES, FRAUD_PROOF_FORMAT, type ExecutionProof, type ForkProof, type SealProof } from './fraud-proof.js'
+import { EXECUTION_CLASSES, FRAUD_PROOF_FORMAT, type ExecutionProof, type ForkProof, type SealProof, type TsProof } from './fraud-proof.js'
 import { recompute } from './recompute.js'
 
 export interface JudgeOptions {
@@ -49,7 +49,14 @@ export async function judge(proof: unknown, opts: JudgeOptions = {}): Promise<Ju
     if (opts.key !== undefined && opts.key.toLowerCase() !== p.key) {
       return { verdict: 'not-proven', reason: `the proof is about database ${p.key.slice(0, 8)}…, not ${opts.key.slice(0, 8)}…` }
     }
-    const found = p.class === 'index-rewritten' ? judgeFork(p as ForkProof) : p.class === 'bad-seal' ? judgeSeal(p as SealProof) : await judgeExecution(p as ExecutionProof)
+    const found =
+      p.class === 'index-rewritten'
+        ? judgeFork(p as ForkProof)
+        : p.class === 'bad-seal'
+          ? judgeSeal(p as SealProof)
+          : p.class === 'ts-backwards'
+            ? judgeTs(p as TsProof)
+            : await judgeExecution(p as ExecutionProof)
     return { verdict: 'proven', key: p.key, ...found }
   } catch (err) {
     if (err instanceof Refusal) return { verdict: err.verdict, reason: err.message }
@@ -92,7 +99,8 @@ function judgeExecution(p: ExecutionProof): Promise<Found> {
   const opBytes = checkOp(p.op, entry)
   const witness = verifyWitness(p.witness, previous.stateRoot)
   if (!witness.valid) throw notProven(`the witness is not of the state before entry ${seq}: ${witness.reason}`)
-  return reExecute(witness.state, entry, fromHex(p.entry.entry), opBytes, seq)
+  // The anchor opened, so its signer is the database key's: the database's own logs are known.
+  return reExecute(witness.state, entry, fromHex(p.entry.entry), opBytes, seq, { index: p.key, signer: p.anchor.signer.toLowerCase() })
 }
 
 /** The op's bytes, once shown to be block ack.seq of the oplog whose root the ack names. */
@@ -106,7 +114,7 @@ function checkOp(op: ExecutionProof['op'], entry: OpEntry): Uint8Array {
   return bytes
 }
 
-async function reExecute(state: PartialTrie, entry: OpEntry, entryBytes: Uint8Array, opBytes: Uint8Array, seq: number): Promise<Found> {
+async function reExecute(state: PartialTrie, entry: OpEntry, entryBytes: Uint8Array, opBytes: Uint8Array, seq: number, systemKeys: SystemKeys): Promise<Found> {
   const watched = watchGaps(state)
   let vm: ContractVM
   try {
@@ -119,7 +127,7 @@ async function reExecute(state: PartialTrie, entry: OpEntry, entryBytes: Uint8Ar
     throw notProven(`the active contract does not load: ${(err as Error).message}`)
   }
   try {
-    const result = recompute(vm, entry, entryBytes, opBytes, watched.reader, (draft) => state.apply(draft.changes).rootHash())
+    const result = recompute(vm, entry, entryBytes, opBytes, watched.reader, systemKeys, (draft) => state.apply(draft.changes).rootHash())
     // A gap met inside the sandbox may have been caught by the contract: the run does not count.
     if (watched.gap()) throw notProven(`the witness does not cover what the op reads: ${watched.gap()}`)
     if (!result.diagnosis) throw notProven(`entry ${seq} is what the contract gives for its op: nothing to prove`)
@@ -143,6 +151,17 @@ function judgeSeal(p: SealProof): Found {
     return { class: 'bad-seal', message: `the seal for length ${seal.length} signs state root ${toHex(seal.stateRoot).slice(0, 8)}…, entry ${at} before it has ${toHex(entry.stateRoot).slice(0, 8)}…`, seq: seal.length }
   }
   throw notProven(`entry ${at} does not contradict the seal for length ${seal.length}`)
+}
+
+function judgeTs(p: TsProof): Found {
+  const seal = openSeal(p.anchor, p.key)
+  const earlier = openEntry(p.earlier, seal)
+  const entry = openEntry(p.entry, seal)
+  const [a, b] = [p.earlier.position, p.entry.position]
+  if (earlier.type !== 'op' || entry.type !== 'op') throw notProven(`entries ${a} and ${b} are not both op entries`)
+  if (a >= b) throw notProven(`entry ${a} does not come before entry ${b}`)
+  if (entry.ack.ts >= earlier.ack.ts) throw notProven(`entry ${b}'s ts ${entry.ack.ts} is not earlier than entry ${a}'s ${earlier.ack.ts}`)
+  return { class: 'ts-backwards', message: `the ack at #${b} has ts ${entry.ack.ts}, earlier than ${earlier.ack.ts} at #${a}`, seq: b }
 }
 
 function judgeFork(p: ForkProof): Found {
@@ -179,7 +198,7 @@ function watchGaps(inner: StateReader): { reader: StateReader; gap: () => string
   }
 }
 
-type Shaped = (ExecutionProof | SealProof | ForkProof) & { class: BreachClass }
+type Shaped = (ExecutionProof | SealProof | ForkProof | TsProof) & { class: BreachClass }
 
 /** Checks the fields every proof of its class needs; anything else is a malformed file. */
 function checkShape(x: unknown): Shaped {
@@ -194,6 +213,10 @@ function checkShape(x: unknown): Shaped {
     for (const s of x.seals) needSeal(s, 'seals[]')
   } else if (cls === 'bad-seal') {
     needSeal(x.anchor, 'anchor')
+    needEntry(x.entry, 'entry')
+  } else if (cls === 'ts-backwards') {
+    needSeal(x.anchor, 'anchor')
+    needEntry(x.earlier, 'earlier')
     needEntry(x.entry, 'entry')
   } else if ((EXECUTION_CLASSES as readonly string[]).includes(cls)) {
     needSeal(x.anchor, 'anchor')

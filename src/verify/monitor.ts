@@ -10,6 +10,9 @@ import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.j
 import { checkRoot, signedRoot } from './heads.js'
 import { sealHex, type BuiltProof } from './fraud-proof.js'
 import { attachIndexHash, Replay, type ReplayLogs } from './replay.js'
+import { DEFAULT_SEAL_TIMEOUT_MS, SealWatch, type LivenessNotice } from './liveness.js'
+import { decodeEntry, type IndexEntry } from '../codec/messages.js'
+import { sealSignedBy, signerOf } from '../log/seal.js'
 
 export interface MonitorOptions {
   /** Where to persist the verified position and the roots seen; null keeps nothing. */
@@ -20,6 +23,8 @@ export interface MonitorOptions {
   checkpointEvery?: number
   /** Build the fraud proof of a breach found (in the report's `fraudProof`). */
   fraudProof?: boolean
+  /** Report entries that stay unsealed this long (ms) with a seal-overdue notice (default 30 000). */
+  sealTimeoutMs?: number
 }
 
 export interface VerifyReport {
@@ -34,12 +39,14 @@ export interface VerifyReport {
   /** Op entries verified in this run. */
   ops: number
   breach: BreachNotice | null
+  /** Liveness notices in force at the end of the pass (seal-overdue): never a breach, never invalid. */
+  notices: LivenessNotice[]
   seconds: number
   /** With the `fraudProof` option and a breach: its proof, or why there is none. */
   fraudProof?: BuiltProof
 }
 
-/** Emits `verified` ({length}), `violation` (BreachNotice) and `error` (Error). */
+/** Emits `verified` ({length}), `violation` (BreachNotice), `notice` (LivenessNotice) and `error` (Error). */
 export class Monitor extends EventEmitter {
   private replay: Replay
   private breach: BreachNotice | null = null
@@ -55,6 +62,13 @@ export class Monitor extends EventEmitter {
   /** The last seal verified (kept in the checkpoint): after a rewrite, one half of a fork proof. */
   private sealSeen: { position: number; seal: string } | null = null
   private proof: BuiltProof | null = null
+  private seals: SealWatch
+  /** The seal-overdue notice in force, if any. */
+  private overdue: LivenessNotice | null = null
+  /** Past the replayed prefix (after a breach): how far the log was searched for seals, and the end of the last valid one. */
+  private scanned = 0
+  private scannedSealEnd = 0
+  private sealTimer: NodeJS.Timeout | null = null
 
   constructor(
     private readonly logs: ReplayLogs,
@@ -63,6 +77,17 @@ export class Monitor extends EventEmitter {
     super()
     this.key = toHex(logs.index.key)
     this.replay = new Replay(logs)
+    this.seals = new SealWatch(opts.sealTimeoutMs ?? DEFAULT_SEAL_TIMEOUT_MS)
+  }
+
+  /** Index entries verified so far (a breach stops it at the offending entry). */
+  get position(): number {
+    return this.replay.position
+  }
+
+  /** The liveness notices in force now (seal-overdue); they never make the logs invalid. */
+  notices(): LivenessNotice[] {
+    return this.overdue ? [this.overdue] : []
   }
 
   /** Loads the checkpoint (checking the logs were not rewritten since) and rebuilds the state. */
@@ -70,6 +95,8 @@ export class Monitor extends EventEmitter {
     const saved = this.opts.checkpointPath ? await readCheckpoint(this.opts.checkpointPath, this.key) : null
     if (!saved) return
     this.sealSeen = saved.lastSeal ?? null
+    const u = saved.unsealed
+    if (u && Number.isSafeInteger(u.from) && Number.isFinite(u.since)) this.seals = new SealWatch(this.seals.timeoutMs, { from: u.from, since: u.since })
     if (saved.breach) {
       this.breach = saved.breach
       this.proof = { proof: null, reason: 'the breach was found by an earlier run (kept in the checkpoint); verify without the checkpoint to build its proof' }
@@ -100,6 +127,8 @@ export class Monitor extends EventEmitter {
 
   async stop(): Promise<void> {
     this.watching = false
+    if (this.sealTimer) clearTimeout(this.sealTimer)
+    this.sealTimer = null
     for (const core of this.watched) {
       core.off('append', this.kick)
       core.off('truncate', this.kick)
@@ -154,6 +183,8 @@ export class Monitor extends EventEmitter {
       if (unfinished) await this.report(await attachIndexHash(unfinished, index))
     }
     if (!this.breach) await this.noteHeads(reading)
+    // Also after a breach: an executor that stops sealing then leaves the breach without a proof.
+    await this.checkSeals(length)
     if (!this.breach) {
       await this.save()
       this.emit('verified', { length: this.replay.position })
@@ -166,9 +197,51 @@ export class Monitor extends EventEmitter {
       resumedFrom: this.resumedFrom,
       ops: this.replay.view.acks.size - acksBefore,
       breach: this.breach,
+      notices: this.notices(),
       seconds: (performance.now() - started) / 1000,
       ...(this.opts.fraudProof && this.breach ? { fraudProof: this.proof ?? { proof: null, reason: 'no proof was built for this breach' } } : {}),
     }
+  }
+
+  /** Updates the seal-overdue notice for an index of `length` entries, and wakes up when it falls due. */
+  private async checkSeals(length: number): Promise<void> {
+    const end = await this.sealedEnd(length)
+    if (end === null) return
+    const was = this.overdue
+    this.overdue = this.seals.observe(end, length, Date.now())
+    if (this.overdue && was?.from !== this.overdue.from) this.emit('notice', this.overdue)
+    if (this.sealTimer) clearTimeout(this.sealTimer)
+    this.sealTimer = null
+    const due = this.seals.dueIn(Date.now())
+    if (this.watching && !this.overdue && due !== null) {
+      this.sealTimer = setTimeout(() => {
+        this.sealTimer = null
+        this.checkSeals(this.logs.index.length).catch((err) => this.watching && this.emit('error', err))
+      }, due)
+    }
+  }
+
+  /**
+   * The length the last valid seal covers (the seal included); null when a block is not held yet.
+   * The replayed prefix knows its last seal; past it (after a breach) the log is searched from its
+   * end, and a seal counts only if it sits at its length and signs the log there.
+   */
+  private async sealedEnd(length: number): Promise<number | null> {
+    const last = this.replay.view.lastSeal
+    const replayed = last ? last.position + 1 : 0
+    const index = this.logs.index
+    const floor = Math.max(this.scanned, this.replay.position)
+    for (let at = length - 1; at >= floor; at--) {
+      const block = await index.get(at, { wait: false })
+      if (!block) return null
+      const entry = decodeOrNull(block)
+      if (entry?.type !== 'seal' || entry.length !== at || !sealSignedBy(entry, index.key, signerOf(index))) continue
+      if (toHex(entry.treeHash) !== toHex(await index.treeHash(at))) continue
+      this.scannedSealEnd = at + 1
+      break
+    }
+    this.scanned = Math.max(this.scanned, length)
+    return Math.max(replayed, this.scannedSealEnd)
   }
 
   /**
@@ -291,8 +364,17 @@ export class Monitor extends EventEmitter {
       },
       breach: this.breach,
       ...(this.sealSeen ? { lastSeal: this.sealSeen } : {}),
+      ...(this.seals.unsealed ? { unsealed: this.seals.unsealed } : {}),
     })
   }
 }
 
 export { describeBreach }
+
+function decodeOrNull(block: Uint8Array): IndexEntry | null {
+  try {
+    return decodeEntry(block)
+  } catch {
+    return null
+  }
+}

@@ -8,7 +8,7 @@ import { toHex } from '../codec/hash.js'
 import { encodeEntry, type OpEntry } from '../codec/messages.js'
 import { applyOp, failedEntry, readOp, type OpDraft } from '../executor/execute-op.js'
 import type { ContractVM } from '../vm/index.js'
-import type { Change, Json, StateReader } from '../vm/types.js'
+import type { Change, Json, StateReader, SystemKeys } from '../vm/types.js'
 import type { BreachClass } from './breach.js'
 
 /** Why a published op entry is not the recomputed one. */
@@ -30,18 +30,19 @@ export interface Recomputation {
 
 /**
  * The draft (entry without its post-state root) an honest executor writes for `published.ack`,
- * running the op `opBytes` on `vm` (the contract active at the pre-state) over `state`.
+ * running the op `opBytes` on `vm` (the contract active at the pre-state) over `state`, in the
+ * database whose own log keys are `systemKeys`.
  */
-export function recomputeDraft(vm: ContractVM, published: OpEntry, opBytes: Uint8Array, state: StateReader): OpDraft {
+export function recomputeDraft(vm: ContractVM, published: OpEntry, opBytes: Uint8Array, state: StateReader, systemKeys: SystemKeys): OpDraft {
   const { ack } = published
   const base = { origin: ack.origin, seq: ack.seq, oplogLength: ack.oplogLength, oplogHash: ack.oplogHash, ts: ack.ts }
   const read = readOp(opBytes, vm.limits.maxOpBytes)
   if ('error' in read) return failedEntry({ ...base, metadata: null }, read.error)
-  if (!vm.hasProcess) return applyOp(vm, read.op, { ...base, metadata: null }, state)
+  if (!vm.hasProcess) return applyOp(vm, read.op, { ...base, metadata: null }, state, systemKeys)
   // process() may be non-deterministic: its recorded result (or recorded failure) stands. A
   // recorded failure is still an entry the executor builds one way: no metadata, no changes.
   if (!ack.success && ack.error?.startsWith('process() failed: ')) return failedEntry({ ...base, metadata: null }, ack.error)
-  return applyOp(vm, read.op, { ...base, metadata: ack.metadata }, state)
+  return applyOp(vm, read.op, { ...base, metadata: ack.metadata }, state, systemKeys)
 }
 
 /**
@@ -55,9 +56,10 @@ export function recompute(
   publishedBytes: Uint8Array,
   opBytes: Uint8Array,
   state: StateReader,
+  systemKeys: SystemKeys,
   rootAfter: (draft: OpDraft) => Uint8Array,
 ): Recomputation {
-  const draft = recomputeDraft(vm, published, opBytes, state)
+  const draft = recomputeDraft(vm, published, opBytes, state, systemKeys)
   const expected: OpEntry = { ...draft, stateRoot: rootAfter(draft) }
   const bytes = encodeEntry(expected)
   const diagnosis = sameBytes(bytes, publishedBytes) ? null : diagnose(published, expected, vm.hasProcess)

@@ -17,7 +17,7 @@ import { GlassboxError } from '../errors.js'
 import type { Undo } from '../state/memory-state.js'
 import { IndexState } from '../state/index-state.js'
 import { ContractVM, RUNTIME_ID } from '../vm/index.js'
-import type { Change, Json } from '../vm/types.js'
+import type { Change, Json, SystemKeys } from '../vm/types.js'
 import type { BreachClass, BreachNotice } from './breach.js'
 import { buildFraudProof, type BuiltProof } from './fraud-proof.js'
 import { recompute } from './recompute.js'
@@ -44,12 +44,16 @@ export class Replay {
   readonly view = new IndexState()
   private vm: ContractVM | null = null
   private readonly lastRoot = new Map<string, { length: number; hash: string }>()
+  /** The ts of the last op entry verified: acks never go backwards. */
+  private lastTs: number | null = null
   private readonly indexKey: string
   private readonly signer: Uint8Array
+  private readonly systemKeys: SystemKeys
 
   constructor(private readonly logs: ReplayLogs) {
     this.indexKey = toHex(logs.index.key)
     this.signer = signerOf(logs.index)
+    this.systemKeys = { index: this.indexKey, signer: toHex(this.signer) }
   }
 
   /** The last oplog root an ack was checked against, per oplog: roots the monitor has now seen. */
@@ -74,6 +78,7 @@ export class Replay {
     for await (const block of this.logs.index.createReadStream({ start: 0, end: length })) {
       const entry = decodeEntry(block)
       if (entry.type === 'header') this.checkRuntime(entry.runtime)
+      else if (entry.type === 'op') this.lastTs = entry.ack.ts
       this.view.fold(entry)
     }
     await this.loadVM(this.view.source)
@@ -155,6 +160,10 @@ export class Replay {
     }
     if (entry.type === 'input') {
       if (this.view.isInput(entry.pubkey)) return bad(`input ${entry.pubkey} is declared twice`, 'distinct inputs')
+      if (entry.pubkey === this.systemKeys.index || entry.pubkey === this.systemKeys.signer) {
+        const what = entry.pubkey === this.systemKeys.index ? "the database's own index log" : "the index log's signing key"
+        return bad(`input ${entry.pubkey} is ${what}, not a participant oplog`, 'participant oplogs')
+      }
       return null
     }
     if (entry.type === 'genesis') return null
@@ -189,6 +198,10 @@ export class Replay {
       const what = ack.seq > expectedSeq ? `skips op(s) ${expectedSeq}..${ack.seq - 1}` : `repeats or reorders op ${ack.seq}`
       return this.breach(cls, seq, bytes, entry, `the ack of op ${ack.seq} of oplog ${short(ack.origin)} ${what}`, expectedSeq, ack.seq)
     }
+    if (this.lastTs !== null && ack.ts < this.lastTs) {
+      const what = `the ack's ts ${ack.ts} is earlier than ${this.lastTs}, the previous op entry's (timestamps never go backwards)`
+      return this.breach('ts-backwards', seq, bytes, entry, what, `>= ${this.lastTs}`, ack.ts)
+    }
     const oplog = await this.logs.oplog(ack.origin)
     if (this.logs.reach) await this.logs.reach(oplog, ack.oplogLength, ack.seq)
     if (ack.oplogLength > oplog.length) {
@@ -215,11 +228,12 @@ export class Replay {
     const undo: Undo[] = []
     const lastSeq = this.view.lastSeq.get(ack.origin)
     const view = this.view
-    const result = recompute(vm, entry, bytes, block, view.state, (draft) => {
+    const result = recompute(vm, entry, bytes, block, view.state, this.systemKeys, (draft) => {
       view.fold(draft, undo)
       return view.state.root()
     })
     if (!result.diagnosis) {
+      this.lastTs = ack.ts
       await this.followSystemChanges(result.expected.changes)
       return null
     }

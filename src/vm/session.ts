@@ -7,7 +7,7 @@ import { StoreIntegrityError } from '../errors.js'
 import { compileContract } from './compile.js'
 import { INPUTS_PREFIX, SOURCE_KEY, SYS_PREFIX, isPubkey, keyProblem, utf8Bytes } from './keys.js'
 import { DELETED, listKeys, readKey, type Overlay } from './overlay.js'
-import type { Change, Json, Limits, ListOptions, StateReader } from './types.js'
+import type { ApplyState, Change, Json, Limits, ListOptions, StateReader } from './types.js'
 
 export type RunMode = 'apply' | 'call' | 'process' | 'load'
 
@@ -75,7 +75,11 @@ export class Session {
     if (kind === 'source') return this.setSource(arg)
     if (!isPubkey(arg)) this.refuse(`an oplog pubkey is 64 lowercase hex characters, got ${JSON.stringify(String(arg).slice(0, 80))}`, false)
     const key = INPUTS_PREFIX + arg
-    if (kind === 'add') return this.record({ type: 'put', key, value: { pubkey: arg } })
+    if (kind === 'add') {
+      const system = this.systemRole(arg)
+      if (system !== null) this.refuse(`addOplog: ${arg} is ${system}, not a participant oplog`, false)
+      return this.record({ type: 'put', key, value: { pubkey: arg } })
+    }
     if (this.read((state) => readKey(state, this.overlay, key)) === undefined) this.refuse(`oplog ${arg} is not an input`, false)
     this.record({ type: 'del', key })
   }
@@ -139,6 +143,15 @@ export class Session {
       if (err instanceof StoreIntegrityError) this.fault ??= err
       throw err
     }
+  }
+
+  /** What `pubkey` is to the database if it is one of its own logs (docs/protocol.md §5.2), else null. */
+  private systemRole(pubkey: string): string | null {
+    const keys = (this.state as Partial<ApplyState> | null)?.systemKeys
+    if (keys === undefined) return null
+    if (pubkey === keys.index) return "this database's own index log"
+    if (pubkey === keys.signer) return "the key that signs this database's index log"
+    return null
   }
 
   private readable(): StateReader {

@@ -28,6 +28,21 @@ export interface StateReader {
   list(prefix: string, opts?: ListOptions): StateEntry[]
 }
 
+/**
+ * The keys (hex) of the logs a database itself writes: its index log (the database key) and the
+ * index log's signer. They are never participant oplogs, so `addOplog` refuses them (an index log
+ * declared as an input would feed the executor its own appends as ops, without end).
+ */
+export interface SystemKeys {
+  index: string
+  signer: string
+}
+
+/** The state `apply` runs against, with what the rules of `tx` need to know about the database. */
+export interface ApplyState extends StateReader {
+  readonly systemKeys: SystemKeys
+}
+
 /** One change an op makes to the state, in the order the contract made it. */
 export type Change =
   | { type: 'put'; key: string; value: Json }

@@ -9,7 +9,7 @@ import { example, honestDir, withoutExecutor } from './databases.js'
 import { withDishonest } from './dishonest-executor.js'
 
 /** Classes found by replaying entries, and classes found by comparing a log with roots seen before. */
-export const ENTRY_CLASSES: BreachClass[] = ['changes-mismatch', 'entry-without-op', 'op-skipped', 'op-out-of-order', 'not-an-input', 'ack-mismatch', 'wrong-outcome', 'unexplained-switch', 'wrong-root', 'bad-seal']
+export const ENTRY_CLASSES: BreachClass[] = ['changes-mismatch', 'entry-without-op', 'op-skipped', 'op-out-of-order', 'not-an-input', 'ack-mismatch', 'wrong-outcome', 'unexplained-switch', 'wrong-root', 'bad-seal', 'ts-backwards']
 export const LOG_CLASSES: BreachClass[] = ['malformed-genesis', 'malformed-entry', 'index-rewritten', 'index-truncated', 'oplog-forked']
 
 /** The classes this test file has produced a notice of. */

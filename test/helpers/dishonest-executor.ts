@@ -61,16 +61,17 @@ export class DishonestExecutor {
 
   /**
    * Creates a database directory whose index log holds exactly `build(oplogs)`, for genesis
-   * entries no honest creator writes. `oplogs` are the public keys of the local oplogs named.
+   * entries no honest creator writes. `oplogs` are the public keys of the local oplogs named,
+   * `index` the database key.
    */
-  static async forge(dir: string, build: (oplogs: Record<string, string>) => Block[], names: string[] = ['main']): Promise<void> {
+  static async forge(dir: string, build: (oplogs: Record<string, string>, index: string) => Block[], names: string[] = ['main']): Promise<void> {
     const store = new LogStore(dir)
     try {
       await store.ready()
       const index = await store.localIndex()
       const oplogs: Record<string, string> = {}
       for (const name of names) oplogs[name] = toHex((await store.localOplog(name)).key)
-      const blocks = build(oplogs)
+      const blocks = build(oplogs, toHex(index.key))
       if (blocks.length > 0) await index.append(blocks.map(toBuffer))
       await writeManifest(dir, { format: MANIFEST_FORMAT, key: toHex(index.key), oplogs })
     } finally {

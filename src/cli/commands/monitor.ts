@@ -12,9 +12,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, intFlag, parseFlags, positionals, type Command } from '../command.js'
 import { inlineJson } from '../output.js'
 import { shutdownSignal } from '../signals.js'
-import { noticeText } from '../report.js'
+import { livenessText, noticeText, SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP, sealTimeoutFrom } from '../report.js'
 import { serverSession } from '../session.js'
 import type { BreachNotice } from '../../verify/breach.js'
+import type { LivenessNotice } from '../../verify/liveness.js'
 import { defaultCheckpointPath, openLogs } from '../../verify/verify-dir.js'
 
 export interface MonitorParameters {
@@ -27,6 +28,10 @@ export interface MonitorParameters {
   intervalMs: number
   onVerified(length: number): void
   onBreach(notice: BreachNotice): void
+  /** Liveness notices (seal-overdue): printed, never a breach, never a reason to stop. */
+  onNotice(notice: LivenessNotice): void
+  /** Report entries unsealed this long (ms) with a seal-overdue notice. */
+  sealTimeoutMs?: number
   /** Called now and then while a remote monitor waits for a log no connected peer serves yet. */
   onWaiting?(wait: LogWait): void
   /** Resolves when the monitor should stop. */
@@ -39,6 +44,14 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
     await appendFile(p.noticesPath, JSON.stringify(notice) + '\n')
     p.onBreach(notice)
   }
+  // Each seal-overdue notice once: by the entry its unsealed tail starts at.
+  let lastFrom = -1
+  const notice = (n: LivenessNotice) => {
+    if (n.from === lastFrom) return
+    lastFrom = n.from
+    p.onNotice(n)
+  }
+  const seal = p.sealTimeoutMs === undefined ? {} : { sealTimeoutMs: p.sealTimeoutMs }
   const server = p.remote ? null : await serverSession(p.dir)
   if (server) {
     // The server holds the directory: poll it; its checkpoint makes each round incremental.
@@ -47,7 +60,8 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
       let stopped = false
       void p.until.then(() => (stopped = true))
       while (!stopped) {
-        const report = await server.request('verify', { checkpoint: true })
+        const report = await server.request('verify', { checkpoint: true, ...seal })
+        for (const n of report.notices ?? []) notice(n)
         if (report.breach) {
           await record(report.breach)
           return report.breach
@@ -62,12 +76,17 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
   }
   const opened = await openMonitor(p)
   const m = opened.monitor
+  // While the logs are quiet nothing else holds the event loop (Hypercore's listeners hold no
+  // handle): without this, node exits with code 13 while the monitor still waits for `until`.
+  const keepAlive = setInterval(() => {}, 2 ** 30)
   try {
     const breach = new Promise<BreachNotice>((resolve) => m.once('violation', resolve))
     m.on('verified', ({ length }: { length: number }) => p.onVerified(length))
+    m.on('notice', notice)
     // `on`, not `once`: a second failure after the first must not become an uncaught 'error' event.
     const errors = new Promise<never>((_, reject) => m.on('error', reject))
     const first = await m.watch()
+    for (const n of first.notices) notice(n)
     if (first.breach) {
       await record(first.breach)
       return first.breach
@@ -76,6 +95,7 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
     if (ended) await record(ended)
     return ended
   } finally {
+    clearInterval(keepAlive)
     await opened.close()
   }
 }
@@ -83,14 +103,15 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
 /** A monitor of the logs in `dir`, or of a remote database replicated into `dir`; already open. */
 async function openMonitor(p: MonitorParameters): Promise<{ monitor: Monitor; close(): Promise<void> }> {
   const checkpointPath = defaultCheckpointPath(p.dir)
+  const seal = p.sealTimeoutMs === undefined ? {} : { sealTimeoutMs: p.sealTimeoutMs }
   if (p.remote) {
     const { openRemoteMonitor } = await import('../../net/remote-monitor.js')
     // Announced, so that other monitors and readers can fetch from this replica too.
     // A log no peer serves right now is waited for, however long: peers come and go.
-    return openRemoteMonitor(p.dir, p.remote.key, { ...p.remote.network, announce: true, checkpointPath, logTimeoutMs: Infinity, onWaiting: p.onWaiting })
+    return openRemoteMonitor(p.dir, p.remote.key, { ...p.remote.network, ...seal, announce: true, checkpointPath, logTimeoutMs: Infinity, onWaiting: p.onWaiting })
   }
   const { store, monitor: newMonitor } = await openLogs(p.dir)
-  const monitor = newMonitor({ checkpointPath })
+  const monitor = newMonitor({ checkpointPath, ...seal })
   try {
     await monitor.open()
   } catch (err) {
@@ -109,10 +130,14 @@ async function openMonitor(p: MonitorParameters): Promise<{ monitor: Monitor; cl
 export const monitorCommand: Command = {
   name: 'monitor',
   summary: 'Verify continuously as the logs grow; print breach notices and append them to a file',
-  usage: ['monitor [--notices FILE] [--interval MS] [--dir D] [--json]', 'monitor <database-key> [--bootstrap H:P] [--dir REPLICA] [--notices FILE] [--json]'],
+  usage: [
+    'monitor [--notices FILE] [--interval MS] [--seal-timeout MS] [--dir D] [--json]',
+    'monitor <database-key> [--bootstrap H:P] [--dir REPLICA] [--notices FILE] [--seal-timeout MS] [--json]',
+  ],
   flags: [
     ['--notices FILE', 'append breach notices here, one JSON per line (default D/breaches.jsonl)'],
     ['--interval MS', 'how often to poll a running `glassbox serve` (default 1000)'],
+    [SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP],
     ...NETWORK_FLAGS,
     ...COMMON_FLAGS,
   ],
@@ -124,6 +149,9 @@ export const monitorCommand: Command = {
     'Resumes from D/monitor.json, so a restarted monitor does not start over.',
     'Stops on SIGINT/SIGTERM (exit 0) or at the first breach (exit 1): after a breach the',
     "executor's later entries cannot be trusted, so there is nothing further to verify.",
+    'Entries left with no seal after them longer than --seal-timeout print a seal-overdue NOTICE line (the',
+    'executor stopped sealing; also after a breach, whose proof needs that seal): liveness, not fraud, so the',
+    'monitor goes on and the notice is not written to the breach file.',
   ],
   async run(args, io) {
     const { values, positionals: given } = parseFlags('monitor', args, {
@@ -131,6 +159,7 @@ export const monitorCommand: Command = {
       ...NETWORK_OPTIONS,
       notices: { type: 'string' },
       interval: { type: 'string' },
+      'seal-timeout': { type: 'string' },
     })
     const [key] = positionals('monitor', given, ['<database-key>'], 1)
     if (key !== undefined && !isPubkeyHex(key)) throw new UsageError('USAGE', `${key} is not a database key (64 lowercase hex characters)`)
@@ -146,6 +175,8 @@ export const monitorCommand: Command = {
       until: shutdownSignal(io, 'stopping the monitor'),
       onVerified: (length) => io.out(json ? inlineJson({ verified: length }) : `verified ${length} index entries`),
       onBreach: (notice) => io.out(json ? inlineJson({ breach: notice }) : noticeText(notice)),
+      onNotice: (notice) => io.out(json ? inlineJson({ notice }) : livenessText(notice)),
+      ...sealTimeoutFrom(values['seal-timeout']),
       onWaiting: (w) => io.err(`waiting ${Math.round(w.waitedMs / 1000)} s for a peer serving op ${w.seq} of log ${w.log.slice(0, 8)}… signed up to length ${w.length} (have length ${w.has}; ${w.peers} peers connected)`),
     })
     return breach ? EXIT.negative : EXIT.ok

@@ -9,7 +9,7 @@ import type { ReplicateOptions } from '../../net/replicate-database.js'
 import { NETWORK_FLAGS, NETWORK_OPTIONS, networkFromFlags } from '../network-flags.js'
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positionals, type Command } from '../command.js'
 import { jsonText, printResult } from '../output.js'
-import { progressPrinter, reportText } from '../report.js'
+import { livenessText, progressPrinter, reportText, SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP, sealTimeoutFrom } from '../report.js'
 import { serverSession } from '../session.js'
 import { proofFileName } from '../../verify/fraud-proof.js'
 import type { VerifyReport } from '../../verify/monitor.js'
@@ -23,6 +23,8 @@ export interface VerifyParameters {
   checkpoint: boolean
   /** Where to write the fraud proof of a breach (default D/fraud-proofs/<entry>-<class>.json). */
   proofOut?: string
+  /** Report entries unsealed this long (ms) with a seal-overdue notice. */
+  sealTimeoutMs?: number
   onProgress?: (done: number, total: number) => void
 }
 export type VerifyReturnType = Omit<VerifyReport, 'fraudProof'> & {
@@ -37,19 +39,21 @@ export async function verify(p: VerifyParameters): Promise<VerifyReturnType> {
 }
 
 async function replay(p: VerifyParameters): Promise<VerifyReport> {
+  const seal = p.sealTimeoutMs === undefined ? {} : { sealTimeoutMs: p.sealTimeoutMs }
   if (p.remote) {
     const { verifyRemote } = await import('../../net/remote-monitor.js')
     return verifyRemote(p.dir, p.remote.key, {
       ...p.remote.network,
       checkpointPath: p.checkpoint ? defaultCheckpointPath(p.dir) : null,
       fraudProof: true,
+      ...seal,
       ...(p.onProgress ? { onProgress: p.onProgress } : {}),
     })
   }
   const server = await serverSession(p.dir)
   if (server) {
     try {
-      return await server.request('verify', { checkpoint: p.checkpoint, fraudProof: true })
+      return await server.request('verify', { checkpoint: p.checkpoint, fraudProof: true, ...seal })
     } finally {
       await server.close()
     }
@@ -58,6 +62,7 @@ async function replay(p: VerifyParameters): Promise<VerifyReport> {
   return verifyDirectory(p.dir, {
     checkpointPath: p.checkpoint ? defaultCheckpointPath(p.dir) : null,
     fraudProof: true,
+    ...seal,
     ...(p.onProgress ? { onProgress: p.onProgress } : {}),
   })
 }
@@ -76,7 +81,7 @@ async function writeProof(report: VerifyReport, p: VerifyParameters): Promise<Ve
 }
 
 function verifyText(r: VerifyReturnType): string {
-  const text = reportText(r as VerifyReport)
+  const text = reportText(r as VerifyReport) + r.notices.map((n) => `\n${livenessText(n)}`).join('')
   if (r.fraudProof) return `${text}\nfraud proof written to ${r.fraudProof} (check it with: glassbox judge ${r.fraudProof})`
   if (r.fraudProofReason) return `${text}\nno fraud proof: ${r.fraudProofReason}`
   return text
@@ -85,10 +90,14 @@ function verifyText(r: VerifyReturnType): string {
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'Replay the logs and check every index entry against the contract',
-  usage: ['verify [--checkpoint] [--proof-out FILE] [--dir D] [--json]', 'verify <database-key> [--bootstrap H:P] [--dir REPLICA] [--checkpoint] [--proof-out FILE] [--json]'],
+  usage: [
+    'verify [--checkpoint] [--proof-out FILE] [--seal-timeout MS] [--dir D] [--json]',
+    'verify <database-key> [--bootstrap H:P] [--dir REPLICA] [--checkpoint] [--proof-out FILE] [--seal-timeout MS] [--json]',
+  ],
   flags: [
     ['--checkpoint', 'resume from D/monitor.json and update it (default: verify from the start)'],
     ['--proof-out FILE', 'where to write the fraud proof of a breach (default D/fraud-proofs/<entry>-<class>.json)'],
+    [SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP],
     ...NETWORK_FLAGS,
     ...COMMON_FLAGS,
   ],
@@ -98,9 +107,12 @@ export const verifyCommand: Command = {
     "block is checked against the log's signed root as it arrives; a peer serving a fork is a breach.",
     'Exit codes: 0 valid, 1 a breach was found (the notice says which entry and why), 2 an error.',
     'A breach that can be proven gets a fraud proof file; `glassbox judge FILE` checks it without the logs.',
+    'Entries left with no seal after them longer than --seal-timeout get a seal-overdue notice: the executor',
+    'stopped sealing (liveness, not fraud: the exit code does not change). The clock starts when a run first',
+    'sees them, so a one-shot run reports them only with --seal-timeout 0, or with --checkpoint on a later run.',
   ],
   async run(args, io) {
-    const { values, positionals: given } = parseFlags('verify', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, checkpoint: { type: 'boolean' }, 'proof-out': { type: 'string' } })
+    const { values, positionals: given } = parseFlags('verify', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, checkpoint: { type: 'boolean' }, 'proof-out': { type: 'string' }, 'seal-timeout': { type: 'string' } })
     const [key] = positionals('verify', given, ['<database-key>'], 1)
     const json = values.json ?? false
     if (key !== undefined && !isPubkeyHex(key)) throw new UsageError('USAGE', `${key} is not a database key (64 lowercase hex characters)`)
@@ -112,6 +124,7 @@ export const verifyCommand: Command = {
         ...(key !== undefined ? { remote: { key, network: networkFromFlags(values), replicaIsTemporary: replica !== null } } : {}),
         checkpoint: values.checkpoint ?? false,
         ...(values['proof-out'] === undefined ? {} : { proofOut: values['proof-out'] }),
+        ...sealTimeoutFrom(values['seal-timeout']),
         ...(json ? {} : { onProgress: progressPrinter() }),
       })
       printResult(io, json, result, verifyText)

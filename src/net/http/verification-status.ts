@@ -4,6 +4,7 @@
 
 import { toJson } from '../../codec/json.js'
 import type { BreachNotice } from '../../verify/breach.js'
+import type { LivenessNotice } from '../../verify/liveness.js'
 import type { FraudProof } from '../../verify/fraud-proof.js'
 import type { Monitor, VerifyReport } from '../../verify/monitor.js'
 
@@ -17,6 +18,8 @@ export interface VerificationSnapshot {
   /** Index entries this database holds now. */
   indexLength: number
   breach: BreachNotice | null
+  /** Liveness notices in force (seal-overdue): the executor stopped sealing. Never a breach; valid is unchanged. */
+  notices: LivenessNotice[]
   /** The last error the monitor reported (it keeps following after one), or null. */
   error: { code: string; message: string } | null
   /** When the monitor last reported (ISO 8601), or null. */
@@ -84,9 +87,11 @@ export class VerificationStatus {
     return {
       following: this.breach === null && !this.closed,
       valid: this.reported ? this.breach === null : null,
-      verifiedLength: this.verified,
+      // The monitor's own count too: a breach is emitted before the report of its pass arrives.
+      verifiedLength: Math.max(this.verified, this.monitor.position),
       indexLength,
       breach: this.breach,
+      notices: toJson(this.monitor.notices()) as unknown as LivenessNotice[],
       error: this.lastError,
       updatedAt: this.updatedAt,
     }
