@@ -84,7 +84,7 @@ export interface CallResult {
 }
 
 export interface Limits {
-  /** Interrupt-handler ticks allowed per op (one tick is about 10k QuickJS steps). */
+  /** Gas per op: fuel counted inside QuickJS, in units of FUEL_PER_GAS (src/vm/fuel/costs.ts; protocol §6.1). */
   gas: number
   /** Bytes the QuickJS heap may hold. */
   memoryBytes: number
