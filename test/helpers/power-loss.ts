@@ -7,7 +7,7 @@
 // log, so losing it is within the model and keeps the copy free of LMDB's own timing).
 
 import { createRequire } from 'node:module'
-import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
 
 interface RocksSession {
@@ -88,11 +88,16 @@ export class PowerLossDisk {
 
 function copyDurable(from: string, to: string, dbPath: string): void {
   mkdirSync(to, { recursive: true })
-  if (path.resolve(from) === dbPath) {
-    // The MANIFEST names the files; read it before listing them so none it names is missed.
+  const isDb = path.resolve(from) === dbPath
+  if (isDb) {
+    // Background compactions run while this copies. Every table file is linked first (a link keeps
+    // it even when RocksDB deletes it next), then the MANIFEST that names the live ones is copied,
+    // then the tables written meanwhile are linked: every file the copied MANIFEST names is there.
+    linkTables(from, to)
     const current = readFileSync(path.join(from, 'CURRENT'), 'utf8').trim()
     copyFileSync(path.join(from, current), path.join(to, current))
     copyFileSync(path.join(from, 'CURRENT'), path.join(to, 'CURRENT'))
+    linkTables(from, to)
   }
   for (const name of readdirSync(from)) {
     const source = path.join(from, name)
@@ -100,15 +105,27 @@ function copyDurable(from: string, to: string, dbPath: string): void {
     if (name === 'state' && path.dirname(dbPath) === path.join(path.resolve(from), 'cores')) continue
     if (statSync(source).isDirectory()) {
       copyDurable(source, target, dbPath)
-    } else if (path.resolve(from) === dbPath) {
-      if (name.endsWith('.log') || name === 'CURRENT' || name.startsWith('MANIFEST-')) continue
-      // Immutable once written (the device file keeps its inode, so Hypercore takes it as the original).
-      if (DURABLE.test(name)) linkSync(source, target)
-      else copyFileSync(source, target)
+    } else if (isDb) {
+      if (name.endsWith('.log') || name === 'CURRENT' || name.startsWith('MANIFEST-') || DURABLE.test(name)) continue
+      copyFileSync(source, target)
     } else if (DURABLE.test(name)) {
       linkSync(source, target)
     } else {
       copyFileSync(source, target)
+    }
+  }
+}
+
+/** Links the RocksDB table and blob files of `from` not linked into `to` yet; immutable once written. */
+function linkTables(from: string, to: string): void {
+  for (const name of readdirSync(from)) {
+    if (!DURABLE.test(name) || existsSync(path.join(to, name))) continue
+    try {
+      // The device file keeps its inode, so Hypercore takes the copy as the original.
+      linkSync(path.join(from, name), path.join(to, name))
+    } catch (err) {
+      // Deleted by a compaction since the listing: the MANIFEST copied after this does not name it.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     }
   }
 }
