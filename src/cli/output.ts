@@ -2,7 +2,6 @@
 
 import { inlineJson, jsonText, toJson } from '../codec/json.js'
 import { GlassboxError } from '../errors.js'
-import type { Json } from '../vm/types.js'
 
 export { inlineJson, jsonText, toJson }
 
