@@ -7,21 +7,19 @@
 // recovered after a trap (out of fuel, or a fault) left QuickJS's structures half-updated.
 
 import type { QuickJSModuleWithMemory } from './wasm.js'
+import { lengthWithoutTrailingZeros } from './zero-scan.js'
 
 export class PristineModule {
   private constructor(
-    /** The memory up to its last non-zero byte; everything after it was zero. */
+    /** The memory up to its trailing zeros (to a multiple of 8 bytes); everything after it was zero. */
     private readonly prefix: Uint8Array,
     private readonly globals: readonly number[],
   ) {}
 
   static capture(m: QuickJSModuleWithMemory): PristineModule {
-    const bytes = new Uint8Array(m.memory.buffer)
-    // Scanned a word at a time from the end: a fresh module's memory is mostly zero.
-    const words = new Uint32Array(m.memory.buffer, 0, bytes.length >>> 2)
-    let end = words.length
-    while (end > 0 && words[end - 1] === 0) end--
-    return new PristineModule(bytes.slice(0, end * 4), m.globals.map((g) => g.value))
+    // A fresh module's memory is mostly zero: only what comes before its trailing zeros is kept.
+    const end = lengthWithoutTrailingZeros(m.memory)
+    return new PristineModule(new Uint8Array(m.memory.buffer).slice(0, end), m.globals.map((g) => g.value))
   }
 
   restore(m: QuickJSModuleWithMemory): void {

@@ -33,7 +33,7 @@ interface WebAssemblyApi {
   Memory: new (descriptor: { initial: number; maximum: number }) => CustomizeVariantOptions['wasmMemory']
   Instance: new (module: WebAssembly.Module, imports: unknown) => { exports: Record<string, unknown> }
 }
-const Wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly
+export const Wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly
 
 const PAGE = 64 * 1024
 /** What the module needs besides the contract's heap: static data, the C stack, QuickJS's realm. */

@@ -337,6 +337,8 @@ export class Writer {
   readonly errors: string[] = []
   /** When each call in `done` started and returned (Date.now()). */
   readonly spans: { start: number; end: number }[] = []
+  /** When each call still in flight started. */
+  private readonly pending = new Set<{ start: number }>()
   private stopped = false
   private readonly loops: Promise<void>[] = []
 
@@ -352,6 +354,8 @@ export class Writer {
               const key = `${opts.prefix}-${n}`
               const value = opts.value ? opts.value(n) : n
               const start = Date.now()
+              const inFlight = { start }
+              this.pending.add(inFlight)
               const succeeded = (out: CallOutput) => {
                 this.done.push(out)
                 this.spans.push({ start, end: Date.now() })
@@ -372,6 +376,7 @@ export class Writer {
                 if (out) succeeded(out)
                 else this.failed++
               }
+              this.pending.delete(inFlight)
               if (opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs))
             }
           } finally {
@@ -385,6 +390,11 @@ export class Writer {
   /** Resolves once `n` calls have returned successfully. */
   async reached(n: number, what: string, ms = 30_000): Promise<void> {
     await eventually(() => this.done.length >= n, what, ms)
+  }
+
+  /** Resolves once a call that started after `since` is still in flight (it is blocked, say). */
+  async blockedSince(since: number, what: string, ms = 30_000): Promise<void> {
+    await eventually(() => [...this.pending].some((c) => c.start > since), what, ms)
   }
 
   /** Stops starting calls and waits for the ones in flight. */

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict'
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
-import { Database } from '../src/index.js'
-import { startBootstrapNodes, type BootstrapNodes } from '../src/net/dht-bootstrap.js'
-import type { VerifyReport } from '../src/verify/monitor.js'
-import type { Checkpoint } from '../src/verify/checkpoint.js'
-import { example } from './helpers/databases.js'
-import { eventually } from './helpers/network.js'
+import { Database } from '../../src/index.js'
+import { startBootstrapNodes, type BootstrapNodes } from '../../src/net/dht-bootstrap.js'
+import type { VerifyReport } from '../../src/verify/monitor.js'
+import type { Checkpoint } from '../../src/verify/checkpoint.js'
+import { example } from '../helpers/databases.js'
+import { eventually } from '../helpers/network.js'
 import {
   assertNoBreach,
   assertProcessedOnce,
@@ -25,7 +25,7 @@ import {
   type Acks,
   type GlassboxProcess,
   type ParticipantPeer,
-} from './helpers/net-processes.js'
+} from '../helpers/net-processes.js'
 
 let dht: BootstrapNodes
 before(async () => {
@@ -259,19 +259,16 @@ test('the executor is SIGKILLed and restarted while participants write: every op
   // enough that the executor is busy when it is killed.
   const waiting = new Writer(net, p1, { workers: 2, wait: true, prefix: 'w', via: 'socket', pauseMs: 20 })
   const publishing = new Writer(net, p2, { workers: 2, wait: false, prefix: 'n', via: 'socket', pauseMs: 5 })
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
-  const from = Date.now()
-  await waiting.reached(6, 'P1 has ops processed')
-  await publishing.reached(6, 'P2 has ops published')
-  await sleep(from + 1000 - Date.now())
+  await waiting.reached(12, 'P1 has ops processed')
+  await publishing.reached(12, 'P2 has ops published')
   time.mark('writes')
 
   assert.equal(await exec.serve.kill('SIGKILL'), 'SIGKILL')
   const killedAt = Date.now()
   const publishedAtKill = publishing.done.length
   await publishing.reached(publishedAtKill + 6, 'P2 publishes while the executor is down')
-  // Down long enough for the waiting calls to pile up behind it.
-  await sleep(killedAt + 1500 - Date.now())
+  // Down until a waiting call that started after the kill is blocked behind it.
+  await waiting.blockedSince(killedAt, 'a P1 call waits on the executor that is down')
   const waitedAtRestart = waiting.done.length
   await net.restart(exec)
   const restartedAt = Date.now()
