@@ -52,6 +52,7 @@ export class VerificationStatus {
   private updatedAt: string | null = null
   private proof: Promise<FraudProofRecord> | null = null
   private closed = false
+  private readonly watchers = new Set<() => void>()
 
   private readonly onVerified = ({ length }: { length: number }) => {
     this.verified = Math.max(this.verified, length)
@@ -107,8 +108,15 @@ export class VerificationStatus {
     return this.proof ? [await this.proof] : []
   }
 
+  /** Calls `fn` whenever the snapshot may have changed (for the live events route); returns the unsubscribe. */
+  watch(fn: () => void): () => void {
+    this.watchers.add(fn)
+    return () => this.watchers.delete(fn)
+  }
+
   close(): void {
     this.closed = true
+    this.watchers.clear()
     this.monitor.off('verified', this.onVerified)
     this.monitor.off('violation', this.onViolation)
     this.monitor.off('error', this.onError)
@@ -138,6 +146,7 @@ export class VerificationStatus {
 
   private touch(): void {
     this.updatedAt = new Date().toISOString()
+    for (const fn of this.watchers) fn()
   }
 }
 
