@@ -6,6 +6,9 @@ import type { FastifyInstance } from 'fastify'
 import { explorerScript } from './bundle.js'
 import { EXPLORER_CSS, EXPLORER_HTML } from './page.js'
 
+/** The page may load and fetch from this server only; downloads are blob: links it makes itself. */
+const CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+
 export const EXPLORER_ROUTES = { page: '/', script: '/explorer/app.js', style: '/explorer/style.css' } as const
 
 export async function explorerPage(app: FastifyInstance): Promise<void> {
@@ -13,7 +16,9 @@ export async function explorerPage(app: FastifyInstance): Promise<void> {
   const script = explorerScript()
   script.catch(() => {})
   const hidden = { schema: { hide: true } }
-  app.get(EXPLORER_ROUTES.page, hidden, async (_req, reply) => reply.type('text/html; charset=utf-8').send(EXPLORER_HTML))
+  app.get(EXPLORER_ROUTES.page, hidden, async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').header('content-security-policy', CSP).send(EXPLORER_HTML),
+  )
   app.get(EXPLORER_ROUTES.style, hidden, async (_req, reply) => reply.type('text/css; charset=utf-8').send(EXPLORER_CSS))
   app.get(EXPLORER_ROUTES.script, hidden, async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(await script))
 }
