@@ -62,6 +62,9 @@ export class VerificationStatus {
 
   private readonly onViolation = (notice: BreachNotice) => this.noteBreach(notice, null)
 
+  /** A liveness notice changes the snapshot's `notices` without a verified event. */
+  private readonly onNotice = () => this.touch()
+
   private readonly onError = (err: Error) => {
     const raw: unknown = (err as { code?: unknown }).code
     const code = typeof raw === 'string' ? raw : 'MONITOR_ERROR'
@@ -77,6 +80,7 @@ export class VerificationStatus {
     monitor.on('verified', this.onVerified)
     monitor.on('violation', this.onViolation)
     monitor.on('error', this.onError)
+    monitor.on('notice', this.onNotice)
     // The monitor may have verified (or found a breach) before this status listened.
     void monitor.verifyToHead().then(
       (report) => this.catchUp(report),
@@ -120,6 +124,7 @@ export class VerificationStatus {
     this.monitor.off('verified', this.onVerified)
     this.monitor.off('violation', this.onViolation)
     this.monitor.off('error', this.onError)
+    this.monitor.off('notice', this.onNotice)
   }
 
   private catchUp(report: VerifyReport): void {
