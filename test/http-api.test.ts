@@ -314,6 +314,7 @@ describe('HTTP API', () => {
       '/openapi.json',
       '/v1/breaches',
       '/v1/call/{method}',
+      '/v1/events',
       '/v1/fraud-proofs',
       '/v1/fraud-proofs/{n}',
       '/v1/history',
@@ -338,6 +339,36 @@ describe('HTTP API', () => {
     }
     const table = Object.fromEntries([...docs.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]))
     assert.deepEqual(table, { ...STATUS_OF }, 'the error table of docs/http.md matches STATUS_OF')
+  })
+
+  test('GET /v1/events says the index length on connect and again after a call grows it', async () => {
+    const closing = new AbortController()
+    const res = await fetch(api.url + '/v1/events', { signal: closing.signal })
+    assert.equal(res.status, 200)
+    assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/)
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
+    let stream = ''
+    /** Reads the stream until it holds an `index` event for `length`. */
+    const until = async (length: number) => {
+      while (!stream.includes(`event: index\ndata: {"length":${length}}\n\n`)) {
+        const { value, done } = await reader.read()
+        assert.ok(!done, `the stream ended before length ${length}: ${stream}`)
+        stream += value
+      }
+    }
+    await until(db.length)
+    const call = await http(api, '/v1/call/put', { json: { params: { key: 'evented', value: 1 } }, token: TOKEN })
+    assert.equal(call.status, 200)
+    await until(call.body.ops[0].outcome.index + 2)
+    // No monitor on this server: no verification events.
+    assert.ok(!stream.includes('event: verification'))
+    closing.abort()
+    // A server closing with a stream open ends the stream rather than wait on it.
+    const extra = await startHttpApi({ db, port: 0, token: null })
+    const open = await fetch(extra.url + '/v1/events')
+    const ended = open.text()
+    await extra.close()
+    assert.match(await ended, /^event: index\n/)
   })
 
   test('closing a server leaves the database and the other servers running', async () => {

@@ -15,6 +15,7 @@ import { errorReply, HttpError } from './errors.js'
 import { createMetrics } from './metrics.js'
 import { breachesRoute } from './routes/breaches.js'
 import { callRoute } from './routes/call.js'
+import { eventsRoute } from './routes/events.js'
 import { fraudProofRoute } from './routes/fraud-proof.js'
 import { fraudProofsRoute } from './routes/fraud-proofs.js'
 import { healthzRoute } from './routes/healthz.js'
@@ -27,6 +28,7 @@ import { stateGetRoute } from './routes/state-get.js'
 import { stateListRoute } from './routes/state-list.js'
 import { verificationRoute } from './routes/verification.js'
 import { VerificationStatus } from './verification-status.js'
+import { registerWebPages } from '../../web/index.js'
 
 export interface HttpApiOptions {
   /** An open database (the serve process holds it; it may or may not run the executor). */
@@ -78,6 +80,7 @@ const ROUTES: Route[] = [
   breachesRoute,
   fraudProofsRoute,
   fraudProofRoute,
+  eventsRoute,
   metricsRoute,
   openapiRoute,
   healthzRoute,
@@ -188,6 +191,8 @@ async function configure(app: FastifyInstance, ctx: RouteContext, limit: { max: 
   })
 
   for (const route of ROUTES) route(app, ctx)
+  // The explorer at /, Swagger UI at /docs: pages over the routes above (src/web/).
+  await registerWebPages(app)
 }
 
 function positive(name: string, n: number): number {

@@ -52,6 +52,7 @@ export class VerificationStatus {
   private updatedAt: string | null = null
   private proof: Promise<FraudProofRecord> | null = null
   private closed = false
+  private readonly watchers = new Set<() => void>()
 
   private readonly onVerified = ({ length }: { length: number }) => {
     this.verified = Math.max(this.verified, length)
@@ -60,6 +61,9 @@ export class VerificationStatus {
   }
 
   private readonly onViolation = (notice: BreachNotice) => this.noteBreach(notice, null)
+
+  /** A liveness notice changes the snapshot's `notices` without a verified event. */
+  private readonly onNotice = () => this.touch()
 
   private readonly onError = (err: Error) => {
     const raw: unknown = (err as { code?: unknown }).code
@@ -76,6 +80,7 @@ export class VerificationStatus {
     monitor.on('verified', this.onVerified)
     monitor.on('violation', this.onViolation)
     monitor.on('error', this.onError)
+    monitor.on('notice', this.onNotice)
     // The monitor may have verified (or found a breach) before this status listened.
     void monitor.verifyToHead().then(
       (report) => this.catchUp(report),
@@ -107,11 +112,19 @@ export class VerificationStatus {
     return this.proof ? [await this.proof] : []
   }
 
+  /** Calls `fn` whenever the snapshot may have changed (for the live events route); returns the unsubscribe. */
+  watch(fn: () => void): () => void {
+    this.watchers.add(fn)
+    return () => this.watchers.delete(fn)
+  }
+
   close(): void {
     this.closed = true
+    this.watchers.clear()
     this.monitor.off('verified', this.onVerified)
     this.monitor.off('violation', this.onViolation)
     this.monitor.off('error', this.onError)
+    this.monitor.off('notice', this.onNotice)
   }
 
   private catchUp(report: VerifyReport): void {
@@ -138,6 +151,7 @@ export class VerificationStatus {
 
   private touch(): void {
     this.updatedAt = new Date().toISOString()
+    for (const fn of this.watchers) fn()
   }
 }
 
