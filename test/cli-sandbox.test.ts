@@ -175,3 +175,38 @@ test('sandbox: usage errors, --help and the top-level help', async (t) => {
   assert.match(top.stdout, /\n  sandbox +Fork a database under a changed contract/)
   assert.match(top.stdout, /\n  repl +Poke at a database interactively/)
 })
+
+test('sandbox: ops of an oplog the new contract never makes an input are reported as not processed', async (t) => {
+  const cwd = await mkdtemp(path.join(os.tmpdir(), 'glassbox-cli-sandbox-'))
+  t.after(() => rm(cwd, { recursive: true, force: true }))
+  const kv = await readFile('examples/kv-store.js', 'utf8')
+  const closed = kv.replace('async ADD_PARTICIPANT(tx, op, ack) {', "async ADD_PARTICIPANT(tx, op, ack) {\n    throw new Error('closed membership')")
+  assert.notEqual(closed, kv, 'the example still has ADD_PARTICIPANT')
+  await writeFile(path.join(cwd, 'closed.js'), closed)
+  const dir = path.join(cwd, 'db')
+  const db = await Database.create(dir, { contract: kv })
+  let bob: string
+  try {
+    bob = await db.createOplog('bob')
+    await (await db.call('claimAdmin')).whenProcessed()
+    await (await db.call('addParticipant', { pubkey: bob })).whenProcessed()
+    const [put] = await (await db.call('put', { key: 'k', value: 1 }, { as: 'bob' })).whenProcessed()
+    assert.equal(put.success, true)
+  } finally {
+    await db.close()
+  }
+  const r = await sandbox({ dir, contract: path.join(cwd, 'closed.js'), into: path.join(cwd, 'fork') })
+  assert.equal(r.ops, 3)
+  assert.equal(r.differing, 2)
+  assert.match(r.differences[0].outcome?.now.error ?? '', /closed membership/)
+  assert.equal(r.differences[1].origin, bob)
+  assert.match(r.differences[1].notProcessed ?? '', /is not an input under the new contract/)
+  // The fork never took bob's op; its log still verifies.
+  const fork = await Database.load(r.dir)
+  try {
+    assert.equal(fork.get('/values/k'), null)
+    assert.equal((await fork.verify()).valid, true)
+  } finally {
+    await fork.close()
+  }
+})

@@ -1,6 +1,6 @@
 // The one replay engine (seed 001 §3.5): recompute every index entry from the oplogs and the
 // contract, compare it with the published one, and stop at the first breach with a typed notice.
-// Full verification, the continuous monitor and resumption all drive this class.
+// Full verification, the continuous monitor, resumption and sandboxes (a fork replay) all drive this class.
 
 import type Hypercore from 'hypercore'
 import { hash, toHex } from '../codec/hash.js'

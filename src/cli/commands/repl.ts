@@ -32,6 +32,8 @@ export const replCommand: Command = {
     const { evalLine } = await import('../../repl/index.js')
     const tty = process.stdin.isTTY === true
     const rl = createInterface({ input: process.stdin, ...(tty ? { output: process.stdout, prompt: 'glassbox> ' } : {}), terminal: tty })
+    // Ctrl-C ends the repl like Ctrl-D (readline would otherwise only pause its input).
+    rl.on('SIGINT', () => rl.close())
     let failed = false
     try {
       if (tty) {

@@ -73,6 +73,8 @@ export const sandboxCommand: Command = {
     "other process() metadata; an op whose oplog the new code never made an input is not processed. State",
     'roots are not compared (the fork holds its own input). Once the state has diverged, later ops run on',
     "the fork's state. A contract upgrade in the history switches the code as the new contract decides.",
+    'The history is compared as written, not verified (that is `glassbox verify`): an entry the executor got',
+    'wrong shows as a difference; a log whose acks do not match its oplogs is refused.',
     'Progress goes to stderr on long histories. Exit codes: 0 no differences, 1 some entries differ, 2 errors.',
   ],
   async run(args, io) {
