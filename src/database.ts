@@ -26,6 +26,7 @@ import type { StateStore } from './state/store/state-store.js'
 import { replicateDatabase, type ReplicateOptions } from './net/replicate-database.js'
 import type { Replicator } from './net/replicator.js'
 import { IndexFollower } from './participant/follow-index.js'
+import { readSandboxMark, type SandboxMark } from './sandbox/mark.js'
 import { Monitor, type MonitorOptions, type VerifyReport } from './verify/monitor.js'
 import { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
 import { normalizePrefix } from './vm/overlay.js'
@@ -89,6 +90,8 @@ export interface DatabaseInfo {
   keys: number
   /** The root of the authenticated state (docs/protocol.md §7), hex: with the executor, the one its last durable seal signs. */
   stateRoot: string
+  /** Set when this directory is a sandbox (`glassbox sandbox`): a fork, with its own keys, of another database. */
+  sandbox: SandboxMark | null
 }
 
 /** A state read with its proof (`db.get(key, {proof: true})`). */
@@ -501,6 +504,7 @@ export class Database extends EventEmitter {
       contract: { bytes: Buffer.byteLength(this.source), methods: this.methods },
       keys: this.view.state.size,
       stateRoot: this.sealedRoot ?? toHex(this.view.state.root()),
+      sandbox: await readSandboxMark(this.dir),
     }
   }
 

@@ -94,6 +94,7 @@ describe('HTTP API', () => {
     assert.equal(info.body.executor, true)
     assert.ok(info.body.contract.methods.includes('put'))
     assert.equal('server' in info.body, false, 'the serving process is not described')
+    assert.equal(info.body.sandbox, null, 'not a sandbox')
     assert.match(api.url, /^http:\/\/127\.0\.0\.1:\d+$/)
     assert.deepEqual((await http(api, '/healthz')).body, { ok: true })
   })

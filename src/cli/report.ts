@@ -39,7 +39,7 @@ export function reportText(r: VerifyReport): string {
 }
 
 /** A progress line on stderr, redrawn in place on a terminal and at most every few percent elsewhere. */
-export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (done: number, total: number) => void {
+export function progressPrinter(stream: NodeJS.WriteStream = process.stderr, label = 'verifying'): (done: number, total: number) => void {
   let last = -1
   let lastAt = 0
   return (done, total) => {
@@ -50,10 +50,10 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (d
       if (pct === last && now - lastAt < 200) return
       const width = 30
       const filled = Math.round((done / total) * width)
-      stream.write(`\rverifying [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`)
+      stream.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`)
     } else {
       if (pct < last + 10 && done !== total) return
-      stream.write(`verifying: ${done}/${total} (${pct}%)\n`)
+      stream.write(`${label}: ${done}/${total} (${pct}%)\n`)
     }
     last = pct
     lastAt = now

@@ -1,6 +1,6 @@
 // The one replay engine (seed 001 §3.5): recompute every index entry from the oplogs and the
 // contract, compare it with the published one, and stop at the first breach with a typed notice.
-// Full verification, the continuous monitor and resumption all drive this class.
+// Full verification, the continuous monitor, resumption and sandboxes (a fork replay) all drive this class.
 
 import type Hypercore from 'hypercore'
 import { hash, toHex } from '../codec/hash.js'
@@ -10,12 +10,13 @@ import {
   PROTOCOL,
   SYS,
   type IndexEntry,
+  type OpEntry,
   type SealEntry,
 } from '../codec/messages.js'
 import { sealSignedBy, signerOf } from '../log/seal.js'
 import { GlassboxError } from '../errors.js'
 import type { Undo } from '../state/memory-state.js'
-import { IndexState } from '../state/index-state.js'
+import { entryChanges, IndexState } from '../state/index-state.js'
 import { ContractVM, RUNTIME_ID } from '../vm/index.js'
 import type { Change, Json, SystemKeys } from '../vm/types.js'
 import type { BreachClass, BreachNotice } from './breach.js'
@@ -40,6 +41,30 @@ export interface ReplayLogs {
 
 type Verdict = BreachNotice | null
 
+/**
+ * What a fork replay gives for the log's entry at `seq` (glassbox sandbox): genesis entries as the
+ * fork declares them, a seal where the log closed a block, or an op recomputed under the fork's code
+ * beside the log's own entry.
+ */
+export type ForkStep =
+  | { kind: 'genesis'; entries: IndexEntry[] }
+  | { kind: 'seal'; stateRoot: Uint8Array }
+  | { kind: 'op'; published: OpEntry; expected: OpEntry; op: Uint8Array }
+  | { kind: 'not-an-input'; published: OpEntry }
+
+/**
+ * Replays a log under other code: the fork's contract replaces the genesis one, every op is
+ * recomputed over the fork's state and kept whatever it gives (a difference is the point, not a
+ * breach), and the log's own seals are not checked against a state they no longer describe. Checks
+ * of the log itself (acks against oplogs, order) still stop the replay.
+ */
+export interface ReplayFork {
+  contract: string
+  /** Inputs the fork declares at genesis besides the log's (its own oplogs). */
+  extraInputs: readonly string[]
+  onStep(seq: number, step: ForkStep): void | Promise<void>
+}
+
 export class Replay {
   readonly view = new IndexState()
   private vm: ContractVM | null = null
@@ -50,7 +75,10 @@ export class Replay {
   private readonly signer: Uint8Array
   private readonly systemKeys: SystemKeys
 
-  constructor(private readonly logs: ReplayLogs) {
+  constructor(
+    private readonly logs: ReplayLogs,
+    private readonly fork: ReplayFork | null = null,
+  ) {
     this.indexKey = toHex(logs.index.key)
     this.signer = signerOf(logs.index)
     this.systemKeys = { index: this.indexKey, signer: toHex(this.signer) }
@@ -99,6 +127,7 @@ export class Replay {
     if (this.view.genesisDone) return this.checkOp(seq, bytes, entry)
     const verdict = await this.checkGenesis(seq, bytes, entry)
     if (verdict) return verdict
+    if (this.fork) return this.forkGenesis(seq, entry)
     this.view.fold(entry)
     return null
   }
@@ -152,7 +181,7 @@ export class Replay {
     if (seq === 1) {
       if (entry.type !== 'contract') return bad('the second entry is not the contract source', 'contract')
       try {
-        await this.loadVM(entry.code)
+        await this.loadVM(this.fork?.contract ?? entry.code)
       } catch (err) {
         return bad(`the contract does not load: ${(err as Error).message}`, 'a loadable contract')
       }
@@ -170,6 +199,18 @@ export class Replay {
     return bad(`a ${entry.type} entry before the genesis ack`, 'input or genesis')
   }
 
+  /** The fork's genesis entries in place of the log's: its contract, and its own inputs before the ack. */
+  private async forkGenesis(seq: number, entry: IndexEntry): Promise<null> {
+    const fork = this.fork!
+    const own: IndexEntry = entry.type === 'contract' ? { type: 'contract', code: fork.contract } : entry
+    const extra = entry.type === 'genesis' ? fork.extraInputs.map((pubkey): IndexEntry => ({ type: 'input', pubkey })) : []
+    // Positions stay the log's (the replay reads it by position): the extra inputs change only the state.
+    for (const e of extra) this.view.state.apply(entryChanges(e))
+    this.view.fold(own)
+    await fork.onStep(seq, { kind: 'genesis', entries: [...extra, own] })
+    return null
+  }
+
   /** A seal must sit at the length it covers and sign the log's tree hash and state root there. */
   private async checkSeal(seq: number, bytes: Uint8Array, seal: SealEntry): Promise<Verdict> {
     const bad = (message: string, expected: Json, found: Json) => this.breach('bad-seal', seq, bytes, seal, message, expected, found)
@@ -184,12 +225,23 @@ export class Replay {
   }
 
   private async checkOp(seq: number, bytes: Uint8Array, entry: IndexEntry): Promise<Verdict> {
-    if (entry.type === 'seal') return this.checkSeal(seq, bytes, entry)
+    if (entry.type === 'seal') {
+      if (!this.fork) return this.checkSeal(seq, bytes, entry)
+      this.view.fold(entry)
+      await this.fork.onStep(seq, { kind: 'seal', stateRoot: this.view.state.root() })
+      return null
+    }
     if (entry.type !== 'op') {
       return this.breach('entry-without-op', seq, bytes, entry, `a ${entry.type} entry after genesis`, 'an op entry', entry.type)
     }
     const { ack } = entry
     if (!this.view.isInput(ack.origin)) {
+      if (this.fork) {
+        // Under the fork's code this oplog is no input, so its executor would never take this op.
+        this.view.length++
+        await this.fork.onStep(seq, { kind: 'not-an-input', published: entry })
+        return null
+      }
       return this.breach('not-an-input', seq, bytes, entry, `oplog ${short(ack.origin)} is not an active input`, this.view.inputs(), ack.origin)
     }
     const expectedSeq = this.view.nextSeq(ack.origin)
@@ -232,8 +284,9 @@ export class Replay {
       view.fold(draft, undo)
       return view.state.root()
     })
-    if (!result.diagnosis) {
+    if (!result.diagnosis || this.fork) {
       this.lastTs = ack.ts
+      await this.fork?.onStep(seq, { kind: 'op', published: entry, expected: result.expected, op: block })
       await this.followSystemChanges(result.expected.changes)
       return null
     }

@@ -20,6 +20,12 @@ const INFO = {
     contract: { type: 'object', properties: { bytes: { type: 'integer' }, methods: { type: 'array', items: { type: 'string' } } } },
     keys: { type: 'integer' },
     stateRoot: HEX64,
+    sandbox: {
+      type: 'object',
+      nullable: true,
+      description: 'set when the database is a sandbox (`glassbox sandbox`): a fork, with its own keys, of the database `forkOf`',
+      properties: { format: { type: 'string' }, forkOf: HEX64, originalDir: { type: 'string' }, replayedLength: { type: 'integer' }, contract: { type: 'string' }, created: { type: 'string' } },
+    },
   },
 } as const
 

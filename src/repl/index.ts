@@ -1,0 +1,2 @@
+export * from './repl.js'
+export * from './words.js'

@@ -1,0 +1,32 @@
+// Writes the fork's index log: the entries a fork replay gives, in blocks closed by seals where the
+// original log closed its blocks, each block one atomic append signed with the fork's own key.
+
+import type Hypercore from 'hypercore'
+import { encodeEntry, type IndexEntry } from '../codec/messages.js'
+import { sealBlock } from '../executor/seal-block.js'
+import type { TreeNode } from '../log/merkle.js'
+
+export class ForkWriter {
+  private pending: Buffer[] = []
+  private roots: TreeNode[] = []
+
+  constructor(private readonly index: Hypercore) {}
+
+  /** Entries written (sealed) so far. */
+  get length(): number {
+    return this.index.length
+  }
+
+  add(entry: IndexEntry): void {
+    this.pending.push(Buffer.from(encodeEntry(entry)))
+  }
+
+  /** Closes the block of entries added since the last seal, at the fork's state root `stateRoot`. */
+  async seal(stateRoot: Uint8Array): Promise<void> {
+    if (this.pending.length === 0) return
+    const sealed = sealBlock(this.index, this.roots, this.index.length, this.pending, stateRoot)
+    await this.index.append([...this.pending, sealed.bytes])
+    this.roots = sealed.roots
+    this.pending = []
+  }
+}

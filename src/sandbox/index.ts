@@ -1,0 +1,3 @@
+export * from './differences.js'
+export * from './mark.js'
+export * from './sandbox.js'
