@@ -25,7 +25,6 @@ import { printError, type Output } from './output.js'
 export const COMMANDS: readonly Command[] = [
   initCommand,
   callCommand,
-  dhtCommand,
   getCommand,
   listCommand,
   historyCommand,
