@@ -42,6 +42,67 @@ function shell(line: string, cwd: string): Promise<Run> {
   })
 }
 
+test('a call waiting for an offline executor says what it published, and --timeout gives up with exit 3', async (t) => {
+  const net = await TestNetwork.start(t, bootstrap())
+  const exec = await net.executor('exec')
+  const alice = await net.participant(exec, 'alice')
+  await exec.serve.kill('SIGTERM')
+
+  const waiting = net.spawn(['call', 'put', '--key', 'k', '--value', 'v1', '--dir', alice.dir])
+  await eventually(() => /waiting for the executor/.test(waiting.stderr()) || !waiting.running, 'the call says it waits')
+  assert.ok(waiting.running, waiting.describe())
+  assert.match(waiting.stderr(), new RegExp(`^published op 0 to oplog ${alice.pubkey.slice(0, 8)}…, waiting for the executor…`, 'm'))
+  await waiting.kill('SIGINT')
+
+  const timed = await net.finish(['call', 'put', '--key', 'k', '--value', 'v2', '--dir', alice.dir, '--timeout', '1', '--json'])
+  assert.equal(await timed.exited, 3, timed.describe())
+  assert.match(timed.stderr(), /^published op 1 to oplog /m)
+  const error = JSON.parse(timed.output()).error
+  assert.equal(error.code, 'CALL_TIMEOUT')
+  assert.match(error.message, /op 1 of oplog [0-9a-f]{8}… stays published/)
+
+  // Both ops stayed published: the executor, back, processes them in order.
+  await net.restart(exec)
+  await eventually(async () => (await net.json<CallOutput>(['call', 'get', '--key', 'k', '--dir', exec.dir])).response === 'v2', 'the executor processed both ops', 30_000)
+})
+
+test('--name value params stay strings; --name:json parses the value', async (t) => {
+  const net = await TestNetwork.start(t, bootstrap())
+  const contract = net.path('echo.js')
+  await writeFile(
+    contract,
+    `export function echo(params) { return params }
+export function nothing() {}
+export function bump(_params, emit) { emit({ op: 'BUMP' }) }
+export const apply = { BUMP(tx) { tx.put('/bumped', true) } }
+`,
+  )
+  const dir = net.path('db')
+  assert.equal((await glassbox(['init', contract, '--dir', dir], net.root)).code, 0)
+  const gb = (...args: string[]) => glassbox([...args, '--dir', dir], net.root)
+
+  const echoed = await gb('call', 'echo', '--key', '123', '--flag', 'true', '--nil', 'null', '--n:json', '5', '--list:json', '[1,"x"]', '--neg:json', '-3', '--json')
+  assert.equal(echoed.code, 0, echoed.stderr)
+  assert.deepEqual(JSON.parse(echoed.stdout).response, { key: '123', flag: 'true', nil: 'null', n: 5, list: [1, 'x'], neg: -3 })
+  const bad = await gb('call', 'echo', '--n:json', '{oops')
+  assert.equal(bad.code, 2)
+  assert.match(bad.stderr, /^glassbox: --n:json is not valid JSON/)
+  const twice = await gb('call', 'echo', '--n', '1', '--n:json', '1')
+  assert.match(twice.stderr, /param --n is given twice/)
+
+  const help = await glassbox(['call', '--help'], net.root)
+  assert.match(help.stdout, /--name:json value/)
+
+  // A method that returns nothing prints what happened, not a bare null; --json keeps the document.
+  const bumped = await gb('call', 'bump')
+  assert.equal(bumped.code, 0, bumped.stderr)
+  assert.doesNotMatch(bumped.stdout, /^null$/m)
+  assert.match(bumped.stdout, /^op [0-9a-f]{8}…\/0: ok \(index \d+\)\n$/)
+  const nothing = await gb('call', 'nothing')
+  assert.equal(nothing.stdout, 'nothing() returned null and emitted no ops\n')
+  assert.equal(JSON.parse((await gb('call', 'nothing', '--json')).stdout).response, null)
+})
+
 test('--help lists each command once', async () => {
   const help = await glassbox(['--help'], process.cwd())
   const names = help.stdout.split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/\s+/)[0])

@@ -298,7 +298,7 @@ export class TestNetwork {
 
   /** A kv-store `put` through the server of `dir` (a `call` process); its output, or null when the command failed. */
   async put(dir: string, key: string, value: number | string, opts: { wait: boolean }): Promise<CallOutput | null> {
-    const proc = await this.finish(['call', 'put', '--key', key, '--value', String(value), '--dir', dir, ...(opts.wait ? [] : ['--no-wait']), '--json'], 45_000)
+    const proc = await this.finish(['call', 'put', '--key', key, '--value:json', JSON.stringify(value), '--dir', dir, ...(opts.wait ? [] : ['--no-wait']), '--json'], 45_000)
     if ((await proc.exited) !== 0) return null
     return JSON.parse(proc.output()) as CallOutput
   }
