@@ -66,6 +66,19 @@ test('a call waiting for an offline executor says what it published, and --timeo
   await eventually(async () => (await net.json<CallOutput>(['call', 'get', '--key', 'k', '--dir', exec.dir])).response === 'v2', 'the executor processed both ops', 30_000)
 })
 
+test('the executor directory remembers --bootstrap across restarts, without taking other commands online', async (t) => {
+  const net = await TestNetwork.start(t, bootstrap())
+  const exec = await net.executor('exec')
+  assert.equal(exec.ready.swarm, true)
+  await exec.serve.kill('SIGTERM')
+  const again = await net.serve('exec', [])
+  assert.equal(again.ready.swarm, true, 'serve without flags goes back on the network it was served on')
+  assert.equal(again.ready.executor, true)
+  await again.serve.kill('SIGTERM')
+  const info = await net.json<{ executor: boolean; length: number }>(['info', '--dir', exec.dir])
+  assert.equal(info.executor, true)
+})
+
 test('--name value params stay strings; --name:json parses the value', async (t) => {
   const net = await TestNetwork.start(t, bootstrap())
   const contract = net.path('echo.js')
