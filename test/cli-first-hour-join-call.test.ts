@@ -42,6 +42,48 @@ function shell(line: string, cwd: string): Promise<Run> {
   })
 }
 
+test('join prints a next step that works when pasted with the executor directory filled in', async (t) => {
+  const net = await TestNetwork.start(t, bootstrap())
+  const exec = await net.executor('exec')
+  const alice = net.path('alice')
+  const joined = await net.finish(['join', exec.key, '--dir', alice, '--bootstrap', net.bootstrap])
+  assert.equal(await joined.exited, 0, joined.describe())
+  const printed = /glassbox call [^\n]*/.exec(joined.output())?.[0]
+  assert.ok(printed, `join names the call to make: ${joined.output()}`)
+  assert.match(printed, /--dir <EXECUTOR_DIR>/, 'the command names the directory it must run in')
+  assert.match(joined.output(), /<EXECUTOR_DIR>/)
+  const pubkey = /oplog main ([0-9a-f]{64})/.exec(joined.output())?.[1]
+  assert.ok(pubkey)
+
+  const run = await shell(printed.replace('<EXECUTOR_DIR>', `'${exec.dir}'`), net.root)
+  assert.equal(run.code, 0, `${printed}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`)
+  assert.match(run.stdout, /: ok \(index \d+\)/)
+  const participants = await net.json<CallOutput>(['call', 'listParticipants', '--dir', exec.dir])
+  assert.ok((participants.response as string[]).includes(pubkey), 'the pasted command added the joined oplog')
+})
+
+test('join with a key nobody serves fails after --timeout and leaves no directory behind', async (t) => {
+  const net = await TestNetwork.start(t, bootstrap())
+  const fresh = net.path('nobody')
+  const failed = await net.finish(['join', UNSERVED, '--dir', fresh, '--bootstrap', net.bootstrap, '--timeout', '1'])
+  assert.equal(await failed.exited, 2, failed.describe())
+  assert.equal(failed.output(), '', 'nothing claims the join worked')
+  assert.match(failed.stderr(), /^glassbox: no peer serving database abababab… was found within 1 s/m)
+  assert.match(failed.stderr(), /nothing was joined/)
+  assert.equal(existsSync(fresh), false, 'the directory join made is gone')
+
+  // The old flag bounds the wait the same way; a directory that existed keeps only what it held.
+  const kept = net.path('kept')
+  await mkdir(kept)
+  await writeFile(path.join(kept, 'notes.txt'), 'mine\n')
+  const again = await net.finish(['join', UNSERVED, '--dir', kept, '--bootstrap', net.bootstrap, '--peer-timeout', '1', '--json'])
+  assert.equal(await again.exited, 2, again.describe())
+  assert.equal(JSON.parse(again.output()).error.code, 'NO_PEERS')
+  assert.deepEqual(await readdir(kept), ['notes.txt'])
+  const info = await net.finish(['info', '--dir', kept])
+  assert.match(info.stderr(), /no database there/, 'later commands do not take it for a joined directory')
+})
+
 test('a call waiting for an offline executor says what it published, and --timeout gives up with exit 3', async (t) => {
   const net = await TestNetwork.start(t, bootstrap())
   const exec = await net.executor('exec')
