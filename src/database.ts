@@ -356,6 +356,12 @@ export class Database extends EventEmitter {
     return results
   }
 
+  /** Whether the index acknowledges the op now (what `whenProcessed` would answer without waiting). */
+  isProcessed(ref: { origin: string; seq: number }): boolean {
+    const found = this.view.ackOf(ref.origin, ref.seq)
+    return found !== undefined && found.seq < this.index.length
+  }
+
   private async waitFor<T>(check: () => T | undefined): Promise<T> {
     for (;;) {
       const found = check()

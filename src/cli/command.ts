@@ -22,8 +22,11 @@ export interface Command {
 
 export const DEFAULT_DIR = './.glassbox'
 
-/** Exit codes: success, a negative outcome (op rejected, key not found), an error. */
-export const EXIT = { ok: 0, negative: 1, error: 2 } as const
+/**
+ * Exit codes: success, a negative outcome (op rejected, key not found), an error, and a wait that
+ * timed out after publishing (distinct, so a script does not retry and publish the op twice).
+ */
+export const EXIT = { ok: 0, negative: 1, error: 2, timeout: 3 } as const
 
 /** Flags every command takes. */
 export const COMMON_OPTIONS = {

@@ -27,7 +27,6 @@ import { printError, type Output } from './output.js'
 export const COMMANDS: readonly Command[] = [
   initCommand,
   callCommand,
-  dhtCommand,
   getCommand,
   listCommand,
   historyCommand,
@@ -61,7 +60,8 @@ export function topHelp(): string {
     '',
     'Every command takes --dir D (default ./.glassbox), --json and -h/--help.',
     'Commands reach a database through its `glassbox serve` process when one runs, else open it directly.',
-    'Exit codes: 0 success, 1 a negative outcome (an op rejected, a key without value), 2 an error.',
+    'Exit codes: 0 success, 1 a negative outcome (an op rejected, a key without value), 2 an error,',
+    '3 a call that gave up waiting for the executor (its ops stay published).',
     '',
     'glassbox --version prints the version; glassbox help <command> the help of a command.',
   ].join('\n')

@@ -34,6 +34,22 @@ export interface CallOutput {
   receipt?: ReceiptFile
 }
 
+export interface OutcomesParams {
+  /** Ops published earlier (by a `call` that did not wait). */
+  ops: { origin: string; seq: number }[]
+  /** Wait until every op is processed (default true); else answer with what is known now. */
+  wait?: boolean
+  /** Also return a receipt for the ops (implies waiting). */
+  receipt?: boolean
+}
+export interface OutcomesOutput {
+  /** Whether this database runs the executor itself (else it waits for a remote one). */
+  executor: boolean
+  /** What each op became; null for an op not processed yet (only without waiting). */
+  outcomes: (OpOutcome | null)[]
+  receipt?: ReceiptFile
+}
+
 export interface GetParams {
   key: string
   /** Also return a state proof file (docs/protocol.md §9.1). */
@@ -98,6 +114,7 @@ export type VerifyOutput = VerifyReport
 
 export interface MethodMap {
   call: { params: CallParams; result: CallOutput }
+  outcomes: { params: OutcomesParams; result: OutcomesOutput }
   get: { params: GetParams; result: GetOutput }
   list: { params: ListParams; result: ListOutput }
   history: { params: HistoryParams; result: HistoryOutput }
@@ -133,6 +150,28 @@ const handlers: { [M in MethodName]: Handler } = {
       }),
     }
     if (receipt && called.ops.length > 0) out.receipt = await db.receipt(called.ops)
+    return out
+  },
+
+  async outcomes(db, p) {
+    if (!Array.isArray(p.ops) || p.ops.length === 0) throw invalid('"ops" must be a non-empty array of {origin, seq}')
+    const refs = p.ops.map((o: unknown) => {
+      const ref = (typeof o === 'object' && o !== null ? o : {}) as Record<string, unknown>
+      const origin = str(ref, 'origin', true)
+      if (!isPubkeyHex(origin)) throw invalid(`"${origin}" is not an oplog's public key`)
+      return { origin, seq: int(ref, 'seq', 0) ?? -1, op: null }
+    })
+    if (refs.some((r) => r.seq < 0)) throw invalid('every op needs a "seq"')
+    const receipt = bool(p, 'receipt') ?? false
+    const wait = (bool(p, 'wait') ?? true) || receipt
+    const known = wait ? refs : refs.filter((r) => db.isProcessed(r))
+    const results = await db.whenProcessed(known)
+    const outcomes = refs.map((r) => {
+      const found = results.find((x) => x.origin === r.origin && x.seq === r.seq)
+      return found ? { index: found.index, success: found.success, error: found.error, ts: found.ts, metadata: found.metadata, changes: found.changes } : null
+    })
+    const out: OutcomesOutput = { executor: db.runtime !== null, outcomes }
+    if (receipt) out.receipt = await db.receipt(refs)
     return out
   },
 

@@ -247,9 +247,9 @@ export class TestNetwork {
   /** Joins the database from `name`, has the admin add it, serves it, and waits until it sees itself added. */
   async participant(executor: ExecutorPeer, name: string): Promise<ParticipantPeer> {
     const dir = this.path(name)
-    const joined = await this.json<{ key: string; oplog: { pubkey: string }; fetchError?: string }>(['join', executor.key, '--dir', dir, '--bootstrap', this.bootstrap])
+    // join exits 0 only once it fetched the index.
+    const joined = await this.json<{ key: string; oplog: { pubkey: string } }>(['join', executor.key, '--dir', dir, '--bootstrap', this.bootstrap])
     assert.equal(joined.key, executor.key)
-    assert.equal(joined.fetchError, undefined, `join fetched the index: ${joined.fetchError}`)
     const added = await this.json<CallOutput>(['call', 'addParticipant', '--pubkey', joined.oplog.pubkey, '--dir', executor.dir])
     assert.equal(added.ops[0]?.outcome?.success, true, JSON.stringify(added))
     // No flags: a joined directory goes online with the network it joined on.
@@ -298,7 +298,7 @@ export class TestNetwork {
 
   /** A kv-store `put` through the server of `dir` (a `call` process); its output, or null when the command failed. */
   async put(dir: string, key: string, value: number | string, opts: { wait: boolean }): Promise<CallOutput | null> {
-    const proc = await this.finish(['call', 'put', '--key', key, '--value', String(value), '--dir', dir, ...(opts.wait ? [] : ['--no-wait']), '--json'], 45_000)
+    const proc = await this.finish(['call', 'put', '--key', key, '--value:json', JSON.stringify(value), '--dir', dir, ...(opts.wait ? [] : ['--no-wait']), '--json'], 45_000)
     if ((await proc.exited) !== 0) return null
     return JSON.parse(proc.output()) as CallOutput
   }

@@ -3,19 +3,85 @@
 
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { UsageError } from '../../errors.js'
+import { CallError, UsageError } from '../../errors.js'
 import type { Json } from '../../vm/types.js'
-import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, usageFromParseError, type Command, type OptionSpecs } from '../command.js'
+import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, intFlag, usageFromParseError, type Command, type OptionSpecs } from '../command.js'
 import type { CallOutput, CallParams } from '../../net/methods.js'
-import { jsonText, printResult, shortKey } from '../output.js'
+import { jsonText, printError, printResult, shortKey } from '../output.js'
 import { withSession } from '../session.js'
 
-export type CallParameters = CallParams & { dir: string }
+export type CallParameters = CallParams & {
+  dir: string
+  /** Give up waiting for the executor after this long (the ops stay published). */
+  timeoutMs?: number
+  /** Told when the call waits for an executor that runs elsewhere, once its ops are published. */
+  onWaiting?(ops: CallOutput['ops']): void
+}
 export type CallReturnType = CallOutput
 
+/**
+ * Publishes first and waits second (as the HTTP API does), so that a wait that is stopped or
+ * times out can still name the ops it left published.
+ */
 export async function call(p: CallParameters): Promise<CallReturnType> {
-  const { dir, ...params } = p
-  return withSession(dir, (session) => session.request('call', params))
+  const { dir, timeoutMs, onWaiting, ...params } = p
+  const receipt = params.receipt ?? false
+  const wait = (params.wait ?? true) || receipt
+  return withSession(dir, async (session) => {
+    const published = await session.request('call', { ...params, wait: false, receipt: false })
+    if (!wait || published.ops.length === 0) return published
+    const ids = published.ops.map(({ origin, seq }) => ({ origin, seq }))
+    let done = await session.request('outcomes', { ops: ids, wait: false })
+    const pending = done.outcomes.some((o) => o === null)
+    if (pending || receipt) {
+      if (pending && !done.executor) onWaiting?.(published.ops)
+      done = await bounded(session.request('outcomes', { ops: ids, receipt }), timeoutMs, published.ops)
+    }
+    const out: CallOutput = { ...published, ops: published.ops.map((o, i) => ({ ...o, outcome: done.outcomes[i] })) }
+    if (done.receipt) out.receipt = done.receipt
+    return out
+  })
+}
+
+/** Waits for `work`, or fails with CALL_TIMEOUT after `ms`; the work itself goes on (nothing can unpublish). */
+async function bounded<T>(work: Promise<T>, ms: number | undefined, ops: CallOutput['ops']): Promise<T> {
+  if (ms === undefined) return work
+  // A wait that loses the race may still fail later (its connection closes): nobody needs that error.
+  work.catch(() => {})
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new CallError(
+          'CALL_TIMEOUT',
+          `gave up waiting ${ms / 1000} s for the executor: ${describeOps(ops)} ${ops.length === 1 ? 'stays' : 'stay'} published and will be processed once the executor is back online and a peer serves this oplog (\`glassbox serve --dir D\` keeps it served); calling again would publish ${ops.length === 1 ? 'it' : 'them'} a second time`,
+        ),
+      )
+    }, ms)
+  })
+  try {
+    return await Promise.race([work, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** "op 3" or "ops 3-5", and the oplog they are in (one call's ops are consecutive in one oplog). */
+function opsOf(ops: CallOutput['ops']): { what: string; oplog: string } {
+  const first = ops[0]
+  const last = ops[ops.length - 1]
+  return { what: ops.length === 1 ? `op ${first.seq}` : `ops ${first.seq}-${last.seq}`, oplog: `oplog ${shortKey(first.origin)}` }
+}
+
+function describeOps(ops: CallOutput['ops']): string {
+  const { what, oplog } = opsOf(ops)
+  return `${what} of ${oplog}`
+}
+
+/** The stderr line of a call that waits for a remote executor. */
+export function waitingLine(ops: CallOutput['ops']): string {
+  const { what, oplog } = opsOf(ops)
+  return `published ${what} to ${oplog}, waiting for the executor… (stopping the wait leaves ${ops.length === 1 ? 'it' : 'them'} published)`
 }
 
 /** 0 when every op succeeded (or none was emitted), 1 when the contract rejected one. */
@@ -24,7 +90,9 @@ export function callExitCode(r: CallReturnType): number {
 }
 
 function human(r: CallReturnType): string {
-  const lines = [jsonText(r.response)]
+  // The ops' outcomes say what a method that answers null did; alone, a bare "null" says nothing.
+  if (r.response === null && r.ops.length === 0) return `${r.method}() returned null and emitted no ops`
+  const lines = r.response === null ? [] : [jsonText(r.response)]
   for (const o of r.ops) {
     const name = `op ${shortKey(o.origin)}/${o.seq}`
     if (!o.outcome) lines.push(`${name}: published, not waited for`)
@@ -40,6 +108,7 @@ const options = {
   as: { type: 'string' },
   'no-wait': { type: 'boolean' },
   receipt: { type: 'string' },
+  timeout: { type: 'string' },
 } as const satisfies OptionSpecs
 
 interface CallArgs {
@@ -49,6 +118,7 @@ interface CallArgs {
   as?: string
   'no-wait'?: boolean
   receipt?: string
+  timeout?: string
 }
 
 /**
@@ -91,8 +161,11 @@ export function parseCallArgs(args: string[]): { method: string; flags: CallArgs
       raw = next
       consumed = t.index + 1
     }
-    if (Object.hasOwn(params, t.name)) throw new UsageError('USAGE', `param ${t.rawName} is given twice`)
-    params[t.name] = parseValue(raw)
+    const typed = t.name.endsWith(JSON_SUFFIX)
+    const name = typed ? t.name.slice(0, -JSON_SUFFIX.length) : t.name
+    if (name === '') throw new UsageError('USAGE', `${t.rawName} names no param (write --name:json value)`)
+    if (Object.hasOwn(params, name)) throw new UsageError('USAGE', `param --${name} is given twice`)
+    params[name] = typed ? parseJsonParam(t.rawName, raw) : raw
   }
   if (positional.length === 0) throw new UsageError('USAGE', 'missing <method> (usage: glassbox call <method> [--name value]...)')
   if (positional.length > 1) {
@@ -107,12 +180,14 @@ function isCallFlag(arg: string): boolean {
   return Object.hasOwn(options, arg.slice(2).split('=')[0])
 }
 
-/** A param value: JSON when it parses as JSON, else the string itself. */
-function parseValue(raw: string): Json {
+/** `--name:json value`: the value is JSON; any other `--name value` is the string as typed. */
+const JSON_SUFFIX = ':json'
+
+function parseJsonParam(flag: string, raw: string): Json {
   try {
     return JSON.parse(raw) as Json
-  } catch {
-    return raw
+  } catch (err) {
+    throw new UsageError('USAGE', `${flag} is not valid JSON: ${(err as Error).message} (without :json the value is a string)`)
   }
 }
 
@@ -135,30 +210,48 @@ function buildParams(flags: CallArgs, pairs: Record<string, Json>): Json {
 export const callCommand: Command = {
   name: 'call',
   summary: 'Call a contract method; wait for the ops it emits to be processed',
-  usage: ['call <method> [--name value]... [--params JSON] [--as NAME] [--no-wait | --receipt FILE] [--dir D] [--json]'],
+  usage: ['call <method> [--name value]... [--name:json JSON]... [--params JSON] [--as NAME] [--no-wait | --receipt FILE] [--timeout S] [--dir D] [--json]'],
   flags: [
-    ['--name value', 'a param of the method; the value is parsed as JSON when it parses, else taken as a string'],
+    ['--name value', 'a param of the method, as a string whatever it looks like (--key 123 gives "123")'],
+    ['--name:json value', 'a param whose value is JSON (--amount:json 5 gives 5, --tags:json \'["a"]\' an array)'],
     ['--params JSON', 'the whole params value (pairs given beside it are merged into it)'],
     ['--as NAME', 'the local oplog to call as (default: the first one)'],
     ['--no-wait', 'return once the ops are published, without waiting for the executor'],
     ['--receipt FILE', 'write a receipt of the emitted ops to FILE, checkable with `glassbox proof verify`'],
+    ['--timeout S', 'stop waiting for the executor after S seconds (exit 3; the ops stay published)'],
     ...COMMON_FLAGS,
   ],
   notes: [
-    'A flag that is not one of the above is a param: --to bob --amount 5 gives {"to":"bob","amount":5}.',
-    'Exit code: 0 when the call and all its ops succeeded, 1 when the contract rejected an op, 2 on errors.',
+    'A flag that is not one of the above is a param: --to bob --amount:json 5 gives {"to":"bob","amount":5}.',
+    'Contracts declare no param types, so values are strings unless :json says otherwise (what is signed',
+    'into the log is exactly what you typed). A param named like a flag above is written --name:json.',
+    'Waiting for an executor that runs elsewhere, call says on stderr which op it published.',
+    'Exit code: 0 when the call and all its ops succeeded, 1 when the contract rejected an op, 2 on errors,',
+    '3 when --timeout ran out (calling again would publish the ops a second time).',
   ],
   async run(args, io) {
     const { method, flags, params } = parseCallArgs(args)
     if (flags.receipt !== undefined && flags['no-wait']) throw new UsageError('USAGE', '--receipt needs the ops processed; it cannot go with --no-wait')
-    const result = await call({
-      dir: flags.dir ?? DEFAULT_DIR,
-      method,
-      params: buildParams(flags, params),
-      ...(flags.as === undefined ? {} : { as: flags.as }),
-      wait: !flags['no-wait'],
-      ...(flags.receipt === undefined ? {} : { receipt: true }),
-    })
+    const timeout = intFlag('timeout', flags.timeout)
+    if (timeout !== undefined && flags['no-wait']) throw new UsageError('USAGE', '--timeout bounds the wait; it cannot go with --no-wait')
+    if (timeout === 0) throw new UsageError('USAGE', '--timeout must be at least 1 second')
+    let result: CallReturnType
+    try {
+      result = await call({
+        dir: flags.dir ?? DEFAULT_DIR,
+        method,
+        params: buildParams(flags, params),
+        ...(flags.as === undefined ? {} : { as: flags.as }),
+        wait: !flags['no-wait'],
+        ...(flags.receipt === undefined ? {} : { receipt: true }),
+        ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }),
+        onWaiting: (ops) => io.err(waitingLine(ops)),
+      })
+    } catch (err) {
+      if (!(err instanceof CallError && err.code === 'CALL_TIMEOUT')) throw err
+      printError(io, err, flags.json ?? false)
+      return EXIT.timeout
+    }
     if (flags.receipt !== undefined) {
       const { receipt, ...rest } = result
       if (!receipt) throw new UsageError('NO_OPS', `${method} emitted no ops, so there is nothing to write a receipt for`)

@@ -1,7 +1,9 @@
 // `glassbox join`: take part in a database that runs on another machine (seed 001 §2.4).
 
+import { readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { UsageError } from '../../errors.js'
+import { GlassboxError, UsageError } from '../../errors.js'
+import { readManifest } from '../../log/manifest.js'
 import { writeNetworkFile } from '../../net/network-file.js'
 import type { ReplicateOptions } from '../../net/replicate-database.js'
 import { joinDatabase } from '../../participant/join.js'
@@ -23,18 +25,18 @@ export interface JoinReturnType {
   dir: string
   key: string
   oplog: { name: string; pubkey: string }
-  /** Null when the index was not fetched (see `fetchError`). */
+  /** Null when the index was not fetched (--no-fetch). */
   contract: { methods: string[] } | null
   length: number | null
   /** Whether the new oplog is an input already. */
   input: boolean
-  fetchError?: string
 }
 
 export async function join(p: JoinParameters): Promise<JoinReturnType> {
+  const before = await entriesOf(p.dir)
+  const rejoined = (await readManifest(p.dir)) !== null
   const joined = await joinDatabase(p.dir, p.key, p.oplog)
-  const { timeoutMs: _timeout, announce: _announce, ...remembered } = p.network
-  await writeNetworkFile(p.dir, remembered)
+  await writeNetworkFile(p.dir, p.network)
   const result: JoinReturnType = { dir: path.resolve(p.dir), key: joined.key, oplog: joined.oplog, contract: null, length: null, input: false }
   if (!p.fetch) return result
   try {
@@ -46,30 +48,63 @@ export async function join(p: JoinParameters): Promise<JoinReturnType> {
       await db.close()
     }
   } catch (err) {
-    // The directory and its oplog exist either way; the index arrives on the next command online.
-    return { ...result, fetchError: (err as Error).message }
+    // A directory without the index would pass for a joined one until every later command failed.
+    if (!rejoined) await removeAllBut(p.dir, before)
+    const e = err as GlassboxError
+    const left = rejoined ? `${p.dir} was joined before and is kept` : before === null ? `${p.dir} was removed` : `${p.dir} holds only what it held before`
+    throw new GlassboxError(
+      typeof e.code === 'string' ? e.code : 'JOIN_FAILED',
+      `${e.message}: nothing was joined (${left}). Check the key, and that a peer serves the database on this network (\`glassbox serve --bootstrap …\` on the executor); --no-fetch joins without fetching now`,
+      { cause: err },
+    )
   }
 }
+
+/** The names in `dir`, or null when there is no such directory. */
+async function entriesOf(dir: string): Promise<Set<string> | null> {
+  try {
+    return new Set(await readdir(dir))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw err
+  }
+}
+
+async function removeAllBut(dir: string, keep: Set<string> | null): Promise<void> {
+  if (keep === null) return rm(dir, { recursive: true, force: true })
+  for (const name of await readdir(dir)) if (!keep.has(name)) await rm(path.join(dir, name), { recursive: true, force: true })
+}
+
+/** The executor's directory, which the user knows and join does not: they fill it in. */
+export const EXECUTOR_DIR = '<EXECUTOR_DIR>'
 
 function human(r: JoinReturnType): string {
   const lines = [`joined database ${r.key}`, `  in ${r.dir}`, `oplog ${r.oplog.name} ${r.oplog.pubkey}`]
   if (r.contract) lines.push(`  index ${r.length} entries, contract methods: ${r.contract.methods.join(', ') || '(none)'}`)
-  if (r.fetchError) lines.push(`  the index was not fetched yet: ${r.fetchError}`)
-  lines.push(
-    r.input
-      ? 'this oplog is an input already: calls made here will be processed'
-      : 'next: a participant the contract trusts adds this oplog (for example kv-store: glassbox call addParticipant \'{"pubkey":"' + r.oplog.pubkey + '"}\')',
-  )
+  if (r.input) {
+    lines.push('this oplog is an input already: calls made here will be processed')
+    return lines.join('\n')
+  }
+  const add = `glassbox call addParticipant --pubkey ${r.oplog.pubkey} --dir ${EXECUTOR_DIR}`
+  if (r.contract?.methods.includes('addParticipant')) {
+    lines.push(`next: the admin adds this oplog as an input, from the admin's directory (${EXECUTOR_DIR} when the executor's own oplog is the admin):`, `  ${add}`)
+  } else {
+    lines.push(
+      "next: a participant the contract trusts makes this oplog an input, with the contract's own method for it",
+      `  (in examples/kv-store.js the admin runs: ${add})`,
+    )
+  }
   return lines.join('\n')
 }
 
 export const joinCommand: Command = {
   name: 'join',
   summary: 'Join a database served elsewhere: make a local oplog and replicate its index log',
-  usage: ['join <database-key> [--dir D] [--oplog NAME] [--no-fetch] [--bootstrap H:P] [--json]'],
+  usage: ['join <database-key> [--dir D] [--oplog NAME] [--no-fetch | --timeout S] [--bootstrap H:P] [--json]'],
   flags: [
     ['--oplog NAME', 'the name of the local oplog to create (default "main")'],
     ['--no-fetch', 'do not go online now (the index is fetched by the next command)'],
+    ['--timeout S', 'seconds to wait for a peer serving the database (default 30; same as --peer-timeout)'],
     ...NETWORK_FLAGS,
     ...COMMON_FLAGS,
   ],
@@ -78,15 +113,26 @@ export const joinCommand: Command = {
     'participant, e.g. the admin) before calls made here are processed. D remembers the network, so later',
     'commands on D (serve, call, get, ...) go online without the flags. Run `glassbox serve --dir D` to stay',
     'online: the executor fetches ops from this oplog while some peer serves it.',
+    'When no peer serves the index in time (a wrong key, the executor offline), join fails (exit 2) and removes',
+    'what it made in D; --no-fetch makes the directory without checking.',
   ],
   async run(args, io) {
-    const { values, positionals: given } = parseFlags('join', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, oplog: { type: 'string' }, 'no-fetch': { type: 'boolean' } })
+    const { values, positionals: given } = parseFlags('join', args, {
+      ...COMMON_OPTIONS,
+      ...NETWORK_OPTIONS,
+      oplog: { type: 'string' },
+      'no-fetch': { type: 'boolean' },
+      timeout: { type: 'string' },
+    })
     const [key] = positionals('join', given, ['<database-key>'])
     const oplog = values.oplog ?? 'main'
     if (!/^\S+$/.test(oplog)) throw new UsageError('USAGE', `oplog name "${oplog}" must be non-empty and without spaces`)
-    const result = await join({ key, dir: values.dir ?? DEFAULT_DIR, oplog, network: networkFromFlags(values), fetch: !values['no-fetch'] })
+    if (values.timeout !== undefined && values['peer-timeout'] !== undefined) throw new UsageError('USAGE', '--timeout and --peer-timeout are the same flag; give one')
+    if (values.timeout !== undefined && values['no-fetch']) throw new UsageError('USAGE', '--timeout bounds the fetch; it cannot go with --no-fetch')
+    const network = networkFromFlags({ ...values, 'peer-timeout': values['peer-timeout'] ?? values.timeout })
+    if (network.timeoutMs === 0) throw new UsageError('USAGE', '--timeout must be at least 1 second')
+    const result = await join({ key, dir: values.dir ?? DEFAULT_DIR, oplog, network, fetch: !values['no-fetch'] })
     printResult(io, values.json ?? false, result, human)
-    if (result.fetchError && values.json) io.err(`glassbox: the index was not fetched yet: ${result.fetchError}`)
     return EXIT.ok
   },
 }

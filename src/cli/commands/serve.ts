@@ -14,7 +14,7 @@ import { shutdownSignal } from '../signals.js'
 import { openDatabase } from '../session.js'
 import { NETWORK_FLAGS, NETWORK_OPTIONS, networkFromFlags } from '../network-flags.js'
 import type { ReplicateOptions } from '../../net/replicate-database.js'
-import { readNetworkFile } from '../../net/network-file.js'
+import { readServeNetwork, writeNetworkFile } from '../../net/network-file.js'
 import type { HttpApi } from '../../net/http/server.js'
 import { UsageError } from '../../errors.js'
 import { readFile } from 'node:fs/promises'
@@ -53,10 +53,18 @@ export interface ServeReady {
 }
 
 export async function serve(p: ServeParameters): Promise<void> {
-  // A server announces, whether asked to go online or holding a joined directory.
-  const network = p.network ?? (await readNetworkFile(p.dir))
+  // A server announces, whether asked to go online or going back on the network it was served or joined on.
+  const network = p.network ?? (await readServeNetwork(p.dir))
   const executor = { runtime: p.runtime ?? 'thread', ...(p.opCeilingMs !== undefined ? { opCeilingMs: p.opCeilingMs } : {}) }
   const db = await openDatabase(p.dir, network ? { network: { ...network, announce: true }, executor } : { executor })
+  if (p.network) {
+    try {
+      await writeNetworkFile(p.dir, p.network, { executor: db.runtime !== null })
+    } catch (err) {
+      await db.close()
+      throw err
+    }
+  }
   db.on('error', (err: Error) => p.onExecutorError?.(err))
   let server: IpcServer | null = null
   let api: HttpApi | null = null
@@ -108,7 +116,9 @@ export const serveCommand: Command = {
     `Listens on D/glassbox.sock (under the temp directory when that path is too long; D/${SERVER_FILE} names it)`,
     'and prints one line when ready. Stops cleanly on SIGINT or SIGTERM, removing the socket.',
     'A directory made by `glassbox join` always goes online (with the network it joined on) and follows the',
-    "remote executor's index log; other commands on D then go through this process.",
+    "remote executor's index log; other commands on D then go through this process. The executor's directory",
+    'remembers the network it was last served on (D/network.json): `serve` without flags goes back on it, while',
+    'its other commands stay on local disk; delete D/network.json to serve it offline again.',
     'In thread and process mode ops run off the main thread, so the socket, HTTP API and signals answer during',
     'any op. The op ceiling is an alarm, never part of an outcome: the op past it is not recorded, the executor',
     'stops with that error (requests that wait for it get the error), and the next start runs the op again.',
