@@ -1,46 +1,22 @@
 // docs/contracts.md is run, not just read: every block marked as a contract loads in the real
 // sandbox, and the `// apply … → …` and `// call … → …` lines under it are sent and checked in
 // order against one state; the TypeScript block type-checks against types/contract.d.ts, the
-// upgrade runs through a real database, and the test file the guide shows passes.
+// upgrade runs through a real database, and the test file the guide shows passes. Its command
+// lines run in test/long/contracts-guide-cli.test.ts (a process per command is slow).
 
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { bundleContract } from '../src/vm/bundle.js'
 import { ContractVM, MemoryState, type AckInput, type Json } from '../src/vm/index.js'
 import { Database } from '../src/index.js'
+import { guideBlocks, type Block } from './helpers/guide-blocks.js'
 
-const GUIDE = path.resolve('docs/contracts.md')
 const ORIGINS: Record<string, string> = { alice: 'a'.repeat(64), bob: 'b'.repeat(64) }
 const DEFAULT_TS = Date.UTC(2024, 0, 1)
-
-interface Block {
-  lang: string
-  tags: string[]
-  name: string | null
-  code: string
-  /** 1-based line of the opening fence in the guide, for messages. */
-  line: number
-}
-
-function blocks(markdown: string): Block[] {
-  const found: Block[] = []
-  const lines = markdown.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\w+)((?: [\w=-]+)*)$/.exec(lines[i])
-    if (open === null) continue
-    const end = lines.indexOf('```', i + 1)
-    assert.ok(end > i, `the code block at line ${i + 1} of the guide is not closed`)
-    const tags = open[2].trim().split(/\s+/).filter(Boolean)
-    const named = tags.find((t) => t.startsWith('name='))
-    found.push({ lang: open[1], tags, name: named ? named.slice(5) : null, code: lines.slice(i + 1, end).join('\n') + '\n', line: i + 1 })
-    i = end
-  }
-  return found
-}
 
 interface Expectation {
   text: string
@@ -156,8 +132,7 @@ function runNode(args: string[], cwd: string): Promise<{ code: number | null; ou
   })
 }
 
-const guide = await readFile(GUIDE, 'utf8')
-const all = blocks(guide)
+const all = await guideBlocks()
 const contracts = all.filter((b) => b.tags.includes('contract'))
 const named = (name: string): Block => {
   const b = contracts.find((c) => c.name === name)
@@ -229,33 +204,3 @@ test("the guide's test file passes against the guide's first contract", async (t
   assert.match(r.output, /# pass 1/)
 })
 
-test("the guide's command lines run as written, with the guide's contracts in notes.js, v1.js and v2.js", async (t) => {
-  const scripts = all.filter((b) => b.lang === 'sh' && b.tags.includes('cli'))
-  assert.equal(scripts.length, 2)
-  const outputs: string[] = []
-  for (const script of scripts) {
-    const dir = await tempDir(t)
-    await writeFile(path.join(dir, 'notes.js'), named('notes').code)
-    await writeFile(path.join(dir, 'v1.js'), named('upgradable-v1').code)
-    await writeFile(path.join(dir, 'v2.js'), named('upgradable-v2').code)
-    // `glassbox` as the guide's reader has it on their PATH: this checkout's build.
-    await mkdir(path.join(dir, 'bin'))
-    await writeFile(path.join(dir, 'bin', 'glassbox'), `#!/bin/sh\nexec "${process.execPath}" "${path.resolve('dist/src/cli/main.js')}" "$@"\n`, { mode: 0o755 })
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const env = { ...process.env, PATH: `${path.join(dir, 'bin')}${path.delimiter}${process.env.PATH ?? ''}` }
-      const child = spawn('bash', ['-e', '-c', script.code], { cwd: dir, env })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-      child.on('error', reject)
-      child.on('close', (code) => resolve({ code, stdout, stderr }))
-    })
-    assert.equal(r.code, 0, `docs/contracts.md:${script.line}\n${r.stdout}\n${r.stderr}`)
-    outputs.push(r.stdout)
-  }
-  assert.match(outputs[0], /methods: list, post, remove/)
-  assert.match(outputs[0], /"text": ?"hello"/)
-  assert.match(outputs[0], /const NOTES = '\/notes\/'/, 'source prints the stored contract')
-  assert.match(outputs[1], /^2$/m, 'version() answers 2 after the upgrade')
-})
