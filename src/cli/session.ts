@@ -104,7 +104,7 @@ export async function openDatabase(dir: string, opts: LoadOptions = {}): Promise
       if (holder) {
         throw new DatabaseError(
           'DATABASE_SERVED',
-          `${dir} is already served by \`glassbox serve\` (pid ${holder.pid}, socket ${holder.socket}): other commands with --dir ${dir} reach the database through it; stop that process (SIGINT or SIGTERM) before serving the directory again`,
+          `${dir} is already served by \`glassbox serve\` (${holder.pid === null ? '' : `pid ${holder.pid}, `}socket ${holder.socket}): other commands with --dir ${dir} reach the database through it; stop that process (SIGINT or SIGTERM) before serving the directory again`,
           { cause: err },
         )
       }
