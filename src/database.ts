@@ -16,6 +16,7 @@ import { proveInclusion } from './log/merkle.js'
 import { signerOf } from './log/seal.js'
 import { proveEntry, signedSealAt } from './log/sealed-entry.js'
 import { LogStore } from './log/store.js'
+import { copiedDirectoryError } from './log/copied.js'
 import { PROOF_FORMAT, type ReceiptFile, type ReceiptOp, type StateProofFile } from './participant/proof-files.js'
 import { proveKey } from './state/auth/prove.js'
 import { callMethod, type OpRef } from './participant/call.js'
@@ -51,6 +52,11 @@ export interface LoadOptions {
    * executor, also follow the index log as peers extend it. Off by default (local disk only).
    */
   network?: ReplicateOptions
+  /**
+   * Open the logs read-only, as for a copy of a database directory (log/copied.ts): no executor, no
+   * network, nothing written to the logs, and a call that would publish ops is refused.
+   */
+  readOnly?: boolean
 }
 
 export interface CallOptions {
@@ -87,7 +93,10 @@ export interface DatabaseInfo {
   inputs: string[]
   oplogs: { name: string; pubkey: string; length: number; input: boolean }[]
   contract: { bytes: number; methods: string[] }
+  /** Keys the contract wrote (not counting the system's `.sys/` keys). */
   keys: number
+  /** Opened read-only: a copy of a database directory, where no executor runs and no op is published. */
+  readOnly: boolean
   /** The root of the authenticated state (docs/protocol.md §7), hex: with the executor, the one its last durable seal signs. */
   stateRoot: string
   /** Set when this directory is a sandbox (`glassbox sandbox`): a fork, with its own keys, of another database. */
@@ -124,6 +133,8 @@ export class Database extends EventEmitter {
   private readonly monitors = new Set<Monitor>()
   /** With the executor: the state root its last durable seal signs (the view runs ahead mid-block). */
   private sealedRoot: string | null = null
+  /** Opened read-only (a copy of a database directory): calls that publish ops are refused. */
+  readOnly = false
 
   private constructor(
     readonly dir: string,
@@ -183,7 +194,10 @@ export class Database extends EventEmitter {
       const hint = existsSync(dir) ? 'no database there' : 'no such directory'
       throw new DatabaseError('DATABASE_NOT_FOUND', `${dir}: ${hint} (create one with \`glassbox init\`)`)
     }
-    const logs = new LogStore(dir)
+    if (opts.readOnly && (opts.execute || opts.network)) {
+      throw copiedDirectoryError(dir, opts.execute ? 'run the executor' : 'go on the network (replicating would append to its logs)')
+    }
+    const logs = new LogStore(dir, opts.readOnly ? { readOnly: true } : {})
     let db: Database | null = null
     let store: StateStore | null = null
     let replicator: Replicator | null = null
@@ -211,7 +225,7 @@ export class Database extends EventEmitter {
       }
       // The fold trusts the entries' changes; an executor must not build on a log whose last root
       // is not the one those changes give (a read-only open may still verify it and say why).
-      const execute = opts.execute ?? index.writable
+      const execute = !opts.readOnly && (opts.execute ?? index.writable)
       if (execute && claimedRoot && toHex(claimedRoot) !== toHex(view.state.root())) {
         throw new DatabaseError(
           'STATE_ROOT_MISMATCH',
@@ -221,6 +235,7 @@ export class Database extends EventEmitter {
       const limits = { ...DEFAULT_LIMITS }
       db = new Database(dir, manifest, logs, index, view, await ContractVM.create(view.source), limits, store, loaded.load)
       db.replicator = replicator
+      db.readOnly = opts.readOnly ?? false
       if (execute) await db.startExecutor(opts.executor)
       else if (replicator) db.startFollower()
       return db
@@ -323,13 +338,18 @@ export class Database extends EventEmitter {
     if (opts.as !== undefined && pubkey === undefined) {
       throw new UsageError('UNKNOWN_OPLOG', `no local oplog named "${opts.as}" (have: ${Object.keys(this.manifest.oplogs).join(', ') || 'none'})`)
     }
-    const oplog = name === undefined || opts.readOnly ? null : await this.logs.localOplog(name)
+    const readOnly = opts.readOnly || this.readOnly
+    const oplog = name === undefined || readOnly ? null : await this.logs.localOplog(name)
     const published = await callMethod(method, params, {
       vm: this.holder.vm,
       state: this.view.state,
       oplog,
-      isWriter: !opts.readOnly && pubkey !== undefined && this.view.isInput(pubkey),
+      isWriter: !readOnly && pubkey !== undefined && this.view.isInput(pubkey),
       maxOpBytes: this.limits.maxOpBytes,
+    }).catch((err: unknown) => {
+      // A copy answers methods that only read; one that emits ops would append to the copy's oplog.
+      if (this.readOnly && !opts.readOnly && (err as { code?: unknown }).code === 'NO_OPLOG') throw copiedDirectoryError(this.dir, 'publish ops')
+      throw err
     })
     return { ...published, whenProcessed: () => this.whenProcessed(published.ops) }
   }
@@ -487,6 +507,7 @@ export class Database extends EventEmitter {
   /** Creates another local oplog (not yet an input: the contract must add it). */
   async createOplog(name: string): Promise<string> {
     if (this.manifest.oplogs[name]) throw new UsageError('OPLOG_EXISTS', `a local oplog named "${name}" exists`)
+    if (this.readOnly) throw copiedDirectoryError(this.dir, 'create oplogs')
     const pubkey = toHex((await this.logs.localOplog(name)).key)
     this.manifest = { ...this.manifest, oplogs: { ...this.manifest.oplogs, [name]: pubkey } }
     await writeManifest(this.dir, this.manifest)
@@ -508,7 +529,9 @@ export class Database extends EventEmitter {
       inputs: this.view.inputs(),
       oplogs,
       contract: { bytes: Buffer.byteLength(this.source), methods: this.methods },
-      keys: this.view.state.size,
+      // The contract's keys: the system's own (`.sys/`: source, inputs) are not state it wrote.
+      keys: this.view.state.size - this.list('.sys/').length,
+      readOnly: this.readOnly,
       stateRoot: this.sealedRoot ?? toHex(this.view.state.root()),
       sandbox: await readSandboxMark(this.dir),
     }

@@ -33,12 +33,31 @@ export interface ErrorReport {
 /** The stable code and one-line message of any thrown value. */
 export function describeError(err: unknown): ErrorReport {
   if (err instanceof GlassboxError) return { code: err.code, message: oneLine(err.message) }
+  // Before the remote check: Node's file errors also carry a string code and message.
+  const file = err instanceof Error ? fileProblem(err as NodeJS.ErrnoException) : null
+  if (file) return file
   if (isRemoteError(err)) return { code: err.code, message: oneLine(err.message) }
   if (err instanceof Error) {
     const sys = (err as NodeJS.ErrnoException).code
     return { code: typeof sys === 'string' ? sys : 'INTERNAL', message: oneLine(err.message) }
   }
   return { code: 'INTERNAL', message: oneLine(String(err)) }
+}
+
+/** A file the command was told to read or write, said in words rather than as Node's raw errno text. */
+const FILE_PROBLEMS: Record<string, [string, (path: string) => string]> = {
+  ENOENT: ['FILE_NOT_FOUND', (p) => `no such file or directory: ${p}`],
+  EISDIR: ['FILE_IS_DIRECTORY', (p) => `${p} is a directory, not a file`],
+  ENOTDIR: ['FILE_NOT_FOUND', (p) => `no such file or directory: ${p} (a part of that path is not a directory)`],
+  EACCES: ['FILE_NOT_PERMITTED', (p) => `permission denied: ${p}`],
+  EPERM: ['FILE_NOT_PERMITTED', (p) => `permission denied: ${p}`],
+}
+
+function fileProblem(err: NodeJS.ErrnoException): ErrorReport | null {
+  const known = err.code === undefined ? undefined : FILE_PROBLEMS[err.code]
+  if (!known || typeof err.path !== 'string') return null
+  const [code, say] = known
+  return { code, message: oneLine(say(err.path)) }
 }
 
 function isRemoteError(err: unknown): err is ErrorReport {

@@ -5,9 +5,10 @@
 
 import type { Database, LoadOptions } from '../database.js'
 import { DatabaseError, GlassboxError } from '../errors.js'
+import { copiedDirectoryError, isCopiedStoreError } from '../log/copied.js'
 import { readNetworkFile } from '../net/network-file.js'
 import { IpcClient } from './ipc/client.js'
-import { readServerRecord, socketPathFor } from './ipc/protocol.js'
+import { readServerRecord, socketBelongsTo, socketPathFor } from './ipc/protocol.js'
 import { runMethod, type MethodMap, type MethodName } from '../net/methods.js'
 
 export interface Session {
@@ -67,7 +68,9 @@ function remoteSession(client: IpcClient): Session {
 async function candidateSockets(dir: string): Promise<string[]> {
   const found: string[] = []
   const record = await readServerRecord(dir)
-  if (record) found.push(record.socket)
+  // A record copied along with the directory (cp -r of a served database) names the original's
+  // socket: a command on the copy must not be answered by the original's server.
+  if (record && (await socketBelongsTo(dir, record.socket))) found.push(record.socket)
   try {
     const fallback = await socketPathFor(dir)
     if (!found.includes(fallback)) found.push(fallback)
@@ -77,7 +80,11 @@ async function candidateSockets(dir: string): Promise<string[]> {
   return found
 }
 
-/** Database.load, with the storage's lock failure said in Glassbox's words. */
+/**
+ * Database.load, with the storage's lock failure said in Glassbox's words. A copy of a database
+ * directory (log/copied.ts) is opened read-only: it answers reads, and refuses in its own words
+ * whatever would append to its logs (the executor, calls that publish ops, the network).
+ */
 export async function openDatabase(dir: string, opts: LoadOptions = {}): Promise<Database> {
   // Loaded here rather than at startup: help, usage errors and server clients never need it.
   const { Database } = await import('../database.js')
@@ -86,7 +93,21 @@ export async function openDatabase(dir: string, opts: LoadOptions = {}): Promise
   try {
     return await Database.load(dir, joined ? { ...opts, network: joined } : opts)
   } catch (err) {
+    if (isCopiedStoreError(err)) {
+      // Going online is asked for (serve, join); a joined copy merely read stays offline.
+      if (opts.network) throw copiedDirectoryError(dir, 'go on the network (replicating would append to its logs)')
+      const { network: _none, ...rest } = opts
+      return await Database.load(dir, { ...rest, readOnly: true })
+    }
     if (!(err instanceof GlassboxError) && isLockError(err)) {
+      const holder = await answeringServer(dir)
+      if (holder) {
+        throw new DatabaseError(
+          'DATABASE_SERVED',
+          `${dir} is already served by \`glassbox serve\` (${holder.pid === null ? '' : `pid ${holder.pid}, `}socket ${holder.socket}): other commands with --dir ${dir} reach the database through it; stop that process (SIGINT or SIGTERM) before serving the directory again`,
+          { cause: err },
+        )
+      }
       throw new DatabaseError(
         'DATABASE_LOCKED',
         `${dir} is held by another process that does not answer on its socket (a \`glassbox serve\` still starting, or another program using the database)`,
@@ -95,6 +116,18 @@ export async function openDatabase(dir: string, opts: LoadOptions = {}): Promise
     }
     throw err
   }
+}
+
+/** The `glassbox serve` process that answers for `dir` now (its pid from its record), or null. */
+async function answeringServer(dir: string): Promise<{ pid: number | null; socket: string } | null> {
+  const record = await readServerRecord(dir)
+  for (const socketPath of await candidateSockets(dir)) {
+    const client = await IpcClient.connect(socketPath).catch(() => null)
+    if (!client) continue
+    client.close()
+    return { pid: record?.socket === socketPath ? record.pid : null, socket: socketPath }
+  }
+  return null
 }
 
 function isLockError(err: unknown): boolean {

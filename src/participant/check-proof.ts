@@ -25,14 +25,34 @@ export interface SealFacts {
   stateRoot: string
 }
 
-export type StateFacts =
-  | { kind: 'key'; key: string; found: boolean; value: Json }
-  | { kind: 'range'; entries: StateEntry[] }
+/**
+ * A range proof proves a listing: the first `limit` entries of the range in its direction (all of
+ * them without a limit). `complete` says whether that listing is the whole range: true when fewer
+ * than `limit` entries came back (or no limit was set), false for a full page, after which the
+ * range may hold more entries that the proof says nothing about.
+ */
+export interface RangeFacts {
+  kind: 'range'
+  prefix: string
+  gt?: string
+  lt?: string
+  limit?: number
+  reverse?: boolean
+  entries: StateEntry[]
+  complete: boolean
+}
+
+export type StateFacts = { kind: 'key'; key: string; found: boolean; value: Json } | RangeFacts
 
 export interface ReceiptOpFacts {
   origin: string
   seq: number
-  /** The index position of the op's entry. */
+  /**
+   * The index position of the op's entry. The receipt shows the op's bytes are in its oplog at the
+   * length and root the executor's ack names; it holds no signature of the participant (monitors
+   * that replicate the oplog check that), so it cannot tell a participant's op from one the executor
+   * made up.
+   */
   position: number
   success: boolean
   error: string | null
@@ -74,7 +94,18 @@ function checkState(file: StateProofFile, seal: SealEntry): StateFacts {
   if (proof.type === 'range') {
     const r = verifyRange(proof, seal.stateRoot)
     if (!r.valid) throw invalid(`the range proof does not verify at the seal's state root: ${r.reason}`)
-    return { kind: 'range', entries: r.entries }
+    const { prefix, gt, lt, limit, reverse } = proof
+    const full = limit !== undefined && r.entries.length >= limit
+    return {
+      kind: 'range',
+      prefix,
+      ...(gt !== undefined ? { gt } : {}),
+      ...(lt !== undefined ? { lt } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+      ...(reverse !== undefined ? { reverse } : {}),
+      entries: r.entries,
+      complete: !full,
+    }
   }
   const type: unknown = proof.type
   if (type !== 'membership' && type !== 'absence') throw malformed(`unknown state proof type ${JSON.stringify(type)}`)

@@ -1,6 +1,7 @@
 // Verification of a database directory without opening it as a Database: the index is not folded
 // first, so a log with malformed or hostile entries can still be checked and reported on.
 
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { DatabaseError } from '../errors.js'
 import { readManifest } from '../log/manifest.js'
@@ -20,7 +21,7 @@ export function defaultCheckpointPath(dir: string): string {
 /** Opens a directory's logs for replay; the caller closes the store. */
 export async function openLogs(dir: string): Promise<{ store: LogStore; logs: ReplayLogs; monitor: (opts: MonitorOptions) => Monitor }> {
   const manifest = await readManifest(dir)
-  if (!manifest) throw new DatabaseError('DATABASE_NOT_FOUND', `${dir}: no database there`)
+  if (!manifest) throw new DatabaseError('DATABASE_NOT_FOUND', `${dir}: ${existsSync(dir) ? 'no database there' : 'no such directory'}`)
   const store = new LogStore(dir, { readOnly: true })
   await store.ready()
   const index = await store.byPubkey(manifest.key)

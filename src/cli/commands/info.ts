@@ -20,7 +20,7 @@ function human(r: InfoReturnType): string {
     ['protocol', r.protocol],
     ['runtime', r.runtime],
     ['length', `${r.length} index entries`],
-    ['executor', r.executor ? 'running' : 'not running (this directory does not hold the index key pair)'],
+    ['executor', r.executor ? 'running' : r.readOnly ? 'not running (a copy of a database directory, opened read-only: run the executor only on the original)' : 'not running (this directory does not hold the index key pair)'],
     ['contract', `${r.contract.bytes} bytes; methods: ${r.contract.methods.join(', ') || '(none)'}`],
     ['keys', String(r.keys)],
     ['state root', r.stateRoot],

@@ -1,33 +1,30 @@
 // `glassbox judge FILE`: checks a fraud proof file with nothing but the file (and a database key).
 
-import { readFile } from 'node:fs/promises'
 import { EXIT, parseFlags, positionals, type Command } from '../command.js'
 import { printResult } from '../output.js'
+import { malformedProof } from '../../log/proof-shape.js'
 import { judgeText, type JudgeReturnType } from '../../verify/judge.js'
+import { FILE_KEY_NOTE, readProofFile, type KeySource } from './proof.js'
 
 export interface JudgeParameters {
   file: string
   /** The database the caller cares about (hex); a proof about another one is not proven. */
   key?: string
 }
-export type JudgeCommandReturnType = JudgeReturnType & { file: string; bytes: number; ms: number }
+/** `keySource` as in `proof verify`: 'file' when the key checked against is the one the file names. */
+export type JudgeCommandReturnType = JudgeReturnType & { file: string; bytes: number; ms: number; keySource: KeySource }
 
+/** Judges a fraud proof file; a missing or unreadable file throws (an error, not a verdict). */
 export async function judgeFile(p: JudgeParameters): Promise<JudgeCommandReturnType> {
-  let text: string
-  try {
-    text = await readFile(p.file, 'utf8')
-  } catch (err) {
-    return { verdict: 'malformed', reason: `cannot read ${p.file}: ${(err as Error).message}`, file: p.file, bytes: 0, ms: 0 }
-  }
+  const text = await readProofFile(p.file)
   const started = performance.now()
   const verdict = await judgeText(text, p.key === undefined ? {} : { key: p.key })
-  return { ...verdict, file: p.file, bytes: Buffer.byteLength(text), ms: performance.now() - started }
+  return { ...verdict, file: p.file, bytes: Buffer.byteLength(text), ms: performance.now() - started, keySource: p.key === undefined ? 'file' : 'given' }
 }
 
 function judgeLine(r: JudgeCommandReturnType): string {
-  if (r.verdict === 'proven') return `breach proven: ${r.class} at index #${r.seq} of database ${r.key}: ${r.message}`
-  if (r.verdict === 'not-proven') return `not proven: ${r.reason}`
-  return `malformed proof: ${r.reason}`
+  const line = r.verdict === 'proven' ? `breach proven: ${r.class} at index #${r.seq} of database ${r.key}: ${r.message}` : `not proven: ${r.verdict === 'not-proven' ? r.reason : ''}`
+  return r.keySource === 'file' ? `${line}\n${FILE_KEY_NOTE}` : line
 }
 
 export const judgeCommand: Command = {
@@ -35,11 +32,11 @@ export const judgeCommand: Command = {
   summary: 'Check a fraud proof file without the logs',
   usage: ['judge FILE [--key DBKEY] [--json]'],
   flags: [
-    ['--key DBKEY', 'the database key the proof must be about (default: the key the file names)'],
+    ['--key DBKEY', 'the database key the proof must be about (default: the key the file names, which the output then says)'],
     ['--json', 'print one JSON document on stdout instead of text'],
     ['-h, --help', 'show this help'],
   ],
-  notes: ['Exit codes: 0 breach proven, 1 not proven, 2 a malformed or unreadable file.'],
+  notes: ['Exit codes: 0 breach proven, 1 not proven, 2 a malformed or unreadable file (said on stderr).'],
   async run(args, io) {
     const { values, positionals: given } = parseFlags('judge', args, {
       key: { type: 'string' },
@@ -49,6 +46,8 @@ export const judgeCommand: Command = {
     })
     const [file] = positionals('judge', given, ['FILE'])
     const result = await judgeFile({ file, ...(values.key === undefined ? {} : { key: values.key }) })
+    // A malformed file is an error (exit 2, one line on stderr), not a verdict.
+    if (result.verdict === 'malformed') throw malformedProof(`malformed proof: ${result.reason}`)
     printResult(io, values.json ?? false, result, judgeLine)
     return result.verdict === 'proven' ? EXIT.ok : result.verdict === 'not-proven' ? EXIT.negative : EXIT.error
   },

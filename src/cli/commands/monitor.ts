@@ -51,12 +51,19 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
     lastFrom = n.from
     p.onNotice(n)
   }
+  // Each verified length once: a monitor passes again when any log it watches grows (an oplog, or a
+  // replica catching up), which verifies no further entry and would repeat the last line.
+  let lastVerified = -1
+  const verified = (length: number) => {
+    if (length === lastVerified) return
+    lastVerified = length
+    p.onVerified(length)
+  }
   const seal = p.sealTimeoutMs === undefined ? {} : { sealTimeoutMs: p.sealTimeoutMs }
   const server = p.remote ? null : await serverSession(p.dir)
   if (server) {
     // The server holds the directory: poll it; its checkpoint makes each round incremental.
     try {
-      let last = -1
       let stopped = false
       void p.until.then(() => (stopped = true))
       while (!stopped) {
@@ -66,7 +73,7 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
           await record(report.breach)
           return report.breach
         }
-        if (report.verified !== last) p.onVerified((last = report.verified))
+        verified(report.verified)
         await Promise.race([sleep(p.intervalMs), p.until])
       }
       return null
@@ -81,7 +88,7 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
   const keepAlive = setInterval(() => {}, 2 ** 30)
   try {
     const breach = new Promise<BreachNotice>((resolve) => m.once('violation', resolve))
-    m.on('verified', ({ length }: { length: number }) => p.onVerified(length))
+    m.on('verified', ({ length }: { length: number }) => verified(length))
     m.on('notice', notice)
     // `on`, not `once`: a second failure after the first must not become an uncaught 'error' event.
     const errors = new Promise<never>((_, reject) => m.on('error', reject))

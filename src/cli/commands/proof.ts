@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import { UsageError } from '../../errors.js'
 import { malformedProof } from '../../log/proof-shape.js'
-import { checkProof, type CheckResult } from '../../participant/check-proof.js'
+import { checkProof, type CheckResult, type RangeFacts } from '../../participant/check-proof.js'
 import { COMMON_FLAGS, COMMON_OPTIONS, EXIT, parseFlags, positionals, type Command } from '../command.js'
 import { inlineJson, printResult, shortKey } from '../output.js'
 
@@ -14,35 +14,76 @@ export interface ProofVerifyParameters {
   /** The database key to check against (hex); without it, the file's own key is checked and reported. */
   key?: string
 }
-export type ProofVerifyReturnType = CheckResult
+/**
+ * `keySource`: 'given' when the file was checked against the key the caller passed (--key), 'file'
+ * when against the key the file names, which proves only that the file is consistent with itself.
+ */
+export type ProofVerifyReturnType = CheckResult & { keySource: KeySource }
+export type KeySource = 'given' | 'file'
+
+/** Said after every verdict reached without --key: the file chose the key it was checked against. */
+export const FILE_KEY_NOTE = 'checked against the key named in the file; pass --key to check against a key you trust'
 
 export async function proofVerify(p: ProofVerifyParameters): Promise<ProofVerifyReturnType> {
   if (p.key !== undefined && !/^[0-9a-f]{64}$/.test(p.key)) throw new UsageError('USAGE', '--key must be 64 lowercase hex characters')
-  const text = p.file === '-' ? await readStdin() : await readFile(p.file, 'utf8')
+  const text = p.file === '-' ? await readStdin() : await readProofFile(p.file)
   let file: unknown
   try {
     file = JSON.parse(text)
   } catch (err) {
     throw malformedProof(`${p.file} is not JSON: ${(err as Error).message}`)
   }
-  return checkProof(file, p.key === undefined ? {} : { key: p.key })
+  const result = checkProof(file, p.key === undefined ? {} : { key: p.key })
+  return { ...result, keySource: p.key === undefined ? 'file' : 'given' }
 }
 
-function human(r: CheckResult): string {
+function human(r: ProofVerifyReturnType): string {
+  const note = r.keySource === 'file' ? `\n${FILE_KEY_NOTE}` : ''
+  return verdict(r) + note
+}
+
+function verdict(r: CheckResult): string {
   if (!r.valid) return `invalid: ${r.reason}`
   const under = `under the seal of ${r.seal.length} entries of database ${shortKey(r.seal.key)} (state root ${r.seal.stateRoot.slice(0, 8)}…)`
   if (r.kind === 'state') {
     const s = r.state
-    if (s.kind === 'range') return [`valid: a complete range of ${s.entries.length} entries ${under}`, ...s.entries.map((e) => `  ${e.key} = ${inlineJson(e.value)}`)].join('\n')
+    if (s.kind === 'range') return [`valid: ${rangeText(s)} ${under}`, ...s.entries.map((e) => `  ${e.key} = ${inlineJson(e.value)}`)].join('\n')
     return `valid: ${s.found ? `${s.key} = ${inlineJson(s.value)}` : `${s.key} has no value`} ${under}`
   }
   const lines = [`valid: a receipt of ${r.ops.length} op(s) ${under}`]
   for (const op of r.ops) {
     const outcome = op.success ? 'ok' : `failed: ${op.error}`
-    lines.push(`  op ${shortKey(op.origin)}/${op.seq}: signed in its oplog, acknowledged at index ${op.position}: ${outcome}`)
+    lines.push(`  op ${shortKey(op.origin)}/${op.seq}: acknowledged at index ${op.position}: ${outcome} (in oplog ${shortKey(op.origin)} at the length and root the ack names)`)
     for (const s of op.state) lines.push(`    now ${s.key} = ${inlineJson(s.value)}`)
   }
+  // An executor can acknowledge an op it made up: only the oplog's own signature tells them apart.
+  lines.push('  the receipt shows what the executor acknowledged; it holds no signature of the participants, so it does not show that they signed these ops (monitors that replicate the oplogs check that)')
   return lines.join('\n')
+}
+
+/** What a range proof proves: the first entries of the range, and whether they are all of it. */
+function rangeText(s: RangeFacts): string {
+  const range = [`the range of keys starting with ${JSON.stringify(s.prefix)}`]
+  if (s.gt !== undefined) range.push(`after ${JSON.stringify(s.gt)}`)
+  if (s.lt !== undefined) range.push(`before ${JSON.stringify(s.lt)}`)
+  const n = s.entries.length
+  if (s.complete) return `the whole of ${range.join(' ')}: ${n} ${n === 1 ? 'entry' : 'entries'}, complete (the range holds no other key)`
+  if (n === 0) return `no entries of ${range.join(' ')} (limit ${s.limit}): nothing about the range is proven`
+  const last = JSON.stringify(s.entries[n - 1].key)
+  const which = s.reverse ? `the last ${n} entries (limit ${s.limit}, from the highest key down)` : `entries 1..${n} (limit ${s.limit}, in key order)`
+  return `${which} of ${range.join(' ')}: none of the range is missing up to ${last}, but the range may continue past it (its completeness is not proven)`
+}
+
+/** A proof file's text; a missing or unreadable file is said in words (exit 2, on stderr). */
+export async function readProofFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw new UsageError('FILE_NOT_FOUND', `no proof file at ${file}`)
+    if (code === 'EISDIR') throw new UsageError('FILE_IS_DIRECTORY', `${file} is a directory, not a proof file`)
+    throw new UsageError('FILE_UNREADABLE', `cannot read the proof file ${file}: ${(err as Error).message}`)
+  }
 }
 
 async function readStdin(): Promise<string> {
@@ -55,7 +96,7 @@ export const proofCommand: Command = {
   name: 'proof',
   summary: 'Check a state proof or a receipt offline: `proof verify FILE [--key DBKEY]`',
   usage: ['proof verify <file> [--key DBKEY] [--json]'],
-  flags: [['--key DBKEY', 'the database key to trust (default: the key the file names, which is then reported)'], ...COMMON_FLAGS.filter(([f]) => !f.startsWith('--dir'))],
+  flags: [['--key DBKEY', 'the database key to check against (default: the key the file names, which proves only that the file is consistent with itself; the output says so)'], ...COMMON_FLAGS.filter(([f]) => !f.startsWith('--dir'))],
   notes: [
     'FILE is a file from `glassbox get KEY --proof` or `glassbox call ... --receipt FILE` ("-" reads stdin).',
     'Nothing else is read: no database, no network. Fraud proofs are checked with `glassbox judge`.',

@@ -50,6 +50,8 @@ export interface ServeReady {
   http?: string
   /** Where the executor runs contract code (absent when this process follows a remote executor). */
   runtime?: RuntimeMode
+  /** Present (true) when the directory is a copy, served read-only: no executor runs on a copy. */
+  readOnly?: true
 }
 
 export async function serve(p: ServeParameters): Promise<void> {
@@ -80,7 +82,7 @@ export async function serve(p: ServeParameters): Promise<void> {
       api = await startHttpApi({ db, monitor, port: p.http.port, host: p.http.host, token: p.http.token, ...(p.http.onError ? { onError: p.http.onError } : {}) })
     }
     const runtime = db.runtime
-    p.onReady?.({ key: db.key, socket: record.socket, pid: process.pid, swarm: db.peers !== null, executor: runtime !== null, ...(api ? { http: api.url } : {}), ...(runtime ? { runtime } : {}) })
+    p.onReady?.({ key: db.key, socket: record.socket, pid: process.pid, swarm: db.peers !== null, executor: runtime !== null, ...(api ? { http: api.url } : {}), ...(runtime ? { runtime } : {}), ...(db.readOnly ? { readOnly: true as const } : {}) })
     await p.until
   } finally {
     // The API first: requests still waiting get their answer before the database closes.
@@ -158,7 +160,7 @@ export const serveCommand: Command = {
       onExecutorError: (err) => io.err(`glassbox: the executor stopped: ${err.message}`),
       // One line either way: scripts wait for it before sending requests.
       onReady: (r) =>
-        io.out(values.json ? inlineJson({ ready: true, ...r }) : `serving ${r.key} on ${r.socket} (pid ${r.pid}${r.runtime ? `, ${r.runtime} runtime` : ''})${r.swarm ? ', announced on the DHT' : ''}${r.executor ? '' : ', following a remote executor'}${r.http ? `, HTTP API at ${r.http}` : ''}`),
+        io.out(values.json ? inlineJson({ ready: true, ...r }) : `serving ${r.key} on ${r.socket} (pid ${r.pid}${r.runtime ? `, ${r.runtime} runtime` : ''})${r.swarm ? ', announced on the DHT' : ''}${r.executor ? '' : r.readOnly ? ', read-only (a copy: no executor runs here)' : ', following a remote executor'}${r.http ? `, HTTP API at ${r.http}` : ''}`),
     })
     return EXIT.ok
   },

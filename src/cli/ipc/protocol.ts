@@ -40,8 +40,26 @@ export async function socketPathFor(dir: string): Promise<string> {
   const real = await realpath(dir)
   const inside = path.join(real, SOCKET_NAME)
   if (Buffer.byteLength(inside) <= MAX_SOCKET_PATH) return inside
-  const digest = createHash('sha256').update(real).digest('hex').slice(0, 24)
-  return path.join(os.tmpdir(), `glassbox-${digest}.sock`)
+  return path.join(os.tmpdir(), hashedSocketName(real))
+}
+
+function hashedSocketName(realDir: string): string {
+  return `glassbox-${createHash('sha256').update(realDir).digest('hex').slice(0, 24)}.sock`
+}
+
+/**
+ * Whether a server of `dir` may listen on `socket`: the one inside the directory, or the one named
+ * by the hash of its real path (under whatever temp directory that server had). A server record
+ * copied with the directory names the original's socket, which fails this.
+ */
+export async function socketBelongsTo(dir: string, socket: string): Promise<boolean> {
+  let real: string
+  try {
+    real = await realpath(dir)
+  } catch {
+    return false
+  }
+  return socket === path.join(real, SOCKET_NAME) || path.basename(socket) === hashedSocketName(real)
 }
 
 /** The server record a running (or killed) server left in `dir`, or null. */
