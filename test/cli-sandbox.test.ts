@@ -78,6 +78,7 @@ test('sandbox: reports every entry a changed contract would change, and the fork
   assert.equal(info.key, r.key)
   assert.equal(info.sandbox.forkOf, original.key)
   assert.equal(info.sandbox.format, 'glassbox-sandbox/1')
+  assert.match((await glassbox(['info', '--dir', fork], cwd)).stdout, new RegExp(`sandbox +yes: a fork of ${original.key}`), 'plain info says it is a sandbox')
   assert.equal(original.sandbox, null)
   assert.ok(!info.oplogs.some((o: { pubkey: string }) => original.oplogs.some((p: { pubkey: string }) => p.pubkey === o.pubkey)))
   assert.deepEqual(info.oplogs.map((o: { name: string }) => o.name), ['sandbox'])

@@ -20,6 +20,7 @@ function human(r: InfoReturnType): string {
     ['protocol', r.protocol],
     ['runtime', r.runtime],
     ['length', `${r.length} index entries`],
+    ...(r.sandbox ? [['sandbox', `yes: a fork of ${r.sandbox.forkOf} made by glassbox sandbox (not the original database)`]] : []),
     ['executor', r.executor ? 'running' : r.readOnly ? 'not running (a copy of a database directory, opened read-only: run the executor only on the original)' : 'not running (this directory does not hold the index key pair)'],
     ['contract', `${r.contract.bytes} bytes; methods: ${r.contract.methods.join(', ') || '(none)'}`],
     ['keys', String(r.keys)],
