@@ -165,7 +165,11 @@ export class TestNetwork {
     const root = await mkdtemp(path.join(os.tmpdir(), 'glassbox-faults-'))
     const net = new TestNetwork(root, bootstrap)
     t.after(async () => {
+      // A test that failed mid-way leaves its writers running: without a stop they would go on
+      // retrying against dead servers and keep the test process alive forever.
+      for (const writer of net.writers) writer.halt()
       await net.killAll()
+      await Promise.all([...net.writers].map((w) => w.finished()))
       await rm(root, { recursive: true, force: true })
     })
     return net
@@ -173,6 +177,13 @@ export class TestNetwork {
 
   path(name: string): string {
     return path.join(this.root, name)
+  }
+
+  /** Writers to halt when the test ends. */
+  private readonly writers = new Set<Writer>()
+
+  track(writer: Writer): void {
+    this.writers.add(writer)
   }
 
   /** Starts a long-running command (tracked: killed when the test ends). */
@@ -343,6 +354,7 @@ export class Writer {
   private readonly loops: Promise<void>[] = []
 
   constructor(net: TestNetwork, target: Served, opts: WriterOptions) {
+    net.track(this)
     let next = 0
     for (let w = 0; w < opts.workers; w++) {
       this.loops.push(
@@ -392,15 +404,23 @@ export class Writer {
     await eventually(() => this.done.length >= n, what, ms)
   }
 
-  /** Resolves once a call that started after `since` is still in flight (it is blocked, say). */
-  async blockedSince(since: number, what: string, ms = 30_000): Promise<void> {
-    await eventually(() => [...this.pending].some((c) => c.start > since), what, ms)
+  /**
+   * Resolves once a call is in flight. Called while the server's executor is down (and after the
+   * calls in transit at the kill have had time to return), it means a call is blocked behind it.
+   */
+  async blocked(what: string, ms = 30_000): Promise<void> {
+    await eventually(() => this.pending.size > 0, what, ms)
   }
 
   /** Stops starting calls and waits for the ones in flight. */
   async stop(): Promise<void> {
-    this.stopped = true
+    this.halt()
     await Promise.all(this.loops)
+  }
+
+  /** Stops starting calls, without waiting for the ones in flight. */
+  halt(): void {
+    this.stopped = true
   }
 
   /** Waits until every call (bounded by `max`) has returned. */
