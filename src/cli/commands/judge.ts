@@ -4,7 +4,8 @@ import { EXIT, parseFlags, positionals, type Command } from '../command.js'
 import { printResult } from '../output.js'
 import { malformedProof } from '../../log/proof-shape.js'
 import { judgeText, type JudgeReturnType } from '../../verify/judge.js'
-import { FILE_KEY_NOTE, readProofFile, type KeySource } from './proof.js'
+import { judgeVerdictText, type KeySource } from '../verdict-text.js'
+import { readProofFile } from './proof.js'
 
 export interface JudgeParameters {
   file: string
@@ -23,8 +24,7 @@ export async function judgeFile(p: JudgeParameters): Promise<JudgeCommandReturnT
 }
 
 function judgeLine(r: JudgeCommandReturnType): string {
-  const line = r.verdict === 'proven' ? `breach proven: ${r.class} at index #${r.seq} of database ${r.key}: ${r.message}` : `not proven: ${r.verdict === 'not-proven' ? r.reason : ''}`
-  return r.keySource === 'file' ? `${line}\n${FILE_KEY_NOTE}` : line
+  return judgeVerdictText(r, r.keySource)
 }
 
 export const judgeCommand: Command = {
