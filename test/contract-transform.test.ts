@@ -9,6 +9,7 @@ import { test } from 'node:test'
 import * as wasm from 'esbuild-wasm'
 import { WITH_PROCESS } from './helpers/breaches.js'
 import { bundleContract } from '../src/vm/bundle.js'
+import { RUNTIME_ID } from '../src/vm/runtime-id.js'
 import { TRANSFORM_OPTIONS } from '../src/vm/transform-options.js'
 import { transformContract } from '../src/vm/transform.js'
 
@@ -16,6 +17,7 @@ const version = (name: string) => (createRequire(import.meta.url)(`${name}/packa
 
 test('esbuild-wasm is the version of esbuild that RUNTIME_ID names', () => {
   assert.equal(version('esbuild-wasm'), version('esbuild'))
+  assert.ok(RUNTIME_ID.includes(` esbuild@${version('esbuild')} `), RUNTIME_ID)
 })
 
 test('esbuild-wasm and esbuild give identical factories for the examples and test contracts', async () => {
