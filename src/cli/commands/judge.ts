@@ -2,8 +2,7 @@
 
 import { writeFile } from 'node:fs/promises'
 import { EXIT, parseFlags, positionals, type Command } from '../command.js'
-import type { Output } from '../output.js'
-import { printResult } from '../output.js'
+import { printResult, type Output } from '../output.js'
 import { malformedProof } from '../../log/proof-shape.js'
 import { judgeText, type JudgeReturnType } from '../../verify/judge.js'
 import { judgePageHtml } from '../../web/judge/index.js'
