@@ -1,6 +1,6 @@
 // BLAKE2b-256, the hash of every Glassbox structure (the same primitive Hypercore uses).
 
-import sodium from 'sodium-native'
+import { blake2b256Into, bytesToHex, hexToBytes } from './primitives.js'
 
 export const HASH_BYTES = 32
 
@@ -12,15 +12,15 @@ export function hash(bytes: Uint8Array): Uint8Array {
 
 /** BLAKE2b-256 into a caller's 32-byte buffer: for hot paths that hash millions of nodes. */
 export function hashInto(out: Uint8Array, input: Uint8Array): void {
-  sodium.crypto_generichash(out as Buffer, input as Buffer)
+  blake2b256Into(out, input)
 }
 
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+  return bytesToHex(bytes)
 }
 
 export function fromHex(hex: string): Uint8Array {
-  return new Uint8Array(Buffer.from(hex, 'hex'))
+  return hexToBytes(hex)
 }
 
 /** A public key as Glassbox writes it in keys and acks: 64 lowercase hex characters. */

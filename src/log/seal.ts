@@ -3,10 +3,11 @@
 // receipts and fraud proofs are anchored to: one signature a third party checks with the database
 // key alone, with no Hypercore storage.
 
-import Hypercore from 'hypercore'
+import type Hypercore from 'hypercore'
 import { encode } from '../codec/canonical.js'
 import { PROTOCOL, type SealEntry } from '../codec/messages.js'
 import { sign, verifySignature } from '../codec/sign.js'
+import { keyOfSingleSigner } from './manifest-key.js'
 
 export interface SealBody {
   /** Entries covered: every index entry before the seal (the seal sits at position `length`). */
@@ -38,7 +39,7 @@ export function sealSignedBy(seal: SealEntry, key: Uint8Array, signer: Uint8Arra
 
 /** The database key a signer's index log has: Hypercore's key of the single-signer manifest. */
 export function keyOfSigner(signer: Uint8Array): Uint8Array {
-  return new Uint8Array(Hypercore.key(signer))
+  return keyOfSingleSigner(signer)
 }
 
 /** The public key that signs a log (and its seals), from the log's manifest. */

@@ -39,7 +39,7 @@ export function openSeal(signed: SignedSeal, key: string): SealEntry {
   const entry = decodeBytes(signed.seal, 'seal')
   if (entry.type !== 'seal') throw malformed(`the seal bytes hold a ${entry.type} entry`)
   const signer = fromHex(signed.signer)
-  if (toHex(keyOfSigner(signer)) !== key) throw invalid(`signer ${signed.signer.slice(0, 8)}… does not sign database ${key.slice(0, 8)}…`)
+  if (signer.length !== 32 || toHex(keyOfSigner(signer)) !== key) throw invalid(`signer ${signed.signer.slice(0, 8)}… does not sign database ${key.slice(0, 8)}…`)
   if (!sealSignedBy(entry, fromHex(key), signer)) throw invalid('the seal signature does not verify')
   return entry
 }

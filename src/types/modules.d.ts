@@ -6,6 +6,7 @@ declare module 'sodium-native' {
     crypto_sign_detached(sig: Buffer, message: Buffer, secretKey: Buffer): void
     crypto_sign_verify_detached(sig: Buffer, message: Buffer, publicKey: Buffer): boolean
     crypto_sign_keypair(publicKey: Buffer, secretKey: Buffer): void
+    crypto_sign_seed_keypair(publicKey: Buffer, secretKey: Buffer, seed: Buffer): void
     crypto_sign_BYTES: number
     crypto_sign_PUBLICKEYBYTES: number
     crypto_sign_SECRETKEYBYTES: number

@@ -3,11 +3,13 @@
 // sandbox passes in and its exports land on `module.exports`: calling the factory again gives a
 // fresh module scope at the cost of a function call instead of a new context.
 
-import { transformSync, type TransformFailure } from 'esbuild'
+import type { TransformFailure } from 'esbuild'
 import { ContractError } from '../errors.js'
 import { utf8Bytes } from './keys.js'
+import { CONTRACT_FILENAME } from './transform-options.js'
+import { transformContract } from './transform.js'
 
-export const CONTRACT_FILENAME = 'contract.js'
+export { CONTRACT_FILENAME }
 
 export function compileContract(source: string, maxSourceBytes: number): string {
   if (typeof source !== 'string') {
@@ -22,15 +24,7 @@ export function compileContract(source: string, maxSourceBytes: number): string 
   }
   let code: string
   try {
-    code = transformSync(source, {
-      format: 'cjs',
-      loader: 'js',
-      target: 'es2022',
-      sourcefile: CONTRACT_FILENAME,
-      // import() would reach QuickJS's module loader; as a require() call it meets the sandbox's.
-      supported: { 'dynamic-import': false },
-      logLevel: 'silent',
-    }).code
+    code = transformContract(source)
   } catch (err) {
     throw new ContractError('CONTRACT_INVALID', `contract source does not compile: ${describeFailure(err)}`, { cause: err })
   }

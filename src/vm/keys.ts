@@ -3,6 +3,7 @@
 export { compareKeys } from '../state/key-order.js'
 
 import { isPubkeyHex } from '../codec/hash.js'
+import { utf8Length } from '../codec/primitives.js'
 import { SYS } from '../codec/messages.js'
 
 export const SYS_PREFIX = '.sys/'
@@ -11,7 +12,7 @@ export const SOURCE_KEY = SYS.source
 export const isPubkey = isPubkeyHex
 
 export function utf8Bytes(text: string): number {
-  return Buffer.byteLength(text, 'utf8')
+  return utf8Length(text)
 }
 
 /** The error that a key breaks, or null; `.sys/` is checked separately because reads may use it. */

@@ -2,7 +2,7 @@
 // the changes or ops it produced, and the first mutation it was refused. The sandbox's host
 // functions delegate here.
 
-import { randomUUID } from 'node:crypto'
+import { randomUUID } from '../codec/primitives.js'
 import { StoreIntegrityError } from '../errors.js'
 import { compileContract } from './compile.js'
 import { INPUTS_PREFIX, SOURCE_KEY, SYS_PREFIX, isPubkey, keyProblem, utf8Bytes } from './keys.js'

@@ -4,20 +4,20 @@
 // and without a memory of its own a contract could fill the WebAssembly heap that every other VM
 // in the process shares. A full module memory makes malloc fail, which QuickJS reports as "out of
 // memory". Loading a module is the only asynchronous step; everything after it is synchronous.
-// The module is the package's, instrumented for metering when it is first compiled (fuel/).
+// The module is the package's, instrumented for metering (fuel/; compiled in quickjs-wasm.ts).
 
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import path from 'node:path'
 import {
   newQuickJSWASMModuleFromVariant,
   newVariant,
-  type CustomizeVariantOptions,
   type QuickJSSyncVariant,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core'
 import variantImport from '@jitl/quickjs-wasmfile-release-sync'
-import { FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, instrumentWasm } from './fuel/instrument.js'
+import { FUEL_EXPORT, GLOBAL_EXPORT_PREFIX } from './fuel/instrument.js'
+import { quickjsWasmModule as wasmModule } from './quickjs-wasm.js'
+import { Wasm } from './wasm-api.js'
+
+export { Wasm }
 
 // The package's CommonJS typings hide that its ES module's default export is the variant itself.
 const variant = variantImport as unknown as QuickJSSyncVariant
@@ -27,28 +27,10 @@ export interface WasmGlobal {
   value: number
 }
 
-// The compiler's library here declares WebAssembly's types but not its constructors.
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => WebAssembly.Module
-  Memory: new (descriptor: { initial: number; maximum: number }) => CustomizeVariantOptions['wasmMemory']
-  Instance: new (module: WebAssembly.Module, imports: unknown) => { exports: Record<string, unknown> }
-}
-export const Wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly
-
 const PAGE = 64 * 1024
 /** What the module needs besides the contract's heap: static data, the C stack, QuickJS's realm. */
 export const MODULE_BASE_BYTES = 32 * 1024 * 1024
 const INITIAL_BYTES = 16 * 1024 * 1024
-
-let compiled: WebAssembly.Module | undefined
-
-function wasmModule(): WebAssembly.Module {
-  if (!compiled) {
-    const main = createRequire(import.meta.url).resolve('@jitl/quickjs-wasmfile-release-sync')
-    compiled = new Wasm.Module(instrumentWasm(readFileSync(path.join(path.dirname(main), 'emscripten-module.wasm'))))
-  }
-  return compiled
-}
 
 /** The WebAssembly memory a module gets for a contract heap of `heapBytes`. */
 export function moduleMemoryBytes(heapBytes: number): number {

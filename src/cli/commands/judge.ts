@@ -1,10 +1,13 @@
 // `glassbox judge FILE`: checks a fraud proof file with nothing but the file (and a database key).
 
+import { writeFile } from 'node:fs/promises'
 import { EXIT, parseFlags, positionals, type Command } from '../command.js'
-import { printResult } from '../output.js'
+import { printResult, type Output } from '../output.js'
 import { malformedProof } from '../../log/proof-shape.js'
 import { judgeText, type JudgeReturnType } from '../../verify/judge.js'
-import { FILE_KEY_NOTE, readProofFile, type KeySource } from './proof.js'
+import { judgePageHtml } from '../../web/judge/index.js'
+import { judgeVerdictText, type KeySource } from '../verdict-text.js'
+import { readProofFile } from './proof.js'
 
 export interface JudgeParameters {
   file: string
@@ -23,17 +26,26 @@ export async function judgeFile(p: JudgeParameters): Promise<JudgeCommandReturnT
 }
 
 function judgeLine(r: JudgeCommandReturnType): string {
-  const line = r.verdict === 'proven' ? `breach proven: ${r.class} at index #${r.seq} of database ${r.key}: ${r.message}` : `not proven: ${r.verdict === 'not-proven' ? r.reason : ''}`
-  return r.keySource === 'file' ? `${line}\n${FILE_KEY_NOTE}` : line
+  return judgeVerdictText(r, r.keySource)
+}
+
+/** Writes the self-contained judge page (built here, in about two seconds). */
+async function writePage(io: Output, file: string, json: boolean): Promise<number> {
+  const { html, ms } = await judgePageHtml()
+  await writeFile(file, html)
+  const result = { page: file, bytes: Buffer.byteLength(html), buildMs: Math.round(ms) }
+  printResult(io, json, result, (r) => `wrote the judge page to ${r.page} (${r.bytes} bytes, built in ${r.buildMs} ms): open it in a browser, no server needed`)
+  return EXIT.ok
 }
 
 export const judgeCommand: Command = {
   name: 'judge',
   summary: 'Check a fraud proof file without the logs',
-  usage: ['judge FILE [--key DBKEY] [--json]'],
+  usage: ['judge FILE [--key DBKEY] [--json]', 'judge --page OUT.html'],
   flags: [
     ['--key DBKEY', 'the database key the proof must be about (default: the key the file names, which the output then says)'],
     ['--json', 'print one JSON document on stdout instead of text'],
+    ['--page OUT.html', 'write the judge page instead: one HTML file that checks proof files in a browser, offline (docs/judge-page.md)'],
     ['-h, --help', 'show this help'],
   ],
   notes: ['Exit codes: 0 breach proven, 1 not proven, 2 a malformed or unreadable file (said on stderr).'],
@@ -43,7 +55,9 @@ export const judgeCommand: Command = {
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       dir: { type: 'string' },
+      page: { type: 'string' },
     })
+    if (values.page !== undefined) return writePage(io, values.page, values.json ?? false)
     const [file] = positionals('judge', given, ['FILE'])
     const result = await judgeFile({ file, ...(values.key === undefined ? {} : { key: values.key }) })
     // A malformed file is an error (exit 2, one line on stderr), not a verdict.

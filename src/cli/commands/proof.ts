@@ -4,9 +4,10 @@
 import { readFile } from 'node:fs/promises'
 import { UsageError } from '../../errors.js'
 import { malformedProof } from '../../log/proof-shape.js'
-import { checkProof, type CheckResult, type RangeFacts } from '../../participant/check-proof.js'
+import { checkProof, type CheckResult } from '../../participant/check-proof.js'
 import { COMMON_FLAGS, COMMON_OPTIONS, EXIT, parseFlags, positionals, type Command } from '../command.js'
-import { inlineJson, printResult, shortKey } from '../output.js'
+import { printResult } from '../output.js'
+import { FILE_KEY_NOTE, proofVerdictText, type KeySource } from '../verdict-text.js'
 
 export interface ProofVerifyParameters {
   /** The file's path, or '-' for stdin. */
@@ -19,10 +20,8 @@ export interface ProofVerifyParameters {
  * when against the key the file names, which proves only that the file is consistent with itself.
  */
 export type ProofVerifyReturnType = CheckResult & { keySource: KeySource }
-export type KeySource = 'given' | 'file'
-
-/** Said after every verdict reached without --key: the file chose the key it was checked against. */
-export const FILE_KEY_NOTE = 'checked against the key named in the file; pass --key to check against a key you trust'
+export type { KeySource }
+export { FILE_KEY_NOTE }
 
 export async function proofVerify(p: ProofVerifyParameters): Promise<ProofVerifyReturnType> {
   if (p.key !== undefined && !/^[0-9a-f]{64}$/.test(p.key)) throw new UsageError('USAGE', '--key must be 64 lowercase hex characters')
@@ -38,40 +37,7 @@ export async function proofVerify(p: ProofVerifyParameters): Promise<ProofVerify
 }
 
 function human(r: ProofVerifyReturnType): string {
-  const note = r.keySource === 'file' ? `\n${FILE_KEY_NOTE}` : ''
-  return verdict(r) + note
-}
-
-function verdict(r: CheckResult): string {
-  if (!r.valid) return `invalid: ${r.reason}`
-  const under = `under the seal of ${r.seal.length} entries of database ${shortKey(r.seal.key)} (state root ${r.seal.stateRoot.slice(0, 8)}…)`
-  if (r.kind === 'state') {
-    const s = r.state
-    if (s.kind === 'range') return [`valid: ${rangeText(s)} ${under}`, ...s.entries.map((e) => `  ${e.key} = ${inlineJson(e.value)}`)].join('\n')
-    return `valid: ${s.found ? `${s.key} = ${inlineJson(s.value)}` : `${s.key} has no value`} ${under}`
-  }
-  const lines = [`valid: a receipt of ${r.ops.length} op(s) ${under}`]
-  for (const op of r.ops) {
-    const outcome = op.success ? 'ok' : `failed: ${op.error}`
-    lines.push(`  op ${shortKey(op.origin)}/${op.seq}: acknowledged at index ${op.position}: ${outcome} (in oplog ${shortKey(op.origin)} at the length and root the ack names)`)
-    for (const s of op.state) lines.push(`    now ${s.key} = ${inlineJson(s.value)}`)
-  }
-  // An executor can acknowledge an op it made up: only the oplog's own signature tells them apart.
-  lines.push('  the receipt shows what the executor acknowledged; it holds no signature of the participants, so it does not show that they signed these ops (monitors that replicate the oplogs check that)')
-  return lines.join('\n')
-}
-
-/** What a range proof proves: the first entries of the range, and whether they are all of it. */
-function rangeText(s: RangeFacts): string {
-  const range = [`the range of keys starting with ${JSON.stringify(s.prefix)}`]
-  if (s.gt !== undefined) range.push(`after ${JSON.stringify(s.gt)}`)
-  if (s.lt !== undefined) range.push(`before ${JSON.stringify(s.lt)}`)
-  const n = s.entries.length
-  if (s.complete) return `the whole of ${range.join(' ')}: ${n} ${n === 1 ? 'entry' : 'entries'}, complete (the range holds no other key)`
-  if (n === 0) return `no entries of ${range.join(' ')} (limit ${s.limit}): nothing about the range is proven`
-  const last = JSON.stringify(s.entries[n - 1].key)
-  const which = s.reverse ? `the last ${n} entries (limit ${s.limit}, from the highest key down)` : `entries 1..${n} (limit ${s.limit}, in key order)`
-  return `${which} of ${range.join(' ')}: none of the range is missing up to ${last}, but the range may continue past it (its completeness is not proven)`
+  return proofVerdictText(r, r.keySource)
 }
 
 /** A proof file's text; a missing or unreadable file is said in words (exit 2, on stderr). */

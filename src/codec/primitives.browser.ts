@@ -1,0 +1,80 @@
+// The browser's twin of primitives.ts (same exports, same bytes), for the judge page: BLAKE2b from
+// @noble/hashes and Ed25519 from @noble/curves, audited pure-JavaScript libraries with no
+// dependencies, plus plain hex and UTF-8 code. The page's bundler puts this file in place of
+// primitives.ts; Node keeps libsodium, which is several times faster.
+
+import { ed25519 } from '@noble/curves/ed25519.js'
+import { blake2b } from '@noble/hashes/blake2.js'
+
+export const PRIMITIVES: string = '@noble/hashes + @noble/curves'
+
+export function blake2b256Into(out: Uint8Array, input: Uint8Array): void {
+  out.set(blake2b(input, { dkLen: 32 }))
+}
+
+export function ed25519Sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  return ed25519.sign(message, secretKey.subarray(0, 32))
+}
+
+/**
+ * libsodium's rules, which the Node side applies: canonical encodings only (no ZIP-215 leniency),
+ * and neither the public key nor R of small order. Never throws.
+ */
+export function ed25519Verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  if (signature.length !== 64 || publicKey.length !== 32) return false
+  try {
+    const { Point } = ed25519
+    if (Point.fromBytes(publicKey, false).isSmallOrder()) return false
+    if (Point.fromBytes(signature.subarray(0, 32), false).isSmallOrder()) return false
+    return ed25519.verify(signature, message, publicKey, { zip215: false })
+  } catch {
+    return false
+  }
+}
+
+const HEX_DIGITS = '0123456789abcdef'
+const BYTE_HEX = Array.from({ length: 256 }, (_, i) => HEX_DIGITS[i >> 4] + HEX_DIGITS[i & 15])
+
+export function bytesToHex(bytes: Uint8Array): string {
+  let out = ''
+  for (let i = 0; i < bytes.length; i++) out += BYTE_HEX[bytes[i]]
+  return out
+}
+
+/** As Buffer.from(hex, 'hex') reads it: pairs of hex digits up to the first pair that is not one. */
+export function hexToBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1)
+  for (let i = 0; i < out.length; i++) {
+    const hi = digit(hex.charCodeAt(2 * i))
+    const lo = digit(hex.charCodeAt(2 * i + 1))
+    if (hi < 0 || lo < 0) return out.slice(0, i)
+    out[i] = (hi << 4) | lo
+  }
+  return out
+}
+
+function digit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48
+  if (c >= 97 && c <= 102) return c - 87
+  if (c >= 65 && c <= 70) return c - 55
+  return -1
+}
+
+/** The length of a string's UTF-8 encoding (a lone surrogate counts as U+FFFD, 3 bytes). */
+export function utf8Length(text: string): number {
+  let n = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) n += 1
+    else if (c < 0x800) n += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4
+      i++
+    } else n += 3
+  }
+  return n
+}
+
+export function randomUUID(): string {
+  return (globalThis as unknown as { crypto: { randomUUID(): string } }).crypto.randomUUID()
+}
