@@ -10,7 +10,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { gzip } from 'node:zlib'
-import { build, type Plugin } from 'esbuild'
+import type { Plugin } from 'esbuild'
+import { bundleBrowserScript } from '../browser-bundle.js'
 import { judgeHtml } from './page.js'
 
 const ENTRY = fileURLToPath(new URL('./client/main.js', import.meta.url))
@@ -63,16 +64,6 @@ async function buildJudgePage(): Promise<JudgePageBuild> {
     gzBase64(packageFile('@jitl/quickjs-wasmfile-release-sync', 'dist/emscripten-module.wasm')),
     gzBase64(packageFile('esbuild-wasm', 'esbuild.wasm')),
   ])
-  const result = await build({
-    entryPoints: [ENTRY],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    logLevel: 'silent',
-    plugins: [browserPlugin({ quickjs, esbuild })],
-  })
-  return { html: judgeHtml(result.outputFiles[0].text), ms: performance.now() - started }
+  const script = await bundleBrowserScript(ENTRY, { minify: true, plugins: [browserPlugin({ quickjs, esbuild })] })
+  return { html: judgeHtml(script), ms: performance.now() - started }
 }
