@@ -2,7 +2,8 @@
 // that wait for their acks.
 
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { rmSync } from 'node:fs'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { TestContext } from 'node:test'
@@ -23,10 +24,19 @@ export async function example(name: ExampleName): Promise<string> {
   return code
 }
 
-/** A fresh temporary directory, removed when the test ends. */
-export async function tempDir(t: TestContext): Promise<string> {
+const removeAtExit: string[] = []
+process.once('exit', () => {
+  for (const dir of removeAtExit) rmSync(dir, { recursive: true, force: true })
+})
+
+/**
+ * A fresh temporary directory, removed when the test file's process exits. Not in an after hook:
+ * a test's after hooks run in the order they were added, so this one would run before the hook that
+ * closes the database made in it, and removing a directory a database is still writing fails.
+ */
+export async function tempDir(_t: TestContext): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'glassbox-verify-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
+  removeAtExit.push(dir)
   return dir
 }
 
