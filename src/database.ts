@@ -24,7 +24,7 @@ import { readHistory, type HistoryOptions, type HistoryItem } from './participan
 import { IndexState } from './state/index-state.js'
 import { loadState, type StateLoad } from './state/store/load-state.js'
 import type { StateStore } from './state/store/state-store.js'
-import { replicateDatabase, type ReplicateOptions } from './net/replicate-database.js'
+import type { ReplicateOptions } from './net/replicate-database.js'
 import type { Replicator } from './net/replicator.js'
 import { IndexFollower } from './participant/follow-index.js'
 import { readSandboxMark, type SandboxMark } from './sandbox/mark.js'
@@ -210,6 +210,8 @@ export class Database extends EventEmitter {
       if (opts.network) {
         // Local oplogs are opened first so that the executor's requests for them find them.
         for (const name of Object.keys(manifest.oplogs)) await logs.localOplog(name)
+        // Loaded here: the network stack (Hyperswarm, HyperDHT, UDX) is heavy, and most opens stay offline.
+        const { replicateDatabase } = await import('./net/replicate-database.js')
         replicator = await replicateDatabase(logs, index, opts.network)
       }
       // From the state store plus the log's tail when the log vouches for the store, else the whole log.

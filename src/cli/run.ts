@@ -4,59 +4,53 @@
 import { readFileSync } from 'node:fs'
 import { UsageError } from '../errors.js'
 import { commandHelp, EXIT, type Command } from './command.js'
-import {
-  callCommand,
-  dhtCommand,
-  getCommand,
-  historyCommand,
-  infoCommand,
-  initCommand,
-  joinCommand,
-  judgeCommand,
-  listCommand,
-  monitorCommand,
-  proofCommand,
-  replCommand,
-  sandboxCommand,
-  serveCommand,
-  sourceCommand,
-  verifyCommand,
-} from './commands/index.js'
 import { printError, type Output } from './output.js'
 
-export const COMMANDS: readonly Command[] = [
-  initCommand,
-  callCommand,
-  getCommand,
-  listCommand,
-  historyCommand,
-  infoCommand,
-  sourceCommand,
-  replCommand,
-  sandboxCommand,
-  serveCommand,
-  joinCommand,
-  dhtCommand,
-  verifyCommand,
-  monitorCommand,
-  proofCommand,
-  judgeCommand,
-]
+/**
+ * Each command's module, in the order of the help, loaded only when it is needed: a command pays
+ * for its own dependencies alone (`get` does not load the network stack, `proof` no database).
+ */
+const COMMAND_MODULES: Record<string, () => Promise<Command>> = {
+  init: async () => (await import('./commands/init.js')).initCommand,
+  call: async () => (await import('./commands/call.js')).callCommand,
+  get: async () => (await import('./commands/get.js')).getCommand,
+  list: async () => (await import('./commands/list.js')).listCommand,
+  history: async () => (await import('./commands/history.js')).historyCommand,
+  info: async () => (await import('./commands/info.js')).infoCommand,
+  source: async () => (await import('./commands/source.js')).sourceCommand,
+  repl: async () => (await import('./commands/repl.js')).replCommand,
+  sandbox: async () => (await import('./commands/sandbox.js')).sandboxCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  join: async () => (await import('./commands/join.js')).joinCommand,
+  dht: async () => (await import('./commands/dht.js')).dhtCommand,
+  verify: async () => (await import('./commands/verify.js')).verifyCommand,
+  monitor: async () => (await import('./commands/monitor.js')).monitorCommand,
+  proof: async () => (await import('./commands/proof.js')).proofCommand,
+  judge: async () => (await import('./commands/judge.js')).judgeCommand,
+}
+
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMAND_MODULES)
+
+/** Every command, in the order of the help. */
+export async function loadCommands(): Promise<Command[]> {
+  return Promise.all(COMMAND_NAMES.map((name) => COMMAND_MODULES[name]()))
+}
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
   return pkg.version
 }
 
-export function topHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length))
+export async function topHelp(): Promise<string> {
+  const commands = await loadCommands()
+  const width = Math.max(...commands.map((c) => c.name.length))
   return [
     'glassbox: a database run by a contract program, recorded in signed append-only logs',
     '',
     'Usage: glassbox <command> [arguments] [--dir D] [--json]',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Every command takes --dir D (default ./.glassbox), --json and -h/--help.',
     'Commands reach a database through its `glassbox serve` process when one runs, else open it directly.',
@@ -74,7 +68,7 @@ export async function run(args: string[], io: Output): Promise<number> {
     const { name, rest } = splitCommand(args)
     if (name === undefined) {
       if (rest.some((a) => a === '--help' || a === '-h')) {
-        io.out(topHelp())
+        io.out(await topHelp())
         return EXIT.ok
       }
       if (rest.some((a) => a === '--version' || a === '-V')) {
@@ -82,21 +76,21 @@ export async function run(args: string[], io: Output): Promise<number> {
         return EXIT.ok
       }
       if (rest.length === 0) {
-        io.err(topHelp())
+        io.err(await topHelp())
         return EXIT.error
       }
       throw new UsageError('USAGE', 'missing <command> (see glassbox --help)')
     }
     if (name === 'help') {
       const about = rest.find((a) => !a.startsWith('-'))
-      io.out(about === undefined ? topHelp() : commandHelp(findCommand(about)))
+      io.out(about === undefined ? await topHelp() : commandHelp(await findCommand(about)))
       return EXIT.ok
     }
     if (name === 'version') {
       io.out(version())
       return EXIT.ok
     }
-    const command = findCommand(name)
+    const command = await findCommand(name)
     if (wantsHelp(rest)) {
       io.out(commandHelp(command))
       return EXIT.ok
@@ -124,12 +118,12 @@ function splitCommand(args: string[]): { name: string | undefined; rest: string[
   return { name: args[i], rest: [...args.slice(i + 1), ...before] }
 }
 
-function findCommand(name: string): Command {
-  const command = COMMANDS.find((c) => c.name === name)
-  if (!command) {
-    throw new UsageError('USAGE', `unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see glassbox --help)`)
+async function findCommand(name: string): Promise<Command> {
+  const load = Object.hasOwn(COMMAND_MODULES, name) ? COMMAND_MODULES[name] : undefined
+  if (!load) {
+    throw new UsageError('USAGE', `unknown command "${name}" (commands: ${COMMAND_NAMES.join(', ')}; see glassbox --help)`)
   }
-  return command
+  return load()
 }
 
 function wantsHelp(args: string[]): boolean {
