@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test'
 import { startBootstrapNodes, type BootstrapNodes } from '../src/net/dht-bootstrap.js'
 import type { CallOutput } from '../src/net/methods.js'
 import { CLI, glassbox, childEnv, type Run } from './helpers/cli.js'
+import { tempDir } from './helpers/databases.js'
 import { eventually } from './helpers/network.js'
 import { TestNetwork } from './helpers/net-processes.js'
 
@@ -103,9 +104,12 @@ test('a call waiting for an offline executor says what it published, and --timeo
   assert.equal(error.code, 'CALL_TIMEOUT')
   assert.match(error.message, /op 1 of oplog [0-9a-f]{8}… stays published/)
 
-  // Both ops stayed published: the executor, back, processes them in order.
+  // Both ops stayed published: the executor, back, processes them in order, so once a third op
+  // of alice's is processed, so were they.
   await net.restart(exec)
-  await eventually(async () => (await net.json<CallOutput>(['call', 'get', '--key', 'k', '--dir', exec.dir])).response === 'v2', 'the executor processed both ops', 30_000)
+  const third = await net.finish(['call', 'put', '--key', 'other', '--value', 'v3', '--dir', alice.dir, '--timeout', '60'], 90_000)
+  assert.equal(await third.exited, 0, third.describe())
+  assert.equal((await net.json<CallOutput>(['call', 'get', '--key', 'k', '--dir', exec.dir])).response, 'v2')
 })
 
 test('the executor directory remembers --bootstrap across restarts, without taking other commands online', async (t) => {
@@ -122,8 +126,8 @@ test('the executor directory remembers --bootstrap across restarts, without taki
 })
 
 test('--name value params stay strings; --name:json parses the value', async (t) => {
-  const net = await TestNetwork.start(t, bootstrap())
-  const contract = net.path('echo.js')
+  const root = await tempDir(t)
+  const contract = path.join(root, 'echo.js')
   await writeFile(
     contract,
     `export function echo(params) { return params }
@@ -132,9 +136,9 @@ export function bump(_params, emit) { emit({ op: 'BUMP' }) }
 export const apply = { BUMP(tx) { tx.put('/bumped', true) } }
 `,
   )
-  const dir = net.path('db')
-  assert.equal((await glassbox(['init', contract, '--dir', dir], net.root)).code, 0)
-  const gb = (...args: string[]) => glassbox([...args, '--dir', dir], net.root)
+  const dir = path.join(root, 'db')
+  assert.equal((await glassbox(['init', contract, '--dir', dir], root)).code, 0)
+  const gb = (...args: string[]) => glassbox([...args, '--dir', dir], root)
 
   const echoed = await gb('call', 'echo', '--key', '123', '--flag', 'true', '--nil', 'null', '--n:json', '5', '--list:json', '[1,"x"]', '--neg:json', '-3', '--json')
   assert.equal(echoed.code, 0, echoed.stderr)
@@ -145,7 +149,7 @@ export const apply = { BUMP(tx) { tx.put('/bumped', true) } }
   const twice = await gb('call', 'echo', '--n', '1', '--n:json', '1')
   assert.match(twice.stderr, /param --n is given twice/)
 
-  const help = await glassbox(['call', '--help'], net.root)
+  const help = await glassbox(['call', '--help'], root)
   assert.match(help.stdout, /--name:json value/)
 
   // A method that returns nothing prints what happened, not a bare null; --json keeps the document.
