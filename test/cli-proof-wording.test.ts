@@ -8,7 +8,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { jsonText, toJson } from '../src/codec/json.js'
 import type { OpEntry } from '../src/codec/messages.js'
+import { Database } from '../src/index.js'
 import { AuthMap } from '../src/state/auth/auth-map.js'
 import { proveRange } from '../src/state/auth/prove.js'
 import { compareKeys } from '../src/state/key-order.js'
@@ -30,19 +32,28 @@ describe('proof verify says what a file proves', () => {
   let dir: string
   let key: string
   let stateFile: Record<string, unknown>
+  /** Every entry of the state (`.sys/` included), in key order, at the seal of the read of /a. */
+  const state: StateEntry[] = []
 
   before(async () => {
+    // The files under test come from the library, as `call --receipt` and `get --proof` write them
+    // (cli-proofs runs those commands); only `proof verify` and `judge` are run as commands here.
     tmp = await mkdtemp(path.join(os.tmpdir(), 'glassbox-wording-'))
     dir = path.join(tmp, 'db')
-    await writeFile(path.join(tmp, 'fill.js'), FILL)
-    const init = await glassbox(['init', 'fill.js', '--dir', dir, '--json'], tmp)
-    assert.equal(init.code, 0, init.stderr)
-    key = JSON.parse(init.stdout).key
-    const call = await glassbox(['call', 'fill', '--dir', dir, '--receipt', 'r.json'], tmp)
-    assert.equal(call.code, 0, call.stderr)
-    const get = await glassbox(['get', '/a', '--proof', '--dir', dir], tmp)
-    assert.equal(get.code, 0, get.stderr)
-    stateFile = JSON.parse(get.stdout)
+    const db = await Database.create(dir, { contract: FILL, oplogs: ['main'] })
+    try {
+      key = db.key
+      const call = await db.call('fill', {})
+      const [done] = await call.whenProcessed()
+      assert.equal(done.success, true, done.error ?? undefined)
+      await writeFile(path.join(tmp, 'r.json'), jsonText(await db.receipt(call.ops)) + '\n')
+      stateFile = toJson((await db.get('/a', { proof: true })).proof) as Record<string, unknown>
+      await db.settled()
+      for (const prefix of ['.sys/', '']) state.push(...db.list(prefix))
+      state.sort((x, y) => compareKeys(x.key, y.key))
+    } finally {
+      await db.close()
+    }
   })
 
   after(async () => {
@@ -51,10 +62,7 @@ describe('proof verify says what a file proves', () => {
 
   /** A state proof file for a listing of `/` at the same seal as the read of /a. */
   async function rangeFile(name: string, query: { limit?: number; reverse?: boolean }): Promise<string> {
-    const entries: StateEntry[] = []
-    for (const prefix of ['.sys/', '']) entries.push(...JSON.parse((await glassbox(['list', prefix, '--dir', dir, '--json'], tmp)).stdout).entries)
-    entries.sort((x, y) => compareKeys(x.key, y.key))
-    const proof = proveRange(AuthMap.fromSorted(entries), { prefix: '/', ...query })
+    const proof = proveRange(AuthMap.fromSorted(state), { prefix: '/', ...query })
     await writeFile(path.join(tmp, name), JSON.stringify({ ...stateFile, proof }))
     return name
   }
