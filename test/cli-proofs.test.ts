@@ -21,7 +21,7 @@ export const apply = { async INCREMENT (tx) { const e = await tx.get('/counter')
  * running serve. `init` runs through the CLI in the direct variant; the serve variant is about
  * calls and reads through serve, so it makes the database in-process.
  */
-async function proofFiles(cwd: string, via: 'direct' | 'serve', cleanup: (fn: () => Promise<unknown>) => void): Promise<string> {
+async function proofFiles(cwd: string, via: 'direct' | 'serve', t?: TestContext): Promise<string> {
   await writeFile(path.join(cwd, 'counter.js'), COUNTER)
   const dir = path.join(cwd, 'db')
   let key: string
@@ -33,8 +33,9 @@ async function proofFiles(cwd: string, via: 'direct' | 'serve', cleanup: (fn: ()
     const db = await Database.create(dir, { contract: COUNTER, oplogs: ['main'] })
     key = db.key
     await db.close()
+    assert.ok(t, 'the serve variant runs in a test, which stops the server after')
     const server = await startServer(dir, cwd)
-    cleanup(async () => {
+    t.after(async () => {
       server.child.kill('SIGTERM')
       await server.exited
     })
@@ -56,16 +57,18 @@ const direct = { cwd: '', key: '' }
 
 before(async () => {
   direct.cwd = await mkdtemp(path.join(os.tmpdir(), 'glassbox-cli-proofs-'))
-  direct.key = await proofFiles(direct.cwd, 'direct', after)
+  direct.key = await proofFiles(direct.cwd, 'direct')
 })
 
-after(() => rm(direct.cwd, { recursive: true, force: true }))
+after(async () => {
+  if (direct.cwd !== '') await rm(direct.cwd, { recursive: true, force: true })
+})
 
 /** The files of `via` and the key to check them against. */
 async function filesOf(t: TestContext, via: 'direct' | 'serve'): Promise<{ cwd: string; key: string }> {
   if (via === 'direct') return direct
   const cwd = await tempDir(t)
-  return { cwd, key: await proofFiles(cwd, via, (fn) => t.after(fn)) }
+  return { cwd, key: await proofFiles(cwd, via, t) }
 }
 
 for (const via of ['direct', 'serve'] as const) {
