@@ -8,14 +8,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { jsonText, toJson } from '../src/codec/json.js'
 import type { OpEntry } from '../src/codec/messages.js'
+import { Database } from '../src/index.js'
 import { AuthMap } from '../src/state/auth/auth-map.js'
 import { proveRange } from '../src/state/auth/prove.js'
 import { compareKeys } from '../src/state/key-order.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import type { StateEntry } from '../src/vm/types.js'
 import { counter, opAt } from './helpers/breaches.js'
-import { glassbox } from './helpers/cli.js'
+import { glassbox, type Run } from './helpers/cli.js'
 import { send1 } from './helpers/databases.js'
 import { withDishonest } from './helpers/dishonest-executor.js'
 
@@ -30,31 +32,41 @@ describe('proof verify says what a file proves', () => {
   let dir: string
   let key: string
   let stateFile: Record<string, unknown>
+  /** Every entry of the state (`.sys/` included), in key order, at the seal of the read of /a. */
+  const state: StateEntry[] = []
 
   before(async () => {
+    // The files under test come from the library, as `call --receipt` and `get --proof` write them
+    // (cli-proofs runs those commands); only `proof verify` and `judge` are run as commands here.
     tmp = await mkdtemp(path.join(os.tmpdir(), 'glassbox-wording-'))
     dir = path.join(tmp, 'db')
-    await writeFile(path.join(tmp, 'fill.js'), FILL)
-    const init = await glassbox(['init', 'fill.js', '--dir', dir, '--json'], tmp)
-    assert.equal(init.code, 0, init.stderr)
-    key = JSON.parse(init.stdout).key
-    const call = await glassbox(['call', 'fill', '--dir', dir, '--receipt', 'r.json'], tmp)
-    assert.equal(call.code, 0, call.stderr)
-    const get = await glassbox(['get', '/a', '--proof', '--dir', dir], tmp)
-    assert.equal(get.code, 0, get.stderr)
-    stateFile = JSON.parse(get.stdout)
+    const db = await Database.create(dir, { contract: FILL, oplogs: ['main'] })
+    try {
+      key = db.key
+      const call = await db.call('fill', {})
+      const [done] = await call.whenProcessed()
+      assert.equal(done.success, true, done.error ?? undefined)
+      await writeFile(path.join(tmp, 'r.json'), jsonText(await db.receipt(call.ops)) + '\n')
+      stateFile = toJson((await db.get('/a', { proof: true })).proof) as Record<string, unknown>
+      await db.settled()
+      for (const prefix of ['.sys/', '']) state.push(...db.list(prefix))
+      state.sort((x, y) => compareKeys(x.key, y.key))
+    } finally {
+      await db.close()
+    }
   })
 
   after(async () => {
     await rm(tmp, { recursive: true, force: true })
   })
 
+  /** `proof verify r.json --key KEY`, run once: two tests read what it printed. */
+  let receiptWithKey: Promise<Run> | undefined
+  const verifyReceiptWithKey = () => (receiptWithKey ??= glassbox(['proof', 'verify', 'r.json', '--key', key], tmp))
+
   /** A state proof file for a listing of `/` at the same seal as the read of /a. */
   async function rangeFile(name: string, query: { limit?: number; reverse?: boolean }): Promise<string> {
-    const entries: StateEntry[] = []
-    for (const prefix of ['.sys/', '']) entries.push(...JSON.parse((await glassbox(['list', prefix, '--dir', dir, '--json'], tmp)).stdout).entries)
-    entries.sort((x, y) => compareKeys(x.key, y.key))
-    const proof = proveRange(AuthMap.fromSorted(entries), { prefix: '/', ...query })
+    const proof = proveRange(AuthMap.fromSorted(state), { prefix: '/', ...query })
     await writeFile(path.join(tmp, name), JSON.stringify({ ...stateFile, proof }))
     return name
   }
@@ -91,7 +103,7 @@ describe('proof verify says what a file proves', () => {
   test("a receipt says what the executor acknowledged, not that the participant signed the op", async () => {
     // A receipt holds no participant signature, so one for an op the executor made up reads the same:
     // the wording must not claim more for any receipt.
-    const run = await glassbox(['proof', 'verify', 'r.json', '--key', key], tmp)
+    const run = await verifyReceiptWithKey()
     assert.equal(run.code, 0, run.stderr)
     assert.doesNotMatch(run.stdout, /signed in its oplog/)
     assert.match(run.stdout, /^ {2}op [0-9a-f]{8}…\/0: acknowledged at index \d+: ok \(in oplog [0-9a-f]{8}… at the length and root the ack names\)$/m)
@@ -103,7 +115,7 @@ describe('proof verify says what a file proves', () => {
     assert.equal(without.code, 0, without.stderr)
     assert.equal(without.stdout.trimEnd().split('\n').at(-1), FILE_KEY_NOTE)
     assert.equal(JSON.parse((await glassbox(['proof', 'verify', 'r.json', '--json'], tmp)).stdout).keySource, 'file')
-    const withKey = await glassbox(['proof', 'verify', 'r.json', '--key', key], tmp)
+    const withKey = await verifyReceiptWithKey()
     assert.doesNotMatch(withKey.stdout, /key named in the file/)
   })
 
@@ -156,8 +168,8 @@ describe('missing files and directories', () => {
   test("are said in Glassbox's words, not as a raw ENOENT", async (t) => {
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'glassbox-missing-'))
     t.after(() => rm(tmp, { recursive: true, force: true }))
+    // `verify --dir` on a missing directory is checked in cli-verify.
     for (const [args, said] of [
-      [['verify', '--dir', 'nope'], 'glassbox: nope: no such directory\n'],
       [['info', '--dir', 'nope'], 'glassbox: nope: no such directory (create one with `glassbox init`)\n'],
       [['serve', '--dir', 'nope', '--http', '0', '--token-file', 'no-token'], 'glassbox: no such file or directory: no-token\n'],
     ] as const) {

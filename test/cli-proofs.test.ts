@@ -5,27 +5,35 @@ import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { test, type TestContext } from 'node:test'
+import { after, before, test, type TestContext } from 'node:test'
+import { Database } from '../src/index.js'
 import { glassbox, startServer } from './helpers/cli.js'
+import { tempDir } from './helpers/databases.js'
 
 const COUNTER = `import { index } from 'contract'
 export function increment (_p, emit) { emit({ op: 'INCREMENT' }) }
 export const apply = { async INCREMENT (tx) { const e = await tx.get('/counter'); tx.put('/counter', (e ? e.value : 0) + 1) } }
 `
 
-async function made(t: TestContext): Promise<{ cwd: string; dir: string; key: string }> {
-  const cwd = await mkdtemp(path.join(os.tmpdir(), 'glassbox-cli-proofs-'))
-  t.after(() => rm(cwd, { recursive: true, force: true }))
+/**
+ * Makes a counter database in `cwd`, then writes r.json (`call --receipt`), p.json (`get --proof`)
+ * and absent.json (`get --proof` of a missing key) there with the CLI, directly or through a
+ * running serve. `init` runs through the CLI in the direct variant; the serve variant is about
+ * calls and reads through serve, so it makes the database in-process.
+ */
+async function proofFiles(cwd: string, via: 'direct' | 'serve', t?: TestContext): Promise<string> {
   await writeFile(path.join(cwd, 'counter.js'), COUNTER)
   const dir = path.join(cwd, 'db')
-  const init = await glassbox(['init', 'counter.js', '--dir', dir, '--json'], cwd)
-  assert.equal(init.code, 0, init.stderr)
-  return { cwd, dir, key: JSON.parse(init.stdout).key }
-}
-
-async function proofFiles(t: TestContext, via: 'direct' | 'serve') {
-  const { cwd, dir, key } = await made(t)
-  if (via === 'serve') {
+  let key: string
+  if (via === 'direct') {
+    const init = await glassbox(['init', 'counter.js', '--dir', dir, '--json'], cwd)
+    assert.equal(init.code, 0, init.stderr)
+    key = JSON.parse(init.stdout).key
+  } else {
+    const db = await Database.create(dir, { contract: COUNTER, oplogs: ['main'] })
+    key = db.key
+    await db.close()
+    assert.ok(t, 'the serve variant runs in a test, which stops the server after')
     const server = await startServer(dir, cwd)
     t.after(async () => {
       server.child.kill('SIGTERM')
@@ -41,12 +49,31 @@ async function proofFiles(t: TestContext, via: 'direct' | 'serve') {
   const absent = await glassbox(['get', '/nothing', '--proof', '--dir', dir], cwd)
   assert.equal(absent.code, 1)
   await writeFile(path.join(cwd, 'absent.json'), absent.stdout)
-  return { cwd, key }
+  return key
+}
+
+/** The direct variant's files, made once: the tests only read them (and write files of their own). */
+const direct = { cwd: '', key: '' }
+
+before(async () => {
+  direct.cwd = await mkdtemp(path.join(os.tmpdir(), 'glassbox-cli-proofs-'))
+  direct.key = await proofFiles(direct.cwd, 'direct')
+})
+
+after(async () => {
+  if (direct.cwd !== '') await rm(direct.cwd, { recursive: true, force: true })
+})
+
+/** The files of `via` and the key to check them against. */
+async function filesOf(t: TestContext, via: 'direct' | 'serve'): Promise<{ cwd: string; key: string }> {
+  if (via === 'direct') return direct
+  const cwd = await tempDir(t)
+  return { cwd, key: await proofFiles(cwd, via, t) }
 }
 
 for (const via of ['direct', 'serve'] as const) {
   test(`proof files from get --proof and call --receipt check offline (${via})`, async (t) => {
-    const { cwd, key } = await proofFiles(t, via)
+    const { cwd, key } = await filesOf(t, via)
     const state = await glassbox(['proof', 'verify', 'p.json', '--key', key], cwd)
     assert.equal(state.code, 0, state.stderr)
     assert.match(state.stdout, /^valid: \/counter = 1 under the seal of \d+ entries/)
@@ -61,7 +88,7 @@ for (const via of ['direct', 'serve'] as const) {
 }
 
 test('proof verify: another key or a tampered file is invalid (exit 1), garbage is malformed (exit 2)', async (t) => {
-  const { cwd, key } = await proofFiles(t, 'direct')
+  const { cwd, key } = direct
   const other = key.replace(/^./, (c) => (c === 'a' ? 'b' : 'a'))
   const foreign = await glassbox(['proof', 'verify', 'p.json', '--key', other], cwd)
   assert.equal(foreign.code, 1)

@@ -7,7 +7,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { test, type TestContext } from 'node:test'
+import { Database } from '../src/index.js'
 import { CLI, childEnv, glassbox, startServer } from './helpers/cli.js'
+import { honestDir, send1, tempDir } from './helpers/databases.js'
 import { withDishonest } from './helpers/dishonest-executor.js'
 
 const COUNTER = `import { index } from 'contract'
@@ -16,6 +18,7 @@ export function increment (_p, emit) { emit({ op: 'INCREMENT' }) }
 export const apply = { async INCREMENT (tx) { const e = await tx.get('/counter'); tx.put('/counter', (e ? e.value : 0) + 1) } }
 `
 
+/** A counter database made with `glassbox init` and `glassbox call increment`, as a person would. */
 async function made(t: TestContext, increments: number): Promise<{ cwd: string; dir: string }> {
   const cwd = await mkdtemp(path.join(os.tmpdir(), 'glassbox-cli-verify-'))
   t.after(() => rm(cwd, { recursive: true, force: true }))
@@ -23,6 +26,18 @@ async function made(t: TestContext, increments: number): Promise<{ cwd: string; 
   const dir = path.join(cwd, 'db')
   assert.equal((await glassbox(['init', 'counter.js', '--dir', dir], cwd)).code, 0)
   for (let i = 0; i < increments; i++) assert.equal((await glassbox(['call', 'increment', '--dir', dir], cwd)).code, 0)
+  return { cwd, dir }
+}
+
+/**
+ * The same database made in-process, for the tests whose subject is the command run on it after:
+ * `init` and `call` through the CLI stay covered by the first verify test and the serve test.
+ */
+async function madeInProcess(t: TestContext, increments: number): Promise<{ cwd: string; dir: string }> {
+  const cwd = await tempDir(t)
+  const dir = await honestDir(t, { contract: COUNTER, oplogs: ['main'] }, async (db) => {
+    for (let i = 0; i < increments; i++) await send1(db, 'increment', {}, undefined, true)
+  })
   return { cwd, dir }
 }
 
@@ -50,7 +65,7 @@ test('verify: exit 0 and a summary on an honest database, the same facts with --
 })
 
 test('verify: a tampered entry gives exit 1 and a notice naming the entry, class and evidence', async (t) => {
-  const { cwd, dir } = await made(t, 2)
+  const { cwd, dir } = await madeInProcess(t, 2)
   const at = await tamper(dir)
   const text = await glassbox(['verify', '--dir', dir], cwd)
   assert.equal(text.code, 1, text.stderr)
@@ -76,10 +91,16 @@ test('verify: no database, or bad flags, is one line and exit 2', async (t) => {
 })
 
 test('verify --checkpoint resumes from the directory checkpoint instead of starting over', async (t) => {
-  const { cwd, dir } = await made(t, 2)
+  const { cwd, dir } = await madeInProcess(t, 2)
   const first = JSON.parse((await glassbox(['verify', '--checkpoint', '--dir', dir, '--json'], cwd)).stdout)
   assert.equal(first.resumedFrom, 0)
-  assert.equal((await glassbox(['call', 'increment', '--dir', dir], cwd)).code, 0)
+  const db = await Database.load(dir)
+  try {
+    await send1(db, 'increment', {}, undefined, true)
+    await db.settled()
+  } finally {
+    await db.close()
+  }
   const second = JSON.parse((await glassbox(['verify', '--checkpoint', '--dir', dir, '--json'], cwd)).stdout)
   assert.equal(second.resumedFrom, first.verified)
   assert.equal(second.ops, 1)
@@ -87,7 +108,7 @@ test('verify --checkpoint resumes from the directory checkpoint instead of start
 })
 
 test('monitor: on a tampered copy it prints the notice, appends it to the notices file and exits 1', async (t) => {
-  const { cwd, dir } = await made(t, 2)
+  const { cwd, dir } = await madeInProcess(t, 2)
   const at = await tamper(dir)
   const notices = path.join(cwd, 'notices.jsonl')
   const run = await glassbox(['monitor', '--dir', dir, '--notices', notices], cwd)
