@@ -10,6 +10,7 @@ import path from 'node:path'
 import { test } from 'node:test'
 import { glassbox, startServer, type Server } from './helpers/cli.js'
 import { alterInPlace } from './helpers/lying-disk.js'
+import { initLikeCli } from './helpers/setup2-init.js'
 
 const NOTE = 'the-note-value-51c0de'
 const LIE = 'the-note-value-XXXXXX'
@@ -43,8 +44,8 @@ test('a value altered in data.mdb under a running serve stops the executor; veri
   t.after(() => rm(tmp, { recursive: true, force: true }))
   const dir = path.join(tmp, 'db')
   await writeFile(path.join(tmp, 'note.js'), CONTRACT)
-  const init = await glassbox(['init', 'note.js', '--dir', dir], tmp)
-  assert.equal(init.code, 0, init.stderr)
+  // Made in this process as `glassbox init` makes it: what is under test is `serve` and its store.
+  await initLikeCli(path.join(tmp, 'note.js'), dir)
 
   let server = await startServer(dir, tmp)
   let before: { length: number }
