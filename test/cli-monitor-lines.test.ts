@@ -2,9 +2,13 @@
 // oplog grew, the replica caught up) must not repeat the last line.
 
 import assert from 'node:assert/strict'
+import path from 'node:path'
 import { after, before, test } from 'node:test'
+import { IpcClient } from '../src/cli/ipc/client.js'
 import { startBootstrapNodes, type BootstrapNodes } from '../src/net/dht-bootstrap.js'
+import type { CallOutput, InfoOutput } from '../src/net/methods.js'
 import { lastVerified, TestNetwork } from './helpers/net-processes.js'
+import { callAndWait, initLikeCli } from './helpers/setup2-init.js'
 
 let dht: BootstrapNodes
 before(async () => {
@@ -16,12 +20,19 @@ after(async () => {
 
 test('a remote monitor prints every verified length once', async (t) => {
   const net = await TestNetwork.start(t, dht.bootstrap.map((n) => `${n.host}:${n.port}`).join(','))
-  const exec = await net.executor('exec')
-  const monitor = net.monitor(exec.key, 'watch')
-  const length = async () => (await net.info(exec.dir)).length
+  // The executor's directory is made in this process (a kv-store whose own oplog claimed the admin,
+  // as `init` and `call claimAdmin` make it), and the test talks to its server on the server's socket:
+  // the processes under test are the executor's `serve` and the remote monitor.
+  await initLikeCli(path.resolve('examples/kv-store.js'), net.path('exec'), (db) => callAndWait(db, 'claimAdmin'))
+  const exec = await net.serveExecutor('exec')
+  const client = await IpcClient.connect(exec.ready.socket)
+  assert.ok(client, `a server on ${exec.ready.socket}`)
+  t.after(() => client.close())
+  const monitor = net.monitor(exec.ready.key, 'watch')
+  const length = async () => ((await client.request('info', {})) as InfoOutput).length
   await monitor.waitForLine((l) => l.verified === 0 || (typeof l.verified === 'number' && l.verified > 0), 'the monitor verified the log')
   for (const value of [1, 2, 3]) {
-    const put = await net.json<{ ops: unknown[] }>(['call', 'put', '--key', `k${value}`, '--value', String(value), '--dir', exec.dir])
+    const put = (await client.request('call', { method: 'put', params: { key: `k${value}`, value: String(value) }, wait: true })) as CallOutput
     assert.equal(put.ops.length, 1)
     const target = await length()
     await monitor.waitForLine((l) => l.verified === target, `the monitor verified ${target} entries`)

@@ -10,6 +10,8 @@ import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Database } from '../src/index.js'
 import { glassbox, startServer, type Server } from './helpers/cli.js'
+import { initLikeCli } from './helpers/setup2-init.js'
+import { askServer } from './helpers/setup2-socket.js'
 
 const COUNTER = `import { index } from 'contract'
 export async function get() { const e = await index.get('/counter'); return e ? e.value : 0 }
@@ -42,8 +44,8 @@ describe('glassbox serve --runtime', () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'glassbox-serve-runtime-'))
     dir = path.join(tmp, 'db')
     await writeFile(path.join(tmp, 'counter.js'), COUNTER)
-    const init = await glassbox(['init', 'counter.js', '--dir', dir], tmp)
-    assert.equal(init.code, 0, init.stderr)
+    // Made in this process as `glassbox init` makes it: what is under test is `serve`.
+    await initLikeCli(path.join(tmp, 'counter.js'), dir)
   })
 
   after(async () => {
@@ -81,8 +83,9 @@ describe('glassbox serve --runtime', () => {
       assert.equal(server.ready.runtime, 'process')
       const first = await glassbox(['call', 'increment', '--dir', dir], tmp)
       assert.equal(first.code, 0, first.stderr)
-      counted = Number((await glassbox(['call', 'get', '--dir', dir], tmp)).stdout)
-      before = (JSON.parse((await glassbox(['info', '--dir', dir, '--json'], tmp)).stdout) as { length: number }).length
+      // Reference values, asked on the socket: the commands under test are the ones below.
+      counted = Number((await askServer(server.ready.socket, 'call', { method: 'get' })).response)
+      before = (await askServer(server.ready.socket, 'info', {})).length
       // Freeze the runtime child: the next op hangs in it as long as it stays stopped.
       const children = execFileSync('pgrep', ['-P', String(server.child.pid), '-f', 'process-entry'], { encoding: 'utf8' }).trim().split('\n')
       assert.equal(children.length, 1)

@@ -10,6 +10,8 @@ import path from 'node:path'
 import { test } from 'node:test'
 import { glassbox, startServer, type Server } from './helpers/cli.js'
 import { alterInPlace } from './helpers/lying-disk.js'
+import { initLikeCli } from './helpers/setup2-init.js'
+import { askServer } from './helpers/setup2-socket.js'
 
 const NOTE = 'the-note-value-51c0de'
 const LIE = 'the-note-value-XXXXXX'
@@ -43,15 +45,16 @@ test('a value altered in data.mdb under a running serve stops the executor; veri
   t.after(() => rm(tmp, { recursive: true, force: true }))
   const dir = path.join(tmp, 'db')
   await writeFile(path.join(tmp, 'note.js'), CONTRACT)
-  const init = await glassbox(['init', 'note.js', '--dir', dir], tmp)
-  assert.equal(init.code, 0, init.stderr)
+  // Made in this process as `glassbox init` makes it: what is under test is `serve` and its store.
+  await initLikeCli(path.join(tmp, 'note.js'), dir)
 
   let server = await startServer(dir, tmp)
   let before: { length: number }
   try {
     const set = await glassbox(['call', 'set', '--text', NOTE, '--dir', dir, '--json'], tmp)
     assert.equal(set.code, 0, set.stderr)
-    before = JSON.parse((await glassbox(['info', '--dir', dir, '--json'], tmp)).stdout) as { length: number }
+    // The length to compare with later, asked on the socket (info is run through the CLI below).
+    before = await askServer(server.ready.socket, 'info', {})
 
     assert.ok((await alterInPlace(path.join(dir, 'state', 'data.mdb'), NOTE, LIE)) > 0, 'the value is in the store file')
     const bump = await glassbox(['call', 'bump', '--dir', dir, '--json'], tmp)
