@@ -53,6 +53,14 @@ describe('a copied database directory', () => {
   let original: string
   const copies: Record<string, string> = {}
 
+  /** A call that emits ops on a copy is refused, saying why and what to do instead. */
+  async function assertWriteRefused(copy: string): Promise<void> {
+    const write = await glassbox(['call', 'increment', '--dir', copy], tmp)
+    assert.equal(write.code, 2)
+    assert.match(write.stderr, /^glassbox: .* is a copy of a database directory .*opened read-only: a copy must not publish ops, because two executors appending to copies of one log fork it, which monitors report as a breach; run the executor and calls only on the original directory; to move a database, stop its `glassbox serve` and move the directory with `mv`/)
+    assert.doesNotMatch(write.stderr, /device file|moved unsafely/i)
+  }
+
   before(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'glassbox-copy-'))
     original = path.join(tmp, 'db')
@@ -102,10 +110,7 @@ describe('a copied database directory', () => {
     const read = await glassbox(['call', 'get', '--dir', copy], tmp)
     assert.equal(read.code, 0, read.stderr)
     assert.equal(read.stdout.trim(), '2')
-    const write = await glassbox(['call', 'increment', '--dir', copy], tmp)
-    assert.equal(write.code, 2)
-    assert.match(write.stderr, /^glassbox: .* is a copy of a database directory .*opened read-only: a copy must not publish ops, because two executors appending to copies of one log fork it, which monitors report as a breach; run the executor and calls only on the original directory; to move a database, stop its `glassbox serve` and move the directory with `mv`/)
-    assert.doesNotMatch(write.stderr, /device file|moved unsafely/i)
+    await assertWriteRefused(copy)
 
     assert.equal(await logsDigest(copy), before, "the copy's logs are unchanged")
     const verify = await glassbox(['verify', '--dir', copy], tmp)
@@ -123,10 +128,7 @@ describe('a copied database directory', () => {
     const out = JSON.parse(info.stdout)
     assert.equal(out.readOnly, true)
     assert.equal(out.executor, false)
-    const write = await glassbox(['call', 'increment', '--dir', copy], tmp)
-    assert.equal(write.code, 2)
-    assert.match(write.stderr, /^glassbox: .* is a copy of a database directory .*opened read-only: a copy must not publish ops, because two executors appending to copies of one log fork it, which monitors report as a breach; run the executor and calls only on the original directory; to move a database, stop its `glassbox serve` and move the directory with `mv`/)
-    assert.doesNotMatch(write.stderr, /device file|moved unsafely/i)
+    await assertWriteRefused(copy)
     assert.equal(await logsDigest(copy), before, "the copy's logs are unchanged")
     const verify = await glassbox(['verify', '--dir', copy], tmp)
     assert.equal(verify.code, 0, verify.stderr)

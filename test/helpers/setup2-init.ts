@@ -1,18 +1,18 @@
-// A database made in the test process the way `glassbox init` makes it, for tests whose subject is
-// not `init`: the same bundled contract, the same oplogs, the same files on disk, without starting a
-// `glassbox` process.
+// A database made in the test process by the code of `glassbox init`, for tests whose subject is
+// not `init`: the same files on disk, without starting a `glassbox` process.
 
 import assert from 'node:assert/strict'
+import { init } from '../../src/cli/commands/init.js'
 import { Database } from '../../src/database.js'
 import type { Json } from '../../src/index.js'
-import { bundleContract } from '../../src/vm/bundle.js'
 
 /**
  * What `glassbox init FILE --dir DIR` does (one local oplog named "main"), then `script` against the
  * open database (its executor running); waits for every op to be processed and closes it.
  */
 export async function initLikeCli(file: string, dir: string, script: (db: Database) => Promise<void> = async () => {}): Promise<void> {
-  const db = await Database.create(dir, { contract: await bundleContract(file), oplogs: ['main'], inputs: [] })
+  await init({ file, dir, oplogs: ['main'], inputs: [] })
+  const db = await Database.load(dir)
   try {
     await script(db)
     await db.settled()
