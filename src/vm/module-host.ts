@@ -34,9 +34,21 @@ interface Loaded {
   pristine: PristineModule
 }
 
+/**
+ * The pristine state of a fresh module, by heap size. Every fresh module of a size starts from the
+ * same bytes (test/vm-fresh-module checks it), so one capture serves them all: capturing reads the
+ * whole memory and copies megabytes of it, the costliest part of loading a module.
+ */
+const freshStates = new Map<number, PristineModule>()
+
 async function load(heapBytes: number): Promise<Loaded> {
   const instance = await newQuickJSModule(heapBytes)
-  return { instance, pristine: PristineModule.capture(instance) }
+  let pristine = freshStates.get(heapBytes)
+  if (pristine === undefined) {
+    pristine = PristineModule.capture(instance)
+    freshStates.set(heapBytes, pristine)
+  }
+  return { instance, pristine }
 }
 
 export class ModuleHost {
