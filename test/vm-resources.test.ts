@@ -2,6 +2,8 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { ContractVM, MemoryState } from '../src/vm/index.js'
 
 const COUNTER = `
@@ -10,6 +12,11 @@ export async function get() { const e = await index.get('/n'); return e ? e.valu
 export function bump(params, emit) { emit({ op: 'BUMP' }) }
 export const apply = { async BUMP(tx) { const e = await tx.get('/n'); tx.put('/n', (e ? e.value : 0) + 1) } }
 `
+
+// A real collection before each reading: without one, rss counts whatever garbage V8 has not yet
+// collected (tens of megabytes over these runs), and the bound below would measure V8's schedule.
+setFlagsFromString('--expose-gc')
+const collectGarbage = runInNewContext('gc') as () => void
 
 const ACK = { origin: 'c'.repeat(64), seq: 0, ts: 0, metadata: null }
 
@@ -27,10 +34,10 @@ describe('resources', () => {
       }
     }
     round(5000)
-    global.gc?.()
+    collectGarbage()
     const before = process.memoryUsage().rss
     round(15_000)
-    global.gc?.()
+    collectGarbage()
     const grown = process.memoryUsage().rss - before
     assert.equal(state.get('/n'), 20_000)
     assert.ok(grown < 40 * 1024 * 1024, `rss grew by ${(grown / 1048576).toFixed(1)} MiB over 15 000 ops`)
