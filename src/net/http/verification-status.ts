@@ -92,8 +92,10 @@ export class VerificationStatus {
     return {
       following: this.breach === null && !this.closed,
       valid: this.reported ? this.breach === null : null,
-      // The monitor's own count too: a breach is emitted before the report of its pass arrives.
-      verifiedLength: Math.max(this.verified, this.monitor.position),
+      // Entries count as verified once a pass reports them: its position reaches the head before
+      // the pass's last checks (genesis, heads, seals), which may still find a breach. After a
+      // breach, the monitor's own count, since the breach is emitted before its pass reports.
+      verifiedLength: this.breach === null ? this.verified : Math.max(this.verified, this.monitor.position),
       indexLength,
       breach: this.breach,
       notices: toJson(this.monitor.notices()) as unknown as LivenessNotice[],
