@@ -1,0 +1,49 @@
+// A fingerprint of the state store's data file, written when the store closes cleanly: the bytes
+// of data.mdb as this process left them. An open that finds the very same bytes knows the file is
+// one LMDB wrote and closed, so it skips the probe in a child process (probeStore), which costs a
+// Node.js start on every open. Anything else (a crash mid-write, a disk or a hand that changed a
+// byte, a missing or unreadable fingerprint) does not match, and the store is probed as before.
+// Large stores are not fingerprinted: hashing them at every close would cost more than a probe.
+
+import { createHash } from 'node:crypto'
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+
+const DATA_FILE = 'data.mdb'
+const FINGERPRINT_FILE = 'closed-cleanly'
+/** Data files larger than this are probed at every open instead. */
+const FINGERPRINT_MAX_BYTES = 64 * 1024 * 1024
+
+function digest(storeDir: string): string | null {
+  try {
+    if (statSync(path.join(storeDir, DATA_FILE)).size > FINGERPRINT_MAX_BYTES) return null
+    return createHash('sha256').update(readFileSync(path.join(storeDir, DATA_FILE))).digest('hex')
+  } catch {
+    return null
+  }
+}
+
+/** Records the data file's bytes once LMDB has closed it; a store that cannot be read gets no record. */
+export function markClosedCleanly(storeDir: string): void {
+  const at = path.join(storeDir, FINGERPRINT_FILE)
+  const sum = digest(storeDir)
+  try {
+    if (sum === null) return rmSync(at, { force: true })
+    // Renamed into place, so a crash leaves the old record or the new one, never half of one.
+    writeFileSync(`${at}.tmp`, `${sum}\n`)
+    renameSync(`${at}.tmp`, at)
+  } catch {
+    // Without a record the next open probes the store: slower, never wrong.
+  }
+}
+
+/** Whether the data file holds exactly the bytes a clean close recorded. */
+export function closedCleanly(storeDir: string): boolean {
+  let recorded: string
+  try {
+    recorded = readFileSync(path.join(storeDir, FINGERPRINT_FILE), 'utf8').trim()
+  } catch {
+    return false
+  }
+  return recorded.length === 64 && recorded === digest(storeDir)
+}

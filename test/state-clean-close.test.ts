@@ -1,0 +1,83 @@
+// A state store closed cleanly records its data file's bytes, and an open that finds the same bytes
+// skips the probe in a child process. Anything that changed the file since (a crash after a
+// commit, a flipped byte, a damaged or missing record) does not match, so the store is probed.
+
+import assert from 'node:assert/strict'
+import { cp, open, readFile, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { test } from 'node:test'
+import { Database } from '../src/index.js'
+import { closedCleanly } from '../src/state/store/clean-close.js'
+import { probeStore } from '../src/state/store/state-store.js'
+import { example, send1, tempDir } from './helpers/databases.js'
+
+const storeOf = (dir: string) => path.join(dir, 'state')
+
+test('a clean close is recorded; a flipped byte or a damaged record no longer matches it', async (t) => {
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, { contract: await example('kv-store') })
+  await send1(db, 'put', { key: 'a', value: 1 })
+  await db.close()
+  assert.equal(closedCleanly(storeOf(dir)), true)
+
+  const data = path.join(storeOf(dir), 'data.mdb')
+  const original = await readFile(data)
+  const f = await open(data, 'r+')
+  await f.write(Buffer.from([original[original.length - 1] ^ 1]), 0, 1, original.length - 1)
+  await f.close()
+  assert.equal(closedCleanly(storeOf(dir)), false, 'one flipped byte at the end of the file')
+  await writeFile(data, original)
+  assert.equal(closedCleanly(storeOf(dir)), true)
+
+  const record = path.join(storeOf(dir), 'closed-cleanly')
+  await writeFile(record, 'not a digest\n')
+  assert.equal(closedCleanly(storeOf(dir)), false, 'a damaged record')
+  await writeFile(record, '')
+  assert.equal(closedCleanly(storeOf(dir)), false, 'an empty record')
+})
+
+test('a store changed after its last clean close (a crash after a commit) is probed, and opens with the right state', async (t) => {
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, { contract: await example('kv-store') })
+  await send1(db, 'put', { key: 'a', value: 1 })
+  await db.close()
+  const running = await Database.load(dir)
+  await send1(running, 'put', { key: 'b', value: 2 })
+  const expected = running.list('')
+  // The store as a kill -9 leaves it: the op committed, the record still the previous close's.
+  const aside = await tempDir(t)
+  await cp(storeOf(dir), aside, { recursive: true })
+  await running.close()
+  await rm(storeOf(dir), { recursive: true })
+  await cp(aside, storeOf(dir), { recursive: true })
+
+  assert.equal(closedCleanly(storeOf(dir)), false)
+  assert.equal(await probeStore(dir), null, 'the probe finds the store readable')
+  const again = await Database.load(dir)
+  try {
+    assert.deepEqual(again.list(''), expected)
+    assert.deepEqual([again.stateLoad.from, again.stateLoad.folded], ['store', 0])
+  } finally {
+    await again.close()
+  }
+  assert.equal(closedCleanly(storeOf(dir)), true, 'closed cleanly again')
+})
+
+test('a store closed cleanly and then overwritten with garbage is probed and rebuilt from the log', async (t) => {
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, { contract: await example('kv-store') })
+  await send1(db, 'put', { key: 'a', value: 1 })
+  const expected = db.list('')
+  await db.close()
+  const data = path.join(storeOf(dir), 'data.mdb')
+  const size = (await readFile(data)).length
+  await writeFile(data, Buffer.alloc(size, 0x5a))
+  assert.notEqual(await probeStore(dir), null, 'the probe refuses the garbage')
+  const again = await Database.load(dir)
+  try {
+    assert.deepEqual(again.list(''), expected)
+    assert.equal(again.stateLoad.from, 'log')
+  } finally {
+    await again.close()
+  }
+})
