@@ -155,8 +155,9 @@ export class Database extends EventEmitter {
   /** Creates a database: writes the genesis entries (seed 001 §3.2) in one atomic append. */
   static async create(dir: string, opts: CreateOptions): Promise<Database> {
     if (await readManifest(dir)) throw new DatabaseError('DATABASE_EXISTS', `${dir} already holds a database`)
+    // Loaded here to refuse a contract that does not load before anything is written; the database
+    // opened below takes this VM rather than loading the source again.
     const vm = await ContractVM.create(opts.contract)
-    vm.dispose()
     const names = opts.oplogs ?? ['main']
     if (new Set(names).size !== names.length) throw new UsageError('USAGE', 'oplog names must be distinct')
     const logs = new LogStore(dir)
@@ -181,14 +182,22 @@ export class Database extends EventEmitter {
       blocks.push(sealBlock(index, [], 0, blocks, view.state.root()).bytes)
       await index.append(blocks)
       await writeManifest(dir, { format: 'glassbox-dir/1', key: toHex(index.key), oplogs })
+    } catch (err) {
+      vm.dispose()
+      throw err
     } finally {
       await logs.close()
     }
-    return Database.load(dir, { executor: opts.executor })
+    return Database.open(dir, { executor: opts.executor }, vm)
   }
 
   /** Opens a database directory and folds its index log into the local view. */
   static async load(dir: string, opts: LoadOptions = {}): Promise<Database> {
+    return Database.open(dir, opts, null)
+  }
+
+  /** load(), with the VM of the contract if the caller has it loaded already (it is disposed on failure). */
+  private static async open(dir: string, opts: LoadOptions, loadedVM: ContractVM | null): Promise<Database> {
     const manifest = await readManifest(dir)
     if (!manifest) {
       const hint = existsSync(dir) ? 'no database there' : 'no such directory'
@@ -235,13 +244,18 @@ export class Database extends EventEmitter {
         )
       }
       const limits = { ...DEFAULT_LIMITS }
-      db = new Database(dir, manifest, logs, index, view, await ContractVM.create(view.source), limits, store, loaded.load)
+      // The contract loads when an op or a call first needs it: reads and verifies never do.
+      const vm = loadedVM !== null && loadedVM.source === view.source ? loadedVM : ContractVM.deferred(view.source)
+      if (vm !== loadedVM) loadedVM?.dispose()
+      loadedVM = null
+      db = new Database(dir, manifest, logs, index, view, vm, limits, store, loaded.load)
       db.replicator = replicator
       db.readOnly = opts.readOnly ?? false
       if (execute) await db.startExecutor(opts.executor)
       else if (replicator) db.startFollower()
       return db
     } catch (err) {
+      loadedVM?.dispose()
       if (db) await db.close()
       else {
         await replicator?.close()
@@ -280,8 +294,11 @@ export class Database extends EventEmitter {
     return this.view.source
   }
 
-  get methods(): string[] {
-    return this.holder.vm.methods
+  /** The contract's methods (loading the contract if no op or call has yet). */
+  async methods(): Promise<string[]> {
+    const { vm } = this.holder
+    if (!vm.isReady) await vm.ready()
+    return vm.methods
   }
 
   /** Local oplogs by name, with their public keys. */
@@ -530,7 +547,7 @@ export class Database extends EventEmitter {
       executor: this.executor !== null,
       inputs: this.view.inputs(),
       oplogs,
-      contract: { bytes: Buffer.byteLength(this.source), methods: this.methods },
+      contract: { bytes: Buffer.byteLength(this.source), methods: await this.methods() },
       // The contract's keys: the system's own (`.sys/`: source, inputs) are not state it wrote.
       keys: this.view.state.size - this.list('.sys/').length,
       readOnly: this.readOnly,

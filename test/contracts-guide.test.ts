@@ -184,7 +184,7 @@ test("the guide's upgrade runs through a real database: v1 replaces itself with 
   const up = await processed('upgrade', { code: v2 })
   assert.equal(up.success, true, up.error ?? '')
   assert.equal(db.source, v2)
-  assert.deepEqual(db.methods, ['set', 'upgrade', 'version'])
+  assert.deepEqual((await db.methods()), ['set', 'upgrade', 'version'])
   assert.equal((await db.call('version', {})).response, 2)
   const refused = await processed('set', { value: 'eight' })
   assert.equal(refused.error, 'value must be a whole number')

@@ -125,7 +125,7 @@ test('a contract that replaces its own source: later ops run the new code, also 
   const [up] = await (await db.call('upgrade', { code: V2 })).whenProcessed()
   assert.equal(up.success, true, up.error ?? '')
   assert.equal(db.source, V2)
-  assert.deepEqual(db.methods, ['put', 'version'])
+  assert.deepEqual((await db.methods()), ['put', 'version'])
   await (await db.call('put', { key: 'b', value: 2 })).whenProcessed()
   assert.deepEqual(db.list('/'), [
     { key: '/v/a', value: 1 },

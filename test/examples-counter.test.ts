@@ -12,7 +12,7 @@ const { examplePath: EXAMPLE, open, send, succeeds, fails, read } = exampleHarne
 
 test('counter: exposes get and increment and starts at zero', async (t) => {
   const db = await open(t)
-  for (const m of ['get', 'increment']) assert.ok(db.methods.includes(m), `methods lack ${m}: ${db.methods.join(', ')}`)
+  for (const m of ['get', 'increment']) assert.ok((await db.methods()).includes(m), `methods lack ${m}: ${(await db.methods()).join(', ')}`)
   assert.equal(await read(db, 'get'), 0)
   assert.equal(db.get('/count'), null)
 })

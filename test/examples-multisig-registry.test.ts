@@ -20,7 +20,7 @@ async function pending(db: Database, username: string): Promise<Pending[]> {
 
 test('multisig-registry: exposes get, put, verify and getPending', async (t) => {
   const db = await open(t)
-  for (const m of ['get', 'put', 'verify', 'getPending']) assert.ok(db.methods.includes(m), `methods lack ${m}: ${db.methods.join(', ')}`)
+  for (const m of ['get', 'put', 'verify', 'getPending']) assert.ok((await db.methods()).includes(m), `methods lack ${m}: ${(await db.methods()).join(', ')}`)
 })
 
 test('multisig-registry: a proposed key is pending until another participant verifies it', async (t) => {

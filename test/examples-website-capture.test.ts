@@ -34,7 +34,7 @@ async function capture(db: Database, url: string, timestamp?: number): Promise<C
 
 test('website-capture: exposes config, get and put', async (t) => {
   const db = await open(t)
-  for (const m of ['config', 'get', 'put']) assert.ok(db.methods.includes(m), `methods lack ${m}: ${db.methods.join(', ')}`)
+  for (const m of ['config', 'get', 'put']) assert.ok((await db.methods()).includes(m), `methods lack ${m}: ${(await db.methods()).join(', ')}`)
 })
 
 test('website-capture: puts need a configuration, which is fixed once captures exist', async (t) => {

@@ -37,7 +37,7 @@ test('a participant joins from another directory, is added by the admin, and its
   assert.equal(joined.key, executor.key)
   const participant = await Database.load(partDir, { network: net() })
   t.after(() => participant.close())
-  assert.deepEqual(participant.methods, executor.methods, 'the contract came over the network')
+  assert.deepEqual(await participant.methods(), await executor.methods(), 'the contract came over the network')
   assert.equal(await participant.call('getAdmin').then((r) => r.response), executor.oplogs.main)
 
   // Not an input yet: the call is refused before anything is published.

@@ -2,12 +2,15 @@
 // op is what a fresh sandbox in a pristine module produces, so whenever the warm run trips a limit,
 // spends more than half its gas, meets a full heap, or ends with the warm heap grown past half its
 // size, the op is run again in the canonical module (see ModuleHost) and that result is returned.
+// A VM made by deferred() loads its source only when ready() is first awaited.
 
 import { CallError } from '../errors.js'
 import { toGuestJson } from './host-json.js'
+import { utf8Bytes } from './keys.js'
 import { resolveLimits } from './limits.js'
 import { loadContract, newSourceProblem } from './load.js'
 import { ModuleHost, sharedModuleHost } from './module-host.js'
+import { prepareTransform } from './transform.js'
 import { Sandbox, type RunOutcome, type Runner } from './sandbox.js'
 import { Session, type RunMode } from './session.js'
 import type { AckInput, ApplyResult, CallContext, CallResult, Json, Limits, StateReader } from './types.js'
@@ -21,33 +24,42 @@ interface Run {
   outcome: RunOutcome
 }
 
+/** What loading the source gave: where its sandboxes live, its factory, and its exports. */
+interface Loaded {
+  host: ModuleHost
+  factory: string
+  methods: string[]
+  hasProcess: boolean
+}
+
 export class ContractVM {
-  readonly methods: string[]
-  readonly hasProcess: boolean
-  private warm: Sandbox | null
+  readonly limits: Limits
+  private loaded: Loaded | null = null
+  private loading: Promise<void> | null = null
+  private warm: Sandbox | null = null
   private disposed = false
 
   private constructor(
     readonly source: string,
-    readonly limits: Limits,
-    private readonly host: ModuleHost,
-    private readonly factory: string,
-    shape: { methods: string[]; hasProcess: boolean },
-    sandbox: Sandbox,
+    opts: ContractVMOptions | undefined,
   ) {
-    this.methods = Object.freeze([...shape.methods]) as string[]
-    this.hasProcess = shape.hasProcess
-    this.warm = sandbox
+    this.limits = resolveLimits(opts?.limits)
   }
 
   /** Throws ContractError (CONTRACT_INVALID, CONTRACT_TOO_LARGE) when the source cannot be loaded. */
   static async create(source: string, opts?: ContractVMOptions): Promise<ContractVM> {
-    const limits = resolveLimits(opts?.limits)
-    const host = await ModuleHost.create(limits.memoryBytes)
-    const place = host.warmPlace()
-    if (place === null) throw new Error('a new ModuleHost has no warm module')
-    const { factory, shape, sandbox } = loadContract(source, limits, place)
-    return new ContractVM(source, limits, host, factory, shape, sandbox)
+    const vm = new ContractVM(source, opts)
+    await vm.ready()
+    return vm
+  }
+
+  /**
+   * A VM that loads its source only when ready() is first awaited: opening a database that runs no
+   * op (a read, a verify) then never pays for compiling the contract and booting its modules.
+   * Until then isReady is false, and methods, apply() and call() throw.
+   */
+  static deferred(source: string, opts?: ContractVMOptions): ContractVM {
+    return new ContractVM(source, opts)
   }
 
   static async validateSource(source: string, opts?: ContractVMOptions): Promise<void> {
@@ -60,14 +72,45 @@ export class ContractVM {
     loadContract(source, resolveLimits(opts?.limits), sharedModuleHost().canonicalPlace()).sandbox.dispose()
   }
 
-  /** False while a module is being replaced; apply() and call() then throw until ready() resolves. */
-  get isReady(): boolean {
-    return this.host.isReady
+  /** Exported functions other than apply and process, sorted. */
+  get methods(): string[] {
+    return this.contract().methods
   }
 
-  /** Resolves once ops can run: await it before apply() or call() when isReady is false. */
+  get hasProcess(): boolean {
+    return this.contract().hasProcess
+  }
+
+  /**
+   * False until the source is loaded, and while a module is being replaced; apply() and call()
+   * then throw until ready() resolves.
+   */
+  get isReady(): boolean {
+    return this.loaded !== null && this.loaded.host.isReady
+  }
+
+  /** Loads the source if need be; resolves once ops can run. Throws ContractError as create() does. */
   async ready(): Promise<void> {
-    await this.host.ready()
+    this.loading ??= this.load()
+    await this.loading
+    await this.contract().host.ready()
+  }
+
+  private async load(): Promise<void> {
+    // Compiled here, asynchronously: esbuild's synchronous API costs a worker thread per process.
+    if (typeof this.source === 'string' && utf8Bytes(this.source) <= this.limits.maxSourceBytes) await prepareTransform(this.source)
+    const host = await ModuleHost.create(this.limits.memoryBytes)
+    const place = host.warmPlace()
+    if (place === null) throw new Error('a new ModuleHost has no warm module')
+    const { factory, shape, sandbox } = loadContract(this.source, this.limits, place)
+    this.loaded = { host, factory, methods: Object.freeze([...shape.methods]) as string[], hasProcess: shape.hasProcess }
+    if (this.disposed) sandbox.dispose()
+    else this.warm = sandbox
+  }
+
+  private contract(): Loaded {
+    if (this.loaded === null) throw new Error('this ContractVM is not loaded yet: await ready() first')
+    return this.loaded
   }
 
   /**
@@ -88,7 +131,8 @@ export class ContractVM {
     if ('error' in input) throw new CallError('PROCESS_FAILED', input.error)
     // process() may be non-deterministic by design (its result is recorded), so a warm run stands.
     const warm = this.warmSandbox()
-    const sandbox = warm ?? Sandbox.create(this.factory, this.limits, this.host.canonicalPlace())
+    const { factory, host } = this.contract()
+    const sandbox = warm ?? Sandbox.create(factory, this.limits, host.canonicalPlace())
     const outcome = sandbox.run(new Session('process', this.limits, null), 'process', [input.text])
     if (warm === null) sandbox.dispose()
     else if (sandbox.damaged) this.dropWarm()
@@ -126,7 +170,7 @@ export class ContractVM {
     const { session, outcome } = this.canonicalRun('apply', state, 'apply', [opText.text, ackText.text], fresh)
     if (!outcome.ok) return failure(outcome.text, outcome.gas)
     for (const { factory } of session.newSources) {
-      const problem = newSourceProblem(factory, this.limits, this.host.canonicalPlace())
+      const problem = newSourceProblem(factory, this.limits, this.contract().host.canonicalPlace())
       if (problem !== null) return failure(`setContractSource: ${problem}`, outcome.gas)
     }
     return { success: true, error: null, changes: session.changes, gas: outcome.gas }
@@ -134,18 +178,19 @@ export class ContractVM {
 
   private canonicalRun(mode: RunMode, state: StateReader, runner: Runner, args: string[], freshOnly: boolean): Run {
     const warm = freshOnly ? null : this.warmSandbox()
+    const { factory, host } = this.contract()
     if (warm !== null) {
       const session = new Session(mode, this.limits, state)
       // A warm run that spends more than half the gas does not count, so it stops there.
       const outcome = warm.run(session, runner, args, Math.ceil(this.limits.gas / 2))
-      const tooFull = this.host.warmTooFull()
+      const tooFull = host.warmTooFull()
       if (warm.damaged || tooFull) this.dropWarm()
-      if (tooFull) this.host.retireWarm()
+      if (tooFull) host.retireWarm()
       // A host fault is no limit: a fresh sandbox would read the same lying store. No outcome stands.
       if (session.fault !== null) throw session.fault
       if (outcome.limit === null && !outcome.nearLimit && !tooFull) return { session, outcome }
     }
-    const fresh = Sandbox.create(this.factory, this.limits, this.host.canonicalPlace())
+    const fresh = Sandbox.create(factory, this.limits, host.canonicalPlace())
     try {
       const session = new Session(mode, this.limits, state)
       const outcome = fresh.run(session, runner, args)
@@ -160,8 +205,9 @@ export class ContractVM {
   private warmSandbox(): Sandbox | null {
     if (this.disposed) throw new Error('this ContractVM is disposed')
     if (this.warm === null) {
-      const place = this.host.warmPlace()
-      if (place !== null) this.warm = Sandbox.create(this.factory, this.limits, place)
+      const { factory, host } = this.contract()
+      const place = host.warmPlace()
+      if (place !== null) this.warm = Sandbox.create(factory, this.limits, place)
     }
     return this.warm
   }

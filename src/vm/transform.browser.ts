@@ -30,6 +30,11 @@ export function transformContract(source: string): string {
   return found.code
 }
 
+/** Prepares one source once the transform is initialized (ContractVM awaits it before loading). */
+export async function prepareTransform(source: string): Promise<void> {
+  if (ready !== null) await prepareTransforms([source])
+}
+
 /** The sources transformContract was asked for and did not have, since the last call. */
 export function takeMissedSources(): string[] {
   const list = [...missed]
