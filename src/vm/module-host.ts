@@ -31,24 +31,19 @@ export interface SandboxPlace {
 
 interface Loaded {
   instance: QuickJSModuleWithMemory
-  pristine: PristineModule
 }
 
 /**
  * The pristine state of a fresh module, by heap size. Every fresh module of a size starts from the
  * same bytes (test/vm-fresh-module checks it), so one capture serves them all: capturing reads the
- * whole memory and copies megabytes of it, the costliest part of loading a module.
+ * whole memory and copies megabytes of it, the costliest part of loading a module. It is taken
+ * when first needed, from a canonical module nothing has run in yet (see ModuleHost.pristine), so
+ * a process whose ops never leave the warm module (a short command, say) does not pay for it.
  */
 const freshStates = new Map<number, PristineModule>()
 
 async function load(heapBytes: number): Promise<Loaded> {
-  const instance = await newQuickJSModule(heapBytes)
-  let pristine = freshStates.get(heapBytes)
-  if (pristine === undefined) {
-    pristine = PristineModule.capture(instance)
-    freshStates.set(heapBytes, pristine)
-  }
-  return { instance, pristine }
+  return { instance: await newQuickJSModule(heapBytes) }
 }
 
 export class ModuleHost {
@@ -76,15 +71,30 @@ export class ModuleHost {
     const warm = this.warm
     if (warm === null) return null
     return this.placeIn(warm, () => {
-      if (this.warm === warm) warm.pristine.restore(warm.instance)
+      if (this.warm === warm) this.pristine().restore(warm.instance)
     })
   }
 
   /** Where a canonical sandbox is made: the canonical module, restored to its pristine state first. */
   canonicalPlace(): SandboxPlace {
-    const { instance, pristine } = this.canonical
+    const { instance } = this.canonical
+    const pristine = this.pristine()
     pristine.restore(instance)
     return this.placeIn(this.canonical, () => pristine.restore(instance))
+  }
+
+  /**
+   * The capture for this heap size, taking it now if there is none. Until a capture exists no
+   * canonical place has been handed out by any host of this size (handing one out takes it first),
+   * so this host's canonical module is still exactly as loaded: the capture is of a fresh module.
+   */
+  private pristine(): PristineModule {
+    let pristine = freshStates.get(this.heapBytes)
+    if (pristine === undefined) {
+      pristine = PristineModule.capture(this.canonical.instance)
+      freshStates.set(this.heapBytes, pristine)
+    }
+    return pristine
   }
 
   /** Ops can always run: the canonical module is never unloaded. */
