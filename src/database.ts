@@ -155,11 +155,11 @@ export class Database extends EventEmitter {
   /** Creates a database: writes the genesis entries (seed 001 §3.2) in one atomic append. */
   static async create(dir: string, opts: CreateOptions): Promise<Database> {
     if (await readManifest(dir)) throw new DatabaseError('DATABASE_EXISTS', `${dir} already holds a database`)
+    const names = opts.oplogs ?? ['main']
+    if (new Set(names).size !== names.length) throw new UsageError('USAGE', 'oplog names must be distinct')
     // Loaded here to refuse a contract that does not load before anything is written; the database
     // opened below takes this VM rather than loading the source again.
     const vm = await ContractVM.create(opts.contract)
-    const names = opts.oplogs ?? ['main']
-    if (new Set(names).size !== names.length) throw new UsageError('USAGE', 'oplog names must be distinct')
     const logs = new LogStore(dir)
     try {
       await logs.ready()
