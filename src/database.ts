@@ -196,7 +196,7 @@ export class Database extends EventEmitter {
     return Database.open(dir, opts, null)
   }
 
-  /** load(), with the VM of the contract if the caller has it loaded already (it is disposed on failure). */
+  /** load(), with the VM of the log's contract if the caller has it loaded already (it is disposed on failure). */
   private static async open(dir: string, opts: LoadOptions, loadedVM: ContractVM | null): Promise<Database> {
     const manifest = await readManifest(dir)
     if (!manifest) {
@@ -245,8 +245,7 @@ export class Database extends EventEmitter {
       }
       const limits = { ...DEFAULT_LIMITS }
       // The contract loads when an op or a call first needs it: reads and verifies never do.
-      const vm = loadedVM !== null && loadedVM.source === view.source ? loadedVM : ContractVM.deferred(view.source)
-      if (vm !== loadedVM) loadedVM?.dispose()
+      const vm = loadedVM ?? ContractVM.deferred(view.source)
       loadedVM = null
       db = new Database(dir, manifest, logs, index, view, vm, limits, store, loaded.load)
       db.replicator = replicator
