@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Database } from '../src/index.js'
-import { glassbox, startServer, type Server } from './helpers/cli.js'
+import { glassbox, serverLine, startServer } from './helpers/cli.js'
 import { initLikeCli } from './helpers/setup2-init.js'
 import { askServer } from './helpers/setup2-socket.js'
 
@@ -20,21 +20,6 @@ export const apply = {
   async INCREMENT(tx) { const e = await tx.get('/counter'); tx.put('/counter', (e ? e.value : 0) + 1) },
 }
 `
-
-/** Resolves with the first stderr line of `server` that matches `pattern`. */
-function stderrLine(server: Server, pattern: RegExp): Promise<string> {
-  return new Promise((resolve) => {
-    const seen = () => server.stderr().split('\n').find((l) => pattern.test(l))
-    const check = () => {
-      const line = seen()
-      if (line === undefined) return
-      server.child.stderr.off('data', check)
-      resolve(line)
-    }
-    server.child.stderr.on('data', check)
-    check()
-  })
-}
 
 describe('glassbox serve --runtime', () => {
   let tmp: string
@@ -91,7 +76,7 @@ describe('glassbox serve --runtime', () => {
       assert.equal(children.length, 1)
       runtimePid = Number(children[0])
       process.kill(runtimePid, 'SIGSTOP')
-      const alert = stderrLine(server, /the executor stopped/)
+      const alert = serverLine(server, /the executor stopped/)
       assert.equal((await glassbox(['call', 'increment', '--no-wait', '--dir', dir], tmp)).code, 0)
       // Answered through the socket while the op is in flight.
       const during = await glassbox(['call', 'get', '--dir', dir], tmp)

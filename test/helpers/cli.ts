@@ -64,3 +64,17 @@ export function startServer(dir: string, cwd: string, flags: string[] = []): Pro
   })
 }
 
+/** Resolves with the first stderr line of `server` that matches `pattern`. */
+export function serverLine(server: Server, pattern: RegExp): Promise<string> {
+  return new Promise((resolve) => {
+    const seen = () => server.stderr().split('\n').find((l) => pattern.test(l))
+    const check = () => {
+      const line = seen()
+      if (line === undefined) return
+      server.child.stderr.off('data', check)
+      resolve(line)
+    }
+    server.child.stderr.on('data', check)
+    check()
+  })
+}
