@@ -154,3 +154,37 @@ function addLE(a: Uint8Array, b: Uint8Array): Uint8Array {
   }
   return out
 }
+
+// SHA-256 (FIPS 180-4 examples) and base64 (RFC 4648 §10), for the accumulator and signed notes.
+const SHA256: [string, Uint8Array, string][] = [
+  ['""', new Uint8Array(0), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
+  ['"abc"', ascii('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
+  ['448 bits', ascii('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'), '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1'],
+]
+const BASE64: [string, string][] = [['', ''], ['f', 'Zg=='], ['fo', 'Zm8='], ['foo', 'Zm9v'], ['foob', 'Zm9vYg=='], ['fooba', 'Zm9vYmE='], ['foobar', 'Zm9vYmFy']]
+
+describe('SHA-256 and base64 give the same bytes on both sides', () => {
+  for (const [name, side] of SIDES) {
+    test(name, () => {
+      for (const [what, input, want] of SHA256) {
+        assert.equal(hex(side.sha256(input)), want, what)
+        assert.equal(hex(side.sha256(input.subarray(0, 1), input.subarray(1))), want, `${what} in two parts`)
+      }
+      for (const [text, want] of BASE64) {
+        assert.equal(side.bytesToBase64(ascii(text)), want)
+        assert.equal(Buffer.from(side.base64ToBytes(want) ?? []).toString('latin1'), text)
+      }
+      // Only what bytesToBase64 would write is read back: no missing padding, no spare bits, no junk.
+      for (const bad of ['Zg', 'Zh==', 'Zm9v!', 'Zm9 v', 'Zg==Zg==', '=Zg=']) assert.equal(side.base64ToBytes(bad), null, bad)
+    })
+  }
+  test('both sides agree on random bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
+        assert.equal(hex(browser.sha256(b)), hex(node.sha256(b)))
+        assert.equal(browser.bytesToBase64(b), node.bytesToBase64(b))
+        assert.deepEqual(browser.base64ToBytes(node.bytesToBase64(b)), node.base64ToBytes(node.bytesToBase64(b)))
+      }),
+    )
+  })
+})

@@ -5,11 +5,18 @@
 
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { blake2b } from '@noble/hashes/blake2.js'
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 
 export const PRIMITIVES: string = '@noble/hashes + @noble/curves'
 
 export function blake2b256Into(out: Uint8Array, input: Uint8Array): void {
   out.set(blake2b(input, { dkLen: 32 }))
+}
+
+export function sha256(...parts: Uint8Array[]): Uint8Array {
+  const h = nobleSha256.create()
+  for (const p of parts) h.update(p)
+  return h.digest()
 }
 
 export function ed25519Sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
@@ -58,6 +65,34 @@ function digit(c: number): number {
   if (c >= 97 && c <= 102) return c - 87
   if (c >= 65 && c <= 70) return c - 55
   return -1
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+
+export function bytesToBase64(bytes: Uint8Array): string {
+  let out = ''
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0)
+    out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63]
+    out += i + 1 < bytes.length ? B64[(n >> 6) & 63] : '='
+    out += i + 2 < bytes.length ? B64[n & 63] : '='
+  }
+  return out
+}
+
+/** Standard base64 to bytes, or null unless `text` is exactly what bytesToBase64 would write. */
+export function base64ToBytes(text: string): Uint8Array | null {
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null
+  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
+  const out = new Uint8Array((text.length / 4) * 3 - pad)
+  let o = 0
+  for (let i = 0; i < text.length; i += 4) {
+    const n = (B64.indexOf(text[i]) << 18) | (B64.indexOf(text[i + 1]) << 12) | (Math.max(0, B64.indexOf(text[i + 2])) << 6) | Math.max(0, B64.indexOf(text[i + 3]))
+    if (o < out.length) out[o++] = (n >> 16) & 255
+    if (o < out.length) out[o++] = (n >> 8) & 255
+    if (o < out.length) out[o++] = n & 255
+  }
+  return bytesToBase64(out) === text ? out : null
 }
 
 /** The length of a string's UTF-8 encoding (a lone surrogate counts as U+FFFD, 3 bytes). */

@@ -1,9 +1,9 @@
-// What the core needs from its platform, behind one seam: BLAKE2b-256, Ed25519, hex and UTF-8
-// lengths, random UUIDs. This is the Node side, on libsodium (sodium-native) and Buffer, which are
+// What the core needs from its platform, behind one seam: BLAKE2b-256, SHA-256 (the RFC 6962
+// accumulator), Ed25519, hex, base64 and UTF-8 lengths, random UUIDs. This is the Node side, on libsodium (sodium-native) and Buffer, which are
 // fast; primitives.browser.ts is its twin for the browser judge (docs/judge-page.md), swapped in by
 // the page's bundler. test/crypto-vectors.test.ts runs both on the same vectors and inputs.
 
-import { randomUUID as nodeRandomUUID } from 'node:crypto'
+import { createHash, randomUUID as nodeRandomUUID } from 'node:crypto'
 import sodium from 'sodium-native'
 
 export const PRIMITIVES: string = 'sodium-native'
@@ -11,6 +11,13 @@ export const PRIMITIVES: string = 'sodium-native'
 /** BLAKE2b with a 32-byte digest, into a caller's 32-byte buffer. */
 export function blake2b256Into(out: Uint8Array, input: Uint8Array): void {
   sodium.crypto_generichash(out as Buffer, input as Buffer)
+}
+
+/** SHA-256 of the concatenation of `parts` (the RFC 6962 hashes are a prefix byte and one or two inputs). */
+export function sha256(...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha256')
+  for (const p of parts) h.update(p)
+  return new Uint8Array(h.digest())
 }
 
 /** A detached Ed25519 signature; `secretKey` is libsodium's 64 bytes (seed, then public key). */
@@ -32,6 +39,17 @@ export function bytesToHex(bytes: Uint8Array): string {
 /** Buffer's reading: pairs of hex digits up to the first pair that is not one. */
 export function hexToBytes(hex: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex, 'hex'))
+}
+
+/** Standard base64 (RFC 4648 §4), with padding. */
+export function bytesToBase64(bytes: Uint8Array): string {
+  return asBuffer(bytes).toString('base64')
+}
+
+/** Standard base64 to bytes, or null unless `text` is exactly what bytesToBase64 would write. */
+export function base64ToBytes(text: string): Uint8Array | null {
+  const bytes = new Uint8Array(Buffer.from(text, 'base64'))
+  return bytesToBase64(bytes) === text ? bytes : null
 }
 
 /** The length of a string's UTF-8 encoding (a lone surrogate counts as U+FFFD, 3 bytes). */
