@@ -11,6 +11,7 @@ import { DatabaseError, UsageError } from './errors.js'
 import { Executor, type BlockEvent, type ExecutorOptions } from './executor/executor.js'
 import type { RuntimeMode } from './executor/runtime/runtime.js'
 import { sealBlock } from './executor/seal-block.js'
+import { accumulatorConsistency, accumulatorInclusion, checkpointOfSeal, type AccumulatorProof, type LogCheckpoint } from './log/log-checkpoint.js'
 import { readManifest, writeManifest, type Manifest } from './log/manifest.js'
 import { proveInclusion } from './log/merkle.js'
 import { signerOf } from './log/seal.js'
@@ -179,7 +180,7 @@ export class Database extends EventEmitter {
       const view = new IndexState()
       for (const e of genesis) view.fold(e)
       const blocks: Buffer[] = genesis.map((e) => Buffer.from(encodeEntry(e)))
-      blocks.push(sealBlock(index, [], 0, blocks, view.state.root()).bytes)
+      blocks.push(sealBlock(index, { roots: [], peaks: [] }, 0, blocks, view.state.root()).bytes)
       await index.append(blocks)
       await writeManifest(dir, { format: 'glassbox-dir/1', key: toHex(index.key), oplogs })
     } catch (err) {
@@ -223,6 +224,7 @@ export class Database extends EventEmitter {
         const { replicateDatabase } = await import('./net/replicate-database.js')
         replicator = await replicateDatabase(logs, index, opts.network)
       }
+      await checkProtocol(dir, index)
       // From the state store plus the log's tail when the log vouches for the store, else the whole log.
       const loaded = await loadState(dir, index)
       const { view, claimedRoot } = loaded
@@ -506,6 +508,26 @@ export class Database extends EventEmitter {
    * Entries under `prefix`, read as a path the way contracts read it (`/values` lists `/values/…`);
    * the empty prefix lists everything. `.sys/` keys only when the prefix asks for them.
    */
+  /**
+   * The latest seal as a C2SP checkpoint in a signed note (docs/protocol.md §8.5): what witness
+   * and transparency-log tooling read, and what monitors cosign.
+   */
+  async checkpoint(): Promise<LogCheckpoint> {
+    const { at } = await this.atSeal(() => null)
+    return checkpointOfSeal(this.index, at.seal)
+  }
+
+  /**
+   * An RFC 9162 proof over the accumulator: with `inclusion`, of that entry in the tree of `size`
+   * entries; with `consistency`, from the tree of that many entries to the one of `size`. `size`
+   * defaults to the latest checkpoint's.
+   */
+  async accumulatorProof(ask: { inclusion: number; size?: number } | { consistency: number; size?: number }): Promise<AccumulatorProof> {
+    const size = ask.size ?? (await this.checkpoint()).size
+    if ('inclusion' in ask) return accumulatorInclusion(this.index, ask.inclusion, size)
+    return accumulatorConsistency(this.index, ask.consistency, size)
+  }
+
   list(prefix = '', opts: ListOptions = {}): StateEntry[] {
     const entries = this.view.state.list(prefix === '' ? '' : normalizePrefix(prefix), opts)
     return prefix.startsWith('.sys/') ? entries : entries.filter((e) => !e.key.startsWith('.sys/'))
@@ -596,5 +618,21 @@ export class Database extends EventEmitter {
     this.wake()
     this.holder.vm.dispose()
     await this.logs.close()
+  }
+}
+
+/** Refuses a log another protocol version wrote: its entries would not decode, or would mean something else. */
+async function checkProtocol(dir: string, index: Hypercore): Promise<void> {
+  const first = index.length > 0 ? await index.get(0, { wait: false }) : null
+  if (!first) return
+  let protocol: string | null = null
+  try {
+    const header = decodeEntry(first)
+    if (header.type === 'header') protocol = header.protocol
+  } catch {
+    return // Not a header at all: loading says what is wrong with it.
+  }
+  if (protocol !== null && protocol !== PROTOCOL) {
+    throw new DatabaseError('PROTOCOL_MISMATCH', `${dir} was written in protocol "${protocol}", but this Glassbox speaks ${PROTOCOL}; open it with the Glassbox version that made it`)
   }
 }

@@ -310,11 +310,13 @@ describe('HTTP API', () => {
     assert.match(doc.body.openapi, /^3\.\d+\.\d+$/)
     const paths = Object.keys(doc.body.paths).sort()
     assert.deepEqual(paths, [
+      '/checkpoint',
       '/healthz',
       '/metrics',
       '/openapi.json',
       '/v1/breaches',
       '/v1/call/{method}',
+      '/v1/checkpoint',
       '/v1/events',
       '/v1/fraud-proofs',
       '/v1/fraud-proofs/{n}',

@@ -329,6 +329,8 @@ test('bad-seal: a seal that lies about the entries or the state it covers, or th
     { name: 'a state root that is not the state after the block', mutate: (s, x) => x.sign({ ...s, stateRoot: new Uint8Array(32).fill(9) }), message: /state root/ },
     { name: 'a tree hash that is not the log before it', mutate: (s, x) => x.sign({ ...s, treeHash: new Uint8Array(32).fill(9) }), message: /tree hash/ },
     { name: 'a length other than its position', mutate: (s, x) => x.sign({ ...s, length: s.length - 1 }), message: /claims to cover/ },
+    { name: 'accumulator peaks that are not the log before it', mutate: (s, x) => x.sign({ ...s, peaks: s.peaks.map(() => new Uint8Array(32).fill(9)) }), message: /accumulator peaks/ },
+    { name: 'one accumulator peak too many', mutate: (s, x) => x.sign({ ...s, peaks: [...s.peaks, new Uint8Array(32)] }), message: /accumulator peaks/ },
     { name: 'a signature by another key', mutate: (s) => ({ ...s, signature: randomBytes(64) }), message: /not signed/ },
   ]
   for (const k of cases) {

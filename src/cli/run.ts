@@ -25,6 +25,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Command>> = {
   dht: async () => (await import('./commands/dht.js')).dhtCommand,
   verify: async () => (await import('./commands/verify.js')).verifyCommand,
   monitor: async () => (await import('./commands/monitor.js')).monitorCommand,
+  checkpoint: async () => (await import('./commands/checkpoint.js')).checkpointCommand,
   proof: async () => (await import('./commands/proof.js')).proofCommand,
   judge: async () => (await import('./commands/judge.js')).judgeCommand,
 }

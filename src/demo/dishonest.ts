@@ -4,12 +4,13 @@
 
 import type Hypercore from 'hypercore'
 import { decodeEntry, encodeEntry, type IndexEntry } from '../codec/messages.js'
+import { appendEntries } from '../log/accumulator.js'
 import { appendLeaves, treeHash } from '../log/merkle.js'
 import { signSeal } from '../log/seal.js'
 
 /**
  * Replaces the index log's entries from `from` on with `blocks`, re-signing every seal among them
- * with the right length and tree hash and, as state root, the one the entry before it claims.
+ * with the right length, tree hash and accumulator peaks and, as state root, the one the entry before it claims.
  * Blocks that do not decode are written as they are.
  */
 export async function rewriteSealed(index: Hypercore, from: number, blocks: readonly Uint8Array[]): Promise<void> {
@@ -22,6 +23,7 @@ export async function rewriteSealed(index: Hypercore, from: number, blocks: read
     before.push(block)
   }
   let roots = appendLeaves([], 0, before)
+  let peaks = appendEntries([], 0, before)
   let previous: IndexEntry | null = from > 0 ? decodeOrNull(before[from - 1]) : null
   const out: Buffer[] = []
   for (let i = 0; i < blocks.length; i++) {
@@ -29,9 +31,10 @@ export async function rewriteSealed(index: Hypercore, from: number, blocks: read
     const entry = decodeOrNull(block)
     if (entry?.type === 'seal') {
       const stateRoot = previous?.type === 'op' || previous?.type === 'seal' ? previous.stateRoot : entry.stateRoot
-      block = encodeEntry(signSeal(index.key, secretKey, { length: from + i, treeHash: treeHash(roots), stateRoot }))
+      block = encodeEntry(signSeal(index.key, secretKey, { length: from + i, treeHash: treeHash(roots), stateRoot, peaks }))
     }
     roots = appendLeaves(roots, from + i, [block])
+    peaks = appendEntries(peaks, from + i, [block])
     previous = decodeOrNull(block)
     out.push(Buffer.from(block))
   }

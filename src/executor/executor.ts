@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events'
 import type Hypercore from 'hypercore'
 import { decodeEntry, SYS, type OpEntry, type SealEntry } from '../codec/messages.js'
 import { toHex } from '../codec/hash.js'
+import { currentPeaks } from '../log/accumulator-log.js'
 import { currentRoots, type TreeNode } from '../log/merkle.js'
 import { signerOf } from '../log/seal.js'
 import type { LogStore } from '../log/store.js'
@@ -62,6 +63,8 @@ export class Executor extends EventEmitter {
   private blockVMs: ContractVM[] = []
   /** The index log's Merkle roots, kept so each block's seal is computed before its append. */
   private roots: TreeNode[] = []
+  /** The accumulator's peaks (docs/protocol.md §8.4), kept for the same reason. */
+  private peaks: Uint8Array[] = []
   /** The ts of the last ack written: acks never go backwards, whatever the host clock does. */
   private lastTs = -Infinity
   /** The database's own log keys, which contracts may not declare as inputs. */
@@ -93,6 +96,7 @@ export class Executor extends EventEmitter {
     // Each append of the index resolves, and reaches peers, only once it is on stable storage.
     this.logs.syncWrites(this.index)
     this.roots = await currentRoots(this.index)
+    this.peaks = await currentPeaks(this.index)
     this.lastTs = await lastAckTs(this.index)
     await this.syncInputs()
     this.kick()
@@ -176,7 +180,7 @@ export class Executor extends EventEmitter {
       throw err
     }
     if (entries.length === 0) return 0
-    const sealed = sealBlock(this.index, this.roots, start, blocks, entries[entries.length - 1].stateRoot)
+    const sealed = sealBlock(this.index, { roots: this.roots, peaks: this.peaks }, start, blocks, entries[entries.length - 1].stateRoot)
     const previousSeal = this.view.lastSeal
     this.view.fold(sealed.seal)
     blocks.push(sealed.bytes)
@@ -188,6 +192,7 @@ export class Executor extends EventEmitter {
       throw err
     }
     this.roots = sealed.roots
+    this.peaks = sealed.peaks
     this.settleVMs(this.holder.vm, vmBefore)
     // The append resolved after its sync (see start): the block is on stable storage before anyone
     // sees it, since a length served and then lost in a power loss would let us sign a fork.

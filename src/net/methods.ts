@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js'
 import { defaultCheckpointPath } from '../verify/verify-dir.js'
 import type { VerifyReport } from '../verify/monitor.js'
 import type { ReceiptFile, StateProofFile } from '../participant/proof-files.js'
+import type { AccumulatorProof, LogCheckpoint } from '../log/log-checkpoint.js'
 import type { Json, StateEntry } from '../vm/types.js'
 import { toJson } from '../codec/json.js'
 
@@ -112,6 +113,19 @@ export interface VerifyParams {
 }
 export type VerifyOutput = VerifyReport
 
+export interface CheckpointParams {
+  /** Also prove this entry's inclusion in the accumulator (RFC 9162). */
+  inclusion?: number
+  /** Also prove the accumulator of this many entries is a prefix of the checkpoint's. */
+  consistency?: number
+  /** The tree size to prove against (default: the checkpoint's). */
+  size?: number
+}
+export interface CheckpointOutput {
+  checkpoint: LogCheckpoint
+  proof?: AccumulatorProof
+}
+
 export interface MethodMap {
   call: { params: CallParams; result: CallOutput }
   outcomes: { params: OutcomesParams; result: OutcomesOutput }
@@ -121,6 +135,7 @@ export interface MethodMap {
   info: { params: Record<string, never>; result: InfoOutput }
   source: { params: Record<string, never>; result: SourceOutput }
   verify: { params: VerifyParams; result: VerifyOutput }
+  checkpoint: { params: CheckpointParams; result: CheckpointOutput }
 }
 
 export type MethodName = keyof MethodMap
@@ -217,6 +232,20 @@ const handlers: { [M in MethodName]: Handler } = {
     const sealTimeoutMs = int(p, 'sealTimeoutMs', 0)
     await db.settled()
     return db.verify({ checkpointPath: checkpoint ? defaultCheckpointPath(db.dir) : null, fraudProof, ...(sealTimeoutMs === undefined ? {} : { sealTimeoutMs }) })
+  },
+
+  async checkpoint(db, p) {
+    const inclusion = int(p, 'inclusion', 0)
+    const consistency = int(p, 'consistency', 0)
+    const size = int(p, 'size', 0)
+    if (inclusion !== undefined && consistency !== undefined) throw invalid('ask for an inclusion or a consistency proof, not both')
+    await db.settled()
+    const checkpoint = await db.checkpoint()
+    const at = size ?? checkpoint.size
+    const out: CheckpointOutput = { checkpoint }
+    if (inclusion !== undefined) out.proof = await db.accumulatorProof({ inclusion, size: at })
+    if (consistency !== undefined) out.proof = await db.accumulatorProof({ consistency, size: at })
+    return out
   },
 
   async source(db) {

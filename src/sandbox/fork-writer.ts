@@ -9,6 +9,7 @@ import type { TreeNode } from '../log/merkle.js'
 export class ForkWriter {
   private pending: Buffer[] = []
   private roots: TreeNode[] = []
+  private peaks: Uint8Array[] = []
 
   constructor(private readonly index: Hypercore) {}
 
@@ -24,9 +25,10 @@ export class ForkWriter {
   /** Closes the block of entries added since the last seal, at the fork's state root `stateRoot`. */
   async seal(stateRoot: Uint8Array): Promise<void> {
     if (this.pending.length === 0) return
-    const sealed = sealBlock(this.index, this.roots, this.index.length, this.pending, stateRoot)
+    const sealed = sealBlock(this.index, { roots: this.roots, peaks: this.peaks }, this.index.length, this.pending, stateRoot)
     await this.index.append([...this.pending, sealed.bytes])
     this.roots = sealed.roots
+    this.peaks = sealed.peaks
     this.pending = []
   }
 }

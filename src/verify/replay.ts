@@ -13,6 +13,7 @@ import {
   type OpEntry,
   type SealEntry,
 } from '../codec/messages.js'
+import { appendLeaf, leafHash } from '../log/accumulator.js'
 import { sealSignedBy, signerOf } from '../log/seal.js'
 import { GlassboxError } from '../errors.js'
 import type { Undo } from '../state/memory-state.js'
@@ -68,6 +69,8 @@ export interface ReplayFork {
 export class Replay {
   readonly view = new IndexState()
   private vm: ContractVM | null = null
+  /** The accumulator's peaks over the entries verified so far (docs/protocol.md §8.4). */
+  private peaks: Uint8Array[] = []
   private readonly lastRoot = new Map<string, { length: number; hash: string }>()
   /** The ts of the last op entry verified: acks never go backwards. */
   private lastTs: number | null = null
@@ -104,6 +107,7 @@ export class Replay {
    */
   async resumeAt(length: number): Promise<void> {
     for await (const block of this.logs.index.createReadStream({ start: 0, end: length })) {
+      this.peaks = appendLeaf(this.peaks, this.view.length, leafHash(block))
       const entry = decodeEntry(block)
       if (entry.type === 'header') this.checkRuntime(entry.runtime)
       else if (entry.type === 'op') this.lastTs = entry.ack.ts
@@ -117,6 +121,13 @@ export class Replay {
     const seq = this.view.length
     const bytes = await this.logs.index.get(seq)
     if (!bytes) throw new VerifyError('ENTRY_UNAVAILABLE', `index entry ${seq} is not available`)
+    const verdict = await this.verifyEntry(seq, bytes)
+    // The accumulator grows by every entry the replay accepted (its view moved past it).
+    if (this.view.length === seq + 1) this.peaks = appendLeaf(this.peaks, seq, leafHash(bytes))
+    return verdict
+  }
+
+  private async verifyEntry(seq: number, bytes: Uint8Array): Promise<Verdict> {
     let entry: IndexEntry
     try {
       entry = decodeEntry(bytes)
@@ -174,7 +185,10 @@ export class Replay {
     const bad = (message: string, expected: string) => this.breach('malformed-genesis', seq, bytes, entry, message, expected, entry.type)
     if (seq === 0) {
       if (entry.type !== 'header') return bad('the first entry is not the header', 'header')
-      if (entry.protocol !== PROTOCOL) return bad(`unknown protocol "${entry.protocol}"`, PROTOCOL)
+      if (entry.protocol !== PROTOCOL) {
+        // Another version's log is not a breach: this verifier cannot read it, so it refuses to judge.
+        throw new VerifyError('PROTOCOL_MISMATCH', `the database speaks protocol "${entry.protocol}" but this verifier speaks ${PROTOCOL}; it refuses to judge rather than report false breaches`)
+      }
       this.checkRuntime(entry.runtime)
       return null
     }
@@ -217,6 +231,10 @@ export class Replay {
     if (seal.length !== seq) return bad(`the seal at #${seq} claims to cover ${seal.length} entries`, seq, seal.length)
     const treeHash = toHex(await this.logs.index.treeHash(seq))
     if (toHex(seal.treeHash) !== treeHash) return bad(`the seal's tree hash is not the index log's at length ${seq}`, treeHash, toHex(seal.treeHash))
+    const peaks = this.peaks.map(toHex)
+    if (seal.peaks.length !== peaks.length || seal.peaks.some((p, i) => toHex(p) !== peaks[i])) {
+      return bad(`the seal's accumulator peaks are not the index log's at length ${seq}`, peaks, seal.peaks.map(toHex))
+    }
     const root = toHex(this.view.state.root())
     if (toHex(seal.stateRoot) !== root) return bad(`the seal's state root is not the root after the entries it covers`, root, toHex(seal.stateRoot))
     if (!sealSignedBy(seal, this.logs.index.key, this.signer)) return bad('the seal is not signed by the index log key', toHex(this.signer), toHex(seal.signature))

@@ -7,6 +7,8 @@ import type Hypercore from 'hypercore'
 import { toHex } from '../../src/codec/hash.js'
 import { decodeEntry, encodeEntry, encodeOp, type Ack, type IndexEntry, type OpEntry, type SealEntry } from '../../src/codec/messages.js'
 import { rewriteSealed } from '../../src/demo/dishonest.js'
+import { peaksOfLeaves } from '../../src/log/accumulator.js'
+import { leafHashes } from '../../src/log/accumulator-log.js'
 import { signSeal, type SealBody } from '../../src/log/seal.js'
 import type { Database } from '../../src/database.js'
 import { MANIFEST_FORMAT, readManifest, writeManifest } from '../../src/log/manifest.js'
@@ -202,6 +204,11 @@ export class DishonestExecutor {
     for (const entry of await this.entries()) view.fold(entry)
     view.state.apply(changes)
     return view.state.root()
+  }
+
+  /** The accumulator's peaks over the first `length` entries, as an honest seal at `length` has them. */
+  async peaksAt(length: number): Promise<Uint8Array[]> {
+    return peaksOfLeaves(await leafHashes(this.index, length))
   }
 
   /** A seal over `body`, signed with the executor's key as an honest one would be. */

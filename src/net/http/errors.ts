@@ -37,6 +37,7 @@ export const STATUS_OF: Readonly<Record<string, number>> = {
   INVALID_PARAMS: 400,
   BAD_REQUEST: 400,
   USAGE: 400,
+  PROOF_RANGE: 400,
   UNAUTHORIZED: 401,
   WRITES_DISABLED: 403,
   NOT_FOUND: 404,

@@ -15,6 +15,7 @@ import { errorReply, HttpError } from './errors.js'
 import { createMetrics } from './metrics.js'
 import { breachesRoute } from './routes/breaches.js'
 import { callRoute } from './routes/call.js'
+import { checkpointRoute } from './routes/checkpoint.js'
 import { eventsRoute } from './routes/events.js'
 import { fraudProofRoute } from './routes/fraud-proof.js'
 import { fraudProofsRoute } from './routes/fraud-proofs.js'
@@ -77,6 +78,7 @@ const ROUTES: Route[] = [
   receiptsRoute,
   historyRoute,
   verificationRoute,
+  checkpointRoute,
   breachesRoute,
   fraudProofsRoute,
   fraudProofRoute,
