@@ -11,6 +11,8 @@ import { DatabaseError, UsageError } from './errors.js'
 import { Executor, type BlockEvent, type ExecutorOptions } from './executor/executor.js'
 import type { RuntimeMode } from './executor/runtime/runtime.js'
 import { sealBlock } from './executor/seal-block.js'
+import { Claimer, type ClaimerOptions } from './claims/claimer.js'
+import { ClaimsLog } from './claims/claims-log.js'
 import { accumulatorConsistency, accumulatorInclusion, checkpointOfSeal, type AccumulatorProof, type LogCheckpoint } from './log/log-checkpoint.js'
 import { readManifest, writeManifest, type Manifest } from './log/manifest.js'
 import { proveInclusion } from './log/merkle.js'
@@ -575,6 +577,14 @@ export class Database extends EventEmitter {
       stateRoot: this.sealedRoot ?? toHex(this.view.state.root()),
       sandbox: await readSandboxMark(this.dir),
     }
+  }
+
+  /**
+   * Makes `monitor` (from monitor()) claim what it verifies into this directory's claims log
+   * (docs/protocol.md §11); the log's key pair, kept in the directory, is the monitor's identity.
+   */
+  async claimer(monitor: Monitor, opts: ClaimerOptions = {}): Promise<Claimer> {
+    return Claimer.attach(monitor, new ClaimsLog(await this.logs.localClaims()), this.key, toHex(signerOf(this.index)), opts)
   }
 
   /** Replays the logs from the start (or from a checkpoint) and checks every entry. */

@@ -317,6 +317,7 @@ describe('HTTP API', () => {
       '/v1/breaches',
       '/v1/call/{method}',
       '/v1/checkpoint',
+      '/v1/claims',
       '/v1/events',
       '/v1/fraud-proofs',
       '/v1/fraud-proofs/{n}',

@@ -7,6 +7,7 @@ import { toHex } from '../codec/hash.js'
 
 const INDEX_NAME = 'index'
 const OPLOG_PREFIX = 'oplog/'
+const CLAIMS_NAME = 'claims'
 
 export class LogStore {
   readonly corestore: Corestore
@@ -38,6 +39,11 @@ export class LogStore {
   /** A local oplog by name; creates its key pair on first use. */
   async localOplog(name: string): Promise<Hypercore> {
     return this.open(this.corestore.get({ name: OPLOG_PREFIX + name }))
+  }
+
+  /** This directory's claims log (docs/protocol.md §11): its key pair is the monitor's identity. */
+  async localClaims(): Promise<Hypercore> {
+    return this.open(this.corestore.get({ name: CLAIMS_NAME }))
   }
 
   /** Any log by its public key (hex); local logs come back writable. */

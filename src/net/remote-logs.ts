@@ -53,6 +53,8 @@ export interface ReplicatedFork {
 
 export interface RemoteLogs {
   logs: ReplayLogs
+  /** The replica's logs on disk (its claims log lives there too). */
+  store: LogStore
   replicator: Replicator
   /** Called once per log when a peer serves a fork of it. */
   onFork(listener: (fork: ReplicatedFork) => void): void
@@ -127,6 +129,7 @@ export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsO
     }
     return {
       logs: { index, oplog, reach },
+      store,
       replicator,
       onFork: (l) => listeners.push(l),
       settle: async () => {

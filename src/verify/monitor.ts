@@ -11,7 +11,7 @@ import { checkRoot, signedRoot } from './heads.js'
 import { sealHex, type BuiltProof } from './fraud-proof.js'
 import { attachIndexHash, Replay, type ReplayLogs } from './replay.js'
 import { DEFAULT_SEAL_TIMEOUT_MS, SealWatch, type LivenessNotice } from './liveness.js'
-import { decodeEntry, type IndexEntry } from '../codec/messages.js'
+import { decodeEntry, type IndexEntry, type SealEntry } from '../codec/messages.js'
 import { sealSignedBy, signerOf } from '../log/seal.js'
 
 export interface MonitorOptions {
@@ -88,6 +88,16 @@ export class Monitor extends EventEmitter {
   /** The liveness notices in force now (seal-overdue); they never make the logs invalid. */
   notices(): LivenessNotice[] {
     return this.overdue ? [this.overdue] : []
+  }
+
+  /** The last seal the replay verified, while no breach was found (claims are made about it). */
+  get verifiedSeal(): SealEntry | null {
+    return this.breach ? null : (this.replay.view.lastSeal?.seal ?? null)
+  }
+
+  /** From index position `from` on, an ack earlier than `ts` (ms) is a ts-backwards breach. */
+  anchorTime(from: number, ts: number, why: string): void {
+    this.replay.anchorTime(from, ts, why)
   }
 
   /** Loads the checkpoint (checking the logs were not rewritten since) and rebuilds the state. */

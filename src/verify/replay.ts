@@ -69,6 +69,8 @@ export interface ReplayFork {
 export class Replay {
   readonly view = new IndexState()
   private vm: ContractVM | null = null
+  /** A time (ms) no ack from position `from` on may precede: a cosignature's (docs/protocol.md §11.3). */
+  private tsFloor: { from: number; ts: number; why: string } | null = null
   /** The accumulator's peaks over the entries verified so far (docs/protocol.md §8.4). */
   private peaks: Uint8Array[] = []
   private readonly lastRoot = new Map<string, { length: number; hash: string }>()
@@ -90,6 +92,12 @@ export class Replay {
   /** The last oplog root an ack was checked against, per oplog: roots the monitor has now seen. */
   get ackedRoots(): ReadonlyMap<string, { length: number; hash: string }> {
     return this.lastRoot
+  }
+
+  /** From index position `from` on, acks must carry a ts of at least `ts` (ms); the latest floor wins. */
+  anchorTime(from: number, ts: number, why: string): void {
+    if (this.tsFloor && this.tsFloor.ts >= ts) return
+    this.tsFloor = { from, ts, why }
   }
 
   /** Index entries verified so far. */
@@ -271,6 +279,11 @@ export class Replay {
     if (this.lastTs !== null && ack.ts < this.lastTs) {
       const what = `the ack's ts ${ack.ts} is earlier than ${this.lastTs}, the previous op entry's (timestamps never go backwards)`
       return this.breach('ts-backwards', seq, bytes, entry, what, `>= ${this.lastTs}`, ack.ts)
+    }
+    const floor = this.tsFloor
+    if (floor && seq >= floor.from && ack.ts < floor.ts) {
+      const what = `the ack's ts ${ack.ts} is earlier than ${floor.ts}, the time ${floor.why} (entries after it were acknowledged after it)`
+      return this.breach('ts-backwards', seq, bytes, entry, what, `>= ${floor.ts}`, ack.ts)
     }
     const oplog = await this.logs.oplog(ack.origin)
     if (this.logs.reach) await this.logs.reach(oplog, ack.oplogLength, ack.seq)

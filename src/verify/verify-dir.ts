@@ -19,10 +19,11 @@ export function defaultCheckpointPath(dir: string): string {
 }
 
 /** Opens a directory's logs for replay; the caller closes the store. */
-export async function openLogs(dir: string): Promise<{ store: LogStore; logs: ReplayLogs; monitor: (opts: MonitorOptions) => Monitor }> {
+/** Opens a directory's logs to verify them: read-only unless `writable` (a claiming monitor writes its claims log). */
+export async function openLogs(dir: string, opts: { writable?: boolean } = {}): Promise<{ store: LogStore; logs: ReplayLogs; monitor: (opts: MonitorOptions) => Monitor }> {
   const manifest = await readManifest(dir)
   if (!manifest) throw new DatabaseError('DATABASE_NOT_FOUND', `${dir}: ${existsSync(dir) ? 'no database there' : 'no such directory'}`)
-  const store = new LogStore(dir, { readOnly: true })
+  const store = new LogStore(dir, opts.writable ? {} : { readOnly: true })
   await store.ready()
   const index = await store.byPubkey(manifest.key)
   const logs = { index, oplog: (pubkey: string) => store.byPubkey(pubkey) }

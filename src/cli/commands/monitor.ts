@@ -6,6 +6,12 @@ import { UsageError } from '../../errors.js'
 import type { LogWait } from '../../net/remote-logs.js'
 import type { ReplicateOptions } from '../../net/replicate-database.js'
 import type { Monitor } from '../../verify/monitor.js'
+import type { Claim } from '../../claims/claim.js'
+import type { Claimer } from '../../claims/claimer.js'
+import type Hypercore from 'hypercore'
+import { toHex } from '../../codec/hash.js'
+import type { LogStore } from '../../log/store.js'
+import { signerOf } from '../../log/seal.js'
 import { NETWORK_FLAGS, NETWORK_OPTIONS, networkFromFlags } from '../network-flags.js'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -34,6 +40,9 @@ export interface MonitorParameters {
   sealTimeoutMs?: number
   /** Called now and then while a remote monitor waits for a log no connected peer serves yet. */
   onWaiting?(wait: LogWait): void
+  /** Sign a claim about each checkpoint verified, into the directory's claims log (docs/protocol.md §11). */
+  claim?: boolean
+  onClaim?(claim: Claim): void
   /** Resolves when the monitor should stop. */
   until: Promise<unknown>
 }
@@ -61,6 +70,10 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
   }
   const seal = p.sealTimeoutMs === undefined ? {} : { sealTimeoutMs: p.sealTimeoutMs }
   const server = p.remote ? null : await serverSession(p.dir)
+  if (server && p.claim) {
+    await server.close()
+    throw new UsageError('USAGE', `a glassbox serve process holds ${p.dir}: claim from it with \`glassbox serve --http PORT --claim\``)
+  }
   if (server) {
     // The server holds the directory: poll it; its checkpoint makes each round incremental.
     try {
@@ -83,6 +96,10 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
   }
   const opened = await openMonitor(p)
   const m = opened.monitor
+  if (opened.claimer) {
+    opened.claimer.on('claim', (c: Claim) => p.onClaim?.(c))
+    opened.claimer.on('error', (err: Error) => m.emit('error', err))
+  }
   // While the logs are quiet nothing else holds the event loop (Hypercore's listeners hold no
   // handle): without this, node exits with code 13 while the monitor still waits for `until`.
   const keepAlive = setInterval(() => {}, 2 ** 30)
@@ -108,40 +125,60 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
 }
 
 /** A monitor of the logs in `dir`, or of a remote database replicated into `dir`; already open. */
-async function openMonitor(p: MonitorParameters): Promise<{ monitor: Monitor; close(): Promise<void> }> {
+async function openMonitor(p: MonitorParameters): Promise<{ monitor: Monitor; claimer: Claimer | null; close(): Promise<void> }> {
   const checkpointPath = defaultCheckpointPath(p.dir)
   const seal = p.sealTimeoutMs === undefined ? {} : { sealTimeoutMs: p.sealTimeoutMs }
   if (p.remote) {
     const { openRemoteMonitor } = await import('../../net/remote-monitor.js')
     // Announced, so that other monitors and readers can fetch from this replica too.
     // A log no peer serves right now is waited for, however long: peers come and go.
-    return openRemoteMonitor(p.dir, p.remote.key, { ...p.remote.network, ...seal, announce: true, checkpointPath, logTimeoutMs: Infinity, onWaiting: p.onWaiting })
+    const remote = await openRemoteMonitor(p.dir, p.remote.key, { ...p.remote.network, ...seal, announce: true, checkpointPath, logTimeoutMs: Infinity, onWaiting: p.onWaiting })
+    try {
+      const claimer = p.claim ? await claimerFor(remote.monitor, remote.remote.store, p.remote.key, remote.remote.logs.index) : null
+      return { monitor: remote.monitor, claimer, close: () => remote.close() }
+    } catch (err) {
+      await remote.close()
+      throw err
+    }
   }
-  const { store, monitor: newMonitor } = await openLogs(p.dir)
+  const { store, logs, monitor: newMonitor } = await openLogs(p.dir, { writable: p.claim ?? false })
   const monitor = newMonitor({ checkpointPath, ...seal })
   try {
     await monitor.open()
+    const claimer = p.claim ? await claimerFor(monitor, store, toHex(logs.index.key), logs.index) : null
+    return {
+      monitor,
+      claimer,
+      close: async () => {
+        claimer?.detach()
+        await claimer?.settled()
+        await monitor.stop()
+        await store.close()
+      },
+    }
   } catch (err) {
+    await monitor.stop()
     await store.close()
     throw err
   }
-  return {
-    monitor,
-    close: async () => {
-      await monitor.stop()
-      await store.close()
-    },
-  }
+}
+
+/** A claimer for `monitor`, into the claims log of the directory's store (its key pair is the monitor's identity). */
+async function claimerFor(monitor: Monitor, store: LogStore, database: string, index: Hypercore): Promise<Claimer> {
+  const { Claimer } = await import('../../claims/claimer.js')
+  const { ClaimsLog } = await import('../../claims/claims-log.js')
+  return Claimer.attach(monitor, new ClaimsLog(await store.localClaims()), database, toHex(signerOf(index)))
 }
 
 export const monitorCommand: Command = {
   name: 'monitor',
   summary: 'Verify continuously as the logs grow; print breach notices and append them to a file',
   usage: [
-    'monitor [--notices FILE] [--interval MS] [--seal-timeout MS] [--dir D] [--json]',
-    'monitor <database-key> [--bootstrap H:P] [--dir REPLICA] [--notices FILE] [--seal-timeout MS] [--json]',
+    'monitor [--claim] [--notices FILE] [--interval MS] [--seal-timeout MS] [--dir D] [--json]',
+    'monitor <database-key> [--bootstrap H:P] [--dir REPLICA] [--claim] [--notices FILE] [--seal-timeout MS] [--json]',
   ],
   flags: [
+    ['--claim', "sign a claim about each checkpoint verified into D's claims log, a Hypercore whose key pair (kept in D) is the monitor's identity (docs/protocol.md §11)"],
     ['--notices FILE', 'append breach notices here, one JSON per line (default D/breaches.jsonl)'],
     ['--interval MS', 'how often to poll a running `glassbox serve` (default 1000)'],
     [SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP],
@@ -167,6 +204,7 @@ export const monitorCommand: Command = {
       notices: { type: 'string' },
       interval: { type: 'string' },
       'seal-timeout': { type: 'string' },
+      claim: { type: 'boolean' },
     })
     const [key] = positionals('monitor', given, ['<database-key>'], 1)
     if (key !== undefined && !isPubkeyHex(key)) throw new UsageError('USAGE', `${key} is not a database key (64 lowercase hex characters)`)
@@ -181,6 +219,8 @@ export const monitorCommand: Command = {
       intervalMs: intFlag('interval', values.interval) ?? 1000,
       until: shutdownSignal(io, 'stopping the monitor'),
       onVerified: (length) => io.out(json ? inlineJson({ verified: length }) : `verified ${length} index entries`),
+      claim: values.claim ?? false,
+      onClaim: (c) => io.out(json ? inlineJson({ claim: c }) : `claimed length ${c.length} state root ${c.stateRoot} as monitor ${c.monitor}`),
       onBreach: (notice) => io.out(json ? inlineJson({ breach: notice }) : noticeText(notice)),
       onNotice: (notice) => io.out(json ? inlineJson({ notice }) : livenessText(notice)),
       ...sealTimeoutFrom(values['seal-timeout']),

@@ -35,7 +35,7 @@ export interface ServeParameters {
   /** Wall-clock ceiling of one op in 'thread' or 'process' mode: past it the executor stops with an alert. */
   opCeilingMs?: number
   /** Also serve the HTTP API (docs/http.md), with a monitor following the database in-process. */
-  http?: { port: number; host: string; token: string | null; onError?(err: Error): void }
+  http?: { port: number; host: string; token: string | null; onError?(err: Error): void; claim?: boolean }
 }
 
 export interface ServeReady {
@@ -79,7 +79,10 @@ export async function serve(p: ServeParameters): Promise<void> {
     if (p.http) {
       const { startHttpApi } = await import('../../net/http/server.js')
       const monitor = await db.monitor({ fraudProof: true })
-      api = await startHttpApi({ db, monitor, port: p.http.port, host: p.http.host, token: p.http.token, ...(p.http.onError ? { onError: p.http.onError } : {}) })
+      // A claiming monitor signs what it verifies into D's claims log and serves it at /v1/claims.
+      const claimer = p.http.claim ? await db.claimer(monitor) : null
+      if (claimer && p.http.onError) claimer.on('error', p.http.onError)
+      api = await startHttpApi({ db, monitor, claims: claimer?.log ?? null, port: p.http.port, host: p.http.host, token: p.http.token, ...(p.http.onError ? { onError: p.http.onError } : {}) })
     }
     const runtime = db.runtime
     p.onReady?.({ key: db.key, socket: record.socket, pid: process.pid, swarm: db.peers !== null, executor: runtime !== null, ...(api ? { http: api.url } : {}), ...(runtime ? { runtime } : {}), ...(db.readOnly ? { readOnly: true as const } : {}) })
@@ -103,12 +106,13 @@ async function writeRecord(dir: string, record: ServerRecord): Promise<void> {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Hold the database open, run its executor and answer other commands on a local socket',
-  usage: ['serve [--swarm] [--bootstrap H:P] [--http PORT [--http-host ADDR] [--token-file FILE]] [--runtime MODE] [--op-ceiling-ms MS] [--dir D] [--json]'],
+  usage: ['serve [--swarm] [--bootstrap H:P] [--http PORT [--http-host ADDR] [--token-file FILE] [--claim]] [--runtime MODE] [--op-ceiling-ms MS] [--dir D] [--json]'],
   flags: [
     ['--swarm', 'announce the database on the DHT and replicate its logs with peers (implied by --bootstrap)'],
     ...NETWORK_FLAGS,
     ['--http PORT', 'also serve the HTTP API on PORT (0: any free port); see docs/http.md'],
     ['--http-host ADDR', 'the address the HTTP API listens on (default 127.0.0.1)'],
+    ['--claim', "with --http: the server's monitor signs a claim about each checkpoint it verified, served at /v1/claims (docs/protocol.md §11)"],
     ['--token-file FILE', `the bearer token for calls that write (default: $${TOKEN_ENV}; without either, HTTP writes are disabled)`],
     ['--runtime MODE', 'where contract code runs: thread (default; a worker thread), process (a child process) or local (this thread)'],
     ['--op-ceiling-ms MS', `stop the executor with an alert when one op runs longer than MS in thread or process mode (default ${DEFAULT_OP_CEILING_MS})`],
@@ -134,13 +138,14 @@ export const serveCommand: Command = {
       http: { type: 'string' },
       'http-host': { type: 'string' },
       'token-file': { type: 'string' },
+      claim: { type: 'boolean' },
       runtime: { type: 'string' },
       'op-ceiling-ms': { type: 'string' },
     })
     positionals('serve', given, [])
     const httpPort = intFlag('http', values.http)
     if (httpPort !== undefined && httpPort > 65535) throw new UsageError('USAGE', `--http ${httpPort} is not a port`)
-    if (httpPort === undefined && (values['http-host'] || values['token-file'])) throw new UsageError('USAGE', '--http-host and --token-file need --http PORT')
+    if (httpPort === undefined && (values['http-host'] || values['token-file'] || values.claim)) throw new UsageError('USAGE', '--http-host, --token-file and --claim need --http PORT')
     const token = values['token-file'] ? (await readFile(values['token-file'], 'utf8')).trim() : (process.env[TOKEN_ENV] ?? null)
     if (token !== null && token.length < 16) throw new UsageError('USAGE', 'the HTTP token must be at least 16 characters')
     const runtime = values.runtime === undefined ? 'thread' : runtimeMode(values.runtime)
@@ -152,7 +157,7 @@ export const serveCommand: Command = {
       dir: values.dir ?? DEFAULT_DIR,
       ...(online ? { network: networkFromFlags(values) } : {}),
       ...(httpPort !== undefined
-        ? { http: { port: httpPort, host: values['http-host'] ?? '127.0.0.1', token, onError: (err: Error) => io.err(`glassbox: http: ${err.message}`) } }
+        ? { http: { port: httpPort, host: values['http-host'] ?? '127.0.0.1', token, claim: values.claim ?? false, onError: (err: Error) => io.err(`glassbox: http: ${err.message}`) } }
         : {}),
       until,
       runtime,

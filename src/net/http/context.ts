@@ -1,6 +1,7 @@
 // What every route gets: the database, the monitor's status, the auth check and the bounds.
 
 import type { FastifyInstance } from 'fastify'
+import type { ClaimsLog } from '../../claims/claims-log.js'
 import type { Database } from '../../database.js'
 import type { MethodContext } from '../methods.js'
 import type { BearerAuth } from './auth.js'
@@ -19,6 +20,8 @@ export interface RouteContext {
   waitTimeoutMs: number
   /** Aborted when the server closes. */
   closing: AbortSignal
+  /** The monitor's claims log, when it claims (docs/protocol.md §11); else null. */
+  claims: ClaimsLog | null
 }
 
 /** A route: one file each under routes/, registered by the server. */

@@ -61,6 +61,7 @@ export const STATUS_OF: Readonly<Record<string, number>> = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   NO_MONITOR: 503,
+  NO_CLAIMS: 503,
   NO_EXECUTOR: 503,
   NOT_SEALED: 503,
   SHUTTING_DOWN: 503,

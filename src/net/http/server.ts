@@ -11,11 +11,13 @@ import { UsageError } from '../../errors.js'
 import type { Monitor } from '../../verify/monitor.js'
 import { bearerAuth } from './auth.js'
 import type { Route, RouteContext } from './context.js'
+import type { ClaimsLog } from '../../claims/claims-log.js'
 import { errorReply, HttpError } from './errors.js'
 import { createMetrics } from './metrics.js'
 import { breachesRoute } from './routes/breaches.js'
 import { callRoute } from './routes/call.js'
 import { checkpointRoute } from './routes/checkpoint.js'
+import { claimsRoute } from './routes/claims.js'
 import { eventsRoute } from './routes/events.js'
 import { fraudProofRoute } from './routes/fraud-proof.js'
 import { fraudProofsRoute } from './routes/fraud-proofs.js'
@@ -52,6 +54,8 @@ export interface HttpApiOptions {
   trustProxy?: boolean
   /** Told about unexpected errors (answered as 500 INTERNAL without details) and errors the monitor reports. */
   onError?(err: Error): void
+  /** The claims log of a monitor that claims (served at /v1/claims); null or absent for none. */
+  claims?: ClaimsLog | null
 }
 
 export interface HttpApi {
@@ -79,6 +83,7 @@ const ROUTES: Route[] = [
   historyRoute,
   verificationRoute,
   checkpointRoute,
+  claimsRoute,
   breachesRoute,
   fraudProofsRoute,
   fraudProofRoute,
@@ -107,7 +112,7 @@ export async function startHttpApi(opts: HttpApiOptions): Promise<HttpApi> {
   const status = opts.monitor ? new VerificationStatus(opts.monitor, { onBreach: () => onBreach(), onError: report }) : null
   const metrics = createMetrics(db, status)
   onBreach = () => metrics.breach()
-  const ctx: RouteContext = { db, status, metrics, auth, waitTimeoutMs, closing: closing.signal }
+  const ctx: RouteContext = { db, status, metrics, auth, waitTimeoutMs, closing: closing.signal, claims: opts.claims ?? null }
 
   const app = Fastify({
     logger: false,

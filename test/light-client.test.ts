@@ -1,0 +1,257 @@
+// Claims and the light client (docs/protocol.md §11): monitors claim what they verified, and a light
+// client holding no logs weighs them. Four trusted monitors, over real HTTP servers on loopback:
+// one honest, one that lies about the state root, one that equivocates and one that is silent. The
+// light client must pick the honest root, name the liar and the equivocator with evidence a third
+// party checks alone, and never blame the honest one.
+
+import assert from 'node:assert/strict'
+import { test, type TestContext } from 'node:test'
+import { checkClaim, claimCheckpointText, ClaimError, claimSignable, equivocation, executorSigned, signClaim, type Claim } from '../src/claims/claim.js'
+import { sign } from '../src/codec/sign.js'
+import { Claimer } from '../src/claims/claimer.js'
+import { ClaimsLog } from '../src/claims/claims-log.js'
+import { LightClient } from '../src/claims/light-client.js'
+import { checkTrustFile, TRUST_FORMAT, type TrustFile } from '../src/claims/trust-file.js'
+import { parseNote, parseVerifierKey } from '../src/codec/signed-note.js'
+import { Database, type LogCheckpoint } from '../src/index.js'
+import { LogStore } from '../src/log/store.js'
+import { startHttpApi, type HttpApi } from '../src/net/http/server.js'
+import type { Monitor, VerifyReport } from '../src/verify/monitor.js'
+import { example, send1, tempDir } from './helpers/databases.js'
+
+const b64hex = (s: string) => Buffer.from(s, 'base64').toString('hex')
+
+async function claimsLog(t: TestContext): Promise<ClaimsLog> {
+  const store = new LogStore(await tempDir(t))
+  await store.ready()
+  t.after(() => store.close())
+  return new ClaimsLog(await store.localClaims())
+}
+
+async function serving(t: TestContext, opts: Parameters<typeof startHttpApi>[0]): Promise<HttpApi> {
+  const api = await startHttpApi(opts)
+  t.after(() => api.close())
+  return api
+}
+
+/**
+ * Verifies until the monitor has passed every entry the database holds now: a pass already running
+ * when the last call's block landed answers without it.
+ */
+async function verifyThrough(monitor: Monitor, db: Database): Promise<VerifyReport> {
+  for (;;) {
+    const report = await monitor.verifyToHead()
+    if (report.breach || report.verified >= db.length) return report
+  }
+}
+
+/** The claim an honest monitor makes about `cp`, as a body a dishonest one may alter before signing. */
+function bodyOf(db: Database, cp: LogCheckpoint, previous: { length: number; stateRoot: string } | null) {
+  return {
+    database: db.key,
+    length: cp.size,
+    previousLength: previous?.length ?? 0,
+    previousStateRoot: previous?.stateRoot ?? '',
+    entriesRoot: b64hex(cp.root),
+    stateRoot: cp.stateRoot,
+    treeHash: cp.treeHash,
+    signer: Buffer.from(parseVerifierKey(cp.verifierKey).publicKey).toString('hex'),
+    sealSignature: Buffer.from(parseNote(cp.note).signatures[0].signature).toString('hex'),
+    time: Math.floor(Date.now() / 1000),
+  }
+}
+
+test('three monitors, one lying, one equivocating, one silent: the light client picks the honest root and names the liars', async (t) => {
+  const db = await Database.create(await tempDir(t), { contract: await example('counter'), oplogs: ['alice'] })
+  t.after(() => db.close())
+  await send1(db, 'increment', {}, 'alice', true)
+
+  // The honest monitor replays and claims through the latest seal.
+  const honest = await db.monitor()
+  const claimer = await Claimer.attach(honest, await claimsLog(t), db.key, bodyOf(db, await db.checkpoint(), null).signer)
+  await verifyThrough(honest, db)
+  await claimer.settled()
+  const first = await db.checkpoint()
+  const firstClaim = (await claimer.log.last()) as Claim
+  assert.equal(firstClaim.length, first.size)
+  assert.equal(firstClaim.stateRoot, first.stateRoot)
+  const emptyRoot = firstClaim.previousStateRoot
+
+  // The equivocator claims the first checkpoint truthfully ...
+  const equivocator = await claimsLog(t)
+  await equivocator.append(bodyOf(db, first, { length: 0, stateRoot: emptyRoot }))
+  await send1(db, 'increment', { by: 2 }, 'alice', true)
+  await verifyThrough(honest, db)
+  await claimer.settled()
+  const second = await db.checkpoint()
+  assert.ok(second.size > first.size)
+  // ... then builds its next claim on a state root at the first length it never claimed.
+  await equivocator.append(bodyOf(db, second, { length: first.size, stateRoot: '11'.repeat(32) }))
+
+  // The liar claims the latest checkpoint with a state root of its own making.
+  const liar = await claimsLog(t)
+  await liar.append({ ...bodyOf(db, second, { length: 0, stateRoot: emptyRoot }), stateRoot: '22'.repeat(32) })
+
+  const executorApi = await serving(t, { db, port: 0, token: null })
+  const honestApi = await serving(t, { db, monitor: honest, claims: claimer.log, port: 0, token: null })
+  const liarApi = await serving(t, { db, claims: liar, port: 0, token: null })
+  const equivocatorApi = await serving(t, { db, claims: equivocator, port: 0, token: null })
+  const gone = await startHttpApi({ db, port: 0, token: null })
+  await gone.close()
+
+  const trust: TrustFile = checkTrustFile({
+    format: TRUST_FORMAT,
+    database: db.key,
+    executor: executorApi.url,
+    threshold: 2,
+    monitors: [
+      { key: claimer.log.monitor, weight: 2, url: honestApi.url, name: 'honest' },
+      { key: liar.monitor, weight: 1, url: liarApi.url, name: 'liar' },
+      { key: equivocator.monitor, weight: 1, url: equivocatorApi.url, name: 'equivocator' },
+      { key: '33'.repeat(32), weight: 1, url: gone.url, name: 'silent' },
+    ],
+  })
+  const light = new LightClient(trust, { timeoutMs: 2000 })
+  const view = await light.sync()
+
+  assert.equal(view.checkpoint?.length, second.size)
+  assert.equal(view.head?.length, second.size)
+  assert.equal(view.head?.stateRoot, second.stateRoot)
+  assert.equal(view.head?.weight, 2)
+  assert.deepEqual(view.head?.monitors, [claimer.log.monitor])
+  assert.equal(view.trusted, true)
+  assert.deepEqual(view.conflicts, [])
+  const state = Object.fromEntries(view.monitors.map((m) => [m.name, m.state]))
+  assert.deepEqual(state, { honest: 'counted', liar: 'accused', equivocator: 'accused', silent: 'silent' })
+  assert.ok(!view.accusations.some((a) => a.monitor === claimer.log.monitor), 'the honest monitor is never blamed')
+
+  // The evidence stands alone: a third party checks it with nothing but the claims in it.
+  const lie = view.accusations.find((a) => a.monitor === liar.monitor)
+  assert.ok(lie && lie.kind === 'false-claim')
+  const lieClaim = checkClaim(JSON.parse(JSON.stringify(lie.claim)))
+  assert.equal(lieClaim.monitor, liar.monitor, 'the liar signed it')
+  assert.equal(executorSigned(lieClaim), false, 'the executor never signed the checkpoint it claims')
+  const equiv = view.accusations.find((a) => a.monitor === equivocator.monitor)
+  assert.ok(equiv && equiv.kind === 'equivocation')
+  const [a, b] = equiv.claims.map((c) => checkClaim(JSON.parse(JSON.stringify(c))))
+  assert.ok(executorSigned(a) && executorSigned(b), 'both claims are about checkpoints the executor signed')
+  assert.match(equivocation(a, b) ?? '', /two state roots at length/)
+
+  // A read comes with its proof and the guarantee of the honest monitor's weight.
+  const read = await light.read('/count')
+  assert.equal(read.found, true)
+  assert.equal(read.value, 3)
+  assert.equal(read.guarantee.length, second.size)
+  assert.equal(read.guarantee.stateRoot, second.stateRoot)
+  assert.equal(read.guarantee.weight, 2)
+  assert.equal(read.guarantee.trusted, true)
+  assert.match(read.guarantee.statement, /or monitors of total weight 2 signed a false claim/)
+})
+
+test('claims that are forged, replayed under another monitor or about another database change nothing', async (t) => {
+  const db = await Database.create(await tempDir(t), { contract: await example('counter'), oplogs: ['alice'] })
+  t.after(() => db.close())
+  await send1(db, 'increment', {}, 'alice', true)
+  const honest = await db.monitor()
+  const claimer = await Claimer.attach(honest, await claimsLog(t), db.key, bodyOf(db, await db.checkpoint(), null).signer)
+  await verifyThrough(honest, db)
+  await claimer.settled()
+  const good = (await claimer.log.last()) as Claim
+
+  const flip = (hex: string) => (hex[0] === '0' ? '1' : '0') + hex.slice(1)
+  // Signed again by the monitor's own key: only the part under test is wrong.
+  const secretKey = claimer.log.core.keyPair?.secretKey as Uint8Array
+  const resign = (c: Claim): Claim => ({ ...c, signature: Buffer.from(sign(claimSignable(c), secretKey)).toString('hex') })
+  const forgedCosignature = resign({ ...good, cosignature: flip(good.cosignature) })
+  const forgedSignature = { ...good, signature: flip(good.signature) }
+  const { cosignature: _c, signature: _s, ...body } = good
+  const otherDatabase = signClaim({ ...body, database: '44'.repeat(32) }, secretKey)
+  assert.throws(() => checkClaim(forgedCosignature), (err: unknown) => err instanceof ClaimError && /cosignature/.test(err.message))
+  assert.throws(() => checkClaim(forgedSignature), (err: unknown) => err instanceof ClaimError && /not signed/.test(err.message))
+  assert.throws(() => checkClaim({ ...good, time: good.time + 1 }), (err: unknown) => err instanceof ClaimError && /not signed/.test(err.message))
+  assert.throws(() => checkClaim({ ...good, extra: 1 }), /unexpected field/)
+  assert.throws(() => checkClaim({ ...good, length: 0 }), /previousLength must be below length/)
+
+  // Served by a monitor the trust file names, the forgeries are refused, and nobody is accused.
+  const other = await claimsLog(t)
+  const { createServer } = await import('node:http')
+  const bad = [forgedCosignature, forgedSignature, otherDatabase, good /* the honest one's claim, served as this monitor's */]
+  const server = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json')
+    res.end(req.url?.startsWith('/v1/claims') ? JSON.stringify({ monitor: other.monitor, length: bad.length, claims: bad }) : JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no' } }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => server.close())
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  const executorApi = await serving(t, { db, port: 0, token: null })
+  const honestApi = await serving(t, { db, claims: claimer.log, port: 0, token: null })
+  const light = new LightClient(
+    checkTrustFile({
+      format: TRUST_FORMAT,
+      database: db.key,
+      executor: executorApi.url,
+      threshold: 1,
+      monitors: [
+        { key: claimer.log.monitor, weight: 1, url: honestApi.url },
+        { key: other.monitor, weight: 5, url },
+      ],
+    }),
+  )
+  const view = await light.sync()
+  assert.deepEqual(view.accusations, [])
+  assert.equal(view.refused.length, 4)
+  assert.match(view.refused.map((r) => r.reason).join('\n'), /cosignature[\s\S]*not signed[\s\S]*about database 44444444[\s\S]*served as/)
+  assert.equal(view.head?.weight, 1, "the forger's weight counts for nothing")
+  assert.equal(view.head?.stateRoot, good.stateRoot)
+})
+
+test('a monitor that claimed a checkpoint holds the executor to its time: a later ack dated before it is a breach', async (t) => {
+  const db = await Database.create(await tempDir(t), { contract: await example('counter'), oplogs: ['alice'] })
+  t.after(() => db.close())
+  await send1(db, 'increment', {}, 'alice', true)
+  const monitor = await db.monitor()
+  // The monitor's clock is ten minutes ahead of the executor's: past any allowance for skew.
+  const claimer = await Claimer.attach(monitor, await claimsLog(t), db.key, bodyOf(db, await db.checkpoint(), null).signer, { now: () => Date.now() + 600_000, clockSkewMs: 60_000 })
+  await verifyThrough(monitor, db)
+  await claimer.settled()
+  const claimed = (await claimer.log.last()) as Claim
+  await send1(db, 'increment', {}, 'alice', true)
+  const report = await verifyThrough(monitor, db)
+  assert.equal(report.valid, false)
+  assert.equal(report.breach?.class, 'ts-backwards')
+  assert.ok((report.breach?.seq ?? 0) > claimed.length)
+  assert.match(report.breach?.message ?? '', new RegExp(`cosigned the checkpoint at length ${claimed.length}`))
+
+  // Within the allowance, the same clocks are no breach.
+  const db2 = await Database.create(await tempDir(t), { contract: await example('counter'), oplogs: ['alice'] })
+  t.after(() => db2.close())
+  await send1(db2, 'increment', {}, 'alice', true)
+  const m2 = await db2.monitor()
+  const c2 = await Claimer.attach(m2, await claimsLog(t), db2.key, bodyOf(db2, await db2.checkpoint(), null).signer, { now: () => Date.now() + 10_000, clockSkewMs: 60_000 })
+  await verifyThrough(m2, db2)
+  await c2.settled()
+  await send1(db2, 'increment', {}, 'alice', true)
+  assert.equal((await verifyThrough(m2, db2)).valid, true)
+  // And its checkpoint text is the executor's: the cosignature is over what the seal signed.
+  const cp = await db2.checkpoint()
+  const last = (await c2.log.last()) as Claim
+  if (last.length === cp.size) assert.equal(claimCheckpointText(last), parseNote(cp.note).text)
+})
+
+test('the claim vector of docs/protocol.md §11.1 comes out byte for byte, and checks', async () => {
+  const { readFile } = await import('node:fs/promises')
+  const sodium = (await import('sodium-native')).default
+  const { cosignedNote, signClaim } = await import('../src/claims/claim.js')
+  const v = JSON.parse(await readFile(new URL('../../test/vectors/claim.json', import.meta.url), 'utf8')) as { monitorSeed: string; claim: Claim; cosignedNote: string }
+  const publicKey = Buffer.alloc(32)
+  const secretKey = Buffer.alloc(64)
+  sodium.crypto_sign_seed_keypair(publicKey, secretKey, Buffer.from(v.monitorSeed, 'hex'))
+  const { cosignature: _c, signature: _s, ...body } = v.claim
+  assert.deepEqual(signClaim(body, secretKey), v.claim)
+  assert.equal(cosignedNote(v.claim), v.cosignedNote)
+  assert.deepEqual(checkClaim(v.claim), v.claim)
+  assert.equal(executorSigned(v.claim), true)
+  // The cosigned checkpoint is the seal vector's, so witness tooling sees one checkpoint.
+  const seal = JSON.parse(await readFile(new URL('../../test/vectors/seal-checkpoint.json', import.meta.url), 'utf8')) as { note: string }
+  assert.equal(parseNote(v.cosignedNote).text, parseNote(seal.note).text)
+})
