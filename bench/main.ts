@@ -13,6 +13,7 @@ import { AuthMap } from '../src/state/auth/auth-map.js'
 import { Database } from '../src/index.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { runAuthMapBench } from './auth-map.js'
+import { runClaimsBench } from './claims.js'
 import { runGasBench } from './gas.js'
 import { measureFraudProof } from './fraud-proofs.js'
 import { runProofBench } from './proofs.js'
@@ -143,6 +144,10 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'replication') {
     console.log()
     await runReplicationBench()
+  }
+  if (only === undefined || only === 'claims') {
+    console.log()
+    await runClaimsBench()
   }
 }
 

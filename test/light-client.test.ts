@@ -255,3 +255,65 @@ test('the claim vector of docs/protocol.md §11.1 comes out byte for byte, and c
   const seal = JSON.parse(await readFile(new URL('../../test/vectors/seal-checkpoint.json', import.meta.url), 'utf8')) as { note: string }
   assert.equal(parseNote(v.cosignedNote).text, parseNote(seal.note).text)
 })
+
+test('an executor that serves a stale checkpoint, or one without a valid consistency proof, is caught', async (t) => {
+  const db = await Database.create(await tempDir(t), { contract: await example('counter'), oplogs: ['alice'] })
+  t.after(() => db.close())
+  await send1(db, 'increment', {}, 'alice', true)
+  const monitor = await db.monitor()
+  const claimer = await Claimer.attach(monitor, await claimsLog(t), db.key, bodyOf(db, await db.checkpoint(), null).signer)
+  await verifyThrough(monitor, db)
+  await claimer.settled()
+  const api = await serving(t, { db, monitor, claims: claimer.log, port: 0, token: null })
+  const staleAnswer = await (await fetch(`${api.url}/v1/checkpoint`)).text()
+
+  // A proxy in front of the executor's API that can lie about checkpoints and proofs.
+  let lie: 'none' | 'stale' | 'proof' = 'none'
+  const { createServer } = await import('node:http')
+  const proxy = createServer((req, res) => {
+    void (async () => {
+      const url = req.url ?? '/'
+      let body = await (await fetch(`${api.url}${url}`)).text()
+      if (lie === 'stale' && url === '/v1/checkpoint') body = staleAnswer
+      if (lie === 'proof' && url.startsWith('/v1/checkpoint?consistency=')) {
+        const answer = JSON.parse(body) as { proof: { hashes: string[] } }
+        answer.proof.hashes[0] = Buffer.alloc(32, 7).toString('base64')
+        body = JSON.stringify(answer)
+      }
+      res.setHeader('content-type', 'application/json')
+      res.end(body)
+    })()
+  })
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+  t.after(() => proxy.close())
+  const executor = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`
+  const light = new LightClient(checkTrustFile({ format: TRUST_FORMAT, database: db.key, executor, threshold: 1, monitors: [{ key: claimer.log.monitor, weight: 1, url: api.url }] }))
+  const first = await light.sync()
+  assert.equal(first.trusted, true)
+
+  // Once it has seen a newer checkpoint, the old one is stale.
+  await send1(db, 'increment', {}, 'alice', true)
+  await verifyThrough(monitor, db)
+  await claimer.settled()
+  assert.equal((await light.sync()).trusted, true)
+  lie = 'stale'
+  const stale = await light.sync()
+  assert.equal(stale.checkpoint, null)
+  assert.match(stale.checkpointError ?? '', /behind the one at/)
+  assert.equal(stale.trusted, false)
+
+  // A newer checkpoint whose consistency proof does not hold is a split view.
+  await send1(db, 'increment', {}, 'alice', true)
+  await verifyThrough(monitor, db)
+  await claimer.settled()
+  lie = 'proof'
+  const split = await light.sync()
+  assert.match(split.checkpointError ?? '', /does not provably extend/)
+  assert.equal(split.trusted, false)
+
+  lie = 'none'
+  const honest = await light.sync()
+  assert.equal(honest.checkpointError, null)
+  assert.equal(honest.checkpoint?.length, (await db.checkpoint()).size)
+  assert.equal(honest.trusted, true)
+})

@@ -11,6 +11,8 @@ import type { Json } from '../vm/types.js'
 import { keyOfSigner } from '../log/seal.js'
 import { databaseOrigin, parseCheckpoint, sealFactsOf } from '../log/tlog-checkpoint.js'
 import { fromHex } from '../codec/hash.js'
+import { base64ToBytes } from '../codec/primitives.js'
+import { verifyConsistency } from '../log/accumulator.js'
 import { checkProof } from '../participant/check-proof.js'
 import { ClaimsGraph, type Accusation, type ChainHead, type Vertex } from './claims-graph.js'
 import type { TrustFile } from './trust-file.js'
@@ -78,7 +80,7 @@ export interface LightRead {
 
 export class LightClientError extends Error {
   constructor(
-    readonly code: 'LIGHT_UNREACHABLE' | 'LIGHT_BAD_ANSWER',
+    readonly code: 'LIGHT_UNREACHABLE' | 'LIGHT_BAD_ANSWER' | 'LIGHT_STALE' | 'LIGHT_SPLIT_VIEW',
     message: string,
   ) {
     super(message)
@@ -91,6 +93,8 @@ export class LightClient {
   private readonly timeoutMs: number
   private graph: ClaimsGraph
   private view: LightView | null = null
+  /** The latest executor checkpoint accepted: each later one must extend it (RFC 9162 consistency). */
+  private accepted: { length: number; root: Uint8Array } | null = null
 
   constructor(
     readonly trust: TrustFile,
@@ -142,7 +146,8 @@ export class LightClient {
       checkpoint,
       checkpointError,
       head,
-      trusted: head !== null && head.weight >= this.trust.threshold && conflicts.length === 0,
+      // An executor that serves no checkpoint, a stale one or a split view is not to be read from.
+      trusted: checkpoint !== null && head !== null && head.weight >= this.trust.threshold && conflicts.length === 0,
       conflicts,
       monitors,
       accusations: [...this.graph.accusations],
@@ -210,7 +215,29 @@ export class LightClient {
     if (!line || !verifyNoteSignature(parsed.text, line, key)) throw new LightClientError('LIGHT_BAD_ANSWER', "the checkpoint is not signed by the database's executor")
     const { key: database, facts } = sealFactsOf(parseCheckpoint(parsed.text))
     if (database !== this.trust.database) throw new LightClientError('LIGHT_BAD_ANSWER', 'the checkpoint is of another database')
+    await this.checkExtends(facts.length, facts.accumulator)
+    this.accepted = { length: facts.length, root: facts.accumulator }
     return { length: facts.length, stateRoot: toHex(facts.stateRoot), note }
+  }
+
+  /**
+   * A log only grows: a checkpoint shorter than one seen before is stale, and a longer one must come
+   * with a consistency proof from the one seen before (else the executor shows a split view).
+   */
+  private async checkExtends(length: number, root: Uint8Array): Promise<void> {
+    const seen = this.accepted
+    if (!seen) return
+    if (length < seen.length) throw new LightClientError('LIGHT_STALE', `the executor's checkpoint is at length ${length}, behind the one at ${seen.length} seen before`)
+    if (length === seen.length) {
+      if (toHex(root) !== toHex(seen.root)) throw new LightClientError('LIGHT_SPLIT_VIEW', `the executor signed two different logs of length ${length}`)
+      return
+    }
+    const answer = (await this.getJson(`${this.trust.executor}/v1/checkpoint?consistency=${seen.length}&size=${length}`)) as { proof?: { hashes?: unknown } }
+    const hashes = answer.proof?.hashes
+    const proof = Array.isArray(hashes) ? hashes.map((h) => (typeof h === 'string' ? base64ToBytes(h) : null)) : null
+    if (!proof || proof.some((h) => h === null) || !verifyConsistency(seen.length, length, seen.root, root, proof as Uint8Array[])) {
+      throw new LightClientError('LIGHT_SPLIT_VIEW', `the executor's checkpoint at length ${length} does not provably extend the one at ${seen.length} seen before`)
+    }
   }
 
   /** Judges the fraud proofs a monitor serves; each proven one refutes the claims past its entry. */
