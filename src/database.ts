@@ -270,6 +270,11 @@ export class Database extends EventEmitter {
   }
 
   /** The database key: the index log's public key, hex. */
+  /** The public key (hex) that signs the index log and its seals: the executor's. */
+  get signer(): string {
+    return toHex(signerOf(this.index))
+  }
+
   get key(): string {
     return this.manifest.key
   }

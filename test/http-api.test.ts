@@ -310,6 +310,7 @@ describe('HTTP API', () => {
     assert.match(doc.body.openapi, /^3\.\d+\.\d+$/)
     const paths = Object.keys(doc.body.paths).sort()
     assert.deepEqual(paths, [
+      '/add-checkpoint',
       '/checkpoint',
       '/healthz',
       '/metrics',

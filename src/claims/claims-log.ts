@@ -38,6 +38,37 @@ export class ClaimsLog {
     return out
   }
 
+  /** The claim at exactly `length`, if the monitor made one. */
+  async at(length: number): Promise<Claim | null> {
+    for (let i = this.core.length - 1; i >= 0; i--) {
+      const c = await this.get(i)
+      if (c.length === length) return c
+      if (c.length < length) return null
+    }
+    return null
+  }
+
+  /**
+   * Waits until the monitor has claimed `length` or past it; resolves with the claim at exactly
+   * `length`, or null when it claimed past it without claiming it, or when `signal` aborts.
+   */
+  async waitFor(length: number, signal: AbortSignal): Promise<Claim | null> {
+    for (;;) {
+      const last = await this.last()
+      if (last && last.length >= length) return this.at(length)
+      if (signal.aborted) return null
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.core.off('append', done)
+          signal.removeEventListener('abort', done)
+          resolve()
+        }
+        this.core.on('append', done)
+        signal.addEventListener('abort', done)
+      })
+    }
+  }
+
   /** Signs a claim with the log's key pair and appends it (it reaches the disk before it is served). */
   async append(body: Omit<ClaimBody, 'monitor'>): Promise<Claim> {
     const secretKey = this.core.keyPair?.secretKey

@@ -16,6 +16,7 @@ import { errorReply, HttpError } from './errors.js'
 import { createMetrics } from './metrics.js'
 import { breachesRoute } from './routes/breaches.js'
 import { callRoute } from './routes/call.js'
+import { addCheckpointRoute } from './routes/add-checkpoint.js'
 import { checkpointRoute } from './routes/checkpoint.js'
 import { claimsRoute } from './routes/claims.js'
 import { eventsRoute } from './routes/events.js'
@@ -84,6 +85,7 @@ const ROUTES: Route[] = [
   verificationRoute,
   checkpointRoute,
   claimsRoute,
+  addCheckpointRoute,
   breachesRoute,
   fraudProofsRoute,
   fraudProofRoute,
