@@ -13,6 +13,7 @@ import type { RuntimeMode } from './executor/runtime/runtime.js'
 import { sealBlock } from './executor/seal-block.js'
 import { Claimer, type ClaimerOptions } from './claims/claimer.js'
 import { ClaimsLog } from './claims/claims-log.js'
+import { proveExecutionRange, type ExecutionAnswer } from './verify/execution-range.js'
 import { accumulatorConsistency, accumulatorInclusion, checkpointOfSeal, type AccumulatorProof, type LogCheckpoint } from './log/log-checkpoint.js'
 import { readManifest, writeManifest, type Manifest } from './log/manifest.js'
 import { proveInclusion } from './log/merkle.js'
@@ -590,6 +591,14 @@ export class Database extends EventEmitter {
    */
   async claimer(monitor: Monitor, opts: ClaimerOptions = {}): Promise<Claimer> {
     return Claimer.attach(monitor, new ClaimsLog(await this.logs.localClaims()), this.key, toHex(signerOf(this.index)), opts)
+  }
+
+  /**
+   * A proof of execution for entries from..to-1 under the seal at `to` (docs/protocol.md §11.6), or,
+   * if the range breaks the contract, that breach's fraud proof. `from` 0: right after genesis.
+   */
+  async executionProof(from: number, to: number): Promise<ExecutionAnswer> {
+    return proveExecutionRange({ index: this.index, oplog: (pubkey) => this.logs.byPubkey(pubkey) }, from, to)
   }
 
   /** Replays the logs from the start (or from a checkpoint) and checks every entry. */

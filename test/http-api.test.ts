@@ -320,6 +320,7 @@ describe('HTTP API', () => {
       '/v1/checkpoint',
       '/v1/claims',
       '/v1/events',
+      '/v1/execution-proof',
       '/v1/fraud-proofs',
       '/v1/fraud-proofs/{n}',
       '/v1/history',

@@ -317,3 +317,96 @@ test('an executor that serves a stale checkpoint, or one without a valid consist
   assert.equal(honest.checkpoint?.length, (await db.checkpoint()).size)
   assert.equal(honest.trusted, true)
 })
+
+test('when claims fall short, the light client re-executes the range itself: an honest log checks, a tampered one is refuted', async (t) => {
+  const { withDishonest } = await import('./helpers/dishonest-executor.js')
+  const { checkEvidence, EVIDENCE_FORMAT } = await import('../src/claims/evidence.js')
+  const { EMPTY_ROOT } = await import('../src/state/auth/node-hash.js')
+  const db = await Database.create(await tempDir(t), { contract: await example('counter'), oplogs: ['alice'] })
+  await send1(db, 'increment', {}, 'alice', true)
+  await send1(db, 'increment', { by: 2 }, 'alice', true)
+  const api = await serving(t, { db, port: 0, token: null })
+  const gone = await startHttpApi({ db, port: 0, token: null })
+  await gone.close()
+  const trust = (threshold: number, monitors: TrustFile['monitors']) => checkTrustFile({ format: TRUST_FORMAT, database: db.key, executor: api.url, threshold, monitors })
+  const silent = [{ key: '33'.repeat(32), weight: 1, url: gone.url }]
+
+  assert.equal((await new LightClient(trust(1, silent)).sync()).trusted, false, 'no claim, no re-execution: not trusted')
+  const light = new LightClient(trust(1, silent), { reexecute: 100 })
+  const view = await light.sync()
+  const cp = await db.checkpoint()
+  assert.equal(view.reexecuteError, null)
+  assert.deepEqual(view.reexecuted && { to: view.reexecuted.to, root: view.reexecuted.stateRoot, genesis: view.reexecuted.fromGenesis }, { to: cp.size, root: cp.stateRoot, genesis: true })
+  assert.equal(view.trusted, true)
+  const read = await light.read('/count')
+  assert.equal(read.value, 3)
+  assert.equal(read.guarantee.trusted, true)
+  assert.match(read.guarantee.statement, /re-executed entries \d+\.\.\d+ itself, from the genesis seal/)
+  assert.equal((await new LightClient(trust(1, silent), { reexecute: 2 }).sync()).trusted, false, 'more entries than the limit: not re-executed')
+
+  // The executor rewrites its last op (and re-signs the seals), and a monitor vouches for the result.
+  const dir = db.dir
+  await api.close()
+  await db.close()
+  await withDishonest(dir, async (x) => {
+    let at = x.index.length - 1
+    while ((await x.entry(at)).type !== 'op') at--
+    await x.tamperOp(at, (e) => ({ ...e, changes: [{ type: 'put', key: '/count', value: 99 }] }))
+    await x.reseal(at + 1)
+  })
+  const forged = await Database.load(dir, { execute: false })
+  t.after(() => forged.close())
+  const forgedApi = await serving(t, { db: forged, port: 0, token: null })
+  const forgedCp = await forged.checkpoint()
+  const accomplice = await claimsLog(t)
+  await accomplice.append({ ...bodyOf(forged, forgedCp, { length: 0, stateRoot: Buffer.from(EMPTY_ROOT).toString('hex') }) })
+  const accompliceApi = await serving(t, { db: forged, claims: accomplice, port: 0, token: null })
+  const victim = new LightClient(
+    checkTrustFile({ format: TRUST_FORMAT, database: forged.key, executor: forgedApi.url, threshold: 2, monitors: [{ key: accomplice.monitor, weight: 1, url: accompliceApi.url }] }),
+    { reexecute: 100 },
+  )
+  const refuted = await victim.sync()
+  assert.equal(refuted.trusted, false)
+  assert.match(refuted.reexecuteError ?? '', /breaks the contract/)
+  const accusation = refuted.accusations.find((a) => a.monitor === accomplice.monitor)
+  assert.equal(accusation?.kind, 'refuted')
+  const verdicts = await checkEvidence(JSON.parse(JSON.stringify({ format: EVIDENCE_FORMAT, database: forged.key, accusations: refuted.accusations })), forged.key)
+  assert.deepEqual(verdicts.map((v) => v.proven), [true])
+  // The forged log's own reads do not even hold together: the value it folds is not the root it sealed.
+  await assert.rejects(victim.read('/count'), (err: Error & { code?: string }) => err.code === 'LIGHT_BAD_ANSWER')
+})
+
+test('a proof of execution that was cut, reordered, re-anchored or is of another database does not hold', async (t) => {
+  const { checkExecutionRange } = await import('../src/claims/range-check.js')
+  const db = await Database.create(await tempDir(t), { contract: await example('counter'), oplogs: ['alice'] })
+  t.after(() => db.close())
+  for (let i = 0; i < 3; i++) await send1(db, 'increment', {}, 'alice', true)
+  const cp = await db.checkpoint()
+  const answer = await db.executionProof(0, cp.size)
+  assert.ok(answer.range, answer.reason ?? '')
+  const good = JSON.parse(JSON.stringify(answer.range)) as NonNullable<typeof answer.range>
+  const ok = await checkExecutionRange(good, db.key)
+  assert.ok(ok.valid && ok.toRoot === cp.stateRoot && ok.to === cp.size)
+  const ops = good.steps.filter((s) => s.kind === 'op').length
+  assert.equal(ops, 3)
+
+  const clone = () => JSON.parse(JSON.stringify(good)) as typeof good
+  const cut = clone()
+  cut.steps.pop()
+  const cutVerdict = await checkExecutionRange(cut, db.key)
+  assert.ok(!cutVerdict.valid && /steps end at/.test(cutVerdict.reason))
+  const reordered = clone()
+  const opIndexes = reordered.steps.map((s, i) => (s.kind === 'op' ? i : -1)).filter((i) => i >= 0)
+  ;[reordered.steps[opIndexes[0]], reordered.steps[opIndexes[1]]] = [reordered.steps[opIndexes[1]], reordered.steps[opIndexes[0]]]
+  assert.equal((await checkExecutionRange(reordered, db.key)).valid, false)
+  // The same steps under an earlier seal of the same log: they are not all in the log it signs.
+  const firstSeal = good.from + good.steps.findIndex((s) => s.kind === 'seal')
+  const earlier = await db.executionProof(0, firstSeal)
+  assert.ok(earlier.range)
+  const reanchored = clone()
+  reanchored.anchor = earlier.range.anchor
+  assert.equal((await checkExecutionRange(reanchored, db.key)).valid, false)
+  assert.equal((await checkExecutionRange(good, '99'.repeat(32))).valid, false)
+  await assert.rejects(db.executionProof(0, cp.size - 1), /not a seal/)
+  await assert.rejects(db.executionProof(5, 3), /no range/)
+})

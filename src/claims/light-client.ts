@@ -21,6 +21,12 @@ export interface LightClientOptions {
   fetch?: typeof fetch
   /** How long one request may take before its server counts as silent (default 10 s). */
   timeoutMs?: number
+  /**
+   * When the claims do not vouch for the executor's checkpoint with the threshold weight, re-execute
+   * the entries since the last vouched root (or since genesis) from a proof of execution, if there
+   * are at most this many (default 0: never).
+   */
+  reexecute?: number
 }
 
 export interface MonitorStatus {
@@ -55,6 +61,9 @@ export interface LightView {
   accusations: Accusation[]
   /** Claims refused for their form, with the monitor that served them. */
   refused: { monitor: string | null; reason: string }[]
+  /** The range the light client re-executed itself (docs/protocol.md §11.6), and the root it reached. */
+  reexecuted: { from: number; to: number; stateRoot: string; fromGenesis: boolean } | null
+  reexecuteError: string | null
 }
 
 export interface Guarantee {
@@ -98,7 +107,7 @@ export class LightClient {
 
   constructor(
     readonly trust: TrustFile,
-    opts: LightClientOptions = {},
+    private readonly opts: LightClientOptions = {},
   ) {
     this.fetch = opts.fetch ?? globalThis.fetch.bind(globalThis)
     this.timeoutMs = opts.timeoutMs ?? 10_000
@@ -133,6 +142,21 @@ export class LightClient {
         Object.assign(status, { state: 'silent', reason: (err as Error).message })
       }
     }
+    let reexecuted: LightView['reexecuted'] = null
+    let reexecuteError: string | null = null
+    if (checkpoint && (this.opts.reexecute ?? 0) > 0) {
+      const vouched = this.graph
+        .vertices()
+        .filter((v) => v.weight >= this.trust.threshold && v.length <= checkpoint.length)
+        .sort((a, b) => b.length - a.length)[0]
+      if (!vouched || vouched.length < checkpoint.length) {
+        try {
+          reexecuted = await this.reexecute(vouched ?? null, checkpoint)
+        } catch (err) {
+          reexecuteError = (err as Error).message
+        }
+      }
+    }
     const accused = new Set(this.graph.accusations.map((a) => a.monitor))
     for (const s of monitors) {
       if (accused.has(s.key)) Object.assign(s, { state: 'accused', reason: this.graph.accusations.find((a) => a.monitor === s.key)?.reason ?? null })
@@ -140,6 +164,7 @@ export class LightClient {
     const head = this.graph.head()
     const lengths = [...new Set(this.graph.vertices().map((v) => v.length))]
     const conflicts = lengths.map((l) => this.graph.at(l)).filter((vs) => vs.length > 1)
+    const selfChecked = reexecuted !== null && checkpoint !== null && reexecuted.to === checkpoint.length && reexecuted.stateRoot === checkpoint.stateRoot
     this.view = {
       database: this.trust.database,
       threshold: this.trust.threshold,
@@ -147,13 +172,45 @@ export class LightClient {
       checkpointError,
       head,
       // An executor that serves no checkpoint, a stale one or a split view is not to be read from.
-      trusted: checkpoint !== null && head !== null && head.weight >= this.trust.threshold && conflicts.length === 0,
+      trusted: checkpoint !== null && conflicts.length === 0 && ((head !== null && head.weight >= this.trust.threshold) || selfChecked),
       conflicts,
       monitors,
       accusations: [...this.graph.accusations],
       refused: [...this.graph.refused],
+      reexecuted,
+      reexecuteError,
     }
     return this.view
+  }
+
+  /**
+   * Fetches a proof of execution from the vouched vertex (or genesis) to the checkpoint and
+   * re-executes it. A fraud proof in its place refutes the claims past its entry.
+   */
+  private async reexecute(vouched: Vertex | null, checkpoint: ExecutorCheckpoint): Promise<LightView['reexecuted']> {
+    const from = vouched ? vouched.length + 1 : 0
+    const to = checkpoint.length
+    if (vouched && to - from > (this.opts.reexecute ?? 0)) throw new LightClientError('LIGHT_BAD_ANSWER', `${to - from} entries to re-execute, more than the limit of ${this.opts.reexecute}`)
+    const answer = (await this.getJson(`${this.trust.executor}/v1/execution-proof?from=${from}&to=${to}`)) as { range?: unknown; fraudProof?: unknown; reason?: string }
+    if (answer.fraudProof) {
+      const { judge } = await import('../verify/judge.js')
+      const verdict = await judge(answer.fraudProof, { key: this.trust.database })
+      if (verdict.verdict === 'proven') {
+        this.graph.refute(verdict.seq, answer.fraudProof)
+        throw new LightClientError('LIGHT_BAD_ANSWER', `re-execution found entry ${verdict.seq} breaks the contract (${verdict.class}): the checkpoint at ${to} is refuted`)
+      }
+    }
+    if (!answer.range) throw new LightClientError('LIGHT_BAD_ANSWER', `no proof of execution for entries ${from}..${to - 1}: ${answer.reason ?? 'none served'}`)
+    const { checkExecutionRange } = await import('./range-check.js')
+    const checked = await checkExecutionRange(answer.range, this.trust.database)
+    if (!checked.valid) {
+      if (checked.breach) this.graph.refute(checked.breach.seq, checked.breach.fraudProof)
+      throw new LightClientError('LIGHT_BAD_ANSWER', `the proof of execution does not hold: ${checked.reason}`)
+    }
+    if (vouched && (checked.from !== from || checked.fromRoot !== vouched.stateRoot)) throw new LightClientError('LIGHT_BAD_ANSWER', 'the proof of execution does not start from the vouched root')
+    if (checked.toRoot !== checkpoint.stateRoot) throw new LightClientError('LIGHT_BAD_ANSWER', "the proof of execution does not end at the checkpoint's state root")
+    if (!vouched && checked.to - checked.from > (this.opts.reexecute ?? 0)) throw new LightClientError('LIGHT_BAD_ANSWER', `${checked.to - checked.from} entries to re-execute, more than the limit of ${this.opts.reexecute}`)
+    return { from: checked.from, to: checked.to, stateRoot: checked.toRoot, fromGenesis: !vouched }
   }
 
   /**
@@ -176,7 +233,7 @@ export class LightClient {
     const { length, stateRoot } = facts.seal
     const deadline = Date.now() + (opts.waitMs ?? 0)
     let guarantee = this.guaranteeAt(view, length, stateRoot)
-    while (guarantee.weight === 0 && !guarantee.disputed && Date.now() < deadline) {
+    while (!guarantee.trusted && !guarantee.disputed && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 250))
       view = await this.sync()
       guarantee = this.guaranteeAt(view, length, stateRoot)
@@ -186,6 +243,11 @@ export class LightClient {
 
   private guaranteeAt(view: LightView, length: number, stateRoot: string): Guarantee {
     const rivals = this.graph.at(length)
+    const done = view.reexecuted
+    if (done && done.to === length && done.stateRoot === stateRoot && rivals.every((v) => v.stateRoot === stateRoot)) {
+      const since = done.fromGenesis ? 'the genesis seal (genesis itself was not re-executed)' : `the root monitors vouched for at length ${done.from - 1}`
+      return { length, stateRoot, weight: rivals[0]?.weight ?? 0, threshold: view.threshold, trusted: true, disputed: false, statement: `the light client re-executed entries ${done.from}..${done.to - 1} itself, from ${since}, to state root ${stateRoot}` }
+    }
     const mine = rivals.find((v) => v.stateRoot === stateRoot)
     const weight = mine?.weight ?? 0
     const disputed = rivals.some((v) => v.stateRoot !== stateRoot)

@@ -56,6 +56,7 @@ export async function judge(proof: unknown, opts: JudgeOptions = {}): Promise<Ju
           : p.class === 'ts-backwards'
             ? judgeTs(p as TsProof)
             : await judgeExecution(p as ExecutionProof)
+    if (found === null) throw notProven(`entry ${p.seq} is what the contract gives for its op: nothing to prove`)
     return { verdict: 'proven', key: p.key, ...found }
   } catch (err) {
     if (err instanceof Refusal) return { verdict: err.verdict, reason: err.message }
@@ -81,7 +82,33 @@ interface Found {
   seq: number
 }
 
-function judgeExecution(p: ExecutionProof): Promise<Found> {
+/**
+ * Re-executes the op of an execution proof statelessly, as the judge does, for a proof of execution
+ * (docs/protocol.md §11.6): `confirmed` when the entry is what the contract gives for its op, with
+ * the entry and the state root before it; `breach` when it is not; `refused` with the reason when
+ * the proof does not hold together. Never throws.
+ */
+export async function recheckExecution(
+  proof: unknown,
+  key: string,
+): Promise<{ result: 'confirmed'; seq: number; entry: OpEntry; previousRoot: Uint8Array; anchor: SealEntry } | { result: 'breach'; seq: number; class: BreachClass; message: string } | { result: 'refused'; reason: string }> {
+  try {
+    const p = checkShape(proof)
+    if (p.key !== key.toLowerCase()) return { result: 'refused', reason: `the proof is about database ${p.key.slice(0, 8)}…, not ${key.slice(0, 8)}…` }
+    if (!(EXECUTION_CLASSES as readonly string[]).includes(p.class)) return { result: 'refused', reason: `a ${p.class} proof re-executes nothing` }
+    const e = p as ExecutionProof
+    const found = await judgeExecution(e)
+    if (found) return { result: 'breach', ...found }
+    const seal = openSeal(e.anchor, e.key)
+    const entry = openEntry(e.entry, seal) as OpEntry
+    const previous = openAt(e.previous, seal, e.entry.position - 1, 'previous entry') as OpEntry | SealEntry
+    return { result: 'confirmed', seq: e.entry.position, entry, previousRoot: previous.stateRoot, anchor: seal }
+  } catch (err) {
+    return { result: 'refused', reason: (err as Error).message ?? String(err) }
+  }
+}
+
+function judgeExecution(p: ExecutionProof): Promise<Found | null> {
   const seal = openSeal(p.anchor, p.key)
   const header = openAt(p.header, seal, 0, 'header')
   if (header.type !== 'header') throw notProven('entry 0 under the seal is not the header')
@@ -113,7 +140,7 @@ function checkOp(op: ExecutionProof['op'], entry: OpEntry): Uint8Array {
   return bytes
 }
 
-async function reExecute(state: PartialTrie, entry: OpEntry, entryBytes: Uint8Array, opBytes: Uint8Array, seq: number, systemKeys: SystemKeys): Promise<Found> {
+async function reExecute(state: PartialTrie, entry: OpEntry, entryBytes: Uint8Array, opBytes: Uint8Array, seq: number, systemKeys: SystemKeys): Promise<Found | null> {
   const watched = watchGaps(state)
   let vm: ContractVM
   try {
@@ -129,7 +156,7 @@ async function reExecute(state: PartialTrie, entry: OpEntry, entryBytes: Uint8Ar
     const result = recompute(vm, entry, entryBytes, opBytes, watched.reader, systemKeys, (draft) => state.apply(draft.changes).rootHash())
     // A gap met inside the sandbox may have been caught by the contract: the run does not count.
     if (watched.gap()) throw notProven(`the witness does not cover what the op reads: ${watched.gap()}`)
-    if (!result.diagnosis) throw notProven(`entry ${seq} is what the contract gives for its op: nothing to prove`)
+    if (!result.diagnosis) return null
     return { class: result.diagnosis.class, message: result.diagnosis.message, seq }
   } catch (err) {
     if (err instanceof WitnessGapError) throw notProven(`the witness does not cover what the op writes: ${err.message}`)

@@ -62,6 +62,7 @@ function statusText(v: LightView): string {
     ['checkpoint', v.checkpoint ? `length ${v.checkpoint.length}, state root ${v.checkpoint.stateRoot} (signed by the executor)` : `none (${v.checkpointError})`],
     ['claimed head', v.head ? `length ${v.head.length}, state root ${v.head.stateRoot}` : 'none: no counted claim'],
     ['weight', v.head ? `${v.head.weight} of ${v.threshold} needed (${v.head.monitors.map(short).join(', ')})` : `0 of ${v.threshold} needed`],
+    ...(v.reexecuted ? [['re-executed', `entries ${v.reexecuted.from}..${v.reexecuted.to - 1}, to state root ${v.reexecuted.stateRoot}`]] : v.reexecuteError ? [['re-executed', `no: ${v.reexecuteError}`]] : []),
     ['verdict', v.trusted ? 'trusted' : v.conflicts.length > 0 ? 'DISPUTED: counted claims disagree' : 'not trusted: the claimed weight is below the threshold'],
     ...v.monitors.map((m) => [`monitor ${m.name ?? short(m.key)}`, `${m.state}${m.reason ? `: ${m.reason}` : ''} (weight ${m.weight}, ${m.claims} claims)`]),
   ]
@@ -80,13 +81,14 @@ export const lightCommand: Command = {
   name: 'light',
   summary: "A light client: weigh monitors' claims, read with proofs, check evidence against monitors",
   usage: [
-    'light status --trust FILE [--evidence-out FILE] [--timeout MS] [--json]',
-    'light get <key> --trust FILE [--timeout MS] [--json]',
+    'light status --trust FILE [--reexecute N] [--evidence-out FILE] [--timeout MS] [--json]',
+    'light get <key> --trust FILE [--reexecute N] [--timeout MS] [--json]',
     'light check <evidence-file> --key DBKEY [--json]',
     'light trust --executor URL [--monitor URL[=WEIGHT]]... [--threshold N] --out FILE [--json]',
   ],
   flags: [
     ['--trust FILE', 'the trust file: database key, executor URL, monitors (key, weight, URL) and the threshold weight'],
+    ['--reexecute N', "when claims do not reach the threshold at the executor's checkpoint, re-execute up to N entries since the last vouched root (or genesis) from a proof of execution (default 0: never)"],
     ['--evidence-out FILE', 'write the evidence against monitors found signing false claims (checkable with `light check`)'],
     ['--timeout MS', 'how long a server may take to answer before it counts as silent (default 10000)'],
     ['--key DBKEY', 'the database key the evidence is checked against'],
@@ -114,6 +116,7 @@ export const lightCommand: Command = {
       monitor: { type: 'string', multiple: true },
       threshold: { type: 'string' },
       out: { type: 'string' },
+      reexecute: { type: 'string' },
     })
     const action = given[0]
     const timeoutMs = intFlag('timeout', values.timeout)
@@ -144,7 +147,8 @@ export const lightCommand: Command = {
     }
     if (action !== 'status' && action !== 'get') throw new UsageError('USAGE', `unknown action ${JSON.stringify(action ?? '')} (light status | light get <key> | light check <file> | light trust)`)
     if (!values.trust) throw new UsageError('USAGE', `light ${action} needs --trust FILE`)
-    const client = new LightClient(await readTrustFile(values.trust), timeoutMs === undefined ? {} : { timeoutMs })
+    const reexecute = intFlag('reexecute', values.reexecute)
+    const client = new LightClient(await readTrustFile(values.trust), { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(reexecute === undefined ? {} : { reexecute }) })
     if (action === 'get') {
       const [, key] = positionals('light', given, ['get', '<key>'])
       // The proof is at the latest seal: give the monitors until the timeout to claim it.

@@ -18,6 +18,7 @@ import { breachesRoute } from './routes/breaches.js'
 import { callRoute } from './routes/call.js'
 import { addCheckpointRoute } from './routes/add-checkpoint.js'
 import { checkpointRoute } from './routes/checkpoint.js'
+import { executionProofRoute } from './routes/execution-proof.js'
 import { claimsRoute } from './routes/claims.js'
 import { eventsRoute } from './routes/events.js'
 import { fraudProofRoute } from './routes/fraud-proof.js'
@@ -86,6 +87,7 @@ const ROUTES: Route[] = [
   checkpointRoute,
   claimsRoute,
   addCheckpointRoute,
+  executionProofRoute,
   breachesRoute,
   fraudProofsRoute,
   fraudProofRoute,
