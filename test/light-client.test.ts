@@ -410,3 +410,57 @@ test('a proof of execution that was cut, reordered, re-anchored or is of another
   await assert.rejects(db.executionProof(0, cp.size - 1), /not a seal/)
   await assert.rejects(db.executionProof(5, 3), /no range/)
 })
+
+test('claims that show the executor signed two checkpoints of one length are evidence of a fork', async (t) => {
+  const { withDishonest } = await import('./helpers/dishonest-executor.js')
+  const { checkEvidence, EVIDENCE_FORMAT } = await import('../src/claims/evidence.js')
+  const { EMPTY_ROOT } = await import('../src/state/auth/node-hash.js')
+  const { rootOfPeaks } = await import('../src/log/accumulator.js')
+  const created = await Database.create(await tempDir(t), { contract: await example('counter'), oplogs: ['alice'] })
+  await send1(created, 'increment', {}, 'alice', true)
+  const cp = await created.checkpoint()
+  const dir = created.dir
+  await created.close()
+  // The executor signs a second seal for the same length, with another state root.
+  const forked = await withDishonest(dir, async (x) => {
+    const seal = (await x.entry(cp.size)) as import('../src/codec/messages.js').SealEntry
+    return x.sign({ ...seal, stateRoot: new Uint8Array(32).fill(5) })
+  })
+  const db = await Database.load(dir)
+  t.after(() => db.close())
+  const genesis = { length: 0, stateRoot: Buffer.from(EMPTY_ROOT).toString('hex') }
+  const one = await claimsLog(t)
+  await one.append(bodyOf(db, cp, genesis))
+  const two = await claimsLog(t)
+  await two.append({
+    ...bodyOf(db, cp, genesis),
+    stateRoot: Buffer.from(forked.stateRoot).toString('hex'),
+    entriesRoot: Buffer.from(rootOfPeaks(forked.peaks)).toString('hex'),
+    sealSignature: Buffer.from(forked.signature).toString('hex'),
+  })
+  const executorApi = await serving(t, { db, port: 0, token: null })
+  const oneApi = await serving(t, { db, claims: one, port: 0, token: null })
+  const twoApi = await serving(t, { db, claims: two, port: 0, token: null })
+  const view = await new LightClient(
+    checkTrustFile({
+      format: TRUST_FORMAT,
+      database: db.key,
+      executor: executorApi.url,
+      threshold: 1,
+      monitors: [
+        { key: one.monitor, weight: 1, url: oneApi.url },
+        { key: two.monitor, weight: 1, url: twoApi.url },
+      ],
+    }),
+  ).sync()
+  assert.equal(view.trusted, false)
+  assert.equal(view.conflicts.length, 1)
+  assert.equal(view.conflicts[0].length, 2)
+  const fork = view.accusations.find((a) => a.kind === 'executor-fork')
+  assert.ok(fork)
+  assert.equal(fork.monitor, db.signer)
+  const verdicts = await checkEvidence(JSON.parse(JSON.stringify({ format: EVIDENCE_FORMAT, database: db.key, accusations: [fork] })), db.key)
+  assert.deepEqual(verdicts.map((v) => [v.kind, v.proven]), [['executor-fork', true]])
+  // Neither monitor is blamed: each claimed a checkpoint the executor did sign.
+  assert.ok(!view.accusations.some((a) => a.monitor === one.monitor || a.monitor === two.monitor))
+})

@@ -5,7 +5,7 @@
 
 import { toHex } from '../codec/hash.js'
 import { EMPTY_ROOT } from '../state/auth/node-hash.js'
-import { checkClaimAbout, ClaimError, equivocation, FalseClaim, type Claim } from './claim.js'
+import { checkClaimAbout, claimCheckpointText, ClaimError, equivocation, FalseClaim, type Claim } from './claim.js'
 import type { TrustFile } from './trust-file.js'
 
 /** Why a monitor's claims do not count, with what proves it. */
@@ -13,6 +13,8 @@ export type Accusation =
   | { kind: 'false-claim'; monitor: string; reason: string; claim: Claim }
   | { kind: 'equivocation'; monitor: string; reason: string; claims: [Claim, Claim] }
   | { kind: 'refuted'; monitor: string; reason: string; claim: Claim; fraudProof: unknown; seq: number }
+  /** Here `monitor` is the executor's key: two claims show it signed two checkpoints of one length. */
+  | { kind: 'executor-fork'; monitor: string; reason: string; claims: [Claim, Claim] }
 
 export interface Vertex {
   length: number
@@ -92,6 +94,23 @@ export class ClaimsGraph {
       if (wrong) this.accuse({ kind: 'refuted', monitor, reason: `monitor ${monitor.slice(0, 8)}… claimed the log valid through length ${wrong.length}, but a proven fraud proof shows entry ${seq} breaks the contract`, claim: wrong, fraudProof, seq })
     }
     this.refutedFrom = Math.min(this.refutedFrom, seq)
+  }
+
+  /**
+   * Claims that show the executor signed two different checkpoints of one length (each claim
+   * carries the executor's seal signature): a fork, with the two claims as evidence.
+   */
+  detectForks(): void {
+    const byLength = new Map<number, Claim>()
+    for (const mine of this.claims.values()) {
+      for (const c of mine) {
+        const other = byLength.get(c.length)
+        if (!other) byLength.set(c.length, c)
+        else if (claimCheckpointText(other) !== claimCheckpointText(c)) {
+          this.accuse({ kind: 'executor-fork', monitor: c.signer, reason: `the executor signed two different checkpoints of length ${c.length}`, claims: [other, c] })
+        }
+      }
+    }
   }
 
   /** The first entry a proven fraud proof refutes: no vertex at or past it can be trusted. */

@@ -2,7 +2,7 @@
 // evidence file and the database key confirms that the accused monitor signed a false claim,
 // without logs, without the light client and without trusting anyone who passed it on.
 
-import { checkClaim, equivocation, executorSigned, type Claim } from './claim.js'
+import { checkClaim, claimCheckpointText, equivocation, executorSigned, type Claim } from './claim.js'
 import type { Accusation } from './claims-graph.js'
 
 export const EVIDENCE_FORMAT = 'glassbox-evidence/1'
@@ -50,6 +50,24 @@ async function checkAccusation(a: Accusation, database: string): Promise<Evidenc
     if (typeof y === 'string') return verdict(false, y)
     const why = equivocation(x, y)
     return why ? verdict(true, `the monitor ${why}`) : verdict(false, 'the two claims do not contradict each other')
+  }
+  if (a.kind === 'executor-fork') {
+    if (!Array.isArray(a.claims) || a.claims.length !== 2) return verdict(false, 'a fork needs two claims')
+    const both = a.claims.map((v) => {
+      try {
+        const c = checkClaim(v)
+        return c.database === database ? c : 'the claim is about another database'
+      } catch (err) {
+        return (err as Error).message
+      }
+    })
+    const [x, y] = both
+    if (typeof x === 'string') return verdict(false, x)
+    if (typeof y === 'string') return verdict(false, y)
+    if (!executorSigned(x) || !executorSigned(y)) return verdict(false, 'a claim carries no valid executor signature')
+    if (x.signer !== y.signer || x.signer !== a.monitor) return verdict(false, 'the claims name another executor key than the accused')
+    if (x.length !== y.length || claimCheckpointText(x) === claimCheckpointText(y)) return verdict(false, 'the two checkpoints are not two versions of one length')
+    return verdict(true, `the executor signed two different checkpoints of length ${x.length}`)
   }
   if (a.kind === 'refuted') {
     const c = claimOf(a.claim)

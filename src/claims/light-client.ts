@@ -142,6 +142,7 @@ export class LightClient {
         Object.assign(status, { state: 'silent', reason: (err as Error).message })
       }
     }
+    this.graph.detectForks()
     let reexecuted: LightView['reexecuted'] = null
     let reexecuteError: string | null = null
     if (checkpoint && (this.opts.reexecute ?? 0) > 0) {

@@ -65,6 +65,7 @@ function statusText(v: LightView): string {
     ...(v.reexecuted ? [['re-executed', `entries ${v.reexecuted.from}..${v.reexecuted.to - 1}, to state root ${v.reexecuted.stateRoot}`]] : v.reexecuteError ? [['re-executed', `no: ${v.reexecuteError}`]] : []),
     ['verdict', v.trusted ? 'trusted' : v.conflicts.length > 0 ? 'DISPUTED: counted claims disagree' : 'not trusted: the claimed weight is below the threshold'],
     ...v.monitors.map((m) => [`monitor ${m.name ?? short(m.key)}`, `${m.state}${m.reason ? `: ${m.reason}` : ''} (weight ${m.weight}, ${m.claims} claims)`]),
+    ...v.accusations.map((a) => [`accused ${short(a.monitor)}`, `${a.kind}: ${a.reason}`]),
   ]
   return table(rows)
 }

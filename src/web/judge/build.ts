@@ -28,7 +28,7 @@ async function gzBase64(file: string): Promise<string> {
 }
 
 /** Our modules' browser twins, and the embedded WebAssembly as a module of its own. */
-function browserPlugin(wasm: { quickjs: string; esbuild: string }): Plugin {
+export function browserPlugin(wasm: { quickjs: string; esbuild: string }): Plugin {
   return {
     name: 'glassbox-browser',
     setup(b) {
