@@ -271,13 +271,13 @@ export class Database extends EventEmitter {
   }
 
   /** The database key: the index log's public key, hex. */
+  get key(): string {
+    return this.manifest.key
+  }
+
   /** The public key (hex) that signs the index log and its seals: the executor's. */
   get signer(): string {
     return toHex(signerOf(this.index))
-  }
-
-  get key(): string {
-    return this.manifest.key
   }
 
   /**
@@ -513,10 +513,6 @@ export class Database extends EventEmitter {
   }
 
   /**
-   * Entries under `prefix`, read as a path the way contracts read it (`/values` lists `/values/…`);
-   * the empty prefix lists everything. `.sys/` keys only when the prefix asks for them.
-   */
-  /**
    * The latest seal as a C2SP checkpoint in a signed note (docs/protocol.md §8.5): what witness
    * and transparency-log tooling read, and what monitors cosign.
    */
@@ -536,6 +532,10 @@ export class Database extends EventEmitter {
     return accumulatorConsistency(this.index, ask.consistency, size)
   }
 
+  /**
+   * Entries under `prefix`, read as a path the way contracts read it (`/values` lists `/values/…`);
+   * the empty prefix lists everything. `.sys/` keys only when the prefix asks for them.
+   */
   list(prefix = '', opts: ListOptions = {}): StateEntry[] {
     const entries = this.view.state.list(prefix === '' ? '' : normalizePrefix(prefix), opts)
     return prefix.startsWith('.sys/') ? entries : entries.filter((e) => !e.key.startsWith('.sys/'))
@@ -590,7 +590,8 @@ export class Database extends EventEmitter {
    * (docs/protocol.md §11); the log's key pair, kept in the directory, is the monitor's identity.
    */
   async claimer(monitor: Monitor, opts: ClaimerOptions = {}): Promise<Claimer> {
-    return Claimer.attach(monitor, new ClaimsLog(await this.logs.localClaims()), this.key, toHex(signerOf(this.index)), opts)
+    // Time anchoring is sound only where appends are seen as they happen: in the executor's own directory.
+    return Claimer.attach(monitor, new ClaimsLog(await this.logs.localClaims()), this.key, this.signer, { anchorTime: this.index.writable, ...opts })
   }
 
   /**

@@ -209,17 +209,27 @@ test('a monitor that claimed a checkpoint holds the executor to its time: a late
   const db = await Database.create(await tempDir(t), { contract: await example('counter'), oplogs: ['alice'] })
   t.after(() => db.close())
   await send1(db, 'increment', {}, 'alice', true)
-  const monitor = await db.monitor()
-  // The monitor's clock is ten minutes ahead of the executor's: past any allowance for skew.
-  const claimer = await Claimer.attach(monitor, await claimsLog(t), db.key, bodyOf(db, await db.checkpoint(), null).signer, { now: () => Date.now() + 600_000, clockSkewMs: 60_000 })
+  // A monitor that verifies only when told to, so the test decides what it has seen when it claims.
+  const monitor = (db as unknown as { newMonitor(o: object): Monitor }).newMonitor({})
+  await monitor.open()
+  t.after(() => monitor.stop())
   await verifyThrough(monitor, db)
+  // The executor acknowledges another op before the monitor cosigns what it verified.
+  await send1(db, 'increment', {}, 'alice', true)
+  const before = db.length
+  // The monitor's clock is ten minutes ahead of the executor's: past any allowance for skew.
+  const claimer = await Claimer.attach(monitor, await claimsLog(t), db.key, db.signer, { now: () => Date.now() + 600_000, clockSkewMs: 60_000 })
   await claimer.settled()
   const claimed = (await claimer.log.last()) as Claim
+  assert.ok(claimed.length < before)
+  // What the log held when the monitor cosigned was acknowledged before: no breach, however early.
+  assert.equal((await verifyThrough(monitor, db)).valid, true)
+  // What the executor acknowledges after the cosignature may not be dated before it.
   await send1(db, 'increment', {}, 'alice', true)
   const report = await verifyThrough(monitor, db)
   assert.equal(report.valid, false)
   assert.equal(report.breach?.class, 'ts-backwards')
-  assert.ok((report.breach?.seq ?? 0) > claimed.length)
+  assert.ok((report.breach?.seq ?? 0) >= before)
   assert.match(report.breach?.message ?? '', new RegExp(`cosigned the checkpoint at length ${claimed.length}`))
 
   // Within the allowance, the same clocks are no breach.
@@ -227,12 +237,19 @@ test('a monitor that claimed a checkpoint holds the executor to its time: a late
   t.after(() => db2.close())
   await send1(db2, 'increment', {}, 'alice', true)
   const m2 = await db2.monitor()
-  const c2 = await Claimer.attach(m2, await claimsLog(t), db2.key, bodyOf(db2, await db2.checkpoint(), null).signer, { now: () => Date.now() + 10_000, clockSkewMs: 60_000 })
+  const c2 = await Claimer.attach(m2, await claimsLog(t), db2.key, db2.signer, { now: () => Date.now() + 10_000, clockSkewMs: 60_000 })
   await verifyThrough(m2, db2)
   await c2.settled()
   await send1(db2, 'increment', {}, 'alice', true)
   assert.equal((await verifyThrough(m2, db2)).valid, true)
-  // And its checkpoint text is the executor's: the cosignature is over what the seal signed.
+  // And a remote monitor, which may receive entries acknowledged before it cosigned, anchors nothing.
+  const m3 = await db2.monitor()
+  const c3 = await Claimer.attach(m3, await claimsLog(t), db2.key, db2.signer, { now: () => Date.now() + 600_000, anchorTime: false })
+  await verifyThrough(m3, db2)
+  await c3.settled()
+  await send1(db2, 'increment', {}, 'alice', true)
+  assert.equal((await verifyThrough(m3, db2)).valid, true)
+  // Its checkpoint text is the executor's: the cosignature is over what the seal signed.
   const cp = await db2.checkpoint()
   const last = (await c2.log.last()) as Claim
   if (last.length === cp.size) assert.equal(claimCheckpointText(last), parseNote(cp.note).text)

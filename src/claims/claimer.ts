@@ -19,6 +19,12 @@ export interface ClaimerOptions {
   /** The monitor's clock (ms since 1970); cosignatures carry it in whole seconds. */
   now?: () => number
   clockSkewMs?: number
+  /**
+   * Hold later acks to each cosignature's time (default true). Sound only where the monitor sees
+   * the executor's appends as they happen (the same process or directory): a replica that lags may
+   * receive, after it cosigned, entries the executor acknowledged before. Remote monitors pass false.
+   */
+  anchorTime?: boolean
 }
 
 /** Emits `claim` (Claim) after each claim is on the log, and `error`. */
@@ -41,7 +47,10 @@ export class Claimer extends EventEmitter {
     super()
     this.now = opts.now ?? Date.now
     this.skewMs = opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS
+    this.anchoring = opts.anchorTime ?? true
   }
+
+  private readonly anchoring: boolean
 
   /**
    * Starts claiming for `monitor` (of the database `database`, whose index log `signer` signs) into
@@ -51,7 +60,6 @@ export class Claimer extends EventEmitter {
     const claimer = new Claimer(monitor, log, database, signer, opts)
     claimer.last = await log.last()
     if (claimer.last && claimer.last.database !== database) throw new Error(`the claims log holds claims about database ${claimer.last.database.slice(0, 8)}…, not ${database.slice(0, 8)}…`)
-    if (claimer.last) claimer.anchor(claimer.last)
     monitor.on('verified', claimer.onVerified)
     claimer.onVerified()
     return claimer
@@ -73,6 +81,8 @@ export class Claimer extends EventEmitter {
   private async claimLatest(): Promise<void> {
     const seal: SealEntry | null = this.monitor.verifiedSeal
     if (!seal || (this.last && seal.length <= this.last.length) || seal.length === 0) return
+    // Every entry the log holds now was acknowledged before the cosignature about to be made.
+    const seen = this.monitor.indexLength
     const claim = await this.log.append({
       database: this.database,
       length: seal.length,
@@ -86,12 +96,12 @@ export class Claimer extends EventEmitter {
       time: Math.floor(this.now() / 1000),
     })
     this.last = claim
-    this.anchor(claim)
+    if (this.anchoring) this.anchor(claim, seen)
     this.emit('claim', claim)
   }
 
-  private anchor(claim: Claim): void {
-    // The seal sits at `length`: the entries after it came after the cosignature.
-    this.monitor.anchorTime(claim.length + 1, claim.time * 1000 - this.skewMs, `monitor ${claim.monitor.slice(0, 8)}… cosigned the checkpoint at length ${claim.length}, less ${this.skewMs} ms of clock skew`)
+  /** Entries appended after the claim (past what the log held when it was made) were acknowledged after it. */
+  private anchor(claim: Claim, seen: number): void {
+    this.monitor.anchorTime(Math.max(seen, claim.length + 1), claim.time * 1000 - this.skewMs, `monitor ${claim.monitor.slice(0, 8)}… cosigned the checkpoint at length ${claim.length}, less ${this.skewMs} ms of clock skew`)
   }
 }

@@ -1,6 +1,6 @@
 // Closes a block: the seal entry that signs the index log's tree hash and accumulator peaks over
-// every entry before it and the state root after them (docs/protocol.md §8.2). The executor and genesis both end their
-// appends with one, so every block a reader can see is signed as a whole.
+// every entry before it and the state root after them (docs/protocol.md §8.2). The executor and
+// genesis both end their appends with one, so every block a reader can see is signed as a whole.
 
 import type Hypercore from 'hypercore'
 import { encodeEntry, type SealEntry } from '../codec/messages.js'

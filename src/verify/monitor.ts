@@ -90,6 +90,11 @@ export class Monitor extends EventEmitter {
     return this.overdue ? [this.overdue] : []
   }
 
+  /** The index log's length as this monitor sees it now (its replica's, for a remote monitor). */
+  get indexLength(): number {
+    return this.logs.index.length
+  }
+
   /** The last seal the replay verified, while no breach was found (claims are made about it). */
   get verifiedSeal(): SealEntry | null {
     return this.breach ? null : (this.replay.view.lastSeal?.seal ?? null)

@@ -134,8 +134,15 @@ async function openMonitor(p: MonitorParameters): Promise<{ monitor: Monitor; cl
     // A log no peer serves right now is waited for, however long: peers come and go.
     const remote = await openRemoteMonitor(p.dir, p.remote.key, { ...p.remote.network, ...seal, announce: true, checkpointPath, logTimeoutMs: Infinity, onWaiting: p.onWaiting })
     try {
-      const claimer = p.claim ? await claimerFor(remote.monitor, remote.remote.store, p.remote.key, remote.remote.logs.index) : null
-      return { monitor: remote.monitor, claimer, close: () => remote.close() }
+      // A replica may receive entries acknowledged before its cosignature: no time anchoring.
+      const claimer = p.claim ? await claimerFor(remote.monitor, remote.remote.store, p.remote.key, remote.remote.logs.index, false) : null
+      const close = async () => {
+        // The claim in flight lands before the store it goes to closes.
+        claimer?.detach()
+        await claimer?.settled()
+        await remote.close()
+      }
+      return { monitor: remote.monitor, claimer, close }
     } catch (err) {
       await remote.close()
       throw err
@@ -145,7 +152,7 @@ async function openMonitor(p: MonitorParameters): Promise<{ monitor: Monitor; cl
   const monitor = newMonitor({ checkpointPath, ...seal })
   try {
     await monitor.open()
-    const claimer = p.claim ? await claimerFor(monitor, store, toHex(logs.index.key), logs.index) : null
+    const claimer = p.claim ? await claimerFor(monitor, store, toHex(logs.index.key), logs.index, true) : null
     return {
       monitor,
       claimer,
@@ -164,10 +171,10 @@ async function openMonitor(p: MonitorParameters): Promise<{ monitor: Monitor; cl
 }
 
 /** A claimer for `monitor`, into the claims log of the directory's store (its key pair is the monitor's identity). */
-async function claimerFor(monitor: Monitor, store: LogStore, database: string, index: Hypercore): Promise<Claimer> {
+async function claimerFor(monitor: Monitor, store: LogStore, database: string, index: Hypercore, anchorTime: boolean): Promise<Claimer> {
   const { Claimer } = await import('../../claims/claimer.js')
   const { ClaimsLog } = await import('../../claims/claims-log.js')
-  return Claimer.attach(monitor, new ClaimsLog(await store.localClaims()), database, toHex(signerOf(index)))
+  return Claimer.attach(monitor, new ClaimsLog(await store.localClaims()), database, toHex(signerOf(index)), { anchorTime })
 }
 
 export const monitorCommand: Command = {
