@@ -10,6 +10,7 @@ import type Hypercore from 'hypercore'
 import { decodeEntry, SYS, type OpEntry, type SealEntry } from '../codec/messages.js'
 import { toHex } from '../codec/hash.js'
 import { currentPeaks } from '../log/accumulator-log.js'
+import { ReadAhead } from './read-ahead.js'
 import { currentRoots, type TreeNode } from '../log/merkle.js'
 import { signerOf } from '../log/seal.js'
 import type { LogStore } from '../log/store.js'
@@ -207,12 +208,13 @@ export class Executor extends EventEmitter {
     // Remote inputs whose next op has not arrived yet: skipped in this block rather than waited
     // for, so one slow or vanished peer never stalls the others (its download wakes us up).
     const missing = new Set<string>()
+    const ahead = new ReadAhead()
     while (entries.length < this.blockSize && !this.stopped) {
       const next = this.nextOrigin(missing)
       if (!next) break
       const [origin, core] = next
       const seq = this.view.nextSeq(origin)
-      const bytes = await core.get(seq, { wait: false })
+      const bytes = await ahead.get(core, seq, this.blockSize - entries.length)
       if (!bytes) {
         missing.add(origin)
         continue

@@ -1,0 +1,30 @@
+// Reads an oplog's next ops ahead of the executor, a batch issued together, instead of one awaited
+// read per op: Hypercore's storage answers a batch of point reads in little more than the time of
+// one (docs/benchmarks.md, "Executor throughput": about 45 % more ops/s). Used within one block and
+// then dropped, so a read never outlives the block that asked for it.
+
+import type Hypercore from 'hypercore'
+
+/** The most reads issued at once for one oplog. */
+export const READ_AHEAD = 128
+
+export class ReadAhead {
+  private readonly pending = new Map<Hypercore, { from: number; reads: Promise<Buffer | null>[] }>()
+
+  /**
+   * Op `seq` of `core`, or null if the log does not hold it locally; on a miss, the next `want`
+   * ops (at most READ_AHEAD, and no further than the log's length) are read together.
+   */
+  get(core: Hypercore, seq: number, want: number): Promise<Buffer | null> {
+    let batch = this.pending.get(core)
+    if (!batch || seq < batch.from || seq >= batch.from + batch.reads.length) {
+      const n = Math.max(1, Math.min(want, READ_AHEAD, core.length - seq))
+      const reads = Array.from({ length: n }, (_, i) => core.get(seq + i, { wait: false }))
+      // A read the block ends without using must not surface as an unhandled rejection.
+      for (const r of reads) r.catch(() => {})
+      batch = { from: seq, reads }
+      this.pending.set(core, batch)
+    }
+    return batch.reads[seq - batch.from]
+  }
+}
