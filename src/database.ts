@@ -6,7 +6,7 @@ import type Hypercore from 'hypercore'
 import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
 import { fromHex, isPubkeyHex, toHex } from './codec/hash.js'
-import { decodeEntry, encodeEntry, PROTOCOL, type IndexEntry, type OpEntry, type SealEntry } from './codec/messages.js'
+import { decodeEntry, encodeEntry, PROTOCOL, SYS, type IndexEntry, type OpEntry, type SealEntry } from './codec/messages.js'
 import { DatabaseError, UsageError } from './errors.js'
 import { Executor, type BlockEvent, type ExecutorOptions } from './executor/executor.js'
 import type { RuntimeMode } from './executor/runtime/runtime.js'
@@ -23,7 +23,9 @@ import { LogStore } from './log/store.js'
 import { copiedDirectoryError } from './log/copied.js'
 import { PROOF_FORMAT, type ReceiptFile, type ReceiptOp, type StateProofFile } from './participant/proof-files.js'
 import { proveKey } from './state/auth/prove.js'
-import { callMethod, type OpRef } from './participant/call.js'
+import { callMethod, prepareCall, type OpRef } from './participant/call.js'
+import { executeOp, finishEntry } from './executor/execute-op.js'
+import type { Undo } from './state/memory-state.js'
 import { readHistory, type HistoryOptions, type HistoryItem } from './participant/history.js'
 import { IndexState } from './state/index-state.js'
 import { loadState, type StateLoad } from './state/store/load-state.js'
@@ -79,6 +81,17 @@ export interface OpResult extends OpRef {
   ts: number
   metadata: Json
   changes: Change[]
+}
+
+/** What a call's ops would do on the sealed head (Database.preview); nothing of it is kept. */
+export interface Preview {
+  method: string
+  response: Json
+  /** The sealed head the ops were run on. */
+  head: { length: number; stateRoot: string }
+  ops: { op: Json; success: boolean; error: string | null; metadata: Json; changes: Change[]; stateRoot: string }[]
+  /** The state root the ops would leave. */
+  stateRoot: string
 }
 
 export interface CallResult {
@@ -380,6 +393,60 @@ export class Database extends EventEmitter {
       throw err
     })
     return { ...published, whenProcessed: () => this.whenProcessed(published.ops) }
+  }
+
+  /**
+   * A dry run (issue 11's speculative branch, pruned at once): runs `method` as call() would and
+   * executes the ops it emits on the sealed head, then takes all of it back. Nothing is published or
+   * kept; the answer shows each op's outcome and changes and the state root the ops would leave. The
+   * whole run is synchronous at a block boundary, so the executor never sees the branch. Ops still
+   * waiting in oplogs are not run first, and an op that switches the contract ends the preview.
+   */
+  async preview(method: string, params: Json = {}, opts: CallOptions = {}): Promise<Preview> {
+    const name = opts.as ?? Object.keys(this.manifest.oplogs)[0]
+    const pubkey = name === undefined ? undefined : this.manifest.oplogs[name]
+    if (opts.as !== undefined && pubkey === undefined) {
+      throw new UsageError('UNKNOWN_OPLOG', `no local oplog named "${opts.as}" (have: ${Object.keys(this.manifest.oplogs).join(', ') || 'none'})`)
+    }
+    const oplog = name === undefined || this.readOnly ? null : await this.logs.localOplog(name)
+    const vm = this.holder.vm
+    if (!vm.isReady) await vm.ready()
+    const systemKeys = { index: this.key, signer: this.signer }
+    const { at, proof } = await this.atSeal(() => {
+      const prepared = prepareCall(method, params, {
+        vm,
+        state: this.view.state,
+        oplog,
+        isWriter: pubkey !== undefined && this.view.isInput(pubkey),
+        maxOpBytes: this.limits.maxOpBytes,
+      })
+      const undo: Undo[] = []
+      const start = this.view.length
+      const previousLastSeq = new Map<string, number | undefined>()
+      const entries: OpEntry[] = []
+      const origin = prepared.origin ?? ''
+      try {
+        for (let i = 0; i < prepared.blocks.length; i++) {
+          const seq = (oplog?.length ?? 0) + i
+          const draft = executeOp(vm, { origin, seq, bytes: prepared.blocks[i], oplogLength: seq + 1, oplogHash: new Uint8Array(32) }, this.view.state, { ts: Date.now(), maxOpBytes: this.limits.maxOpBytes, systemKeys })
+          if (!previousLastSeq.has(origin)) previousLastSeq.set(origin, this.view.lastSeq.get(origin))
+          entries.push(finishEntry(draft, this.view, undo).entry)
+          if (draft.changes.some((c) => c.key === SYS.source)) break
+        }
+        return { response: prepared.response, ops: prepared.ops, entries, stateRoot: toHex(this.view.state.root()) }
+      } finally {
+        // The branch is pruned before anything else runs: the state and the acks are the head's again.
+        this.view.state.revert(undo)
+        this.view.forgetOps(entries, start, previousLastSeq)
+      }
+    })
+    return {
+      method,
+      response: proof.response,
+      head: { length: at.seal.length, stateRoot: toHex(at.seal.stateRoot) },
+      ops: proof.entries.map((e, i) => ({ op: proof.ops[i], success: e.ack.success, error: e.ack.error, metadata: e.ack.metadata, changes: e.changes, stateRoot: toHex(e.stateRoot) })),
+      stateRoot: proof.stateRoot,
+    }
   }
 
   /** Waits until every op has an ack in the index, and returns what each op became. */

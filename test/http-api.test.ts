@@ -325,6 +325,7 @@ describe('HTTP API', () => {
       '/v1/fraud-proofs/{n}',
       '/v1/history',
       '/v1/info',
+      '/v1/preview/{method}',
       '/v1/receipts',
       '/v1/state',
       '/v1/state/{key}',

@@ -3,7 +3,7 @@
 // Params arrive untrusted (from a socket), so every method checks them before touching the database.
 
 import { isPubkeyHex } from '../codec/hash.js'
-import type { Database, DatabaseInfo, OpResult } from '../database.js'
+import type { Database, DatabaseInfo, OpResult, Preview } from '../database.js'
 import { UsageError } from '../errors.js'
 import { defaultCheckpointPath } from '../verify/verify-dir.js'
 import type { VerifyReport } from '../verify/monitor.js'
@@ -126,8 +126,17 @@ export interface CheckpointOutput {
   proof?: AccumulatorProof
 }
 
+export interface PreviewParams {
+  method: string
+  params?: Json
+  /** The local oplog to call as (default: the first one). */
+  as?: string
+}
+export type PreviewOutput = Preview
+
 export interface MethodMap {
   call: { params: CallParams; result: CallOutput }
+  preview: { params: PreviewParams; result: PreviewOutput }
   outcomes: { params: OutcomesParams; result: OutcomesOutput }
   get: { params: GetParams; result: GetOutput }
   list: { params: ListParams; result: ListOutput }
@@ -232,6 +241,14 @@ const handlers: { [M in MethodName]: Handler } = {
     const sealTimeoutMs = int(p, 'sealTimeoutMs', 0)
     await db.settled()
     return db.verify({ checkpointPath: checkpoint ? defaultCheckpointPath(db.dir) : null, fraudProof, ...(sealTimeoutMs === undefined ? {} : { sealTimeoutMs }) })
+  },
+
+  async preview(db, p) {
+    const method = str(p, 'method', true)
+    const params = p.params === undefined ? {} : (p.params as Json)
+    const as = str(p, 'as')
+    await db.settled()
+    return db.preview(method, params, as === undefined ? {} : { as })
   },
 
   async checkpoint(db, p) {

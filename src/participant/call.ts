@@ -30,14 +30,38 @@ export interface CallParameters {
 }
 
 export async function callMethod(method: string, params: Json, p: CallParameters): Promise<PublishedCall> {
-  const pubkey = p.oplog ? toHex(p.oplog.key) : null
   if (!p.vm.isReady) await p.vm.ready()
+  const prepared = prepareCall(method, params, p)
+  if (prepared.ops.length === 0 || !p.oplog) return { response: prepared.response, ops: [] }
+  const { length } = await p.oplog.append(prepared.blocks)
+  const first = length - prepared.blocks.length
+  return {
+    response: prepared.response,
+    ops: prepared.ops.map((op, i) => ({ origin: prepared.origin as string, seq: first + i, op })),
+  }
+}
+
+/** A call run but not published: its response and the ops it would append, checked and encoded. */
+export interface PreparedCall {
+  response: Json
+  /** The caller's oplog key (hex), null for a caller without one. */
+  origin: string | null
+  ops: Json[]
+  blocks: Buffer[]
+}
+
+/**
+ * Runs a method against the state, synchronously (the VM must be ready), and checks the ops it
+ * emitted as a call would before publishing them: a dry run uses it without publishing.
+ */
+export function prepareCall(method: string, params: Json, p: CallParameters): PreparedCall {
+  const pubkey = p.oplog ? toHex(p.oplog.key) : null
   const result = p.vm.call(method, params, {
     state: p.state,
     isWriter: p.isWriter,
     oplog: p.oplog && pubkey ? { pubkey, length: p.oplog.length } : null,
   })
-  if (result.ops.length === 0) return { response: result.response, ops: [] }
+  if (result.ops.length === 0) return { response: result.response, origin: pubkey, ops: [], blocks: [] }
   if (!p.oplog || !pubkey) {
     throw new CallError('NO_OPLOG', `${method}() emitted ${result.ops.length} op(s) but the caller has no oplog`)
   }
@@ -54,10 +78,5 @@ export async function callMethod(method: string, params: Json, p: CallParameters
     }
     return Buffer.from(bytes)
   })
-  const { length } = await p.oplog.append(blocks)
-  const first = length - blocks.length
-  return {
-    response: result.response,
-    ops: result.ops.map((op, i) => ({ origin: pubkey, seq: first + i, op })),
-  }
+  return { response: result.response, origin: pubkey, ops: result.ops, blocks }
 }

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util'
 import { CallError, UsageError } from '../../errors.js'
 import type { Json } from '../../vm/types.js'
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, intFlag, usageFromParseError, type Command, type OptionSpecs } from '../command.js'
-import type { CallOutput, CallParams } from '../../net/methods.js'
+import type { CallOutput, CallParams, PreviewOutput } from '../../net/methods.js'
 import { jsonText, printError, printResult, shortKey } from '../output.js'
 import { withSession } from '../session.js'
 
@@ -109,6 +109,7 @@ const options = {
   'no-wait': { type: 'boolean' },
   receipt: { type: 'string' },
   timeout: { type: 'string' },
+  'dry-run': { type: 'boolean' },
 } as const satisfies OptionSpecs
 
 interface CallArgs {
@@ -119,6 +120,7 @@ interface CallArgs {
   'no-wait'?: boolean
   receipt?: string
   timeout?: string
+  'dry-run'?: boolean
 }
 
 /**
@@ -210,7 +212,10 @@ function buildParams(flags: CallArgs, pairs: Record<string, Json>): Json {
 export const callCommand: Command = {
   name: 'call',
   summary: 'Call a contract method; wait for the ops it emits to be processed',
-  usage: ['call <method> [--name value]... [--name:json JSON]... [--params JSON] [--as NAME] [--no-wait | --receipt FILE] [--timeout S] [--dir D] [--json]'],
+  usage: [
+    'call <method> [--name value]... [--name:json JSON]... [--params JSON] [--as NAME] [--no-wait | --receipt FILE] [--timeout S] [--dir D] [--json]',
+    'call <method> --dry-run [--name value]... [--name:json JSON]... [--params JSON] [--as NAME] [--dir D] [--json]',
+  ],
   flags: [
     ['--name value', 'a param of the method, as a string whatever it looks like (--key 123 gives "123")'],
     ['--name:json value', 'a param whose value is JSON (--amount:json 5 gives 5, --tags:json \'["a"]\' an array)'],
@@ -219,6 +224,7 @@ export const callCommand: Command = {
     ['--no-wait', 'return once the ops are published, without waiting for the executor'],
     ['--receipt FILE', 'write a receipt of the emitted ops to FILE, checkable with `glassbox proof verify`'],
     ['--timeout S', 'stop waiting for the executor after S seconds (exit 3; the ops stay published)'],
+    ['--dry-run', 'publish nothing: show what the ops would do on the sealed head (outcome, changes, state root), then take it back'],
     ...COMMON_FLAGS,
   ],
   notes: [
@@ -231,6 +237,14 @@ export const callCommand: Command = {
   ],
   async run(args, io) {
     const { method, flags, params } = parseCallArgs(args)
+    if (flags['dry-run']) {
+      if (flags.receipt !== undefined || flags['no-wait'] || flags.timeout !== undefined) throw new UsageError('USAGE', '--dry-run publishes nothing: it takes no --receipt, --no-wait or --timeout')
+      const preview = await withSession(flags.dir ?? DEFAULT_DIR, (session) =>
+        session.request('preview', { method, params: buildParams(flags, params), ...(flags.as === undefined ? {} : { as: flags.as }) }),
+      )
+      printResult(io, flags.json ?? false, preview, previewText)
+      return preview.ops.every((o) => o.success) ? EXIT.ok : EXIT.negative
+    }
     if (flags.receipt !== undefined && flags['no-wait']) throw new UsageError('USAGE', '--receipt needs the ops processed; it cannot go with --no-wait')
     const timeout = intFlag('timeout', flags.timeout)
     if (timeout !== undefined && flags['no-wait']) throw new UsageError('USAGE', '--timeout bounds the wait; it cannot go with --no-wait')
@@ -263,3 +277,15 @@ export const callCommand: Command = {
     return callExitCode(result)
   },
 }
+
+/** A dry run in words: the response, each op's outcome and changes, the root they would leave. */
+function previewText(p: PreviewOutput): string {
+  const lines = [`dry run of ${p.method} on the sealed head (length ${p.head.length}): nothing was published`, `response: ${jsonText(p.response)}`]
+  p.ops.forEach((o, i) => {
+    lines.push(`op ${i} ${JSON.stringify(o.op)}: ${o.success ? 'would succeed' : `would fail: ${o.error}`}`)
+    for (const c of o.changes) lines.push(`  ${c.type} ${c.key}${c.type === 'put' ? ` = ${JSON.stringify(c.value)}` : ''}`)
+  })
+  lines.push(`state root ${p.ops.length > 0 ? 'after' : 'unchanged'}: ${p.stateRoot}`)
+  return lines.join('\n')
+}
+

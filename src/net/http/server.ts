@@ -16,6 +16,7 @@ import { errorReply, HttpError } from './errors.js'
 import { createMetrics } from './metrics.js'
 import { breachesRoute } from './routes/breaches.js'
 import { callRoute } from './routes/call.js'
+import { previewRoute } from './routes/preview.js'
 import { addCheckpointRoute } from './routes/add-checkpoint.js'
 import { checkpointRoute } from './routes/checkpoint.js'
 import { executionProofRoute } from './routes/execution-proof.js'
@@ -79,6 +80,7 @@ const MAX_PARAM_LENGTH = 3 * 1024 + 64
 const ROUTES: Route[] = [
   infoRoute,
   callRoute,
+  previewRoute,
   stateGetRoute,
   stateListRoute,
   receiptsRoute,
