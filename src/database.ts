@@ -374,13 +374,8 @@ export class Database extends EventEmitter {
 
   /** Calls a contract method; ops it emits are appended to the caller's oplog. */
   async call(method: string, params: Json = {}, opts: CallOptions = {}): Promise<CallResult> {
-    const name = opts.as ?? Object.keys(this.manifest.oplogs)[0]
-    const pubkey = name === undefined ? undefined : this.manifest.oplogs[name]
-    if (opts.as !== undefined && pubkey === undefined) {
-      throw new UsageError('UNKNOWN_OPLOG', `no local oplog named "${opts.as}" (have: ${Object.keys(this.manifest.oplogs).join(', ') || 'none'})`)
-    }
     const readOnly = opts.readOnly || this.readOnly
-    const oplog = name === undefined || readOnly ? null : await this.logs.localOplog(name)
+    const { pubkey, oplog } = await this.callerOplog(opts.as, readOnly)
     const published = await callMethod(method, params, {
       vm: this.holder.vm,
       state: this.view.state,
@@ -403,12 +398,7 @@ export class Database extends EventEmitter {
    * waiting in oplogs are not run first, and an op that switches the contract ends the preview.
    */
   async preview(method: string, params: Json = {}, opts: CallOptions = {}): Promise<Preview> {
-    const name = opts.as ?? Object.keys(this.manifest.oplogs)[0]
-    const pubkey = name === undefined ? undefined : this.manifest.oplogs[name]
-    if (opts.as !== undefined && pubkey === undefined) {
-      throw new UsageError('UNKNOWN_OPLOG', `no local oplog named "${opts.as}" (have: ${Object.keys(this.manifest.oplogs).join(', ') || 'none'})`)
-    }
-    const oplog = name === undefined || this.readOnly ? null : await this.logs.localOplog(name)
+    const { pubkey, oplog } = await this.callerOplog(opts.as, this.readOnly)
     const vm = this.holder.vm
     if (!vm.isReady) await vm.ready()
     const systemKeys = { index: this.key, signer: this.signer }
@@ -447,6 +437,16 @@ export class Database extends EventEmitter {
       ops: proof.entries.map((e, i) => ({ op: proof.ops[i], success: e.ack.success, error: e.ack.error, metadata: e.ack.metadata, changes: e.changes, stateRoot: toHex(e.stateRoot) })),
       stateRoot: proof.stateRoot,
     }
+  }
+
+  /** The local oplog a call or a dry run goes as: `as`, or the first one; none for a read-only caller. */
+  private async callerOplog(as: string | undefined, readOnly: boolean): Promise<{ pubkey: string | undefined; oplog: Hypercore | null }> {
+    const name = as ?? Object.keys(this.manifest.oplogs)[0]
+    const pubkey = name === undefined ? undefined : this.manifest.oplogs[name]
+    if (as !== undefined && pubkey === undefined) {
+      throw new UsageError('UNKNOWN_OPLOG', `no local oplog named "${as}" (have: ${Object.keys(this.manifest.oplogs).join(', ') || 'none'})`)
+    }
+    return { pubkey, oplog: name === undefined || readOnly ? null : await this.logs.localOplog(name) }
   }
 
   /** Waits until every op has an ack in the index, and returns what each op became. */

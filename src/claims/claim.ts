@@ -9,7 +9,7 @@
 import { encode } from '../codec/canonical.js'
 import { fromHex, toHex } from '../codec/hash.js'
 import { PROTOCOL } from '../codec/messages.js'
-import { COSIGNATURE_V1, formatNote, keyId, signCosignature, verifyCosignature, verifyNoteSignature, type NoteKey } from '../codec/signed-note.js'
+import { COSIGNATURE_V1, formatNote, keyId, signCosignature, timestampedSignature, verifyCosignature, verifyNoteSignature, type NoteKey } from '../codec/signed-note.js'
 import { indexNoteKey, keyOfSigner } from '../log/seal.js'
 import { sign, verifySignature } from '../codec/sign.js'
 import { formatCheckpoint, sealCheckpoint } from '../log/tlog-checkpoint.js'
@@ -117,7 +117,7 @@ export function checkClaim(value: unknown): Claim {
   const monitor = fromHex(claim.monitor)
   if (!verifySignature(fromHex(claim.signature), claimSignable(claim), monitor)) throw new ClaimError('CLAIM_INVALID', `the claim is not signed by monitor ${claim.monitor.slice(0, 8)}…`)
   const key = monitorCosignerKey(claim.monitor)
-  const line = { name: key.name, keyId: keyId(key), signature: timestamped(claim.time, fromHex(claim.cosignature)) }
+  const line = { name: key.name, keyId: keyId(key), signature: timestampedSignature(claim.time, fromHex(claim.cosignature)) }
   if (verifyCosignature(claimCheckpointText(claim), line, key) !== claim.time) throw new ClaimError('CLAIM_INVALID', `the cosignature of monitor ${claim.monitor.slice(0, 8)}… does not verify`)
   return claim
 }
@@ -157,17 +157,10 @@ export function executorSigned(claim: Claim): boolean {
   return verifyNoteSignature(claimCheckpointText(claim), { name: key.name, keyId: keyId(key), signature: fromHex(claim.sealSignature) }, key)
 }
 
-function timestamped(time: number, signature: Uint8Array): Uint8Array {
-  const out = new Uint8Array(8 + signature.length)
-  new DataView(out.buffer).setBigUint64(0, BigInt(time))
-  out.set(signature, 8)
-  return out
-}
-
 /** The claim's checkpoint as a signed note carrying the monitor's cosignature line (for witness tooling). */
 export function cosignedNote(claim: Claim): string {
   const key = monitorCosignerKey(claim.monitor)
-  return formatNote({ text: claimCheckpointText(claim), signatures: [{ name: key.name, keyId: keyId(key), signature: timestamped(claim.time, fromHex(claim.cosignature)) }] })
+  return formatNote({ text: claimCheckpointText(claim), signatures: [{ name: key.name, keyId: keyId(key), signature: timestampedSignature(claim.time, fromHex(claim.cosignature)) }] })
 }
 
 /** Whether two claims by one monitor contradict each other: provable equivocation. */

@@ -27,11 +27,12 @@ export async function checkEvidence(value: unknown, database: string): Promise<E
 
 async function checkAccusation(a: Accusation, database: string): Promise<EvidenceVerdict> {
   const verdict = (proven: boolean, reason: string): EvidenceVerdict => ({ monitor: String(a?.monitor ?? ''), kind: String(a?.kind ?? ''), proven, reason })
-  const claimOf = (v: unknown): Claim | string => {
+  // A claim of this database; by the accused, unless the accused is the executor (a fork).
+  const claimOf = (v: unknown, byAccused = true): Claim | string => {
     try {
       const c = checkClaim(v)
       if (c.database !== database) return `the claim is about database ${c.database.slice(0, 8)}…, not ${database.slice(0, 8)}…`
-      if (c.monitor !== a.monitor) return 'the claim is signed by another monitor than the accused'
+      if (byAccused && c.monitor !== a.monitor) return 'the claim is signed by another monitor than the accused'
       return c
     } catch (err) {
       return (err as Error).message
@@ -45,7 +46,7 @@ async function checkAccusation(a: Accusation, database: string): Promise<Evidenc
   }
   if (a.kind === 'equivocation') {
     if (!Array.isArray(a.claims) || a.claims.length !== 2) return verdict(false, 'an equivocation needs two claims')
-    const [x, y] = a.claims.map(claimOf)
+    const [x, y] = a.claims.map((v) => claimOf(v))
     if (typeof x === 'string') return verdict(false, x)
     if (typeof y === 'string') return verdict(false, y)
     const why = equivocation(x, y)
@@ -53,15 +54,7 @@ async function checkAccusation(a: Accusation, database: string): Promise<Evidenc
   }
   if (a.kind === 'executor-fork') {
     if (!Array.isArray(a.claims) || a.claims.length !== 2) return verdict(false, 'a fork needs two claims')
-    const both = a.claims.map((v) => {
-      try {
-        const c = checkClaim(v)
-        return c.database === database ? c : 'the claim is about another database'
-      } catch (err) {
-        return (err as Error).message
-      }
-    })
-    const [x, y] = both
+    const [x, y] = a.claims.map((v) => claimOf(v, false))
     if (typeof x === 'string') return verdict(false, x)
     if (typeof y === 'string') return verdict(false, y)
     if (!executorSigned(x) || !executorSigned(y)) return verdict(false, 'a claim carries no valid executor signature')

@@ -320,19 +320,24 @@ export class LightClient {
     }
   }
 
-  private async getJson(url: string): Promise<unknown> {
-    let res: Response
-    try {
-      res = await this.fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) })
-    } catch (err) {
-      throw new LightClientError('LIGHT_UNREACHABLE', `${url}: ${(err as Error).message}`)
-    }
-    const text = await res.text()
-    if (!res.ok) throw new LightClientError('LIGHT_UNREACHABLE', `${url}: HTTP ${res.status} ${text.slice(0, 200)}`)
-    try {
-      return JSON.parse(text)
-    } catch {
-      throw new LightClientError('LIGHT_BAD_ANSWER', `${url}: the answer is not JSON`)
-    }
+  private getJson(url: string): Promise<unknown> {
+    return fetchJson(url, this.timeoutMs, this.fetch)
+  }
+}
+
+/** GETs `url` as JSON within `timeoutMs`; an unreachable server, an error status or non-JSON is a LightClientError. */
+export async function fetchJson(url: string, timeoutMs: number, fetcher: typeof fetch = globalThis.fetch.bind(globalThis)): Promise<unknown> {
+  let res: Response
+  try {
+    res = await fetcher(url, { signal: AbortSignal.timeout(timeoutMs) })
+  } catch (err) {
+    throw new LightClientError('LIGHT_UNREACHABLE', `${url}: ${(err as Error).message}`)
+  }
+  const text = await res.text()
+  if (!res.ok) throw new LightClientError('LIGHT_UNREACHABLE', `${url}: HTTP ${res.status} ${text.slice(0, 200)}`)
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new LightClientError('LIGHT_BAD_ANSWER', `${url}: the answer is not JSON`)
   }
 }

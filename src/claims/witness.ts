@@ -5,11 +5,11 @@
 
 import { fromHex, toHex } from '../codec/hash.js'
 import { base64ToBytes } from '../codec/primitives.js'
-import { formatNote, keyId, NoteError, parseNote, signaturesBy, verifyNoteSignature } from '../codec/signed-note.js'
+import { NoteError, parseNote, signaturesBy, verifyNoteSignature } from '../codec/signed-note.js'
 import { verifyConsistency } from '../log/accumulator.js'
 import { indexNoteKey } from '../log/seal.js'
 import { databaseOrigin, parseCheckpoint } from '../log/tlog-checkpoint.js'
-import { claimCheckpointText, monitorCosignerKey, type Claim } from './claim.js'
+import { claimCheckpointText, cosignedNote, type Claim } from './claim.js'
 import type { ClaimsLog } from './claims-log.js'
 
 /** What the HTTP route answers: a status, a content type and a text body. */
@@ -81,10 +81,6 @@ export async function addCheckpoint(body: string, database: string, signer: stri
   }
   // The monitor replayed the log through this size: its checkpoint must be the one submitted.
   if (claimCheckpointText(claim) !== note.text) return text(409, `this monitor replayed a different checkpoint at size ${checkpoint.size}`)
-  const cosigner = monitorCosignerKey(claim.monitor)
-  const signature = new Uint8Array(8 + 64)
-  new DataView(signature.buffer).setBigUint64(0, BigInt(claim.time))
-  signature.set(fromHex(claim.cosignature), 8)
-  const line = formatNote({ text: note.text, signatures: [{ name: cosigner.name, keyId: keyId(cosigner), signature }] }).slice(note.text.length + 1)
-  return { status: 200, type: 'text/plain; charset=utf-8', body: line }
+  // The claim's cosigned note, less its text and the blank line: the signature line alone.
+  return { status: 200, type: 'text/plain; charset=utf-8', body: cosignedNote(claim).slice(note.text.length + 1) }
 }

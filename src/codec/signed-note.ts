@@ -170,10 +170,15 @@ export function cosignedMessage(text: string, time: number): Uint8Array {
 export function signCosignature(text: string, time: number, name: string, secretKey: Uint8Array, publicKey: Uint8Array): NoteSignature {
   checkText(text)
   if (!Number.isSafeInteger(time) || time < 0) throw new NoteError('NOTE_MALFORMED', 'a cosignature time is whole seconds since 1970')
-  const signature = new Uint8Array(8 + 64)
-  new DataView(signature.buffer).setBigUint64(0, BigInt(time))
-  signature.set(sign(cosignedMessage(text, time), secretKey), 8)
-  return { name, keyId: keyId({ name, type: COSIGNATURE_V1, publicKey }), signature }
+  return { name, keyId: keyId({ name, type: COSIGNATURE_V1, publicKey }), signature: timestampedSignature(time, sign(cosignedMessage(text, time), secretKey)) }
+}
+
+/** A cosignature line's bytes after the key ID: the time as a big-endian u64, then the Ed25519 signature. */
+export function timestampedSignature(time: number, signature: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + signature.length)
+  new DataView(out.buffer).setBigUint64(0, BigInt(time))
+  out.set(signature, 8)
+  return out
 }
 
 /** The time a cosignature line states (its first 8 bytes), or null if it is not one. */

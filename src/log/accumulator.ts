@@ -44,18 +44,23 @@ export function peakCount(size: number): number {
 /** The peaks after appending one leaf hash to a tree of `size` leaves with `peaks`. */
 export function appendLeaf(peaks: Peaks, size: number, leaf: Uint8Array): Uint8Array[] {
   const out = peaks.slice()
-  let node = leaf
-  // Each trailing 1 bit of `size` is a peak of the same height as the new node: merge them.
-  for (let s = size; s % 2 === 1; s = Math.floor(s / 2)) node = nodeHash(out.pop() as Uint8Array, node)
-  out.push(node)
+  pushLeaf(out, size, leaf)
   return out
 }
 
 /** The peaks after appending entries (their data, not yet hashed) to a tree of `size` leaves. */
 export function appendEntries(peaks: Peaks, size: number, entries: readonly Uint8Array[]): Uint8Array[] {
-  let out = peaks.slice()
-  for (let i = 0; i < entries.length; i++) out = appendLeaf(out, size + i, leafHash(entries[i]))
+  const out = peaks.slice()
+  for (let i = 0; i < entries.length; i++) pushLeaf(out, size + i, leafHash(entries[i]))
   return out
+}
+
+/** Appends a leaf hash to `peaks` (of a tree of `size` leaves) in place. */
+function pushLeaf(peaks: Uint8Array[], size: number, leaf: Uint8Array): void {
+  let node = leaf
+  // Each trailing 1 bit of `size` is a peak of the same height as the new node: merge them.
+  for (let s = size; s % 2 === 1; s = Math.floor(s / 2)) node = nodeHash(peaks.pop() as Uint8Array, node)
+  peaks.push(node)
 }
 
 /** RFC 9162's tree head from the peaks: the right-most peaks fold first. */
@@ -147,6 +152,15 @@ export function consistencyProof(leaves: readonly Uint8Array[], first: number, s
 const odd = (n: number) => n % 2 === 1
 const half = (n: number) => Math.floor(n / 2)
 
+/** RFC 9162's verification step for a node on its subtree's right edge: up until it is a right child or the root. */
+function climbRightEdge(fn: number, sn: number): [number, number] {
+  do {
+    fn = half(fn)
+    sn = half(sn)
+  } while (!odd(fn) && fn !== 0)
+  return [fn, sn]
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
@@ -168,12 +182,7 @@ export function verifyInclusion(leaf: Uint8Array, index: number, size: number, p
     if (sn === 0) return false
     if (odd(fn) || fn === sn) {
       r = nodeHash(p, r)
-      if (!odd(fn)) {
-        do {
-          fn = half(fn)
-          sn = half(sn)
-        } while (!odd(fn) && fn !== 0)
-      }
+      if (!odd(fn)) [fn, sn] = climbRightEdge(fn, sn)
     } else {
       r = nodeHash(r, p)
     }
@@ -206,12 +215,7 @@ export function verifyConsistency(first: number, second: number, firstRoot: Uint
     if (odd(fn) || fn === sn) {
       fr = nodeHash(c, fr)
       sr = nodeHash(c, sr)
-      if (!odd(fn)) {
-        do {
-          fn = half(fn)
-          sn = half(sn)
-        } while (!odd(fn) && fn !== 0)
-      }
+      if (!odd(fn)) [fn, sn] = climbRightEdge(fn, sn)
     } else {
       sr = nodeHash(sr, c)
     }

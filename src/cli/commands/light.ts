@@ -4,7 +4,7 @@
 
 import { readFile, writeFile } from 'node:fs/promises'
 import { checkEvidence, EVIDENCE_FORMAT, type EvidenceFile, type EvidenceVerdict } from '../../claims/evidence.js'
-import { LightClient, type LightRead, type LightView } from '../../claims/light-client.js'
+import { fetchJson, LightClient, type LightRead, type LightView } from '../../claims/light-client.js'
 import { checkTrustFile, TRUST_FORMAT, type TrustFile } from '../../claims/trust-file.js'
 import { toHex } from '../../codec/hash.js'
 import { parseVerifierKey } from '../../codec/signed-note.js'
@@ -32,13 +32,7 @@ export async function readTrustFile(file: string): Promise<TrustFile> {
  * signed checkpoint, each monitor's key from its claims. Trust on first use, said as such.
  */
 async function trustOnFirstUse(executor: string, monitors: string[], threshold: number | undefined, timeoutMs: number): Promise<TrustFile> {
-  const get = async (url: string): Promise<unknown> => {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) }).catch((err: Error) => {
-      throw new UsageError('UNREACHABLE', `${url}: ${err.message}`)
-    })
-    if (!res.ok) throw new UsageError('UNREACHABLE', `${url}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`)
-    return res.json()
-  }
+  const get = (url: string) => fetchJson(url, timeoutMs)
   const base = (url: string) => url.replace(/\/+$/, '')
   const cp = (await get(`${base(executor)}/v1/checkpoint`)) as { checkpoint?: { verifierKey?: string } }
   const vkey = parseVerifierKey(String(cp.checkpoint?.verifierKey))
