@@ -17,7 +17,7 @@ import { Database, type LogCheckpoint } from '../src/index.js'
 import { LogStore } from '../src/log/store.js'
 import { startHttpApi, type HttpApi } from '../src/net/http/server.js'
 import type { Monitor, VerifyReport } from '../src/verify/monitor.js'
-import { example, send1, tempDir } from './helpers/databases.js'
+import { example, send1, steppedMonitor, tempDir } from './helpers/databases.js'
 
 const b64hex = (s: string) => Buffer.from(s, 'base64').toString('hex')
 
@@ -45,6 +45,18 @@ async function verifyThrough(monitor: Monitor, db: Database): Promise<VerifyRepo
   }
 }
 
+/** A counter database after one op, with a monitor that has replayed it and claimed its latest seal. */
+async function claimedCounter(t: TestContext): Promise<{ db: Database; monitor: Monitor; claimer: Claimer }> {
+  const db = await Database.create(await tempDir(t), { contract: await example('counter'), oplogs: ['alice'] })
+  t.after(() => db.close())
+  await send1(db, 'increment', {}, 'alice', true)
+  const monitor = await db.monitor()
+  const claimer = await Claimer.attach(monitor, await claimsLog(t), db.key, db.signer)
+  await verifyThrough(monitor, db)
+  await claimer.settled()
+  return { db, monitor, claimer }
+}
+
 /** The claim an honest monitor makes about `cp`, as a body a dishonest one may alter before signing. */
 function bodyOf(db: Database, cp: LogCheckpoint, previous: { length: number; stateRoot: string } | null) {
   return {
@@ -62,15 +74,8 @@ function bodyOf(db: Database, cp: LogCheckpoint, previous: { length: number; sta
 }
 
 test('three monitors, one lying, one equivocating, one silent: the light client picks the honest root and names the liars', async (t) => {
-  const db = await Database.create(await tempDir(t), { contract: await example('counter'), oplogs: ['alice'] })
-  t.after(() => db.close())
-  await send1(db, 'increment', {}, 'alice', true)
-
   // The honest monitor replays and claims through the latest seal.
-  const honest = await db.monitor()
-  const claimer = await Claimer.attach(honest, await claimsLog(t), db.key, bodyOf(db, await db.checkpoint(), null).signer)
-  await verifyThrough(honest, db)
-  await claimer.settled()
+  const { db, monitor: honest, claimer } = await claimedCounter(t)
   const first = await db.checkpoint()
   const firstClaim = (await claimer.log.last()) as Claim
   assert.equal(firstClaim.length, first.size)
@@ -149,13 +154,7 @@ test('three monitors, one lying, one equivocating, one silent: the light client 
 })
 
 test('claims that are forged, replayed under another monitor or about another database change nothing', async (t) => {
-  const db = await Database.create(await tempDir(t), { contract: await example('counter'), oplogs: ['alice'] })
-  t.after(() => db.close())
-  await send1(db, 'increment', {}, 'alice', true)
-  const honest = await db.monitor()
-  const claimer = await Claimer.attach(honest, await claimsLog(t), db.key, bodyOf(db, await db.checkpoint(), null).signer)
-  await verifyThrough(honest, db)
-  await claimer.settled()
+  const { db, claimer } = await claimedCounter(t)
   const good = (await claimer.log.last()) as Claim
 
   const flip = (hex: string) => (hex[0] === '0' ? '1' : '0') + hex.slice(1)
@@ -210,9 +209,7 @@ test('a monitor that claimed a checkpoint holds the executor to its time: a late
   t.after(() => db.close())
   await send1(db, 'increment', {}, 'alice', true)
   // A monitor that verifies only when told to, so the test decides what it has seen when it claims.
-  const monitor = (db as unknown as { newMonitor(o: object): Monitor }).newMonitor({})
-  await monitor.open()
-  t.after(() => monitor.stop())
+  const monitor = await steppedMonitor(t, db)
   await verifyThrough(monitor, db)
   // The executor acknowledges another op before the monitor cosigns what it verified.
   await send1(db, 'increment', {}, 'alice', true)
@@ -274,13 +271,7 @@ test('the claim vector of docs/protocol.md §11.1 comes out byte for byte, and c
 })
 
 test('an executor that serves a stale checkpoint, or one without a valid consistency proof, is caught', async (t) => {
-  const db = await Database.create(await tempDir(t), { contract: await example('counter'), oplogs: ['alice'] })
-  t.after(() => db.close())
-  await send1(db, 'increment', {}, 'alice', true)
-  const monitor = await db.monitor()
-  const claimer = await Claimer.attach(monitor, await claimsLog(t), db.key, bodyOf(db, await db.checkpoint(), null).signer)
-  await verifyThrough(monitor, db)
-  await claimer.settled()
+  const { db, monitor, claimer } = await claimedCounter(t)
   const api = await serving(t, { db, monitor, claims: claimer.log, port: 0, token: null })
   const staleAnswer = await (await fetch(`${api.url}/v1/checkpoint`)).text()
 

@@ -41,6 +41,12 @@ test('a preview shows what the ops would do, publishes nothing, and is what the 
   const read = await db.preview('get', {})
   assert.deepEqual(read.ops, [])
   assert.equal(read.response, 6)
+  // Bad input: an unknown method, an oplog that is not here, params the method throws on.
+  const root = (await db.info()).stateRoot
+  await assert.rejects(db.preview('noSuchMethod', {}), (err: Error & { code?: string }) => err.code === 'METHOD_NOT_FOUND')
+  await assert.rejects(db.preview('increment', {}, { as: 'bob' }), (err: Error & { code?: string }) => err.code === 'UNKNOWN_OPLOG')
+  assert.equal((await db.info()).stateRoot, root, 'a preview that failed left nothing behind')
+  assert.equal(db.get('/count')?.value, 6)
 })
 
 test('previews interleaved with a busy executor leave its log valid and its state exact', async (t) => {

@@ -11,17 +11,14 @@ import { parseNote, signaturesBy, verifyCosignature } from '../src/codec/signed-
 import { Database } from '../src/index.js'
 import { LogStore } from '../src/log/store.js'
 import { startHttpApi } from '../src/net/http/server.js'
-import type { Monitor } from '../src/verify/monitor.js'
-import { example, send1, tempDir } from './helpers/databases.js'
+import { example, send1, steppedMonitor, tempDir } from './helpers/databases.js'
 
 test('POST /add-checkpoint cosigns only what the monitor replayed, and refuses the rest as the spec says', async (t) => {
   const db = await Database.create(await tempDir(t), { contract: await example('counter'), oplogs: ['alice'] })
   t.after(() => db.close())
   await send1(db, 'increment', {}, 'alice', true)
   // A monitor that verifies only when told to, so each claim comes when the test says.
-  const monitor = (db as unknown as { newMonitor(o: object): Monitor }).newMonitor({})
-  await monitor.open()
-  t.after(() => monitor.stop())
+  const monitor = await steppedMonitor(t, db)
   const store = new LogStore(await tempDir(t))
   await store.ready()
   t.after(() => store.close())

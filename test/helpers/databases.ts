@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { TestContext } from 'node:test'
 import { Database, type CreateOptions, type Json, type OpResult } from '../../src/index.js'
+import type { Monitor } from '../../src/verify/monitor.js'
 
 export const EXAMPLES = ['counter', 'kv-store', 'simple-registry', 'multisig-registry', 'governed-fileset', 'website-capture', 'membership-voting'] as const
 export type ExampleName = (typeof EXAMPLES)[number]
@@ -97,4 +98,15 @@ export function waitForEvent<T>(
     }
     emitter.on(event, listener)
   })
+}
+
+/**
+ * A monitor of `db` that verifies only when the test calls verifyToHead (db.monitor() follows the
+ * logs by itself), so a test decides what the monitor has seen at each step. Stopped after the test.
+ */
+export async function steppedMonitor(t: TestContext, db: Database): Promise<Monitor> {
+  const monitor = (db as unknown as { newMonitor(opts: object): Monitor }).newMonitor({})
+  await monitor.open()
+  t.after(() => monitor.stop())
+  return monitor
 }
