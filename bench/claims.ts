@@ -46,7 +46,8 @@ function claimsFor(n: number): { database: string; claims: Claim[] } {
     const stateRoot = Buffer.alloc(32, i % 251)
     const treeHash = Buffer.alloc(32, (i * 7) % 251)
     const peaks = Array.from({ length: peakCount(length) }, (_, j) => Buffer.alloc(32, (i * 3 + j) % 251))
-    const seal = signSeal(key, executor.secretKey, { length, treeHash, stateRoot, peaks })
+    const positions = Buffer.alloc(32, (i * 5) % 251)
+    const seal = signSeal(key, executor.secretKey, { length, treeHash, stateRoot, positions, peaks })
     const claim = signClaim(
       {
         database: toHex(key),
@@ -56,6 +57,7 @@ function claimsFor(n: number): { database: string; claims: Claim[] } {
         entriesRoot: toHex(rootOfPeaks(peaks)),
         stateRoot: toHex(stateRoot),
         treeHash: toHex(treeHash),
+        positions: toHex(positions),
         signer: toHex(executor.publicKey),
         sealSignature: toHex(seal.signature),
         time: 1_767_225_600 + i,

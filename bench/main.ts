@@ -123,7 +123,7 @@ async function floorRun(n: number): Promise<number> {
         block.push(Buffer.from(encodeEntry(entry)))
       }
       // Each block closed by its signed seal, in the same append.
-      const sealed = sealBlock(index, head, index.length, block, stateRoot)
+      const sealed = sealBlock(index, head, index.length, block, { stateRoot, positions: new Map([[origin, first + count - 1]]) })
       await index.append([...block, sealed.bytes])
       head = { roots: sealed.roots, peaks: sealed.peaks }
     }

@@ -196,7 +196,7 @@ export class Database extends EventEmitter {
       const view = new IndexState()
       for (const e of genesis) view.fold(e)
       const blocks: Buffer[] = genesis.map((e) => Buffer.from(encodeEntry(e)))
-      blocks.push(sealBlock(index, { roots: [], peaks: [] }, 0, blocks, view.state.root()).bytes)
+      blocks.push(sealBlock(index, { roots: [], peaks: [] }, 0, blocks, { stateRoot: view.state.root(), positions: view.lastSeq }).bytes)
       await index.append(blocks)
       await writeManifest(dir, { format: 'glassbox-dir/1', key: toHex(index.key), oplogs })
     } catch (err) {

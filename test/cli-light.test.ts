@@ -26,7 +26,7 @@ test('a claiming server, a light client reading through it, and evidence against
     await server.exited
   })
   const url = (server.ready as unknown as { http: string }).http
-  const cp = (await (await fetch(`${url}/v1/checkpoint`)).json()) as { checkpoint: { size: number; root: string; stateRoot: string; treeHash: string; note: string; verifierKey: string } }
+  const cp = (await (await fetch(`${url}/v1/checkpoint`)).json()) as { checkpoint: { size: number; root: string; stateRoot: string; treeHash: string; positions: string; note: string; verifierKey: string } }
   let monitor = ''
   await eventually(async () => {
     const claims = (await (await fetch(`${url}/v1/claims`)).json()) as { monitor: string; claims: { length: number }[] }
@@ -58,6 +58,7 @@ test('a claiming server, a light client reading through it, and evidence against
     entriesRoot: Buffer.from(cp.checkpoint.root, 'base64').toString('hex'),
     stateRoot: '55'.repeat(32),
     treeHash: cp.checkpoint.treeHash,
+    positions: cp.checkpoint.positions,
     signer: Buffer.from(parseVerifierKey(cp.checkpoint.verifierKey).publicKey).toString('hex'),
     sealSignature: Buffer.from(parseNote(cp.checkpoint.note).signatures[0].signature).toString('hex'),
     time: Math.floor(Date.now() / 1000),

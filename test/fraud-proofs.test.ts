@@ -159,6 +159,13 @@ test('bad-seal: a signed state root the entry before it contradicts, and a seal 
     const r2 = await verifyDirectory(dir2, { fraudProof: true })
     assert.equal(r2.breach?.class, 'bad-seal')
     assert.equal(r2.fraudProof?.proof, null)
+    // Positions are decided by the whole history of acks: only the log shows them wrong.
+    const dir3 = await twoOps(t)
+    await withDishonest(dir3, (x) => x.tamper(last, (e) => x.sign({ ...(e as SealEntry), positions: new Uint8Array(32).fill(9) })))
+    const r3 = await verifyDirectory(dir3, { fraudProof: true })
+    assert.equal(r3.breach?.class, 'bad-seal')
+    assert.match(r3.breach?.message ?? '', /oplog positions/)
+    assert.equal(r3.fraudProof?.proof, null)
   })
 })
 

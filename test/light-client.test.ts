@@ -67,6 +67,7 @@ function bodyOf(db: Database, cp: LogCheckpoint, previous: { length: number; sta
     entriesRoot: b64hex(cp.root),
     stateRoot: cp.stateRoot,
     treeHash: cp.treeHash,
+    positions: cp.positions,
     signer: Buffer.from(parseVerifierKey(cp.verifierKey).publicKey).toString('hex'),
     sealSignature: Buffer.from(parseNote(cp.note).signatures[0].signature).toString('hex'),
     time: Math.floor(Date.now() / 1000),

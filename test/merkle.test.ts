@@ -82,11 +82,12 @@ test('a seal verifies under the signer that derives the log key, and under nothi
   const signer = signerOf(core)
   assert.equal(toHex(keyOfSigner(signer)), toHex(core.key))
   const secret = core.keyPair?.secretKey as Buffer
-  const body = { length: 3, treeHash: await core.treeHash(3), stateRoot: new Uint8Array(32).fill(7), peaks: [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)] }
+  const body = { length: 3, treeHash: await core.treeHash(3), stateRoot: new Uint8Array(32).fill(7), positions: new Uint8Array(32).fill(9), peaks: [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)] }
   const seal = signSeal(core.key, secret, body)
   assert.ok(sealSignedBy(seal, core.key, signer))
   assert.ok(!sealSignedBy({ ...seal, length: 2 }, core.key, signer))
   assert.ok(!sealSignedBy({ ...seal, stateRoot: new Uint8Array(32) }, core.key, signer))
+  assert.ok(!sealSignedBy({ ...seal, positions: new Uint8Array(32) }, core.key, signer))
   assert.ok(!sealSignedBy({ ...seal, peaks: [seal.peaks[1], seal.peaks[0]] }, core.key, signer))
   assert.ok(!sealSignedBy({ ...seal, peaks: [seal.peaks[0]] }, core.key, signer))
   assert.ok(!sealSignedBy(seal, new Uint8Array(32), signer))

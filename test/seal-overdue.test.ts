@@ -76,7 +76,7 @@ test('a live monitor reports seal-overdue when entries stay unsealed, and clears
     // The executor seals at last: the notice is withdrawn.
     const root = (await x.entry(at)) as OpEntry
     const sealed = waitForEvent<{ length: number }>(m, 'verified', (e) => e.length >= at + 2)
-    await x.append(x.sign({ length: at + 1, treeHash: new Uint8Array(await x.index.treeHash(at + 1)), stateRoot: root.stateRoot, peaks: await x.peaksAt(at + 1) }))
+    await x.append(x.sign({ length: at + 1, treeHash: new Uint8Array(await x.index.treeHash(at + 1)), stateRoot: root.stateRoot, positions: await x.positionsAt(at + 1), peaks: await x.peaksAt(at + 1) }))
     await sealed
     assert.deepEqual(m.notices(), [])
     assert.deepEqual(violations, [])

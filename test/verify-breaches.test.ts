@@ -328,6 +328,7 @@ test('bad-seal: a seal that lies about the entries or the state it covers, or th
   const cases: { name: string; mutate: (s: SealEntry, x: DishonestExecutor) => SealEntry; message: RegExp }[] = [
     { name: 'a state root that is not the state after the block', mutate: (s, x) => x.sign({ ...s, stateRoot: new Uint8Array(32).fill(9) }), message: /state root/ },
     { name: 'a tree hash that is not the log before it', mutate: (s, x) => x.sign({ ...s, treeHash: new Uint8Array(32).fill(9) }), message: /tree hash/ },
+    { name: 'oplog positions that are not where the block leaves them', mutate: (s, x) => x.sign({ ...s, positions: new Uint8Array(32).fill(9) }), message: /oplog positions/ },
     { name: 'a length other than its position', mutate: (s, x) => x.sign({ ...s, length: s.length - 1 }), message: /claims to cover/ },
     { name: 'accumulator peaks that are not the log before it', mutate: (s, x) => x.sign({ ...s, peaks: s.peaks.map(() => new Uint8Array(32).fill(9)) }), message: /accumulator peaks/ },
     { name: 'one accumulator peak too many', mutate: (s, x) => x.sign({ ...s, peaks: [...s.peaks, new Uint8Array(32)] }), message: /accumulator peaks/ },

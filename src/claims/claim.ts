@@ -24,8 +24,10 @@ export interface Claim {
   /** The accumulator root over the entries before `length` (docs/protocol.md §8.4). */
   entriesRoot: string
   stateRoot: string
-  /** Hypercore's tree hash at `length`: the checkpoint's last extension line. */
+  /** Hypercore's tree hash at `length`: the checkpoint's second extension line. */
   treeHash: string
+  /** The hash of the oplog positions at `length`: the checkpoint's last extension line. */
+  positions: string
   /** The executor's (index log signer's) public key, and its seal signature of the checkpoint. */
   signer: string
   sealSignature: string
@@ -61,9 +63,9 @@ export function monitorCosignerKey(monitor: string): NoteKey {
 }
 
 /** The checkpoint text a claim cosigns: the one a seal with the claim's facts signs. */
-export function claimCheckpointText(c: Pick<Claim, 'database' | 'length' | 'entriesRoot' | 'stateRoot' | 'treeHash'>): string {
+export function claimCheckpointText(c: Pick<Claim, 'database' | 'length' | 'entriesRoot' | 'stateRoot' | 'treeHash' | 'positions'>): string {
   return formatCheckpoint(
-    sealCheckpoint(fromHex(c.database), { length: c.length, accumulator: fromHex(c.entriesRoot), stateRoot: fromHex(c.stateRoot), treeHash: fromHex(c.treeHash) }),
+    sealCheckpoint(fromHex(c.database), { length: c.length, accumulator: fromHex(c.entriesRoot), stateRoot: fromHex(c.stateRoot), treeHash: fromHex(c.treeHash), positions: fromHex(c.positions) }),
   )
 }
 
@@ -79,6 +81,7 @@ export function claimSignable(c: Omit<Claim, 'signature'>): Uint8Array {
     entriesRoot: fromHex(c.entriesRoot),
     stateRoot: fromHex(c.stateRoot),
     treeHash: fromHex(c.treeHash),
+    positions: fromHex(c.positions),
     signer: fromHex(c.signer),
     sealSignature: fromHex(c.sealSignature),
     time: c.time,
@@ -105,7 +108,7 @@ export function checkClaim(value: unknown): Claim {
   const malformed = (why: string) => new ClaimError('CLAIM_MALFORMED', `not a claim: ${why}`)
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed('not an object')
   const c = value as Record<string, unknown>
-  for (const k of ['database', 'previousStateRoot', 'entriesRoot', 'stateRoot', 'treeHash', 'signer', 'monitor']) {
+  for (const k of ['database', 'previousStateRoot', 'entriesRoot', 'stateRoot', 'treeHash', 'positions', 'signer', 'monitor']) {
     if (typeof c[k] !== 'string' || !HEX32.test(c[k] as string)) throw malformed(`${k} must be 64 lowercase hex characters`)
   }
   for (const k of ['sealSignature', 'cosignature', 'signature']) if (typeof c[k] !== 'string' || !HEX64.test(c[k] as string)) throw malformed(`${k} must be 128 lowercase hex characters`)
@@ -144,7 +147,7 @@ export class FalseClaim extends ClaimError {
   }
 }
 
-const CLAIM_FIELDS: (keyof Claim)[] = ['database', 'length', 'previousLength', 'previousStateRoot', 'entriesRoot', 'stateRoot', 'treeHash', 'signer', 'sealSignature', 'time', 'monitor', 'cosignature', 'signature']
+const CLAIM_FIELDS: (keyof Claim)[] = ['database', 'length', 'previousLength', 'previousStateRoot', 'entriesRoot', 'stateRoot', 'treeHash', 'positions', 'signer', 'sealSignature', 'time', 'monitor', 'cosignature', 'signature']
 
 /**
  * Whether the claim's checkpoint is one the database's executor signed: its signer must be the one
@@ -172,7 +175,7 @@ export function equivocation(a: Claim, b: Claim): string | null {
     const y = at(b, length)
     if (x !== null && y !== null && x !== y) return `it claimed two state roots at length ${length}`
   }
-  if (a.length === b.length && (a.entriesRoot !== b.entriesRoot || a.treeHash !== b.treeHash)) return `it claimed two logs of length ${a.length}`
+  if (a.length === b.length && (a.entriesRoot !== b.entriesRoot || a.treeHash !== b.treeHash || a.positions !== b.positions)) return `it claimed two logs of length ${a.length}`
   return null
 }
 

@@ -91,6 +91,7 @@ export class Claimer extends EventEmitter {
       entriesRoot: toHex(rootOfPeaks(seal.peaks)),
       stateRoot: toHex(seal.stateRoot),
       treeHash: toHex(seal.treeHash),
+      positions: toHex(seal.positions),
       signer: this.signer,
       sealSignature: toHex(seal.signature),
       time: Math.floor(this.now() / 1000),

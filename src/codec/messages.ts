@@ -6,7 +6,7 @@ import type { Change, Json } from '../vm/types.js'
 import { decode, encode, type Canonical } from './canonical.js'
 import { isPubkeyHex } from './hash.js'
 
-export const PROTOCOL = 'glassbox/2'
+export const PROTOCOL = 'glassbox/3'
 
 /** The executor's acknowledgement of one op (seed 001 §3.3). */
 export interface Ack {
@@ -39,7 +39,7 @@ export type OpEntry = { type: 'op'; ack: Ack; changes: Change[]; stateRoot: Uint
  * The last entry of every block (docs/protocol.md §8.2): the executor's signature over the index
  * log's tree hash at `length` (every entry before this one) and the state root after them.
  */
-export type SealEntry = { type: 'seal'; length: number; treeHash: Uint8Array; stateRoot: Uint8Array; peaks: Uint8Array[]; signature: Uint8Array }
+export type SealEntry = { type: 'seal'; length: number; treeHash: Uint8Array; stateRoot: Uint8Array; positions: Uint8Array; peaks: Uint8Array[]; signature: Uint8Array }
 export type IndexEntry = HeaderEntry | ContractEntry | InputEntry | GenesisEntry | OpEntry | SealEntry
 
 export const SYS = {
@@ -111,13 +111,14 @@ export function decodeEntry(bytes: Uint8Array): IndexEntry {
       if (!(m.stateRoot instanceof Uint8Array) || m.stateRoot.length !== 32) throw schema('stateRoot must be 32 bytes')
       return { type: 'op', ack: decodeAck(m.ack), changes: decodeChanges(m.changes), stateRoot: m.stateRoot }
     case 'seal':
-      fields(m, 'seal entry', ['type', 'length', 'treeHash', 'stateRoot', 'peaks', 'signature'])
+      fields(m, 'seal entry', ['type', 'length', 'treeHash', 'stateRoot', 'positions', 'peaks', 'signature'])
       if (!Array.isArray(m.peaks)) throw schema('peaks must be an array')
       return {
         type: 'seal',
         length: uint(m.length, 'length'),
         treeHash: fixedBytes(m.treeHash, 32, 'treeHash'),
         stateRoot: fixedBytes(m.stateRoot, 32, 'stateRoot'),
+        positions: fixedBytes(m.positions, 32, 'positions'),
         peaks: m.peaks.map((p) => fixedBytes(p, 32, 'a peak')),
         signature: fixedBytes(m.signature, 64, 'signature'),
       }

@@ -6,11 +6,13 @@ import type Hypercore from 'hypercore'
 import { decodeEntry, encodeEntry, type IndexEntry } from '../codec/messages.js'
 import { appendEntries } from '../log/accumulator.js'
 import { appendLeaves, treeHash } from '../log/merkle.js'
+import { positionsHash } from '../log/positions.js'
 import { signSeal } from '../log/seal.js'
 
 /**
  * Replaces the index log's entries from `from` on with `blocks`, re-signing every seal among them
- * with the right length, tree hash and accumulator peaks and, as state root, the one the entry before it claims.
+ * with the right length, tree hash, accumulator peaks and oplog positions and, as state root, the one
+ * the entry before it claims.
  * Blocks that do not decode are written as they are.
  */
 export async function rewriteSealed(index: Hypercore, from: number, blocks: readonly Uint8Array[]): Promise<void> {
@@ -22,6 +24,12 @@ export async function rewriteSealed(index: Hypercore, from: number, blocks: read
     if (!block) throw new Error(`index entry ${i} is not available`)
     before.push(block)
   }
+  // Where the log as rewritten leaves each oplog: what an honest seal of it would commit to.
+  const positions = new Map<string, number>()
+  const note = (entry: IndexEntry | null) => {
+    if (entry?.type === 'op') positions.set(entry.ack.origin, entry.ack.seq)
+  }
+  for (const block of before) note(decodeOrNull(block))
   let roots = appendLeaves([], 0, before)
   let peaks = appendEntries([], 0, before)
   let previous: IndexEntry | null = from > 0 ? decodeOrNull(before[from - 1]) : null
@@ -31,11 +39,12 @@ export async function rewriteSealed(index: Hypercore, from: number, blocks: read
     const entry = decodeOrNull(block)
     if (entry?.type === 'seal') {
       const stateRoot = previous?.type === 'op' || previous?.type === 'seal' ? previous.stateRoot : entry.stateRoot
-      block = encodeEntry(signSeal(index.key, secretKey, { length: from + i, treeHash: treeHash(roots), stateRoot, peaks }))
+      block = encodeEntry(signSeal(index.key, secretKey, { length: from + i, treeHash: treeHash(roots), stateRoot, positions: positionsHash(positions), peaks }))
     }
     roots = appendLeaves(roots, from + i, [block])
     peaks = appendEntries(peaks, from + i, [block])
     previous = decodeOrNull(block)
+    note(previous)
     out.push(Buffer.from(block))
   }
   await index.truncate(from)

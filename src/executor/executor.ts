@@ -181,7 +181,7 @@ export class Executor extends EventEmitter {
       throw err
     }
     if (entries.length === 0) return 0
-    const sealed = sealBlock(this.index, { roots: this.roots, peaks: this.peaks }, start, blocks, entries[entries.length - 1].stateRoot)
+    const sealed = sealBlock(this.index, { roots: this.roots, peaks: this.peaks }, start, blocks, { stateRoot: entries[entries.length - 1].stateRoot, positions: this.view.lastSeq })
     const previousSeal = this.view.lastSeal
     this.view.fold(sealed.seal)
     blocks.push(sealed.bytes)

@@ -1,11 +1,12 @@
 // Closes a block: the seal entry that signs the index log's tree hash and accumulator peaks over
-// every entry before it and the state root after them (docs/protocol.md §8.2). The executor and
+// every entry before it, and the state root and oplog positions after them (docs/protocol.md §8.2). The executor and
 // genesis both end their appends with one, so every block a reader can see is signed as a whole.
 
 import type Hypercore from 'hypercore'
 import { encodeEntry, type SealEntry } from '../codec/messages.js'
 import { appendEntries, appendLeaf, leafHash, type Peaks } from '../log/accumulator.js'
 import { appendLeaves, treeHash, type TreeNode } from '../log/merkle.js'
+import { positionsHash, type Positions } from '../log/positions.js'
 import { signSeal } from '../log/seal.js'
 
 export interface SealedBlock {
@@ -16,6 +17,12 @@ export interface SealedBlock {
   roots: TreeNode[]
   /** The accumulator's peaks once the block and its seal are appended. */
   peaks: Uint8Array[]
+}
+
+/** What the block's entries leave behind: the state root and where each oplog stands. */
+export interface BlockResult {
+  stateRoot: Uint8Array
+  positions: Positions
 }
 
 /** Where the index log stands before a block: Hypercore's roots and the accumulator's peaks. */
@@ -29,13 +36,13 @@ export interface LogHead {
  * The tree hash is computed here rather than read back from Hypercore because the seal must go in
  * the same atomic append as the entries it covers.
  */
-export function sealBlock(index: Hypercore, head: LogHead, start: number, blocks: readonly Uint8Array[], stateRoot: Uint8Array): SealedBlock {
+export function sealBlock(index: Hypercore, head: LogHead, start: number, blocks: readonly Uint8Array[], after: BlockResult): SealedBlock {
   const secretKey = index.keyPair?.secretKey
   if (!secretKey) throw new Error('only the index log writer can seal blocks')
   const length = start + blocks.length
   const covered = appendLeaves(head.roots, start, blocks)
   const peaks = appendEntries(head.peaks, start, blocks)
-  const seal = signSeal(index.key, secretKey, { length, treeHash: treeHash(covered), stateRoot, peaks })
+  const seal = signSeal(index.key, secretKey, { length, treeHash: treeHash(covered), stateRoot: after.stateRoot, positions: positionsHash(after.positions), peaks })
   const encoded = encodeEntry(seal)
   const bytes = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength)
   return { seal, bytes, roots: appendLeaves(covered, length, [bytes]), peaks: appendLeaf(peaks, length, leafHash(bytes)) }

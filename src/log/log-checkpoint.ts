@@ -21,6 +21,8 @@ export interface LogCheckpoint {
   root: string
   stateRoot: string
   treeHash: string
+  /** The hash of the oplog positions (§8.2). */
+  positions: string
   /** The signed note: checkpoint text, blank line, the index key's signature line. */
   note: string
   /** The index key as a C2SP verifier key (`name+id+base64`), to configure note verifiers with. */
@@ -36,6 +38,7 @@ export function checkpointOfSeal(index: Hypercore, seal: SealEntry): LogCheckpoi
     root: bytesToBase64(rootOfPeaks(seal.peaks)),
     stateRoot: toHex(seal.stateRoot),
     treeHash: toHex(seal.treeHash),
+    positions: toHex(seal.positions),
     note: sealNote(seal, index.key, signer),
     verifierKey: formatVerifierKey(noteKey),
   }

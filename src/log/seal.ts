@@ -1,6 +1,6 @@
 // Block seals (docs/protocol.md §8.2): the executor signs, at the end of every block, what the log
-// before the seal commits to: Hypercore's tree hash, the accumulator's peaks (RFC 9162, §8.4) and
-// the state root after those entries. The signed text is the seal's C2SP checkpoint (§8.5), so a
+// before the seal commits to: Hypercore's tree hash, the accumulator's peaks (RFC 9162, §8.4), the
+// state root after those entries and where each oplog stands then (positions.ts). The signed text is the seal's C2SP checkpoint (§8.5), so a
 // seal is also a signed note that transparency-log tooling reads. A seal is what receipts and fraud
 // proofs are anchored to: one signature a third party checks with the database key alone.
 
@@ -18,6 +18,8 @@ export interface SealBody {
   treeHash: Uint8Array
   /** The authenticated state's root after those entries (§7). */
   stateRoot: Uint8Array
+  /** The hash of where every oplog stands after those entries (positions.ts). */
+  positions: Uint8Array
   /** The accumulator's peaks over the entries before the seal (§8.4). */
   peaks: readonly Uint8Array[]
 }
@@ -29,7 +31,7 @@ export function sealAccumulator(body: SealBody): Uint8Array {
 
 /** The checkpoint text a seal signs (§8.5); it starts with `glassbox/`, which no Hypercore signable does. */
 export function sealText(key: Uint8Array, body: SealBody): string {
-  return formatCheckpoint(sealCheckpoint(key, { length: body.length, accumulator: sealAccumulator(body), stateRoot: body.stateRoot, treeHash: body.treeHash }))
+  return formatCheckpoint(sealCheckpoint(key, { length: body.length, accumulator: sealAccumulator(body), stateRoot: body.stateRoot, treeHash: body.treeHash, positions: body.positions }))
 }
 
 /** The note key of a database's index log: named by the checkpoint's origin, Ed25519 type 0x01. */
@@ -39,7 +41,7 @@ export function indexNoteKey(key: Uint8Array, signer: Uint8Array): NoteKey {
 
 export function signSeal(key: Uint8Array, secretKey: Uint8Array, body: SealBody): SealEntry {
   const { signature } = signNote(sealText(key, body), databaseOrigin(key), secretKey, secretKey.subarray(32))
-  return { type: 'seal', length: body.length, treeHash: body.treeHash, stateRoot: body.stateRoot, peaks: [...body.peaks], signature }
+  return { type: 'seal', length: body.length, treeHash: body.treeHash, stateRoot: body.stateRoot, positions: body.positions, peaks: [...body.peaks], signature }
 }
 
 /** Whether `signer` signed this seal for the database `key` (and its peaks fit its length). */

@@ -1,6 +1,7 @@
 // Seals as C2SP checkpoints (c2sp.org/tlog-checkpoint, docs/protocol.md §8.5): the origin line
 // names the database, then the tree size and the accumulator's root hash, then Glassbox's own
-// extension lines: the state root and Hypercore's tree hash at that size. Browser-safe.
+// extension lines: the state root, Hypercore's tree hash and the oplog positions at that size.
+// Browser-safe.
 
 import { toHex } from '../codec/hash.js'
 import { base64ToBytes, bytesToBase64 } from '../codec/primitives.js'
@@ -21,11 +22,13 @@ export interface SealFacts {
   accumulator: Uint8Array
   stateRoot: Uint8Array
   treeHash: Uint8Array
+  positions: Uint8Array
 }
 
 const ORIGIN_PREFIX = 'glassbox/'
 const STATE = 'state '
 const HYPERCORE = 'hypercore '
+const POSITIONS = 'positions '
 
 /** The origin line of a database's checkpoints: `glassbox/` and its key in hex. */
 export function databaseOrigin(key: Uint8Array): string {
@@ -58,7 +61,7 @@ export function sealCheckpoint(key: Uint8Array, seal: SealFacts): TlogCheckpoint
     origin: databaseOrigin(key),
     size: seal.length,
     root: seal.accumulator,
-    extensions: [STATE + bytesToBase64(seal.stateRoot), HYPERCORE + bytesToBase64(seal.treeHash)],
+    extensions: [STATE + bytesToBase64(seal.stateRoot), HYPERCORE + bytesToBase64(seal.treeHash), POSITIONS + bytesToBase64(seal.positions)],
   }
 }
 
@@ -66,9 +69,13 @@ export function sealCheckpoint(key: Uint8Array, seal: SealFacts): TlogCheckpoint
 export function sealFactsOf(c: TlogCheckpoint): { key: string; facts: SealFacts } {
   const bad = (why: string) => new NoteError('NOTE_MALFORMED', `not a Glassbox checkpoint: ${why}`)
   if (!c.origin.startsWith(ORIGIN_PREFIX) || !/^[0-9a-f]{64}$/.test(c.origin.slice(ORIGIN_PREFIX.length))) throw bad(`origin ${JSON.stringify(c.origin.slice(0, 80))} does not name a database`)
-  if (c.extensions.length !== 2 || !c.extensions[0].startsWith(STATE) || !c.extensions[1].startsWith(HYPERCORE)) throw bad('it needs the state and hypercore extension lines, in that order')
-  const stateRoot = base64ToBytes(c.extensions[0].slice(STATE.length))
-  const treeHash = base64ToBytes(c.extensions[1].slice(HYPERCORE.length))
-  if (!stateRoot || stateRoot.length !== 32 || !treeHash || treeHash.length !== 32) throw bad('the state root and the hypercore tree hash are 32 bytes each')
-  return { key: c.origin.slice(ORIGIN_PREFIX.length), facts: { length: c.size, accumulator: c.root, stateRoot, treeHash } }
+  const [state, hypercore, positions] = c.extensions
+  if (c.extensions.length !== 3 || !state.startsWith(STATE) || !hypercore.startsWith(HYPERCORE) || !positions.startsWith(POSITIONS)) {
+    throw bad('it needs the state, hypercore and positions extension lines, in that order')
+  }
+  const stateRoot = base64ToBytes(state.slice(STATE.length))
+  const treeHash = base64ToBytes(hypercore.slice(HYPERCORE.length))
+  const positionsHash = base64ToBytes(positions.slice(POSITIONS.length))
+  if ([stateRoot, treeHash, positionsHash].some((b) => b?.length !== 32)) throw bad('the state root, the hypercore tree hash and the positions hash are 32 bytes each')
+  return { key: c.origin.slice(ORIGIN_PREFIX.length), facts: { length: c.size, accumulator: c.root, stateRoot: stateRoot!, treeHash: treeHash!, positions: positionsHash! } }
 }

@@ -3,7 +3,7 @@
 
 import type Hypercore from 'hypercore'
 import { encodeEntry, type IndexEntry } from '../codec/messages.js'
-import { sealBlock } from '../executor/seal-block.js'
+import { sealBlock, type BlockResult } from '../executor/seal-block.js'
 import type { TreeNode } from '../log/merkle.js'
 
 export class ForkWriter {
@@ -22,10 +22,10 @@ export class ForkWriter {
     this.pending.push(Buffer.from(encodeEntry(entry)))
   }
 
-  /** Closes the block of entries added since the last seal, at the fork's state root `stateRoot`. */
-  async seal(stateRoot: Uint8Array): Promise<void> {
+  /** Closes the block of entries added since the last seal, at the fork's state root and oplog positions. */
+  async seal(after: BlockResult): Promise<void> {
     if (this.pending.length === 0) return
-    const sealed = sealBlock(this.index, { roots: this.roots, peaks: this.peaks }, this.index.length, this.pending, stateRoot)
+    const sealed = sealBlock(this.index, { roots: this.roots, peaks: this.peaks }, this.index.length, this.pending, after)
     await this.index.append([...this.pending, sealed.bytes])
     this.roots = sealed.roots
     this.peaks = sealed.peaks

@@ -73,7 +73,7 @@ export async function sandbox(p: SandboxParameters): Promise<SandboxReturnType> 
     let ops = 0
     const onStep = async (seq: number, step: ForkStep): Promise<void> => {
       if (step.kind === 'genesis') for (const e of step.entries) writer.add(e)
-      else if (step.kind === 'seal') await writer.seal(step.stateRoot)
+      else if (step.kind === 'seal') await writer.seal(step)
       else if (step.kind === 'op') {
         ops++
         origins.add(step.published.ack.origin)
@@ -97,7 +97,7 @@ export async function sandbox(p: SandboxParameters): Promise<SandboxReturnType> 
       }
       if (!replay.genesisDone) throw new SandboxError('ORIGINAL_INCOMPLETE', `${p.dir}: the index log has no genesis entry`)
       // A tail the original left unsealed is sealed in the fork, so its executor can build on it.
-      await writer.seal(replay.view.state.root())
+      await writer.seal({ stateRoot: replay.view.state.root(), positions: replay.view.lastSeq })
       const inputs = replay.view.inputs().filter((k) => k !== oplogKey)
       await copyLogs(store, fork, [...new Set([...origins, ...inputs])])
     } finally {

@@ -14,6 +14,7 @@ import {
   type SealEntry,
 } from '../codec/messages.js'
 import { appendLeaf, leafHash } from '../log/accumulator.js'
+import { positionsHash, type Positions } from '../log/positions.js'
 import { sealSignedBy, signerOf } from '../log/seal.js'
 import { GlassboxError } from '../errors.js'
 import type { Undo } from '../state/memory-state.js'
@@ -49,7 +50,7 @@ type Verdict = BreachNotice | null
  */
 export type ForkStep =
   | { kind: 'genesis'; entries: IndexEntry[] }
-  | { kind: 'seal'; stateRoot: Uint8Array }
+  | { kind: 'seal'; stateRoot: Uint8Array; positions: Positions }
   | { kind: 'op'; published: OpEntry; expected: OpEntry; op: Uint8Array }
   | { kind: 'not-an-input'; published: OpEntry }
 
@@ -233,7 +234,7 @@ export class Replay {
     return null
   }
 
-  /** A seal must sit at the length it covers and sign the log's tree hash and state root there. */
+  /** A seal must sit at the length it covers and sign the log's tree hash, state root and oplog positions there. */
   private async checkSeal(seq: number, bytes: Uint8Array, seal: SealEntry): Promise<Verdict> {
     const bad = (message: string, expected: Json, found: Json) => this.breach('bad-seal', seq, bytes, seal, message, expected, found)
     if (seal.length !== seq) return bad(`the seal at #${seq} claims to cover ${seal.length} entries`, seq, seal.length)
@@ -245,6 +246,8 @@ export class Replay {
     }
     const root = toHex(this.view.state.root())
     if (toHex(seal.stateRoot) !== root) return bad(`the seal's state root is not the root after the entries it covers`, root, toHex(seal.stateRoot))
+    const positions = toHex(positionsHash(this.view.lastSeq))
+    if (toHex(seal.positions) !== positions) return bad(`the seal's oplog positions are not where the entries it covers leave the oplogs`, positions, toHex(seal.positions))
     if (!sealSignedBy(seal, this.logs.index.key, this.signer)) return bad('the seal is not signed by the index log key', toHex(this.signer), toHex(seal.signature))
     this.view.fold(seal)
     return null
@@ -254,7 +257,7 @@ export class Replay {
     if (entry.type === 'seal') {
       if (!this.fork) return this.checkSeal(seq, bytes, entry)
       this.view.fold(entry)
-      await this.fork.onStep(seq, { kind: 'seal', stateRoot: this.view.state.root() })
+      await this.fork.onStep(seq, { kind: 'seal', stateRoot: this.view.state.root(), positions: this.view.lastSeq })
       return null
     }
     if (entry.type !== 'op') {

@@ -10,6 +10,7 @@ import { rewriteSealed } from '../../src/demo/dishonest.js'
 import { peaksOfLeaves } from '../../src/log/accumulator.js'
 import { leafHashes } from '../../src/log/accumulator-log.js'
 import { signSeal, type SealBody } from '../../src/log/seal.js'
+import { positionsHash } from '../../src/log/positions.js'
 import type { Database } from '../../src/database.js'
 import { MANIFEST_FORMAT, readManifest, writeManifest } from '../../src/log/manifest.js'
 import { LogStore } from '../../src/log/store.js'
@@ -209,6 +210,13 @@ export class DishonestExecutor {
   /** The accumulator's peaks over the first `length` entries, as an honest seal at `length` has them. */
   async peaksAt(length: number): Promise<Uint8Array[]> {
     return peaksOfLeaves(await leafHashes(this.index, length))
+  }
+
+  /** The hash of where the first `length` entries leave each oplog, as an honest seal at `length` has it. */
+  async positionsAt(length: number): Promise<Uint8Array> {
+    const view = new IndexState()
+    for (const entry of (await this.entries()).slice(0, length)) view.fold(entry)
+    return positionsHash(view.lastSeq)
   }
 
   /** A seal over `body`, signed with the executor's key as an honest one would be. */

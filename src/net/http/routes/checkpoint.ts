@@ -11,13 +11,14 @@ const COUNT = { type: 'integer', minimum: 0 } as const
 
 const CHECKPOINT = {
   type: 'object',
-  required: ['origin', 'size', 'root', 'stateRoot', 'treeHash', 'note', 'verifierKey'],
+  required: ['origin', 'size', 'root', 'stateRoot', 'treeHash', 'positions', 'note', 'verifierKey'],
   properties: {
     origin: { type: 'string', description: '`glassbox/` and the database key' },
     size: { type: 'integer', description: 'entries covered; the seal sits at this position' },
     root: BASE64_HASH,
     stateRoot: HEX64,
     treeHash: HEX64,
+    positions: { ...HEX64, description: 'the hash of where every oplog stands (docs/protocol.md §8.2)' },
     note: { type: 'string', description: 'the C2SP signed note' },
     verifierKey: { type: 'string', description: 'the index key as a C2SP verifier key' },
   },

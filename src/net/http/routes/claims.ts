@@ -7,7 +7,7 @@ import { errors, HEX64 } from '../schemas.js'
 const HEX128 = { type: 'string', pattern: '^[0-9a-f]{128}$' } as const
 const CLAIM = {
   type: 'object',
-  required: ['database', 'length', 'previousLength', 'previousStateRoot', 'entriesRoot', 'stateRoot', 'treeHash', 'signer', 'sealSignature', 'time', 'monitor', 'cosignature', 'signature'],
+  required: ['database', 'length', 'previousLength', 'previousStateRoot', 'entriesRoot', 'stateRoot', 'treeHash', 'positions', 'signer', 'sealSignature', 'time', 'monitor', 'cosignature', 'signature'],
   properties: {
     database: HEX64,
     length: { type: 'integer' },
@@ -16,6 +16,7 @@ const CLAIM = {
     entriesRoot: HEX64,
     stateRoot: HEX64,
     treeHash: HEX64,
+    positions: HEX64,
     signer: HEX64,
     sealSignature: HEX128,
     time: { type: 'integer', description: 'POSIX seconds' },
