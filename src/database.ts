@@ -34,6 +34,8 @@ import type { ReplicateOptions } from './net/replicate-database.js'
 import type { Replicator } from './net/replicator.js'
 import { IndexFollower } from './participant/follow-index.js'
 import { readSandboxMark, type SandboxMark } from './sandbox/mark.js'
+import { writeStateCheckpoint } from './state/checkpoint/checkpoint-files.js'
+import { makeStateCheckpoint, type StateCheckpoint, type StateCheckpointManifest } from './state/checkpoint/state-checkpoint.js'
 import { Monitor, type MonitorOptions, type VerifyReport } from './verify/monitor.js'
 import { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
 import { normalizePrefix } from './vm/overlay.js'
@@ -583,6 +585,21 @@ export class Database extends EventEmitter {
    * The latest seal as a C2SP checkpoint in a signed note (docs/protocol.md §8.5): what witness
    * and transparency-log tooling read, and what monitors cosign.
    */
+  /**
+   * The state checkpoint at the latest seal (docs/protocol.md §12): the state in chunks of
+   * `chunkSize` entries, each provable against the seal's state root, and the oplog positions.
+   */
+  async stateCheckpoint(chunkSize?: number): Promise<StateCheckpoint> {
+    const { proof } = await this.atSeal(() => makeStateCheckpoint(this.view, this.index.key, signerOf(this.index), chunkSize))
+    return proof
+  }
+
+  /** Takes a state checkpoint and keeps it in D/state-checkpoints/<length>, where `serve --http` serves it. */
+  async writeStateCheckpoint(chunkSize?: number): Promise<{ manifest: StateCheckpointManifest; path: string }> {
+    const cp = await this.stateCheckpoint(chunkSize)
+    return { manifest: cp.manifest, path: await writeStateCheckpoint(this.dir, cp) }
+  }
+
   async checkpoint(): Promise<LogCheckpoint> {
     const { at } = await this.atSeal(() => null)
     return checkpointOfSeal(this.index, at.seal)

@@ -26,6 +26,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./commands/verify.js')).verifyCommand,
   monitor: async () => (await import('./commands/monitor.js')).monitorCommand,
   checkpoint: async () => (await import('./commands/checkpoint.js')).checkpointCommand,
+  sync: async () => (await import('./commands/sync.js')).syncCommand,
   light: async () => (await import('./commands/light.js')).lightCommand,
   proof: async () => (await import('./commands/proof.js')).proofCommand,
   judge: async () => (await import('./commands/judge.js')).judgeCommand,

@@ -120,10 +120,16 @@ export interface CheckpointParams {
   consistency?: number
   /** The tree size to prove against (default: the checkpoint's). */
   size?: number
+  /** Also take a state checkpoint at the seal and keep it in the directory (docs/protocol.md §12). */
+  state?: boolean
+  /** Entries per chunk of that state checkpoint. */
+  chunkSize?: number
 }
 export interface CheckpointOutput {
   checkpoint: LogCheckpoint
   proof?: AccumulatorProof
+  /** The state checkpoint taken, and where it was written. */
+  state?: { length: number; keys: number; chunks: number; chunkSize: number; path: string }
 }
 
 export interface PreviewParams {
@@ -256,12 +262,20 @@ const handlers: { [M in MethodName]: Handler } = {
     const consistency = int(p, 'consistency', 0)
     const size = int(p, 'size', 0)
     if (inclusion !== undefined && consistency !== undefined) throw invalid('ask for an inclusion or a consistency proof, not both')
+    const state = bool(p, 'state') ?? false
+    const chunkSize = int(p, 'chunkSize', 1)
     await db.settled()
+    // Taken first: the log checkpoint printed is then the seal the state checkpoint is at, or a later one.
+    const written = state ? await db.writeStateCheckpoint(chunkSize) : null
     const checkpoint = await db.checkpoint()
     const at = size ?? checkpoint.size
     const out: CheckpointOutput = { checkpoint }
     if (inclusion !== undefined) out.proof = await db.accumulatorProof({ inclusion, size: at })
     if (consistency !== undefined) out.proof = await db.accumulatorProof({ consistency, size: at })
+    if (written) {
+      const { length, keys, chunks, chunkSize: size } = written.manifest
+      out.state = { length, keys, chunks, chunkSize: size, path: written.path }
+    }
     return out
   },
 

@@ -17,6 +17,8 @@ import { DEFAULT_PEER_TIMEOUT_MS, replicateDatabase } from './replicate-database
 import type { Replicator } from './replicator.js'
 
 export interface RemoteLogsOptions extends NetworkOptions {
+  /** Fetch the index log from this entry on (a replica started from a state checkpoint); default 0. */
+  indexFrom?: number
   /** How long to wait for a peer serving the database when the replica is empty. */
   timeoutMs?: number
   /** Announce the replica so others can fetch from it too (a long-running monitor); default false. */

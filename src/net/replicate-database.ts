@@ -15,6 +15,8 @@ export interface ReplicateOptions extends NetworkOptions {
   announce?: boolean
   /** How long a reader with an empty index waits for a peer to serve it (default 30 s). */
   timeoutMs?: number
+  /** Fetch the index log from this entry on (a replica started from a state checkpoint needs no earlier ones); default 0. */
+  indexFrom?: number
 }
 
 export const DEFAULT_PEER_TIMEOUT_MS = 30_000
@@ -25,7 +27,7 @@ export async function replicateDatabase(logs: LogStore, index: Hypercore, opts: 
   try {
     await replicator.join(index.discoveryKey, { announce: opts.announce ?? false })
     if (!index.writable) {
-      index.download({ start: 0, end: -1 })
+      index.download({ start: opts.indexFrom ?? 0, end: -1 })
       await syncIndex(index, replicator, opts.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS)
     }
     return replicator

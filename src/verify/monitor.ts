@@ -13,6 +13,7 @@ import { attachIndexHash, Replay, type ReplayLogs } from './replay.js'
 import { DEFAULT_SEAL_TIMEOUT_MS, SealWatch, type LivenessNotice } from './liveness.js'
 import { decodeEntry, type IndexEntry, type SealEntry } from '../codec/messages.js'
 import { sealSignedBy, signerOf } from '../log/seal.js'
+import type { VerifiedStateCheckpoint } from '../state/checkpoint/state-checkpoint.js'
 
 export interface MonitorOptions {
   /** Where to persist the verified position and the roots seen; null keeps nothing. */
@@ -25,6 +26,8 @@ export interface MonitorOptions {
   fraudProof?: boolean
   /** Report entries that stay unsealed this long (ms) with a seal-overdue notice (default 30 000). */
   sealTimeoutMs?: number
+  /** Start after this state checkpoint's seal instead of at genesis (it was checked against the seal). */
+  base?: VerifiedStateCheckpoint
 }
 
 export interface VerifyReport {
@@ -34,7 +37,9 @@ export interface VerifyReport {
   length: number
   /** Entries verified in total (including those of earlier runs). */
   verified: number
-  /** Where this run started (0, or the persisted position). */
+  /** The state root after the entries verified. */
+  stateRoot: string
+  /** Where this run started (0, the persisted position, or the entry after a state checkpoint's seal). */
   resumedFrom: number
   /** Op entries verified in this run. */
   ops: number
@@ -107,6 +112,11 @@ export class Monitor extends EventEmitter {
 
   /** Loads the checkpoint (checking the logs were not rewritten since) and rebuilds the state. */
   async open(): Promise<void> {
+    if (this.opts.base) {
+      await this.replay.startFrom(this.opts.base)
+      this.resumedFrom = this.replay.position
+      return
+    }
     const saved = this.opts.checkpointPath ? await readCheckpoint(this.opts.checkpointPath, this.key) : null
     if (!saved) return
     this.sealSeen = saved.lastSeal ?? null
@@ -209,6 +219,7 @@ export class Monitor extends EventEmitter {
       key: this.key,
       length,
       verified: this.replay.position,
+      stateRoot: toHex(this.replay.view.state.root()),
       resumedFrom: this.resumedFrom,
       ops: this.replay.view.acks.size - acksBefore,
       breach: this.breach,

@@ -20,6 +20,7 @@ import { GlassboxError } from '../errors.js'
 import type { Undo } from '../state/memory-state.js'
 import { entryChanges, IndexState } from '../state/index-state.js'
 import { ContractVM, RUNTIME_ID } from '../vm/index.js'
+import type { VerifiedStateCheckpoint } from '../state/checkpoint/state-checkpoint.js'
 import type { Change, Json, SystemKeys } from '../vm/types.js'
 import type { BreachClass, BreachNotice } from './breach.js'
 import { buildFraudProof, type BuiltProof } from './fraud-proof.js'
@@ -68,7 +69,8 @@ export interface ReplayFork {
 }
 
 export class Replay {
-  readonly view = new IndexState()
+  /** The state and bookkeeping after the entries verified (or taken from a state checkpoint). */
+  view = new IndexState()
   private vm: ContractVM | null = null
   /** A time (ms) no ack from position `from` on may precede: a cosignature's (docs/protocol.md §11.3). */
   private tsFloor: { from: number; ts: number; why: string } | null = null
@@ -123,6 +125,39 @@ export class Replay {
       this.view.fold(entry)
     }
     await this.loadVM(this.view.source)
+  }
+
+  /**
+   * Starts after the seal of a state checkpoint already checked against that seal (docs/protocol.md
+   * §12): its state and oplog positions become the view, and replay goes on from the entry after
+   * the seal. The log must hold that very seal at its position; entries before it are not read,
+   * except the header (the runtime) and the op entry before the seal (the clock acks continue from).
+   */
+  async startFrom(cp: VerifiedStateCheckpoint): Promise<void> {
+    if (this.view.length !== 0) throw new Error('startFrom() is for a replay that has verified nothing yet')
+    const at = cp.seal.length
+    const logged = await this.logs.index.get(at)
+    if (!logged) throw new VerifyError('ENTRY_UNAVAILABLE', `index entry ${at} is not available`)
+    if (toHex(logged) !== toHex(cp.sealBytes)) {
+      throw new VerifyError('CHECKPOINT_NOT_IN_LOG', `the state checkpoint's seal is not the index log's entry ${at}: the executor signed two logs (a fork), or the checkpoint is of another history`)
+    }
+    const header = await this.logs.index.get(0)
+    const first = header ? decodeEntry(header) : null
+    if (first?.type !== 'header') throw new VerifyError('CHECKPOINT_NOT_IN_LOG', 'the index log does not start with a header')
+    if (first.protocol !== PROTOCOL) throw new VerifyError('PROTOCOL_MISMATCH', `the database speaks protocol "${first.protocol}" but this verifier speaks ${PROTOCOL}; it refuses to judge rather than report false breaches`)
+    this.checkRuntime(first.runtime)
+    const before = at > 0 ? await this.logs.index.get(at - 1) : null
+    const previous = before ? decodeEntry(before) : null
+    if (previous?.type === 'op') this.lastTs = previous.ack.ts
+    const view = new IndexState(cp.state)
+    view.runtime = first.runtime
+    view.genesisDone = true
+    for (const [origin, seq] of cp.positions) view.lastSeq.set(origin, seq)
+    view.lastSeal = { position: at, seal: cp.seal }
+    view.length = at + 1
+    this.view = view
+    this.peaks = appendLeaf(cp.seal.peaks, at, leafHash(cp.sealBytes))
+    await this.loadVM(view.source)
   }
 
   /** Verifies the entry at `position`; the log must hold it. Returns a notice on a breach. */

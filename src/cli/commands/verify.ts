@@ -14,11 +14,13 @@ import { serverSession } from '../session.js'
 import { proofFileName } from '../../verify/fraud-proof.js'
 import type { VerifyReport } from '../../verify/monitor.js'
 import { defaultCheckpointPath, verifyDirectory } from '../../verify/verify-dir.js'
+import type { SyncReport } from '../../net/state-sync.js'
+import { syncStartText } from './sync.js'
 
 export interface VerifyParameters {
   dir: string
   /** Verify the database with this key over the network, replicating into `dir` (see remote). */
-  remote?: { key: string; network: ReplicateOptions; replicaIsTemporary: boolean }
+  remote?: { key: string; network: ReplicateOptions; replicaIsTemporary: boolean; fromCheckpoint?: string[] }
   /** Resume from and update D/monitor.json instead of verifying from the start. */
   checkpoint: boolean
   /** Where to write the fraud proof of a breach (default D/fraud-proofs/<entry>-<class>.json). */
@@ -40,6 +42,17 @@ export async function verify(p: VerifyParameters): Promise<VerifyReturnType> {
 
 async function replay(p: VerifyParameters): Promise<VerifyReport> {
   const seal = p.sealTimeoutMs === undefined ? {} : { sealTimeoutMs: p.sealTimeoutMs }
+  if (p.remote?.fromCheckpoint) {
+    const { syncDatabase } = await import('../../net/state-sync.js')
+    return syncDatabase(p.dir, p.remote.key, {
+      ...p.remote.network,
+      from: p.remote.fromCheckpoint,
+      keep: !p.remote.replicaIsTemporary,
+      fraudProof: true,
+      ...seal,
+      ...(p.onProgress ? { onProgress: p.onProgress } : {}),
+    })
+  }
   if (p.remote) {
     const { verifyRemote } = await import('../../net/remote-monitor.js')
     return verifyRemote(p.dir, p.remote.key, {
@@ -81,7 +94,8 @@ async function writeProof(report: VerifyReport, p: VerifyParameters): Promise<Ve
 }
 
 function verifyText(r: VerifyReturnType): string {
-  const text = reportText(r as VerifyReport) + r.notices.map((n) => `\n${livenessText(n)}`).join('')
+  const start = 'start' in r ? `${syncStartText(r as unknown as SyncReport)}\n` : ''
+  const text = start + reportText(r as VerifyReport) + r.notices.map((n) => `\n${livenessText(n)}`).join('')
   if (r.fraudProof) return `${text}\nfraud proof written to ${r.fraudProof} (check it with: glassbox judge ${r.fraudProof})`
   if (r.fraudProofReason) return `${text}\nno fraud proof: ${r.fraudProofReason}`
   return text
@@ -93,9 +107,11 @@ export const verifyCommand: Command = {
   usage: [
     'verify [--checkpoint] [--proof-out FILE] [--seal-timeout MS] [--dir D] [--json]',
     'verify <database-key> [--bootstrap H:P] [--dir REPLICA] [--checkpoint] [--proof-out FILE] [--seal-timeout MS] [--json]',
+    'verify <database-key> --from-checkpoint URL [--from-checkpoint URL…] [--bootstrap H:P] [--dir REPLICA] [--json]',
   ],
   flags: [
     ['--checkpoint', 'resume from D/monitor.json and update it (default: verify from the start)'],
+    ['--from-checkpoint URL', 'start from the state checkpoint a peer serves (see `glassbox sync`); repeat to name fallbacks'],
     ['--proof-out FILE', 'where to write the fraud proof of a breach (default D/fraud-proofs/<entry>-<class>.json)'],
     [SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP],
     ...NETWORK_FLAGS,
@@ -112,16 +128,19 @@ export const verifyCommand: Command = {
     'sees them, so a one-shot run reports them only with --seal-timeout 0, or with --checkpoint on a later run.',
   ],
   async run(args, io) {
-    const { values, positionals: given } = parseFlags('verify', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, checkpoint: { type: 'boolean' }, 'proof-out': { type: 'string' }, 'seal-timeout': { type: 'string' } })
+    const { values, positionals: given } = parseFlags('verify', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, checkpoint: { type: 'boolean' }, 'from-checkpoint': { type: 'string', multiple: true }, 'proof-out': { type: 'string' }, 'seal-timeout': { type: 'string' } })
     const [key] = positionals('verify', given, ['<database-key>'], 1)
     const json = values.json ?? false
     if (key !== undefined && !isPubkeyHex(key)) throw new UsageError('USAGE', `${key} is not a database key (64 lowercase hex characters)`)
+    const fromCheckpoint = values['from-checkpoint']
+    if (fromCheckpoint && key === undefined) throw new UsageError('USAGE', '--from-checkpoint needs a database key: it starts a replica of a remote database')
+    if (fromCheckpoint && values.checkpoint) throw new UsageError('USAGE', '--from-checkpoint and --checkpoint do not go together: the first starts after a state checkpoint, the second resumes a replay from genesis')
     if (key !== undefined && values.checkpoint && values.dir === undefined) throw new UsageError('USAGE', '--checkpoint with a database key needs --dir (where the replica and the checkpoint are kept)')
     const replica = key !== undefined && values.dir === undefined ? await mkdtemp(path.join(os.tmpdir(), 'glassbox-replica-')) : null
     try {
       const result = await verify({
         dir: replica ?? values.dir ?? DEFAULT_DIR,
-        ...(key !== undefined ? { remote: { key, network: networkFromFlags(values), replicaIsTemporary: replica !== null } } : {}),
+        ...(key !== undefined ? { remote: { key, network: networkFromFlags(values), replicaIsTemporary: replica !== null, ...(fromCheckpoint ? { fromCheckpoint } : {}) } } : {}),
         checkpoint: values.checkpoint ?? false,
         ...(values['proof-out'] === undefined ? {} : { proofOut: values['proof-out'] }),
         ...sealTimeoutFrom(values['seal-timeout']),

@@ -19,6 +19,7 @@ import { callRoute } from './routes/call.js'
 import { previewRoute } from './routes/preview.js'
 import { addCheckpointRoute } from './routes/add-checkpoint.js'
 import { checkpointRoute } from './routes/checkpoint.js'
+import { stateCheckpointsRoute } from './routes/state-checkpoints.js'
 import { executionProofRoute } from './routes/execution-proof.js'
 import { claimsRoute } from './routes/claims.js'
 import { eventsRoute } from './routes/events.js'
@@ -87,6 +88,7 @@ const ROUTES: Route[] = [
   historyRoute,
   verificationRoute,
   checkpointRoute,
+  stateCheckpointsRoute,
   claimsRoute,
   addCheckpointRoute,
   executionProofRoute,

@@ -1,0 +1,64 @@
+// `glassbox sync`: start a replica of a remote database from a state checkpoint instead of genesis,
+// then verify every entry after it (docs/protocol.md §12.2).
+
+import { isPubkeyHex } from '../../codec/hash.js'
+import { UsageError } from '../../errors.js'
+import type { SyncReport } from '../../net/state-sync.js'
+import { NETWORK_FLAGS, NETWORK_OPTIONS, networkFromFlags } from '../network-flags.js'
+import { COMMON_FLAGS, COMMON_OPTIONS, EXIT, intFlag, parseFlags, positionals, type Command } from '../command.js'
+import { printResult } from '../output.js'
+import { progressPrinter, reportText } from '../report.js'
+
+/** The report's first lines: where verification started, and the sources refused on the way. */
+export function syncStartText(r: SyncReport): string {
+  const refused = r.refused.map((s) => `refused ${s.url}: ${s.reason}`)
+  const start =
+    r.start.from === 'checkpoint'
+      ? `started from the state checkpoint at length ${r.start.length} of ${r.start.url} (${r.start.keys} keys in ${r.start.chunks} chunks, checked against its seal)`
+      : `started from genesis${r.refused.length > 0 ? ': no source served a checkpoint that checks' : ''}`
+  return [...refused, start].join('\n')
+}
+
+function syncText(r: SyncReport): string {
+  return `${syncStartText(r)}\n${reportText(r)}\nstate root ${r.stateRoot}`
+}
+
+export const syncCommand: Command = {
+  name: 'sync',
+  summary: 'Start a replica of a remote database from a state checkpoint, then verify the entries after it',
+  usage: ['sync <database-key> --from URL [--from URL…] [--length N] --dir REPLICA [--bootstrap H:P] [--json]'],
+  flags: [
+    ['--from URL', 'the HTTP API (`serve --http`) of a peer keeping state checkpoints; repeat to name fallbacks, tried in order'],
+    ['--length N', 'the checkpoint at this index length (default: the highest the peer keeps)'],
+    ...NETWORK_FLAGS,
+    ...COMMON_FLAGS,
+  ],
+  notes: [
+    "The checkpoint is checked before it is used: its seal must be signed by the database key, each chunk's",
+    "range proof must hold at the seal's state root, and its oplog positions must be the ones the seal signs.",
+    'The logs are then fetched from peers on the DHT into REPLICA from that seal on, and every later entry is',
+    'verified as `glassbox verify` does. A peer that is unreachable or serves a checkpoint that does not check',
+    'is named and the next --from is tried; with none left, the replica is verified from genesis. The',
+    'checkpoint is kept in REPLICA/state-checkpoints, so a `serve --http` there can serve it in turn.',
+    'Exit codes: 0 valid, 1 a breach after the checkpoint, 2 an error.',
+  ],
+  async run(args, io) {
+    const { values, positionals: given } = parseFlags('sync', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, from: { type: 'string', multiple: true }, length: { type: 'string' } })
+    const [key] = positionals('sync', given, ['<database-key>'])
+    if (key === undefined || !isPubkeyHex(key)) throw new UsageError('USAGE', `${key ?? 'nothing'} is not a database key (64 lowercase hex characters)`)
+    const from = values.from ?? []
+    if (from.length === 0) throw new UsageError('USAGE', 'sync needs --from URL: a peer serving state checkpoints')
+    if (values.dir === undefined) throw new UsageError('USAGE', 'sync needs --dir: where the replica is kept')
+    const length = intFlag('length', values.length)
+    const json = values.json ?? false
+    const { syncDatabase } = await import('../../net/state-sync.js')
+    const report = await syncDatabase(values.dir, key, {
+      ...networkFromFlags(values),
+      from,
+      ...(length === undefined ? {} : { length }),
+      ...(json ? {} : { onProgress: progressPrinter(), onChunk: progressPrinter(process.stderr, 'checking checkpoint chunks') }),
+    })
+    printResult(io, json, report, syncText)
+    return report.valid ? EXIT.ok : EXIT.negative
+  },
+}

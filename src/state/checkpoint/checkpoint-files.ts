@@ -1,0 +1,66 @@
+// State checkpoints on disk: D/state-checkpoints/<length>/manifest.json and chunk-<i>.json. A
+// checkpoint is written to a temporary directory and renamed into place, so a crash leaves either
+// the whole checkpoint or none of it; readers serve only complete ones.
+
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { StateCheckpoint, StateCheckpointManifest } from './state-checkpoint.js'
+
+export function checkpointsDir(dir: string): string {
+  return path.join(dir, 'state-checkpoints')
+}
+
+function checkpointDir(dir: string, length: number): string {
+  return path.join(checkpointsDir(dir), String(length))
+}
+
+export function chunkFile(i: number): string {
+  return `chunk-${String(i).padStart(6, '0')}.json`
+}
+
+/** Writes a checkpoint (replacing one of the same length); returns its directory. */
+export async function writeStateCheckpoint(dir: string, cp: StateCheckpoint): Promise<string> {
+  const final = checkpointDir(dir, cp.manifest.length)
+  const temp = `${final}.partial`
+  await rm(temp, { recursive: true, force: true })
+  await mkdir(temp, { recursive: true })
+  for (const c of cp.chunks) await writeFile(path.join(temp, chunkFile(c.index)), JSON.stringify(c))
+  // The manifest last: a directory without one is never complete.
+  await writeFile(path.join(temp, 'manifest.json'), JSON.stringify(cp.manifest, null, 2) + '\n')
+  await rm(final, { recursive: true, force: true })
+  await rename(temp, final)
+  return final
+}
+
+/** The lengths of the complete checkpoints kept in `dir`, lowest first. */
+export async function listStateCheckpoints(dir: string): Promise<number[]> {
+  let names: string[]
+  try {
+    names = await readdir(checkpointsDir(dir))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  return names.filter((n) => /^(0|[1-9][0-9]*)$/.test(n)).map(Number).sort((a, b) => a - b)
+}
+
+/** The manifest of the checkpoint at `length`, or null if there is none. Unchecked: readers check it. */
+export async function readManifest(dir: string, length: number): Promise<StateCheckpointManifest | null> {
+  return readJson(path.join(checkpointDir(dir, length), 'manifest.json')) as Promise<StateCheckpointManifest | null>
+}
+
+/** Chunk `i` of the checkpoint at `length`, or null. Unchecked. */
+export async function readChunk(dir: string, length: number, i: number): Promise<unknown> {
+  return readJson(path.join(checkpointDir(dir, length), chunkFile(i)))
+}
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw err
+  }
+  return JSON.parse(text)
+}
