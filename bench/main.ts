@@ -4,10 +4,9 @@
 // root, encode the entries, seal each block and append it to a signed Hypercore, synced, in blocks of
 // the same size. The ratio says what the VM and bookkeeping cost on top.
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import os from 'node:os'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { decodeOp, encodeEntry, encodeOp, type OpEntry } from '../src/codec/messages.js'
+import { decodeOp, encodeEntry, type OpEntry } from '../src/codec/messages.js'
 import { sealBlock, type LogHead } from '../src/executor/seal-block.js'
 import type { Json } from '../src/vm/types.js'
 import { toHex } from '../src/codec/hash.js'
@@ -17,6 +16,8 @@ import { Database } from '../src/index.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { runAuthMapBench } from './auth-map.js'
 import { runClaimsBench } from './claims.js'
+import { progress, withDir, writeOps } from './history.js'
+import { runSyncBench } from './sync.js'
 import { runGasBench } from './gas.js'
 import { measureFraudProof } from './fraud-proofs.js'
 import { runProofBench } from './proofs.js'
@@ -27,28 +28,6 @@ const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number)
 const BLOCK = 256
 /** Executor runs per size, with and without the sync (`BENCH_RUNS`); the best of each is shown. */
 const RUNS = Number(process.env.BENCH_RUNS ?? 2)
-
-const progress = (msg: string) => process.stderr.write(msg + '\n')
-const opFor = (i: number) => ({ op: 'PUT', key: `k${i}`, value: { n: i, text: 'value-' + i } })
-
-async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'glassbox-bench-'))
-  try {
-    return await fn(dir)
-  } finally {
-    await rm(dir, { recursive: true, force: true })
-  }
-}
-
-/** Appends n ops straight to a local oplog, in batches (the writer side is not what is measured). */
-async function writeOps(logs: LogStore, name: string, n: number): Promise<void> {
-  const oplog = await logs.localOplog(name)
-  for (let i = 0; i < n; i += 1000) {
-    const batch = []
-    for (let j = i; j < Math.min(n, i + 1000); j++) batch.push(Buffer.from(encodeOp(opFor(j))))
-    await oplog.append(batch)
-  }
-}
 
 /**
  * Runs `fn` with the executor's appends not held until synced (the order before issue 10 §3: the
@@ -159,6 +138,10 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'claims') {
     console.log()
     await runClaimsBench()
+  }
+  if (only === undefined || only === 'sync') {
+    console.log()
+    await runSyncBench()
   }
 }
 
