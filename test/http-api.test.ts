@@ -328,6 +328,9 @@ describe('HTTP API', () => {
       '/v1/preview/{method}',
       '/v1/receipts',
       '/v1/state',
+      '/v1/state-checkpoints',
+      '/v1/state-checkpoints/{length}',
+      '/v1/state-checkpoints/{length}/chunks/{i}',
       '/v1/state/{key}',
       '/v1/verification',
     ])
