@@ -582,10 +582,6 @@ export class Database extends EventEmitter {
   }
 
   /**
-   * The latest seal as a C2SP checkpoint in a signed note (docs/protocol.md §8.5): what witness
-   * and transparency-log tooling read, and what monitors cosign.
-   */
-  /**
    * The state checkpoint at the latest seal (docs/protocol.md §12): the state in chunks of
    * `chunkSize` entries, each provable against the seal's state root, and the oplog positions.
    */
@@ -600,6 +596,10 @@ export class Database extends EventEmitter {
     return { manifest: cp.manifest, path: await writeStateCheckpoint(this.dir, cp) }
   }
 
+  /**
+   * The latest seal as a C2SP checkpoint in a signed note (docs/protocol.md §8.5): what witness
+   * and transparency-log tooling read, and what monitors cosign.
+   */
   async checkpoint(): Promise<LogCheckpoint> {
     const { at } = await this.atSeal(() => null)
     return checkpointOfSeal(this.index, at.seal)
