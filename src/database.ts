@@ -315,7 +315,15 @@ export class Database extends EventEmitter {
   }
 
   get source(): string {
-    return this.view.source
+    return this.atHead(() => this.view.source)
+  }
+
+  /**
+   * Runs `fn` on the state readers may see: with the executor, its committed head (blocks still being
+   * executed or appended are taken back meanwhile); otherwise the view as it is. `fn` is synchronous.
+   */
+  private atHead<T>(fn: () => T): T {
+    return this.executor ? this.executor.committed(fn) : fn()
   }
 
   /** The contract's methods (loading the contract if no op or call has yet). */
@@ -378,12 +386,20 @@ export class Database extends EventEmitter {
   async call(method: string, params: Json = {}, opts: CallOptions = {}): Promise<CallResult> {
     const readOnly = opts.readOnly || this.readOnly
     const { pubkey, oplog } = await this.callerOplog(opts.as, readOnly)
+    const holder = this.holder
+    const view = this.view
     const published = await callMethod(method, params, {
-      vm: this.holder.vm,
-      state: this.view.state,
+      // Read when the method runs, on the committed head: a block still being executed may have switched it.
+      get vm() {
+        return holder.vm
+      },
+      state: view.state,
       oplog,
-      isWriter: !readOnly && pubkey !== undefined && this.view.isInput(pubkey),
+      get isWriter() {
+        return !readOnly && pubkey !== undefined && view.isInput(pubkey)
+      },
       maxOpBytes: this.limits.maxOpBytes,
+      atHead: (fn) => this.atHead(fn),
     }).catch((err: unknown) => {
       // A copy answers methods that only read; one that emits ops would append to the copy's oplog.
       if (this.readOnly && !opts.readOnly && (err as { code?: unknown }).code === 'NO_OPLOG') throw copiedDirectoryError(this.dir, 'publish ops')
@@ -401,10 +417,12 @@ export class Database extends EventEmitter {
    */
   async preview(method: string, params: Json = {}, opts: CallOptions = {}): Promise<Preview> {
     const { pubkey, oplog } = await this.callerOplog(opts.as, this.readOnly)
-    const vm = this.holder.vm
-    if (!vm.isReady) await vm.ready()
+    if (!this.holder.vm.isReady) await this.holder.vm.ready()
     const systemKeys = { index: this.key, signer: this.signer }
     const { at, proof } = await this.atSeal(() => {
+      // The head's VM: a block still being executed may have switched the contract.
+      const vm = this.holder.vm
+      if (!vm.isReady) throw new DatabaseError('NOT_READY', 'the contract of the sealed head is still loading; try again')
       const prepared = prepareCall(method, params, {
         vm,
         state: this.view.state,
@@ -513,7 +531,7 @@ export class Database extends EventEmitter {
   get(key: string, opts: { proof: true }): Promise<ProvenRead>
   get(key: string, opts?: { proof: true }): StateEntry | null | Promise<ProvenRead> {
     if (opts?.proof) return this.proveRead(key)
-    const value = this.view.state.get(key)
+    const value = this.executor ? this.executor.committedValue(key) : this.view.state.get(key)
     return value === undefined ? null : { key, value }
   }
 
@@ -551,12 +569,13 @@ export class Database extends EventEmitter {
   }
 
   /**
-   * Runs `fn` at a block boundary, when the local state is exactly what the latest seal signs: now,
-   * or right after the executor appends its current block (synchronously, before the next one starts).
+   * Runs `fn` at a block boundary, when the local state is exactly what the latest seal signs: the
+   * executor's committed head (blocks it is still executing or appending are taken back meanwhile),
+   * or, following a remote executor, the view once it ends with a seal.
    */
   private atSeal<T>(fn: () => T): Promise<{ at: SealedAt; proof: T }> {
     return new Promise((resolve, reject) => {
-      const attempt = (): boolean => {
+      const attempt = (): boolean => this.atHead(() => {
         const at = this.view.lastSeal
         // The executor folds a seal before its append and sync: wait until the log holds it.
         if (!at || at.position !== this.view.length - 1 || at.position >= this.index.length) {
@@ -572,7 +591,7 @@ export class Database extends EventEmitter {
           reject(err)
         }
         return true
-      }
+      })
       if (attempt()) return
       const w = () => {
         if (attempt()) this.waiters.delete(w)
@@ -621,7 +640,7 @@ export class Database extends EventEmitter {
    * the empty prefix lists everything. `.sys/` keys only when the prefix asks for them.
    */
   list(prefix = '', opts: ListOptions = {}): StateEntry[] {
-    const entries = this.view.state.list(prefix === '' ? '' : normalizePrefix(prefix), opts)
+    const entries = this.atHead(() => this.view.state.list(prefix === '' ? '' : normalizePrefix(prefix), opts))
     return prefix.startsWith('.sys/') ? entries : entries.filter((e) => !e.key.startsWith('.sys/'))
   }
 
@@ -650,7 +669,7 @@ export class Database extends EventEmitter {
     const oplogs = []
     for (const [name, pubkey] of Object.entries(this.manifest.oplogs)) {
       const core = await this.logs.byPubkey(pubkey)
-      oplogs.push({ name, pubkey, length: core.length, input: this.view.isInput(pubkey) })
+      oplogs.push({ name, pubkey, length: core.length, input: this.atHead(() => this.view.isInput(pubkey)) })
     }
     return {
       key: this.key,
@@ -658,11 +677,11 @@ export class Database extends EventEmitter {
       runtime: this.view.runtime ?? '',
       length: this.length,
       executor: this.executor !== null,
-      inputs: this.view.inputs(),
+      inputs: this.atHead(() => this.view.inputs()),
       oplogs,
       contract: { bytes: Buffer.byteLength(this.source), methods: await this.methods() },
       // The contract's keys: the system's own (`.sys/`: source, inputs) are not state it wrote.
-      keys: this.view.state.size - this.list('.sys/').length,
+      keys: this.atHead(() => this.view.state.size) - this.list('.sys/').length,
       readOnly: this.readOnly,
       stateRoot: this.sealedRoot ?? toHex(this.view.state.root()),
       sandbox: await readSandboxMark(this.dir),

@@ -4,6 +4,10 @@
 // acks in the index, so a restarted executor resumes exactly where the last durable block ended.
 // Order of a block (docs/protocol.md §5.2): append, sync, then announce to peers, answer clients and
 // emit `block`; the sync is held inside the append itself (LogStore.syncWrites).
+// Pipelined (seed 000's speculative execution): the next block executes on top of the last one while
+// that one is appended and synced. Blocks not yet on stable storage are speculative
+// (speculative-blocks.ts): appended one at a time and in order, never seen outside the executor
+// (`committed`), and taken back, descendants first, if an append fails.
 
 import { EventEmitter } from 'node:events'
 import type Hypercore from 'hypercore'
@@ -15,12 +19,12 @@ import { currentRoots, type TreeNode } from '../log/merkle.js'
 import { signerOf } from '../log/seal.js'
 import type { LogStore } from '../log/store.js'
 import type { IndexState } from '../state/index-state.js'
-import type { Undo } from '../state/memory-state.js'
 import { ContractVM } from '../vm/index.js'
-import type { Limits, SystemKeys } from '../vm/types.js'
+import type { Json, Limits, SystemKeys } from '../vm/types.js'
 import { finishEntry, type OpDraft } from './execute-op.js'
 import { createRuntime, type ContractRuntime, type RuntimeMode } from './runtime/runtime.js'
 import { sealBlock } from './seal-block.js'
+import { SpeculativeBlocks, type SpeculativeBlock, type VMHolder } from './speculative-blocks.js'
 
 export interface ExecutorOptions {
   /** Ops per block (one atomic append). */
@@ -42,10 +46,15 @@ export interface BlockEvent {
   seal: SealEntry
 }
 
-/** Holds the VM for the active contract source; the executor swaps it when an entry says so. */
-export interface VMHolder {
-  vm: ContractVM
+/** A block executed but not yet on stable storage (`executed`, emitted before its append). */
+export interface ExecutedEvent {
+  start: number
+  entries: OpEntry[]
+  /** Blocks not yet on stable storage, this one included. */
+  speculative: number
 }
+
+export type { VMHolder } from './speculative-blocks.js'
 
 export class Executor extends EventEmitter {
   private readonly cores = new Map<string, Hypercore>()
@@ -58,10 +67,12 @@ export class Executor extends EventEmitter {
   private readonly now: () => number
   private readonly runtime: ContractRuntime
   private readonly onAppend = () => this.kick()
+  /** Set while the pump waits for new ops during an append (newWork). */
+  private waiting: (() => void) | null = null
   /** Live downloads of remote inputs (oplogs written on other machines and replicated here). */
   private readonly downloads = new Map<string, { destroy(): void }>()
-  /** VMs created by source switches in the block being built (disposed once it is settled). */
-  private blockVMs: ContractVM[] = []
+  /** Executed blocks not yet on stable storage, oldest first. */
+  private readonly speculative: SpeculativeBlocks
   /** The index log's Merkle roots, kept so each block's seal is computed before its append. */
   private roots: TreeNode[] = []
   /** The accumulator's peaks (docs/protocol.md §8.4), kept for the same reason. */
@@ -87,6 +98,20 @@ export class Executor extends EventEmitter {
     this.now = opts.now ?? Date.now
     this.runtime = createRuntime(opts.runtime, opts.opCeilingMs === undefined ? {} : { opCeilingMs: opts.opCeilingMs })
     this.systemKeys = { index: toHex(index.key), signer: toHex(signerOf(index)) }
+    this.speculative = new SpeculativeBlocks(view, holder)
+  }
+
+  /**
+   * Runs `fn` on the committed head (what the log holds on stable storage), with any block still
+   * being executed or appended taken back for its duration. Readers of the shared view go through it.
+   */
+  committed<T>(fn: () => T): T {
+    return this.speculative.committed(fn)
+  }
+
+  /** The committed value of `key`: a read that needs no more than one key, without taking blocks back. */
+  committedValue(key: string): Json | undefined {
+    return this.speculative.committedValue(key)
   }
 
   get runtimeMode(): RuntimeMode {
@@ -108,6 +133,7 @@ export class Executor extends EventEmitter {
     if (this.stopped) return
     if (this.running) {
       this.again = true
+      this.wakeUp()
       return
     }
     this.running = this.pump().finally(() => {
@@ -117,6 +143,17 @@ export class Executor extends EventEmitter {
         this.kick()
       }
     })
+  }
+
+  /** Resolves (false) at the next kick(), halt() or stop(): new ops may be there, or the pump must end. */
+  private newWork(): Promise<false> {
+    return new Promise((resolve) => (this.waiting = () => resolve(false)))
+  }
+
+  private wakeUp(): void {
+    const wake = this.waiting
+    this.waiting = null
+    wake?.()
   }
 
   /** Resolves once every op available now has been processed. */
@@ -133,23 +170,62 @@ export class Executor extends EventEmitter {
     if (this.failure) return
     this.failure = err
     this.stopped = true
+    this.wakeUp()
     // A block in progress notices at its end and reverts; pump() then reports.
     if (!this.running) this.report()
   }
 
   async stop(): Promise<void> {
     this.stopped = true
+    this.wakeUp()
     while (this.running) await this.running.catch(() => {})
     for (const [pubkey, core] of this.cores) this.unwatch(pubkey, core)
     await this.runtime.close()
   }
 
   private async pump(): Promise<void> {
+    // The append of the last block sealed, while the next one executes on top of it.
+    let appending: Promise<void> | null = null
     try {
-      while (!this.stopped && (await this.runBlock()) > 0);
+      while (!this.stopped) {
+        const block = this.speculative.open()
+        try {
+          await this.buildBlock(block)
+          // A store that lied meanwhile (halt()) or an append that failed stops the block here: its
+          // reads were checked, but nothing is signed once the store is known to lie.
+          if (this.failure) throw this.failure
+        } catch (err) {
+          // An op that could not run (a read the state store answered wrongly, an isolated runtime
+          // past its ceiling or dead) ends the block unsigned: its effects are taken back.
+          this.speculative.dropNewest()
+          throw err
+        }
+        if (block.entries.length === 0) {
+          this.speculative.dropNewest()
+          if (!appending) break
+          // Nothing to execute now while a block is appended: go on at new ops, or once it is durable.
+          const durable = appending.then(() => true)
+          durable.catch(() => {}) // its failure is thrown where `appending` is awaited
+          if (await Promise.race([durable, this.newWork()])) appending = null
+          continue
+        }
+        // Executed, not yet durable: for tests and tools that watch the pipeline; nothing may act on it.
+        this.emit('executed', { start: block.start, entries: block.entries, speculative: this.speculative.size } satisfies ExecutedEvent)
+        // One append at a time, in log order: this block is appended once the last one is durable.
+        if (appending) await appending
+        this.sealOf(block)
+        appending = this.append(block)
+        // Awaited before the next append or at the end; a failure meanwhile must not go unhandled.
+        appending.catch(() => {})
+      }
+      if (appending) await appending
     } catch (err) {
       this.failure ??= err as Error
       this.stopped = true
+      // Every block not on stable storage is taken back, newest first, once no append is in flight.
+      if (appending) await appending.catch(() => {})
+      this.speculative.reset()
+      await this.syncInputs().catch(() => {})
     }
     if (this.failure) this.report()
   }
@@ -160,49 +236,40 @@ export class Executor extends EventEmitter {
     this.emit('error', this.failure)
   }
 
-  /** Runs up to blockSize ops and appends their entries atomically; returns how many ran. */
-  private async runBlock(): Promise<number> {
-    const start = this.view.length
-    const undo: Undo[] = []
-    const previousLastSeq = new Map<string, number | undefined>()
-    const entries: OpEntry[] = []
-    const blocks: Buffer[] = []
-    const vmBefore = this.holder.vm
-    try {
-      await this.buildBlock(entries, blocks, undo, previousLastSeq)
-      // A store that lied meanwhile (halt()) stops the block here: its reads were checked, but
-      // nothing is signed once the store is known to lie.
-      if (this.failure) throw this.failure
-    } catch (err) {
-      // An op that could not run (a read the state store answered wrongly, an isolated runtime
-      // past its ceiling or dead) ends the block unsigned: the state goes back to the last block,
-      // which is what the log holds.
-      await this.undoBlock(undo, entries, start, previousLastSeq, vmBefore)
-      throw err
-    }
-    if (entries.length === 0) return 0
-    const sealed = sealBlock(this.index, { roots: this.roots, peaks: this.peaks }, start, blocks, { stateRoot: entries[entries.length - 1].stateRoot, positions: this.view.lastSeq })
-    const previousSeal = this.view.lastSeal
-    this.view.fold(sealed.seal)
-    blocks.push(sealed.bytes)
-    try {
-      await this.index.append(blocks)
-    } catch (err) {
-      this.view.lastSeal = previousSeal
-      await this.undoBlock(undo, entries, start, previousLastSeq, vmBefore)
-      throw err
-    }
+  /** Signs the block's seal, over the log as it will be once the blocks before it are appended. */
+  private sealOf(block: SpeculativeBlock): void {
+    const last = block.entries[block.entries.length - 1]
+    const sealed = sealBlock(this.index, { roots: this.roots, peaks: this.peaks }, block.start, block.blocks, { stateRoot: last.stateRoot, positions: this.view.lastSeq })
+    this.speculative.seal(block, sealed.seal, sealed.bytes)
     this.roots = sealed.roots
     this.peaks = sealed.peaks
-    this.settleVMs(this.holder.vm, vmBefore)
-    // The append resolved after its sync (see start): the block is on stable storage before anyone
-    // sees it, since a length served and then lost in a power loss would let us sign a fork.
-    this.emit('block', { start, entries, seal: sealed.seal } satisfies BlockEvent)
-    return entries.length
+  }
+
+  /**
+   * Appends a sealed block; once it is on stable storage it leaves the speculative branch and
+   * `block` is emitted on the committed head, whatever the next block's execution is doing.
+   */
+  private append(block: SpeculativeBlock): Promise<void> {
+    return this.index.append(block.blocks).then(
+      () => {
+        this.speculative.commitOldest()
+        // The append resolved after its sync (see start): the block is on stable storage before anyone
+        // sees it, since a length served and then lost in a power loss would let us sign a fork.
+        const seal = block.seal as SealEntry
+        this.speculative.committed(() => this.emit('block', { start: block.start, entries: block.entries, seal } satisfies BlockEvent))
+      },
+      (err: Error) => {
+        // The block building on this one stops at its next op; pump() then takes both back.
+        this.failure ??= err
+        this.stopped = true
+        throw err
+      },
+    )
   }
 
   /** Runs ops into the block until it is full or no op is available now. */
-  private async buildBlock(entries: OpEntry[], blocks: Buffer[], undo: Undo[], previousLastSeq: Map<string, number | undefined>): Promise<void> {
+  private async buildBlock(block: SpeculativeBlock): Promise<void> {
+    const { entries, blocks, undo, previousLastSeq } = block
     // One oplog root per oplog per block: hashing the tree for every op would cost more than the op.
     const roots = new Map<string, { oplogLength: number; oplogHash: Uint8Array }>()
     // Remote inputs whose next op has not arrived yet: skipped in this block rather than waited
@@ -239,16 +306,8 @@ export class Executor extends EventEmitter {
       const { entry, bytes: encoded } = finishEntry(draft, this.view, undo)
       entries.push(entry)
       blocks.push(Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength))
-      await this.followSystemChanges(entry)
+      await this.followSystemChanges(entry, block)
     }
-  }
-
-  /** Takes back a block that will not be appended: its state changes, acks, VMs and input set. */
-  private async undoBlock(undo: Undo[], entries: OpEntry[], start: number, previousLastSeq: Map<string, number | undefined>, vmBefore: ContractVM): Promise<void> {
-    this.view.state.revert(undo)
-    this.view.forgetOps(entries, start, previousLastSeq)
-    this.settleVMs(vmBefore)
-    await this.syncInputs()
   }
 
   /** The clock, never below the last ack's ts (a host clock may step back). */
@@ -257,20 +316,13 @@ export class Executor extends EventEmitter {
     return this.lastTs
   }
 
-  /** Keeps `keep` as the active VM and disposes every other VM the block touched. */
-  private settleVMs(keep: ContractVM, ...others: ContractVM[]): void {
-    for (const vm of [...this.blockVMs, ...others]) if (vm !== keep) vm.dispose()
-    this.blockVMs = []
-    this.holder.vm = keep
-  }
-
   /** Swaps the VM or the input set when an entry changed `.sys/contract/source` or `.sys/inputs/`. */
-  private async followSystemChanges(entry: OpEntry): Promise<void> {
+  private async followSystemChanges(entry: OpEntry, block: SpeculativeBlock): Promise<void> {
     let inputsChanged = false
     for (const c of entry.changes) {
       if (c.key === SYS.source && c.type === 'put' && typeof c.value === 'string') {
         this.holder.vm = await ContractVM.create(c.value)
-        this.blockVMs.push(this.holder.vm)
+        block.vms.push(this.holder.vm)
       } else if (c.key.startsWith(SYS.inputsPrefix)) {
         inputsChanged = true
       }

@@ -27,11 +27,13 @@ export interface CallParameters {
   oplog: Hypercore | null
   isWriter: boolean
   maxOpBytes: number
+  /** Runs the (synchronous) method on the state readers may see: an executor's committed head. */
+  atHead?: <T>(fn: () => T) => T
 }
 
 export async function callMethod(method: string, params: Json, p: CallParameters): Promise<PublishedCall> {
   if (!p.vm.isReady) await p.vm.ready()
-  const prepared = prepareCall(method, params, p)
+  const prepared = p.atHead ? p.atHead(() => prepareCall(method, params, p)) : prepareCall(method, params, p)
   if (prepared.ops.length === 0 || !p.oplog) return { response: prepared.response, ops: [] }
   const { length } = await p.oplog.append(prepared.blocks)
   const first = length - prepared.blocks.length
