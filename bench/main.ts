@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { decodeOp, encodeEntry, type OpEntry } from '../src/codec/messages.js'
 import { sealBlock, type LogHead } from '../src/executor/seal-block.js'
+import { STAGE_MEANINGS, STAGES, type Stage, type StageTimes } from '../src/executor/stage-times.js'
 import type { Json } from '../src/vm/types.js'
 import { toHex } from '../src/codec/hash.js'
 import { LogStore } from '../src/log/store.js'
@@ -45,7 +46,7 @@ async function withoutSync<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Executor throughput, then verification throughput of the same history, in ops/s. */
-async function executorRun(contract: string, n: number): Promise<{ executor: number; verify: number }> {
+async function executorRun(contract: string, n: number): Promise<{ executor: number; verify: number; stages: Record<Stage, number> }> {
   return withDir(async (dir) => {
     const db = await Database.create(dir, { contract, oplogs: ['writer'] })
     await db.close()
@@ -58,12 +59,13 @@ async function executorRun(contract: string, n: number): Promise<{ executor: num
     await loaded.settled()
     const seconds = (performance.now() - start) / 1000
     const keys = loaded.list('/values/').length
+    const stages = (loaded.executorTimes as StageTimes).perOp()
     await loaded.close()
     if (keys < n) throw new Error(`only ${keys} of ${n} puts took effect: check the kv-store op format`)
     progress(`bench: ${n} ops, verification…`)
     const report = await verifyDirectory(dir)
     if (!report.valid || report.ops !== n) throw new Error(`verification failed: ${JSON.stringify(report.breach)}`)
-    return { executor: n / seconds, verify: n / report.seconds }
+    return { executor: n / seconds, verify: n / report.seconds, stages }
   })
 }
 
@@ -147,12 +149,12 @@ async function main(): Promise<void> {
 
 async function executorBench(): Promise<void> {
   const contract = await readFile(path.join(process.cwd(), 'examples', 'kv-store.js'), 'utf8')
-  const rows: { n: number; executor: number; unsynced: number; verify: number; floor: number }[] = []
+  const rows: { n: number; executor: number; unsynced: number; verify: number; floor: number; stages: Record<Stage, number> }[] = []
   for (const n of SIZES) {
     progress(`bench: ${n} ops, floor…`)
     const floor = await floorRun(n)
     // Best of RUNS each, alternating which goes first, so a busy machine weighs on both alike.
-    let best = { executor: 0, verify: 0 }
+    let best = { executor: 0, verify: 0, stages: {} as Record<Stage, number> }
     let unsynced = 0
     for (let run = 0; run < RUNS; run++) {
       for (const synced of run % 2 === 0 ? [true, false] : [false, true]) {
@@ -177,6 +179,13 @@ async function executorBench(): Promise<void> {
     const cost = `${((1 - r.executor / r.unsynced) * 100).toFixed(1)}%`.padStart(10)
     console.log(`${String(r.n).padStart(10)} ${fmt(r.executor)} ${fmt(r.unsynced)} ${cost} ${fmt(r.verify)} ${fmt(r.floor)} ${ratio(r.executor, r.floor)}  ${ratio(r.verify, r.executor)}`)
   }
+  console.log("where the executor's time per op goes (µs, best synced run), stage by stage; wall = 1/throughput:")
+  console.log(`      keys ${STAGES.map((s) => s.padStart(12)).join('')}        total   wall`)
+  for (const r of rows) {
+    const total = STAGES.reduce((sum, s) => sum + r.stages[s], 0)
+    console.log(`${String(r.n).padStart(10)} ${STAGES.map((s) => r.stages[s].toFixed(1).padStart(12)).join('')} ${total.toFixed(1).padStart(12)} ${(1e6 / r.executor).toFixed(1).padStart(6)}`)
+  }
+  for (const s of STAGES) console.log(`  ${s}: ${STAGE_MEANINGS[s]}`)
   if (process.argv.includes('--json')) console.log(JSON.stringify({ executor: rows }))
 }
 

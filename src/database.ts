@@ -34,6 +34,7 @@ import type { ReplicateOptions } from './net/replicate-database.js'
 import type { Replicator } from './net/replicator.js'
 import { IndexFollower } from './participant/follow-index.js'
 import { readSandboxMark, type SandboxMark } from './sandbox/mark.js'
+import type { StageTimes } from './executor/stage-times.js'
 import { writeStateCheckpoint } from './state/checkpoint/checkpoint-files.js'
 import { makeStateCheckpoint, type StateCheckpoint, type StateCheckpointManifest } from './state/checkpoint/state-checkpoint.js'
 import { Monitor, type MonitorOptions, type VerifyReport } from './verify/monitor.js'
@@ -312,6 +313,11 @@ export class Database extends EventEmitter {
   /** The index log's tree hash at an earlier length (to check it was never rewritten). */
   async indexHash(length: number): Promise<string> {
     return toHex(await this.index.treeHash(length))
+  }
+
+  /** Where the executor's time went, stage by stage (null without the executor). */
+  get executorTimes(): StageTimes | null {
+    return this.executor?.times ?? null
   }
 
   get source(): string {

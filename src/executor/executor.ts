@@ -24,6 +24,7 @@ import type { Json, Limits, SystemKeys } from '../vm/types.js'
 import { finishEntry, type OpDraft } from './execute-op.js'
 import { createRuntime, type ContractRuntime, type RuntimeMode } from './runtime/runtime.js'
 import { sealBlock } from './seal-block.js'
+import { StageTimes } from './stage-times.js'
 import { SpeculativeBlocks, type SpeculativeBlock, type VMHolder } from './speculative-blocks.js'
 
 export interface ExecutorOptions {
@@ -71,6 +72,8 @@ export class Executor extends EventEmitter {
   private waiting: (() => void) | null = null
   /** Live downloads of remote inputs (oplogs written on other machines and replicated here). */
   private readonly downloads = new Map<string, { destroy(): void }>()
+  /** Where the time goes, per stage (stage-times.ts). */
+  readonly times = new StageTimes()
   /** Executed blocks not yet on stable storage, oldest first. */
   private readonly speculative: SpeculativeBlocks
   /** The index log's Merkle roots, kept so each block's seal is computed before its append. */
@@ -212,7 +215,9 @@ export class Executor extends EventEmitter {
         // Executed, not yet durable: for tests and tools that watch the pipeline; nothing may act on it.
         this.emit('executed', { start: block.start, entries: block.entries, speculative: this.speculative.size } satisfies ExecutedEvent)
         // One append at a time, in log order: this block is appended once the last one is durable.
+        const waited = performance.now()
         if (appending) await appending
+        this.times.add('waitDurable', waited)
         this.sealOf(block)
         appending = this.append(block)
         // Awaited before the next append or at the end; a failure meanwhile must not go unhandled.
@@ -238,11 +243,14 @@ export class Executor extends EventEmitter {
 
   /** Signs the block's seal, over the log as it will be once the blocks before it are appended. */
   private sealOf(block: SpeculativeBlock): void {
+    const at = performance.now()
     const last = block.entries[block.entries.length - 1]
     const sealed = sealBlock(this.index, { roots: this.roots, peaks: this.peaks }, block.start, block.blocks, { stateRoot: last.stateRoot, positions: this.view.lastSeq })
     this.speculative.seal(block, sealed.seal, sealed.bytes)
     this.roots = sealed.roots
     this.peaks = sealed.peaks
+    this.times.add('seal', at)
+    this.times.blocks++
   }
 
   /**
@@ -256,7 +264,9 @@ export class Executor extends EventEmitter {
         // The append resolved after its sync (see start): the block is on stable storage before anyone
         // sees it, since a length served and then lost in a power loss would let us sign a fork.
         const seal = block.seal as SealEntry
+        const at = performance.now()
         this.speculative.committed(() => this.emit('block', { start: block.start, entries: block.entries, seal } satisfies BlockEvent))
+        this.times.add('announce', at)
       },
       (err: Error) => {
         // The block building on this one stops at its next op; pump() then takes both back.
@@ -281,6 +291,7 @@ export class Executor extends EventEmitter {
       if (!next) break
       const [origin, core] = next
       const seq = this.view.nextSeq(origin)
+      let at = performance.now()
       const bytes = await ahead.get(core, seq, this.blockSize - entries.length)
       if (!bytes) {
         missing.add(origin)
@@ -292,6 +303,7 @@ export class Executor extends EventEmitter {
         root = { oplogLength, oplogHash: await core.treeHash(oplogLength) }
         roots.set(origin, root)
       }
+      at = this.times.add('read', at)
       // A sandbox module replaced after an op that leaked must be loaded before the next op runs.
       if (!this.holder.vm.isReady) await this.holder.vm.ready()
       const run = this.runtime.executeOp(this.holder.vm, { origin, seq, bytes, ...root }, this.view.state, {
@@ -300,13 +312,17 @@ export class Executor extends EventEmitter {
         systemKeys: this.systemKeys,
       })
       // Local mode answers synchronously: no await on its hot path. An isolated runtime that ran
-      // past the ceiling or died throws, and runBlock takes the whole block back.
+      // past the ceiling or died throws, and pump() takes the whole block back.
       const draft: OpDraft = run instanceof Promise ? await run : run
+      at = this.times.add('execute', at)
       if (!previousLastSeq.has(origin)) previousLastSeq.set(origin, this.view.lastSeq.get(origin))
       const { entry, bytes: encoded } = finishEntry(draft, this.view, undo)
       entries.push(entry)
       blocks.push(Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength))
-      await this.followSystemChanges(entry, block)
+      this.times.add('finish', at)
+      this.times.ops++
+      // Only .sys/ changes can switch the contract or the inputs: no await for the others.
+      if (entry.changes.some((c) => c.key.startsWith('.sys/'))) await this.followSystemChanges(entry, block)
     }
   }
 
