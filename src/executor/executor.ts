@@ -27,6 +27,9 @@ import { sealBlock } from './seal-block.js'
 import { StageTimes } from './stage-times.js'
 import { SpeculativeBlocks, type SpeculativeBlock, type VMHolder } from './speculative-blocks.js'
 
+/** Ops between two turns of the event loop while an append is in flight (see buildBlock). */
+const YIELD_EVERY = 16
+
 export interface ExecutorOptions {
   /** Ops per block (one atomic append). */
   blockSize?: number
@@ -323,6 +326,9 @@ export class Executor extends EventEmitter {
       this.times.ops++
       // Only .sys/ changes can switch the contract or the inputs: no await for the others.
       if (entry.changes.some((c) => c.key.startsWith('.sys/'))) await this.followSystemChanges(entry, block)
+      // Ops read ahead resolve without I/O, so a block would run to its end before the last block's
+      // append (its storage callbacks, its sync) could move: let I/O through now and then meanwhile.
+      if (this.speculative.size > 1 && entries.length % YIELD_EVERY === 0) await new Promise(setImmediate)
     }
   }
 
