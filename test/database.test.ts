@@ -165,6 +165,26 @@ test('ops are appended in blocks of at most blockSize entries, each block one ap
   assert.equal((await opEntries(live)).length, 10)
 })
 
+test('calls after the first publish through the oplog already open: no new log session per call', async (t) => {
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, { contract: KV, oplogs: ['w'] })
+  t.after(() => db.close())
+  await (await db.call('put', { key: 'first', value: 0 }, { as: 'w' })).whenProcessed()
+  const logs = (db as unknown as { logs: LogStore }).logs
+  const get = logs.corestore.get
+  let sessions = 0
+  logs.corestore.get = function (this: typeof logs.corestore, ...args: Parameters<typeof get>) {
+    sessions++
+    return get.apply(this, args)
+  }
+  t.after(() => {
+    logs.corestore.get = get
+  })
+  for (let i = 0; i < 3; i++) await (await db.call('put', { key: `k${i}`, value: i }, { as: 'w' })).whenProcessed()
+  assert.equal(sessions, 0)
+  assert.equal(db.list('/v/').length, 4)
+})
+
 test('calls that cannot publish fail clearly: unknown method, a caller that is not an input', async (t) => {
   const dir = await tempDir(t)
   const db = await Database.create(dir, { contract: KV })

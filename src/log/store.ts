@@ -12,6 +12,7 @@ const CLAIMS_NAME = 'claims'
 export class LogStore {
   readonly corestore: Corestore
   private readonly byKey = new Map<string, Hypercore>()
+  private readonly byName = new Map<string, Hypercore>()
 
   /**
    * `copied: true` opens a store that was copied from another directory. Hypercore refuses that by
@@ -38,7 +39,13 @@ export class LogStore {
 
   /** A local oplog by name; creates its key pair on first use. */
   async localOplog(name: string): Promise<Hypercore> {
-    return this.open(this.corestore.get({ name: OPLOG_PREFIX + name }))
+    // Every call publishes through here: opening a session only to close it again as a duplicate
+    // costs a storage read and the session's setup and teardown on the caller's path, each call.
+    const known = this.byName.get(name)
+    if (known) return known
+    const core = await this.open(this.corestore.get({ name: OPLOG_PREFIX + name }))
+    this.byName.set(name, core)
+    return core
   }
 
   /** This directory's claims log (docs/protocol.md §11): its key pair is the monitor's identity. */
