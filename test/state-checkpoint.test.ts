@@ -8,7 +8,9 @@ import { Database } from '../src/index.js'
 import { startBootstrapNodes, type BootstrapNodes } from '../src/net/dht-bootstrap.js'
 import { startHttpApi, type HttpApi } from '../src/net/http/server.js'
 import { syncDatabase } from '../src/net/state-sync.js'
-import { listStateCheckpoints, readChunk, readManifest } from '../src/state/checkpoint/checkpoint-files.js'
+import { checkpointsDir, listStateCheckpoints, readChunk, readManifest } from '../src/state/checkpoint/checkpoint-files.js'
+import { access, mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { checkManifest, openStateCheckpoint, type StateCheckpoint, type StateChunk } from '../src/state/checkpoint/state-checkpoint.js'
 import { encodeEntry, decodeEntry, type SealEntry } from '../src/codec/messages.js'
 import { signSeal } from '../src/log/seal.js'
@@ -54,7 +56,8 @@ test('a checkpoint that does not match its seal is refused, saying what is wrong
   const db = await kv(t, 12)
   const good = await db.stateCheckpoint(4)
   await open(good, db.key)
-  const reseal = (m: StateCheckpoint['manifest'], change: (s: SealEntry) => SealEntry, secretKey: Uint8Array) => {
+  /** The manifest's seal with a field changed and its signature kept. */
+  const alter = (m: StateCheckpoint['manifest'], change: (s: SealEntry) => SealEntry) => {
     const seal = decodeEntry(Buffer.from(m.seal, 'hex')) as SealEntry
     return Buffer.from(encodeEntry(change(seal))).toString('hex')
   }
@@ -76,7 +79,7 @@ test('a checkpoint that does not match its seal is refused, saying what is wrong
     { name: 'one key fewer in the count', tamper: (cp) => void (cp.manifest.keys -= 1), message: /holds \d+ entries, not \d+|keys in chunks/ },
     { name: 'oplog positions that are not the seal’s', tamper: (cp) => void (cp.manifest.positions[db.oplogs.alice] -= 1), message: /oplog positions are not the ones its seal signs/ },
     { name: 'a seal signed by another key', tamper: (cp) => void (cp.manifest.seal = Buffer.from(encodeEntry(signSeal(Buffer.from(db.key, 'hex'), stranger.secretKey, decodeEntry(Buffer.from(cp.manifest.seal, 'hex')) as SealEntry))).toString('hex')), message: /not signed by the index log key/ },
-    { name: 'a seal with another state root', tamper: (cp) => void (cp.manifest.seal = reseal(cp.manifest, (s) => ({ ...s, stateRoot: randomBytes(32) }), stranger.secretKey)), message: /not signed by the index log key/ },
+    { name: 'a seal with another state root', tamper: (cp) => void (cp.manifest.seal = alter(cp.manifest, (s) => ({ ...s, stateRoot: randomBytes(32) }))), message: /not signed by the index log key/ },
     { name: 'another database', tamper: (cp) => void (cp.manifest.database = 'ab'.repeat(32)), message: /of database abababab/ },
     { name: 'another format', tamper: (cp) => void ((cp.manifest as { format: string }).format = 'glassbox-state/0'), message: /format/ },
   ]
@@ -232,3 +235,20 @@ test('glassbox checkpoint --state writes a checkpoint; sync and verify --from-ch
     assert.match(r.stderr, message)
   }
 })
+
+test('a checkpoint write cut short is never listed or served, and the next write replaces it', async (t) => {
+  const db = await kv(t, 3)
+  const { manifest } = await db.stateCheckpoint(2)
+  // What a crash mid-write leaves: the temporary directory with some chunks and no manifest.
+  const partial = path.join(checkpointsDir(db.dir), `${manifest.length}.partial`)
+  await mkdir(partial, { recursive: true })
+  await writeFile(path.join(partial, 'chunk-000000.json'), '{"index":0,"pro')
+  assert.deepEqual(await listStateCheckpoints(db.dir), [])
+  assert.equal(await readManifest(db.dir, manifest.length), null)
+  const written = await db.writeStateCheckpoint(2)
+  assert.deepEqual(await listStateCheckpoints(db.dir), [written.manifest.length])
+  const reread = await openStateCheckpoint(await readManifest(db.dir, written.manifest.length), db.key, (i) => readChunk(db.dir, written.manifest.length, i))
+  assert.equal(Buffer.from(reread.state.root()).toString('hex'), (await db.checkpoint()).stateRoot)
+  await assert.rejects(access(partial), 'the partial directory is gone')
+})
+
