@@ -130,7 +130,7 @@ function judgeExecution(p: ExecutionProof): Promise<Found | null> {
 }
 
 /** The op's bytes, once shown to be block ack.seq of the oplog whose root the ack names. */
-function checkOp(op: ExecutionProof['op'], entry: OpEntry): Uint8Array {
+export function checkOp(op: ExecutionProof['op'], entry: OpEntry): Uint8Array {
   const { ack } = entry
   if (op.inclusion.index !== ack.seq || op.inclusion.length !== ack.oplogLength) {
     throw notProven(`the op proof is for block ${op.inclusion.index} at length ${op.inclusion.length}, the ack names op ${ack.seq} at length ${ack.oplogLength}`)
@@ -205,7 +205,7 @@ function openAt(proof: EntryProof, seal: SealEntry, position: number, what: stri
 }
 
 /** A reader that remembers the first gap it met, even if the contract catches the error. */
-function watchGaps(inner: StateReader): { reader: StateReader; gap: () => string | null } {
+export function watchGaps(inner: StateReader): { reader: StateReader; gap: () => string | null } {
   let first: string | null = null
   const guard = <T>(f: () => T): T => {
     try {
