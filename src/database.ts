@@ -38,6 +38,8 @@ import type { StageTimes } from './executor/stage-times.js'
 import { writeStateCheckpoint } from './state/checkpoint/checkpoint-files.js'
 import { makeStateCheckpoint, type StateCheckpoint, type StateCheckpointManifest } from './state/checkpoint/state-checkpoint.js'
 import { Monitor, type MonitorOptions, type VerifyReport } from './verify/monitor.js'
+import { LocalParty } from './dispute/party.js'
+import { SignedRoots } from './dispute/roots.js'
 import { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
 import { normalizePrefix } from './vm/overlay.js'
 import type { Change, Json, Limits, ListOptions, StateEntry } from './vm/types.js'
@@ -153,6 +155,7 @@ export class Database extends EventEmitter {
   private readonly monitors = new Set<Monitor>()
   /** With the executor: the state root its last durable seal signs (the view runs ahead mid-block). */
   private sealedRoot: string | null = null
+  private dispute: Promise<LocalParty> | null = null
   /** Opened read-only (a copy of a database directory): calls that publish ops are refused. */
   readOnly = false
 
@@ -701,6 +704,21 @@ export class Database extends EventEmitter {
   async claimer(monitor: Monitor, opts: ClaimerOptions = {}): Promise<Claimer> {
     // Time anchoring is sound only where appends are seen as they happen: in the executor's own directory.
     return Claimer.attach(monitor, new ClaimsLog(await this.logs.localClaims()), this.key, this.signer, { anchorTime: this.index.writable, ...opts })
+  }
+
+  /**
+   * This directory's party to disputes (docs/protocol.md §13): it defends the roots the executor
+   * signed into the index log, under the key pair of the directory's claims log (the monitor's identity).
+   */
+  async disputeParty(): Promise<LocalParty> {
+    this.dispute ??= (async () => {
+      const claims = await this.logs.localClaims()
+      const secretKey = claims.keyPair?.secretKey
+      if (!secretKey) throw new DatabaseError('READ_ONLY', 'this directory holds no key pair of its own to sign disputes with')
+      const logs = { index: this.index, oplog: (pubkey: string) => this.logs.byPubkey(pubkey) }
+      return new LocalParty(new Uint8Array(secretKey), () => new SignedRoots(logs))
+    })()
+    return this.dispute
   }
 
   /**

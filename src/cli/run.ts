@@ -30,6 +30,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Command>> = {
   light: async () => (await import('./commands/light.js')).lightCommand,
   proof: async () => (await import('./commands/proof.js')).proofCommand,
   judge: async () => (await import('./commands/judge.js')).judgeCommand,
+  dispute: async () => (await import('./commands/dispute.js')).disputeCommand,
 }
 
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMAND_MODULES)

@@ -59,6 +59,8 @@ interface Session {
   oracle: RootOracle
   /** The challenger's answers: the root it was shown at each length and whether it agreed. */
   answers: Map<number, { root: string; agree: boolean }>
+  /** When a move was last asked of it (ms): a game left idle past its deadline is dropped. */
+  used: number
 }
 
 /** A party holding logs and a key pair; `oracleFor` gives its roots for a dispute's range. */
@@ -127,8 +129,7 @@ export class LocalParty implements DisputeParty {
   }
 
   async settle(req: SettleRequest): Promise<DisputeSettle> {
-    const s = this.sessions.get(req.dispute)
-    if (!s) throw new DisputeError('NO_SUCH_DISPUTE', 'this party holds no such dispute')
+    const s = this.session(req.dispute)
     if (req.hi !== req.lo + 1 || req.lo < s.open.from || req.hi > s.open.to) throw new DisputeError('DISPUTE_RANGE', `${req.lo}..${req.hi} is not one entry of ${s.open.from}..${s.open.to}`)
     let loRoot: string
     let hiRoot: string
@@ -147,8 +148,7 @@ export class LocalParty implements DisputeParty {
   }
 
   async step(req: StepRequest): Promise<StepProof | null> {
-    const s = this.sessions.get(req.dispute)
-    if (!s) throw new DisputeError('NO_SUCH_DISPUTE', 'this party holds no such dispute')
+    const s = this.session(req.dispute)
     inside(s.open, req.lo, true)
     return s.oracle.step(req.lo, req.loRoot, anchorLength(s.open))
   }
@@ -158,19 +158,22 @@ export class LocalParty implements DisputeParty {
     this.sessions.delete(dispute)
   }
 
-  private keep(id: string, session: Session): void {
+  private keep(id: string, session: Omit<Session, 'used'>): void {
+    const now = Date.now()
+    for (const [other, s] of this.sessions) if (now - s.used > 2 * s.open.deadline) this.close(other)
     if (this.sessions.size >= this.maxSessions) {
       session.oracle.dispose()
       throw new DisputeError('TOO_MANY_DISPUTES', `this party holds ${this.maxSessions} disputes already; try again when one is over`)
     }
     this.sessions.get(id)?.oracle.dispose()
-    this.sessions.set(id, session)
+    this.sessions.set(id, { ...session, used: now })
   }
 
-  private session(id: string, role: Session['role']): Session {
+  private session(id: string, role?: Session['role']): Session {
     const s = this.sessions.get(id)
-    if (!s) throw new DisputeError('NO_SUCH_DISPUTE', 'this party holds no such dispute')
-    if (s.role !== role) throw new DisputeError('NOT_A_PARTY', `this party is the ${s.role} of that dispute`)
+    if (!s) throw new DisputeError('NO_SUCH_DISPUTE', 'this party holds no such dispute (or it was dropped after its deadline passed twice)')
+    s.used = Date.now()
+    if (role && s.role !== role) throw new DisputeError('NOT_A_PARTY', `this party is the ${s.role} of that dispute`)
     return s
   }
 }

@@ -8,6 +8,8 @@ import { judgeText, type JudgeReturnType } from '../../verify/judge.js'
 import { judgePageHtml } from '../../web/judge/index.js'
 import { judgeVerdictText, type KeySource } from '../verdict-text.js'
 import { readProofFile } from './proof.js'
+import { DISPUTE_FORMAT, judgeDispute, type DisputeVerdict } from '../../dispute/transcript.js'
+import { disputeVerdictText } from './dispute.js'
 
 export interface JudgeParameters {
   file: string
@@ -25,6 +27,19 @@ export async function judgeFile(p: JudgeParameters): Promise<JudgeCommandReturnT
   return { ...verdict, file: p.file, bytes: Buffer.byteLength(text), ms: performance.now() - started, keySource: p.key === undefined ? 'file' : 'given' }
 }
 
+/** A dispute transcript (docs/protocol.md §13.5) judged, or null when the file is not one. */
+async function judgeDisputeFile(file: string, key: string | undefined): Promise<(DisputeVerdict & { file: string }) | null> {
+  const text = await readProofFile(file)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return null
+  }
+  if ((parsed as { format?: unknown } | null)?.format !== DISPUTE_FORMAT) return null
+  return { ...(await judgeDispute(parsed, key === undefined ? {} : { key })), file }
+}
+
 function judgeLine(r: JudgeCommandReturnType): string {
   return judgeVerdictText(r, r.keySource)
 }
@@ -40,7 +55,7 @@ async function writePage(io: Output, file: string, json: boolean): Promise<numbe
 
 export const judgeCommand: Command = {
   name: 'judge',
-  summary: 'Check a fraud proof file without the logs',
+  summary: 'Check a fraud proof file or a dispute transcript without the logs',
   usage: ['judge FILE [--key DBKEY] [--json]', 'judge --page OUT.html'],
   flags: [
     ['--key DBKEY', 'the database key the proof must be about (default: the key the file names, which the output then says)'],
@@ -48,7 +63,12 @@ export const judgeCommand: Command = {
     ['--page OUT.html', 'write the judge page instead: one HTML file that checks proof files in a browser, offline (docs/judge-page.md)'],
     ['-h, --help', 'show this help'],
   ],
-  notes: ['Exit codes: 0 breach proven, 1 not proven, 2 a malformed or unreadable file (said on stderr).'],
+  notes: [
+    'FILE is a fraud proof (`verify` writes them) or a dispute transcript (`dispute` writes them): a',
+    'transcript is decided by its signatures, its bisection and the one entry it ends on, re-executed here.',
+    'Exit codes: 0 breach proven (a dispute: decided), 1 not proven (unfinished), 2 a malformed or unreadable',
+    'file (said on stderr).',
+  ],
   async run(args, io) {
     const { values, positionals: given } = parseFlags('judge', args, {
       key: { type: 'string' },
@@ -59,6 +79,12 @@ export const judgeCommand: Command = {
     })
     if (values.page !== undefined) return writePage(io, values.page, values.json ?? false)
     const [file] = positionals('judge', given, ['FILE'])
+    const dispute = await judgeDisputeFile(file, values.key)
+    if (dispute) {
+      if (dispute.verdict === 'malformed') throw malformedProof(`malformed dispute transcript: ${dispute.reason}`)
+      printResult(io, values.json ?? false, dispute, disputeVerdictText)
+      return dispute.verdict === 'decided' ? EXIT.ok : EXIT.negative
+    }
     const result = await judgeFile({ file, ...(values.key === undefined ? {} : { key: values.key }) })
     // A malformed file is an error (exit 2, one line on stderr), not a verdict.
     if (result.verdict === 'malformed') throw malformedProof(`malformed proof: ${result.reason}`)

@@ -21,6 +21,7 @@ import { addCheckpointRoute } from './routes/add-checkpoint.js'
 import { checkpointRoute } from './routes/checkpoint.js'
 import { stateCheckpointsRoute } from './routes/state-checkpoints.js'
 import { executionProofRoute } from './routes/execution-proof.js'
+import { disputesRoute } from './routes/disputes.js'
 import { claimsRoute } from './routes/claims.js'
 import { eventsRoute } from './routes/events.js'
 import { fraudProofRoute } from './routes/fraud-proof.js'
@@ -92,6 +93,7 @@ const ROUTES: Route[] = [
   claimsRoute,
   addCheckpointRoute,
   executionProofRoute,
+  disputesRoute,
   breachesRoute,
   fraudProofsRoute,
   fraudProofRoute,
