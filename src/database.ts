@@ -39,7 +39,11 @@ import { writeStateCheckpoint } from './state/checkpoint/checkpoint-files.js'
 import { makeStateCheckpoint, type StateCheckpoint, type StateCheckpointManifest } from './state/checkpoint/state-checkpoint.js'
 import { Monitor, type MonitorOptions, type VerifyReport } from './verify/monitor.js'
 import { LocalParty } from './dispute/party.js'
-import { SignedRoots } from './dispute/roots.js'
+import { ReplayedRoots, SignedRoots } from './dispute/roots.js'
+import { disputeBounds, rangeWithin } from './dispute/bounds.js'
+import type { DisputeOpen } from './dispute/messages.js'
+import { DEFAULT_DEADLINE_MS } from './dispute/referee.js'
+import type { ReplayLogs } from './verify/replay.js'
 import { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
 import { normalizePrefix } from './vm/overlay.js'
 import type { Change, Json, Limits, ListOptions, StateEntry } from './vm/types.js'
@@ -707,18 +711,36 @@ export class Database extends EventEmitter {
   }
 
   /**
-   * This directory's party to disputes (docs/protocol.md §13): it defends the roots the executor
-   * signed into the index log, under the key pair of the directory's claims log (the monitor's identity).
+   * This directory's party to disputes (docs/protocol.md §13), under the key pair of the directory's
+   * claims log (the monitor's identity): as defender it stands by the roots the executor signed into
+   * the index log; as challenger it re-executes the range and disputes what the contract does not give.
    */
   async disputeParty(): Promise<LocalParty> {
     this.dispute ??= (async () => {
       const claims = await this.logs.localClaims()
       const secretKey = claims.keyPair?.secretKey
       if (!secretKey) throw new DatabaseError('READ_ONLY', 'this directory holds no key pair of its own to sign disputes with')
-      const logs = { index: this.index, oplog: (pubkey: string) => this.logs.byPubkey(pubkey) }
-      return new LocalParty(new Uint8Array(secretKey), () => new SignedRoots(logs))
+      const logs = this.replayLogs()
+      return new LocalParty(new Uint8Array(secretKey), (open, role) => (role === 'defender' ? new SignedRoots(logs) : new ReplayedRoots(logs, open.from)))
     })()
     return this.dispute
+  }
+
+  /**
+   * Opens a dispute as challenger against `defender`'s root `toRoot` at length `to` (default: the
+   * last seal), agreeing at `from` (default: right after genesis); refused with NO_DISPUTE when this
+   * directory's replay reaches that very root.
+   */
+  async openDispute(p: { defender: string; toRoot: string; from?: number; to?: number; deadline?: number }): Promise<DisputeOpen> {
+    const logs = this.replayLogs()
+    const bounds = await disputeBounds(logs)
+    const range = rangeWithin(bounds, p.from, p.to)
+    const party = await this.disputeParty()
+    return party.challenge({ database: this.key, anchor: bounds.anchor, ...range, toRoot: p.toRoot, defender: p.defender, deadline: p.deadline ?? DEFAULT_DEADLINE_MS })
+  }
+
+  private replayLogs(): ReplayLogs {
+    return { index: this.index, oplog: (pubkey: string) => this.logs.byPubkey(pubkey) }
   }
 
   /**
@@ -726,7 +748,7 @@ export class Database extends EventEmitter {
    * if the range breaks the contract, that breach's fraud proof. `from` 0: right after genesis.
    */
   async executionProof(from: number, to: number): Promise<ExecutionAnswer> {
-    return proveExecutionRange({ index: this.index, oplog: (pubkey) => this.logs.byPubkey(pubkey) }, from, to)
+    return proveExecutionRange(this.replayLogs(), from, to)
   }
 
   /** Replays the logs from the start (or from a checkpoint) and checks every entry. */

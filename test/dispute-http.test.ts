@@ -3,7 +3,7 @@
 // `glassbox judge` decides the transcript alone. Real processes, sockets and logs.
 
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, test, type TestContext } from 'node:test'
 import { Database } from '../src/index.js'
@@ -14,6 +14,9 @@ import { HttpParty } from '../src/dispute/http-party.js'
 import { DisputeError } from '../src/dispute/messages.js'
 import type { DisputeTranscript } from '../src/dispute/transcript.js'
 import { glassbox } from './helpers/cli.js'
+import { joinDatabase } from '../src/participant/join.js'
+import { LightClient } from '../src/claims/light-client.js'
+import type { TrustFile } from '../src/claims/trust-file.js'
 import { tempDir } from './helpers/databases.js'
 import { AT, GENESIS_LENGTH, history, keyPair, lie, lieFrom } from './helpers/disputes.js'
 import { LocalParty } from '../src/dispute/party.js'
@@ -95,4 +98,55 @@ test('the server refuses what it did not sign and moves the rules do not allow; 
   await assert.rejects(server.accept({ ...open, to: length - 1 }), (err: DisputeError) => err.code === 'DISPUTE_MESSAGE' && /not signed by its challenger/.test(err.message))
   // Moves in a dispute the server never took up.
   await assert.rejects(server.root({ dispute: 'ab'.repeat(32), previous: 'ab'.repeat(32), round: 1, length: 10 }), (err: DisputeError) => err.code === 'NO_SUCH_DISPUTE')
+})
+
+test('a light client referees a monitor against the executor and learns its checkpoint root is wrong, without the logs', async (t) => {
+  const dir = await history(t)
+  await lieFrom(dir, AT.upgrade, (e) => e.changes.map((c) => (c.type === 'put' && c.key === '.sys/contract/source' ? { ...c, value: `${c.value}\n// not what the op installs` } : c)))
+  const db = await Database.load(dir, { network: { bootstrap: dht.bootstrap, announce: true } })
+  t.after(() => db.close())
+  const executor = await startHttpApi({ db, port: 0, token: null })
+  t.after(() => executor.close())
+  // A monitor in a directory of its own (its own key): it fetched and verified the logs (and found
+  // the breach), then serves them.
+  const mine = await tempDir(t)
+  const report = await verifyRemote(mine, db.key, { bootstrap: dht.bootstrap, timeoutMs: 20_000 })
+  assert.equal(report.breach?.seq, AT.upgrade)
+  await joinDatabase(mine, db.key)
+  const replica = await Database.load(mine)
+  t.after(() => replica.close())
+  assert.equal(replica.length, db.length)
+  const monitor = await startHttpApi({ db: replica, port: 0, token: null })
+  t.after(() => monitor.close())
+
+  const monitorKey = (await HttpParty.connect(monitor.url)).key
+  const trust: TrustFile = { format: 'glassbox-trust/1', database: db.key, executor: executor.url, threshold: 1, monitors: [{ key: monitorKey, weight: 1, url: monitor.url }] }
+  const light = new LightClient(trust)
+  const settled = await light.dispute(monitor.url)
+  assert.equal(settled.checkpoint.length, db.length - 1)
+  assert.equal(settled.verdict.verdict, 'decided', JSON.stringify(settled.verdict))
+  if (settled.verdict.verdict === 'decided') {
+    assert.equal(settled.verdict.wrong, 'defender')
+    assert.equal(settled.verdict.at, AT.upgrade)
+    assert.ok(settled.verdict.rounds <= settled.verdict.bound)
+  }
+
+  // The same through the CLI, with the transcript for anyone to judge.
+  const cwd = await tempDir(t)
+  await writeFile(path.join(cwd, 'trust.json'), JSON.stringify(trust))
+  const run = await glassbox(['light', 'dispute', '--trust', 'trust.json', '--challenger', monitor.url, '--out', 'dispute.json'], cwd)
+  assert.equal(run.code, 1, run.stderr + run.stdout)
+  assert.match(run.stdout, new RegExp(`the defender \\(.*\\) was wrong at entry ${AT.upgrade}`))
+  const judged = await glassbox(['judge', 'dispute.json', '--key', db.key], cwd)
+  assert.equal(judged.code, 0, judged.stderr)
+
+  // A monitor whose replay reaches the executor's root refuses to challenge it.
+  const honestDir = await history(t)
+  const honest = await Database.load(honestDir)
+  t.after(() => honest.close())
+  const honestApi = await startHttpApi({ db: honest, port: 0, token: null })
+  t.after(() => honestApi.close())
+  const party = await HttpParty.connect(honestApi.url)
+  const root = await new SignedRoots({ index: (honest as unknown as { index: never }).index, oplog: () => Promise.reject(new Error('unused')) }).rootAt(honest.length - 1)
+  await assert.rejects(party.challenge({ defender: 'ab'.repeat(32), toRoot: root }), (err: DisputeError) => err.code === 'NO_DISPUTE')
 })

@@ -320,6 +320,8 @@ describe('HTTP API', () => {
       '/v1/checkpoint',
       '/v1/claims',
       '/v1/disputes',
+      '/v1/disputes/challenges',
+      '/v1/disputes/{id}/answer',
       '/v1/disputes/{id}/close',
       '/v1/disputes/{id}/root',
       '/v1/disputes/{id}/settle',

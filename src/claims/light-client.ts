@@ -16,6 +16,7 @@ import { verifyConsistency } from '../log/accumulator.js'
 import { checkProof } from '../participant/check-proof.js'
 import { ClaimsGraph, type Accusation, type ChainHead, type Vertex } from './claims-graph.js'
 import type { TrustFile } from './trust-file.js'
+import type { DisputeTranscript, DisputeVerdict } from '../dispute/transcript.js'
 
 export interface LightClientOptions {
   fetch?: typeof fetch
@@ -64,6 +65,13 @@ export interface LightView {
   /** The range the light client re-executed itself (docs/protocol.md §11.6), and the root it reached. */
   reexecuted: { from: number; to: number; stateRoot: string; fromGenesis: boolean } | null
   reexecuteError: string | null
+}
+
+/** A dispute this client refereed over the executor's checkpoint, and its verdict. */
+export interface LightDispute {
+  checkpoint: ExecutorCheckpoint
+  transcript: DisputeTranscript
+  verdict: DisputeVerdict
 }
 
 export interface Guarantee {
@@ -212,6 +220,34 @@ export class LightClient {
     if (checked.toRoot !== checkpoint.stateRoot) throw new LightClientError('LIGHT_BAD_ANSWER', "the proof of execution does not end at the checkpoint's state root")
     if (!vouched && checked.to - checked.from > (this.opts.reexecute ?? 0)) throw new LightClientError('LIGHT_BAD_ANSWER', `${checked.to - checked.from} entries to re-execute, more than the limit of ${this.opts.reexecute}`)
     return { from: checked.from, to: checked.to, stateRoot: checked.toRoot, fromGenesis: !vouched }
+  }
+
+  /**
+   * Settles whether the executor's checkpoint root is what the contract gives, without downloading
+   * the range (docs/protocol.md §13): the monitor at `challengerUrl` (one whose own replay reaches
+   * another root) challenges it, the executor's server defends it, and this client referees the
+   * bisection and judges the one entry it ends on. A decided verdict against the executor refutes the
+   * claims past that entry, as a proven fraud proof does; the transcript is the evidence.
+   */
+  async dispute(challengerUrl: string, opts: { from?: number; deadlineMs?: number } = {}): Promise<LightDispute> {
+    const { HttpParty } = await import('../dispute/http-party.js')
+    const { referee } = await import('../dispute/referee.js')
+    const { judgeDispute } = await import('../dispute/transcript.js')
+    const checkpoint = await this.executorCheckpoint()
+    const defender = await HttpParty.connect(this.trust.executor, this.fetch)
+    const challenger = await HttpParty.connect(challengerUrl, this.fetch)
+    for (const [who, p] of [['the executor', defender], ['the challenger', challenger]] as const) {
+      if (p.database !== this.trust.database) throw new LightClientError('LIGHT_BAD_ANSWER', `${who} disputes for database ${p.database.slice(0, 8)}…, not ${this.trust.database.slice(0, 8)}…`)
+    }
+    const asked = { defender: defender.key, toRoot: checkpoint.stateRoot, to: checkpoint.length, ...(opts.from === undefined ? {} : { from: opts.from }), ...(opts.deadlineMs === undefined ? {} : { deadline: opts.deadlineMs }) }
+    const open = await challenger.challenge(asked)
+    if (open.database !== this.trust.database || open.defender !== defender.key || open.to !== checkpoint.length || open.toRoot !== checkpoint.stateRoot || open.challenger !== challenger.key) {
+      throw new LightClientError('LIGHT_BAD_ANSWER', 'the challenger opened another dispute than the one asked for')
+    }
+    const transcript = await referee(open, defender, challenger)
+    const verdict = await judgeDispute(transcript, { key: this.trust.database })
+    if (verdict.verdict === 'decided' && verdict.wrong === 'defender') this.graph.refute(verdict.at, transcript)
+    return { checkpoint, transcript, verdict }
   }
 
   /**

@@ -3,18 +3,16 @@
 // refereeing the game as it goes, and returns the transcript with its verdict.
 
 import { toHex } from '../codec/hash.js'
-import { decodeEntry } from '../codec/messages.js'
 import { UsageError } from '../errors.js'
-import { signedSealAt } from '../log/sealed-entry.js'
-import { signerOf } from '../log/seal.js'
 import type { ReplayLogs } from '../verify/replay.js'
 import { readManifest } from '../log/manifest.js'
 import { LogStore } from '../log/store.js'
+import { disputeBounds, rangeWithin } from './bounds.js'
 import type { Move } from './game.js'
 import { HttpParty } from './http-party.js'
 import { DisputeError, disputeId } from './messages.js'
 import { LocalParty } from './party.js'
-import { referee } from './referee.js'
+import { DEFAULT_DEADLINE_MS, referee } from './referee.js'
 import { ReplayedRoots, SignedRoots } from './roots.js'
 import { judgeDispute, type DisputeTranscript, type DisputeVerdict } from './transcript.js'
 
@@ -39,24 +37,17 @@ export interface ChallengeResult {
   verdict: DisputeVerdict
 }
 
-export const DEFAULT_DEADLINE_MS = 120_000
-
 export async function challenge(dir: string, url: string, opts: ChallengeOptions = {}): Promise<ChallengeResult> {
   const defender = await HttpParty.connect(url, opts.fetcher)
   const { store, logs } = await localLogs(dir, defender.database)
   try {
     const secretKey = (await store.localClaims()).keyPair?.secretKey
     if (!secretKey) throw new DisputeError('NO_KEY', `${dir} holds no key pair to sign a dispute with`)
-    const { genesisLength, anchorLength } = await bounds(logs)
-    const from = opts.from ?? genesisLength
-    const to = opts.to ?? anchorLength
-    if (from < genesisLength || to > anchorLength || from >= to) {
-      throw new UsageError('USAGE', `a dispute covers lengths ${genesisLength}..${anchorLength} here (after genesis, up to the last seal); ${from}..${to} is not inside`)
-    }
+    const bounds = await disputeBounds(logs)
+    const { from, to } = rangeWithin(bounds, opts.from, opts.to)
     const toRoot = opts.root ?? (await new SignedRoots(logs).rootAt(to))
     const challenger = new LocalParty(new Uint8Array(secretKey), (open) => new ReplayedRoots(logs, open.from))
-    const anchor = await signedSealAt(logs.index, anchorLength, signerOf(logs.index))
-    const open = await challenger.challenge({ database: toHex(logs.index.key), anchor, from, to, toRoot, defender: defender.key, deadline: opts.deadlineMs ?? DEFAULT_DEADLINE_MS })
+    const open = await challenger.challenge({ database: toHex(logs.index.key), anchor: bounds.anchor, from, to, toRoot, defender: defender.key, deadline: opts.deadlineMs ?? DEFAULT_DEADLINE_MS })
     const transcript = await referee(open, defender, challenger, opts.onMove ? { onMove: (move, game) => opts.onMove!(move, { lo: game.lo, hi: game.hi, round: game.round }) } : {})
     return { dispute: disputeId(open), from, to, transcript, verdict: await judgeDispute(transcript) }
   } finally {
@@ -80,22 +71,4 @@ async function localLogs(dir: string, database: string): Promise<{ store: LogSto
     throw new UsageError('USAGE', `${dir} holds no entries of database ${database.slice(0, 8)}…: make a replica first (glassbox verify ${database} --dir ${dir})`)
   }
   return { store, logs: { index, oplog: (pubkey) => store.byPubkey(pubkey) } }
-}
-
-/** Lengths a dispute may span here: from right after the genesis seal to the last seal. */
-async function bounds(logs: ReplayLogs): Promise<{ genesisLength: number; anchorLength: number }> {
-  const { index } = logs
-  let genesisLength = -1
-  for (let p = 0; p < Math.min(index.length, 4096) && genesisLength < 0; p++) {
-    const bytes = await index.get(p)
-    if (bytes && decodeEntry(bytes).type === 'seal') genesisLength = p + 1
-  }
-  let anchorLength = -1
-  for (let p = index.length - 1; p >= genesisLength && anchorLength < 0; p--) {
-    const bytes = await index.get(p)
-    const entry = bytes ? decodeEntry(bytes) : null
-    if (entry?.type === 'seal' && entry.length === p) anchorLength = p
-  }
-  if (genesisLength < 0 || anchorLength <= genesisLength) throw new DisputeError('DISPUTE_RANGE', 'the index log holds no sealed entry after genesis: there is nothing to dispute')
-  return { genesisLength, anchorLength }
 }

@@ -1,4 +1,4 @@
-// A dispute party across HTTP: a server's /v1/disputes (src/net/http/routes/disputes.ts). Its answers
+// A dispute party across HTTP: a server's /v1/disputes (src/net/http/routes/disputes.ts), in either role. Its answers
 // are taken as they come; the referee checks each one against the rules before it counts.
 // Browser-safe (fetch only).
 
@@ -33,8 +33,14 @@ export class HttpParty implements DisputeParty {
     return this.post(`/${dispute}/root`, body) as Promise<DisputeRoot>
   }
 
-  answer(_req: AnswerRequest): Promise<DisputeAnswer> {
-    return Promise.reject(new DisputeError('NOT_A_PARTY', `${this.base} takes disputes as defender only`))
+  answer(req: AnswerRequest): Promise<DisputeAnswer> {
+    const { dispute, ...body } = req
+    return this.post(`/${dispute}/answer`, body) as Promise<DisputeAnswer>
+  }
+
+  /** Has the server open a dispute as challenger against `defender`'s root (it refuses with NO_DISPUTE if it reaches that root). */
+  challenge(p: { defender: string; toRoot: string; from?: number; to?: number; deadline?: number }): Promise<DisputeOpen> {
+    return this.post('/challenges', p) as Promise<DisputeOpen>
   }
 
   settle(req: SettleRequest): Promise<DisputeSettle> {

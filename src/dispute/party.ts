@@ -63,14 +63,14 @@ interface Session {
   used: number
 }
 
-/** A party holding logs and a key pair; `oracleFor` gives its roots for a dispute's range. */
+/** A party holding logs and a key pair; `oracleFor` gives its roots for a dispute's range, in the role it plays. */
 export class LocalParty implements DisputeParty {
   readonly key: string
   private readonly sessions = new Map<string, Session>()
 
   constructor(
     private readonly secretKey: Uint8Array,
-    private readonly oracleFor: (open: DisputeOpen) => RootOracle | Promise<RootOracle>,
+    private readonly oracleFor: (open: DisputeOpen, role: Session['role']) => RootOracle | Promise<RootOracle>,
     /** Most disputes held at once: each keeps a replay's state until it is closed. */
     private readonly maxSessions = 16,
   ) {
@@ -81,7 +81,7 @@ export class LocalParty implements DisputeParty {
   async challenge(fields: Omit<DisputeOpen, 'type' | 'challenger' | 'by' | 'signature' | 'fromRoot' | 'time'> & { time?: number }): Promise<DisputeOpen> {
     const session = { role: 'challenger' as const, answers: new Map() }
     const body = { type: 'open' as const, ...fields, challenger: this.key, time: fields.time ?? Date.now(), fromRoot: '' }
-    const oracle = await this.oracleFor(body as DisputeOpen)
+    const oracle = await this.oracleFor(body as DisputeOpen, 'challenger')
     try {
       body.fromRoot = await oracle.rootAt(fields.from)
       const mine = await oracle.rootAt(fields.to)
@@ -99,7 +99,7 @@ export class LocalParty implements DisputeParty {
     checkOpen(open)
     if (open.defender !== this.key) throw new DisputeError('NOT_A_PARTY', `the dispute names defender ${open.defender.slice(0, 8)}…, not this party`)
     const id = disputeId(open)
-    const oracle = await this.oracleFor(open)
+    const oracle = await this.oracleFor(open, 'defender')
     try {
       for (const [length, root] of [[open.from, open.fromRoot], [open.to, open.toRoot]] as const) {
         const mine = await oracle.rootAt(length)

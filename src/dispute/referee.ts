@@ -9,6 +9,9 @@ import type { DisputeParty } from './party.js'
 import { judgeStep, type StepProof } from './step.js'
 import { DISPUTE_FORMAT, type DisputeTranscript } from './transcript.js'
 
+/** How long each answer may take by default: the first may wait on a replay of half the range. */
+export const DEFAULT_DEADLINE_MS = 120_000
+
 export interface RefereeOptions {
   /** Called after each move, for progress. */
   onMove?: (move: Move, game: DisputeGame) => void

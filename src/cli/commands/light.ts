@@ -78,6 +78,7 @@ export const lightCommand: Command = {
   usage: [
     'light status --trust FILE [--reexecute N] [--evidence-out FILE] [--timeout MS] [--json]',
     'light get <key> --trust FILE [--reexecute N] [--timeout MS] [--json]',
+    'light dispute --trust FILE --challenger URL [--out FILE] [--timeout MS] [--json]',
     'light check <evidence-file> --key DBKEY [--json]',
     'light trust --executor URL [--monitor URL[=WEIGHT]]... [--threshold N] --out FILE [--json]',
   ],
@@ -90,14 +91,18 @@ export const lightCommand: Command = {
     ['--executor URL', 'light trust: the HTTP API the database key and reads come from'],
     ['--monitor URL[=WEIGHT]', 'light trust: a server whose monitor claims (its key is read from GET /v1/claims); weight 1 by default; repeatable'],
     ['--threshold N', 'light trust: the weight an answer needs (default: half the total weight, rounded up)'],
-    ['--out FILE', 'light trust: where to write the trust file'],
+    ['--challenger URL', "light dispute: a monitor's HTTP API whose own replay disputes the executor's checkpoint root"],
+    ['--out FILE', 'light trust: where to write the trust file; light dispute: where to write the transcript'],
     ...COMMON_FLAGS.filter(([f]) => !f.startsWith('--dir')),
   ],
   notes: [
     'A light client holds no logs. It checks the executor\'s signed checkpoint, fetches each monitor\'s claims',
     '(GET /v1/claims) and fraud proofs, sets aside false, equivocating and refuted claims, follows the heaviest',
     'chain of the rest and reads with a state proof: "either the root at L is X, or monitors of weight W signed a',
-    'false claim". Exit codes: 0 trusted (check: every accusation proven), 1 not trusted, disputed or absent',
+    'false claim". `light dispute` settles the executor\'s checkpoint root without the logs: the challenger and the',
+    'executor bisect the range (docs/protocol.md §13) with this client as referee, and the one entry they end on',
+    'is re-executed here; exit 0 when the challenger was wrong, 1 when the executor was (or it did not finish).',
+    'Exit codes: 0 trusted (check: every accusation proven), 1 not trusted, disputed or absent',
     '(check: one not proven), 2 errors. The trust file format is in docs/protocol.md §11.4.',
   ],
   async run(args, io) {
@@ -112,6 +117,7 @@ export const lightCommand: Command = {
       threshold: { type: 'string' },
       out: { type: 'string' },
       reexecute: { type: 'string' },
+      challenger: { type: 'string' },
     })
     const action = given[0]
     const timeoutMs = intFlag('timeout', values.timeout)
@@ -140,10 +146,21 @@ export const lightCommand: Command = {
       printResult(io, json, trust, (t) => [`wrote ${values.out}: database ${t.database}, ${t.monitors.length} monitor(s), threshold ${t.threshold}`, 'These keys were read from the servers themselves: check them with their owners before you rely on them.'].join('\n'))
       return EXIT.ok
     }
-    if (action !== 'status' && action !== 'get') throw new UsageError('USAGE', `unknown action ${JSON.stringify(action ?? '')} (light status | light get <key> | light check <file> | light trust)`)
+    if (action !== 'status' && action !== 'get' && action !== 'dispute') throw new UsageError('USAGE', `unknown action ${JSON.stringify(action ?? '')} (light status | light get <key> | light dispute | light check <file> | light trust)`)
     if (!values.trust) throw new UsageError('USAGE', `light ${action} needs --trust FILE`)
     const reexecute = intFlag('reexecute', values.reexecute)
     const client = new LightClient(await readTrustFile(values.trust), { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(reexecute === undefined ? {} : { reexecute }) })
+    if (action === 'dispute') {
+      positionals('light', given, ['dispute'])
+      if (!values.challenger) throw new UsageError('USAGE', 'light dispute needs --challenger URL: a monitor whose replay disputes the executor\'s root')
+      const { disputeVerdictText } = await import('./dispute.js')
+      const settled = await client.dispute(values.challenger)
+      if (values.out) await writeFile(values.out, jsonText(settled.transcript) + '\n')
+      const result = { checkpoint: { length: settled.checkpoint.length, stateRoot: settled.checkpoint.stateRoot }, verdict: settled.verdict, transcript: values.out ?? null }
+      printResult(io, json, result, (r) => [`the executor's checkpoint: length ${r.checkpoint.length}, state root ${r.checkpoint.stateRoot}`, disputeVerdictText(r.verdict), ...(r.transcript ? [`transcript written to ${r.transcript} (check it with: glassbox judge ${r.transcript})`] : [])].join('\n'))
+      // Trusted only when the challenger, not the executor, was found wrong.
+      return settled.verdict.verdict === 'decided' && settled.verdict.wrong === 'challenger' ? EXIT.ok : EXIT.negative
+    }
     if (action === 'get') {
       const [, key] = positionals('light', given, ['get', '<key>'])
       // The proof is at the latest seal: give the monitors until the timeout to claim it.

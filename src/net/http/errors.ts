@@ -56,6 +56,7 @@ export const STATUS_OF: Readonly<Record<string, number>> = {
   OPLOG_NOT_INPUT: 409,
   NOT_A_PARTY: 409,
   NOT_MY_ROOT: 409,
+  NO_DISPUTE: 409,
   HISTORY_BROKEN: 409,
   BODY_TOO_LARGE: 413,
   URI_TOO_LONG: 414,
