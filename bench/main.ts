@@ -19,6 +19,7 @@ import { runAuthMapBench } from './auth-map.js'
 import { runClaimsBench } from './claims.js'
 import { progress, withDir, writeOps } from './history.js'
 import { runSyncBench } from './sync.js'
+import { runDisputeBench } from './dispute.js'
 import { runGasBench } from './gas.js'
 import { measureFraudProof } from './fraud-proofs.js'
 import { runProofBench } from './proofs.js'
@@ -144,6 +145,10 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'sync') {
     console.log()
     await runSyncBench()
+  }
+  if (only === undefined || only === 'dispute') {
+    console.log()
+    await runDisputeBench()
   }
 }
 

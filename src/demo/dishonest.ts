@@ -3,7 +3,8 @@
 // fraud-proof tests and the benchmark; no honest code path calls it.
 
 import type Hypercore from 'hypercore'
-import { decodeEntry, encodeEntry, type IndexEntry } from '../codec/messages.js'
+import { decodeEntry, encodeEntry, type IndexEntry, type OpEntry } from '../codec/messages.js'
+import { IndexState } from '../state/index-state.js'
 import { appendEntries } from '../log/accumulator.js'
 import { appendLeaves, treeHash } from '../log/merkle.js'
 import { positionsHash } from '../log/positions.js'
@@ -49,6 +50,32 @@ export async function rewriteSealed(index: Hypercore, from: number, blocks: read
   }
   await index.truncate(from)
   if (out.length > 0) await index.append(out)
+}
+
+/**
+ * Publishes other changes at the op entry `p` and carries on from the state they make: every later
+ * entry's root is that state's and every seal is signed again, so the log holds together and only
+ * re-executing entry `p` shows it is wrong (what a dispute, docs/protocol.md §13, bisects to).
+ */
+export async function carryLie(index: Hypercore, p: number, changes: (entry: OpEntry) => OpEntry['changes']): Promise<void> {
+  const view = new IndexState()
+  const blocks: Uint8Array[] = []
+  for (let i = 0; i < index.length; i++) {
+    const block = await index.get(i)
+    if (!block) throw new Error(`index entry ${i} is not available`)
+    let entry = decodeEntry(block)
+    if (i >= p && entry.type === 'op') {
+      const published = i === p ? changes(entry) : entry.changes
+      view.fold({ ...entry, changes: published })
+      entry = { ...entry, changes: published, stateRoot: view.state.root() }
+      blocks.push(encodeEntry(entry))
+      continue
+    }
+    if (i === p) throw new Error(`index entry ${p} is a ${entry.type} entry, not an op`)
+    view.fold(entry)
+    if (i >= p) blocks.push(encodeEntry(entry))
+  }
+  await rewriteSealed(index, p, blocks)
 }
 
 function decodeOrNull(block: Uint8Array): IndexEntry | null {

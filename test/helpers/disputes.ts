@@ -5,14 +5,13 @@
 import type { TestContext } from 'node:test'
 import sodium from 'sodium-native'
 import { fromHex, hash, toHex } from '../../src/codec/hash.js'
-import { encodeEntry, type OpEntry } from '../../src/codec/messages.js'
-import { rewriteSealed } from '../../src/demo/dishonest.js'
+import type { OpEntry } from '../../src/codec/messages.js'
+import { carryLie } from '../../src/demo/dishonest.js'
 import type { DisputeOpen } from '../../src/dispute/messages.js'
 import { LocalParty } from '../../src/dispute/party.js'
 import { ReplayedRoots, SignedRoots, type RootOracle } from '../../src/dispute/roots.js'
 import { signedSealAt } from '../../src/log/sealed-entry.js'
 import { signerOf } from '../../src/log/seal.js'
-import { IndexState } from '../../src/state/index-state.js'
 import { openLogs } from '../../src/verify/verify-dir.js'
 import type { ReplayLogs } from '../../src/verify/replay.js'
 import { firstOp } from './breaches.js'
@@ -52,30 +51,11 @@ export async function history(t: TestContext): Promise<string> {
   })
 }
 
-/**
- * The executor publishes other changes at entry `p` and carries on from the state they make: every
- * later entry's root is that state's, and every seal is signed again, so the log holds together
- * and only re-execution shows entry `p` is wrong.
- */
+/** The executor lies at entry `p` and carries on from the state the lie makes (see carryLie). */
 export async function lieFrom(dir: string, p: number, changes: (e: OpEntry) => OpEntry['changes']): Promise<void> {
   const x = await DishonestExecutor.open(dir)
   try {
-    const entries = await x.entries()
-    const view = new IndexState()
-    for (const e of entries.slice(0, p)) view.fold(e)
-    const blocks: Uint8Array[] = []
-    for (let i = p; i < entries.length; i++) {
-      let e = entries[i]
-      if (e.type === 'op') {
-        const published = i === p ? changes(e) : e.changes
-        view.fold({ ...e, changes: published })
-        e = { ...e, changes: published, stateRoot: view.state.root() }
-      } else {
-        view.fold(e)
-      }
-      blocks.push(encodeEntry(e))
-    }
-    await rewriteSealed(x.index, p, blocks)
+    await carryLie(x.index, p, changes)
   } finally {
     await x.close()
   }
