@@ -77,9 +77,14 @@ test('a challenger that lies from any position class on is found wrong at that e
 })
 
 test('a defender that lies about roots the log never signed is found wrong, whatever the log says', async (t) => {
-  const dir = await history(t)
-  const { verdict, l } = await play(t, dir, { defender: (open, l) => lyingFrom(byTheLog(open, l), AT.admit) })
-  assertDecided(verdict, 'defender', 'step', AT.admit, l.length - GENESIS_LENGTH)
+  // From an op on, and from a seal on: a seal changes no state, so the root after it is the one before.
+  for (const [name, p] of [['an op', AT.admit], ['a seal', AT.admit + 1]] as const) {
+    await t.test(name, async (t) => {
+      const dir = await history(t)
+      const { verdict, l } = await play(t, dir, { defender: (open, l) => lyingFrom(byTheLog(open, l), p) })
+      assertDecided(verdict, 'defender', 'step', p, l.length - GENESIS_LENGTH)
+    })
+  }
 })
 
 test('a defender that changes its story mid-game loses with its own two signed answers', async (t) => {
