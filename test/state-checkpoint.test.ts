@@ -15,6 +15,7 @@ import { checkManifest, openStateCheckpoint, type StateCheckpoint, type StateChu
 import { encodeEntry, decodeEntry, type SealEntry } from '../src/codec/messages.js'
 import { signSeal } from '../src/log/seal.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
+import { judge } from '../src/verify/judge.js'
 import { example, send1, tempDir } from './helpers/databases.js'
 import { glassbox } from './helpers/cli.js'
 import { withDishonest } from './helpers/dishonest-executor.js'
@@ -205,7 +206,16 @@ test('from a checkpoint, a breach after it is found; a log rewritten under it is
     await x.tamperOp(under.manifest.length - 1, (e) => ({ ...e, ack: { ...e.ack, ts: e.ack.ts + 1 } }))
     await x.reseal(under.manifest.length)
   })
-  await assert.rejects(verifyDirectory(under.dir, { base: await base(under.dir, under.key, under.manifest.length) }), (err: Error & { code?: string }) => err.code === 'CHECKPOINT_NOT_IN_LOG' && /fork/.test(err.message))
+  const refusal = await verifyDirectory(under.dir, { base: await base(under.dir, under.key, under.manifest.length) }).then(
+    () => assert.fail('a checkpoint whose seal the log contradicts was started from'),
+    (err: Error & { code?: string; fraudProof?: unknown }) => err,
+  )
+  assert.equal(refusal.code, 'CHECKPOINT_NOT_IN_LOG')
+  assert.match(refusal.message, /two seals for that length/)
+  // Both seals carry the executor's signature: together they prove the fork to anyone.
+  const verdict = await judge(refusal.fraudProof, { key: under.key })
+  assert.equal(verdict.verdict, 'proven', JSON.stringify(verdict))
+  if (verdict.verdict === 'proven') assert.equal(verdict.class, 'index-rewritten')
 })
 
 test('glassbox checkpoint --state writes a checkpoint; sync and verify --from-checkpoint refuse bad usage by name', async (t) => {

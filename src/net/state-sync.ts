@@ -9,6 +9,8 @@ import { fetchJson } from '../claims/light-client.js'
 import { writeStateCheckpoint } from '../state/checkpoint/checkpoint-files.js'
 import { openStateCheckpoint, type StateChunk, type VerifiedStateCheckpoint } from '../state/checkpoint/state-checkpoint.js'
 import type { MonitorOptions, VerifyReport } from '../verify/monitor.js'
+import { CheckpointNotInLog } from '../verify/replay.js'
+import type { ForkProof } from '../verify/fraud-proof.js'
 import type { RemoteLogsOptions } from './remote-logs.js'
 import { verifyRemote } from './remote-monitor.js'
 
@@ -31,7 +33,8 @@ export interface SyncReport extends VerifyReport {
   /** Where verification started: a checkpoint (its source and length) or genesis. */
   start: { from: 'checkpoint'; url: string; length: number; keys: number; chunks: number } | { from: 'genesis' }
   /** Sources not used, and why (unreachable, or a checkpoint that did not check). */
-  refused: { url: string; reason: string }[]
+  /** Sources not started from, and why; a checkpoint whose seal contradicts the log's carries the fork proof. */
+  refused: { url: string; reason: string; fraudProof?: ForkProof }[]
 }
 
 /** Fetches and checks the state checkpoint a source serves; throws saying why it is refused. */
@@ -79,8 +82,8 @@ export async function syncDatabase(dir: string, key: string, opts: SyncOptions):
     } catch (err) {
       // A checkpoint whose seal the log does not hold: signed by the executor for another log (a
       // fork to look into), or of another history. Either way it is no start for this replica.
-      if ((err as { code?: string }).code !== 'CHECKPOINT_NOT_IN_LOG') throw err
-      refused.push({ url, reason: (err as Error).message })
+      if (!(err instanceof CheckpointNotInLog)) throw err
+      refused.push({ url, reason: err.message, ...(err.fraudProof ? { fraudProof: err.fraudProof } : {}) })
       continue
     }
     if (opts.keep !== false) await writeStateCheckpoint(dir, { manifest: checkpoint.manifest, chunks })

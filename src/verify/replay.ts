@@ -23,12 +23,25 @@ import { ContractVM, RUNTIME_ID } from '../vm/index.js'
 import type { VerifiedStateCheckpoint } from '../state/checkpoint/state-checkpoint.js'
 import type { Change, Json, SystemKeys } from '../vm/types.js'
 import type { BreachClass, BreachNotice } from './breach.js'
-import { buildFraudProof, type BuiltProof } from './fraud-proof.js'
+import { buildFraudProof, forkProof, type BuiltProof, type ForkProof } from './fraud-proof.js'
 import { recompute } from './recompute.js'
 import { signedRoot } from './heads.js'
 
 /** Verification could not be carried out (as opposed to a breach, which it found). */
 export class VerifyError extends GlassboxError {}
+
+/**
+ * A state checkpoint whose seal is not the log's entry at its length. When the log holds another
+ * seal for that length, also signed by the executor, the two are a fork proof (docs/protocol.md §10).
+ */
+export class CheckpointNotInLog extends VerifyError {
+  constructor(
+    message: string,
+    readonly fraudProof: ForkProof | null,
+  ) {
+    super('CHECKPOINT_NOT_IN_LOG', message)
+  }
+}
 
 /** Where a replay reads the logs from. */
 export interface ReplayLogs {
@@ -139,7 +152,9 @@ export class Replay {
     const logged = await this.logs.index.get(at)
     if (!logged) throw new VerifyError('ENTRY_UNAVAILABLE', `index entry ${at} is not available`)
     if (toHex(logged) !== toHex(cp.sealBytes)) {
-      throw new VerifyError('CHECKPOINT_NOT_IN_LOG', `the state checkpoint's seal is not the index log's entry ${at}: the executor signed two logs (a fork), or the checkpoint is of another history`)
+      const fork = this.forkWith(at, logged, cp.sealBytes)
+      const what = fork ? 'the executor signed two seals for that length (a fork: the fraud proof holds both)' : 'the executor signed two logs (a fork), or the checkpoint is of another history'
+      throw new CheckpointNotInLog(`the state checkpoint's seal is not the index log's entry ${at}: ${what}`, fork)
     }
     const header = await this.logs.index.get(0)
     const first = header ? decodeEntry(header) : null
@@ -158,6 +173,19 @@ export class Replay {
     this.view = view
     this.peaks = appendLeaf(cp.seal.peaks, at, leafHash(cp.sealBytes))
     await this.loadVM(view.source)
+  }
+
+  /** The fork proof of a seal for length `at` that the log's own (also signed) seal there contradicts, if it does. */
+  private forkWith(at: number, logged: Uint8Array, other: Uint8Array): ForkProof | null {
+    let entry: IndexEntry
+    try {
+      entry = decodeEntry(logged)
+    } catch {
+      return null
+    }
+    if (entry.type !== 'seal' || entry.length !== at || !sealSignedBy(entry, this.logs.index.key, this.signer)) return null
+    const signer = toHex(this.signer)
+    return forkProof(this.indexKey, { signer, seal: toHex(other) }, { signer, seal: toHex(logged) }, `two seals signed for length ${at}: the state checkpoint's and the index log's`)
   }
 
   /** Verifies the entry at `position`; the log must hold it. Returns a notice on a breach. */

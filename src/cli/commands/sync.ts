@@ -6,8 +6,30 @@ import { UsageError } from '../../errors.js'
 import type { SyncReport } from '../../net/state-sync.js'
 import { NETWORK_FLAGS, NETWORK_OPTIONS, networkFromFlags } from '../network-flags.js'
 import { COMMON_FLAGS, COMMON_OPTIONS, EXIT, intFlag, parseFlags, positionals, type Command } from '../command.js'
-import { printResult } from '../output.js'
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { proofFileName } from '../../verify/fraud-proof.js'
+import { jsonText, printResult } from '../output.js'
 import { progressPrinter, reportText } from '../report.js'
+
+/**
+ * Writes the fork proof of each source refused for a seal the log contradicts to D/fraud-proofs/,
+ * and names the file in its reason.
+ */
+export async function writeRefusedProofs(dir: string, r: SyncReport): Promise<SyncReport> {
+  const refused = []
+  for (const s of r.refused) {
+    if (!s.fraudProof) {
+      refused.push(s)
+      continue
+    }
+    const file = path.resolve(dir, 'fraud-proofs', proofFileName(s.fraudProof))
+    await mkdir(path.dirname(file), { recursive: true })
+    await writeFile(file, jsonText(s.fraudProof) + '\n')
+    refused.push({ ...s, reason: `${s.reason}; fraud proof written to ${file} (check it with: glassbox judge ${file})` })
+  }
+  return { ...r, refused }
+}
 
 /** The report's first lines: where verification started, and the sources refused on the way. */
 export function syncStartText(r: SyncReport): string {
@@ -52,12 +74,15 @@ export const syncCommand: Command = {
     const length = intFlag('length', values.length)
     const json = values.json ?? false
     const { syncDatabase } = await import('../../net/state-sync.js')
-    const report = await syncDatabase(values.dir, key, {
-      ...networkFromFlags(values),
-      from,
-      ...(length === undefined ? {} : { length }),
-      ...(json ? {} : { onProgress: progressPrinter(), onChunk: progressPrinter(process.stderr, 'checking checkpoint chunks') }),
-    })
+    const report = await writeRefusedProofs(
+      values.dir,
+      await syncDatabase(values.dir, key, {
+        ...networkFromFlags(values),
+        from,
+        ...(length === undefined ? {} : { length }),
+        ...(json ? {} : { onProgress: progressPrinter(), onChunk: progressPrinter(process.stderr, 'checking checkpoint chunks') }),
+      }),
+    )
     printResult(io, json, report, syncText)
     return report.valid ? EXIT.ok : EXIT.negative
   },

@@ -44,14 +44,17 @@ async function replay(p: VerifyParameters): Promise<VerifyReport> {
   const seal = p.sealTimeoutMs === undefined ? {} : { sealTimeoutMs: p.sealTimeoutMs }
   if (p.remote?.fromCheckpoint) {
     const { syncDatabase } = await import('../../net/state-sync.js')
-    return syncDatabase(p.dir, p.remote.key, {
+    const { writeRefusedProofs } = await import('./sync.js')
+    // A temporary replica is removed afterwards: its proofs go to the working directory instead.
+    const home = p.remote.replicaIsTemporary ? '.' : p.dir
+    return writeRefusedProofs(home, await syncDatabase(p.dir, p.remote.key, {
       ...p.remote.network,
       from: p.remote.fromCheckpoint,
       keep: !p.remote.replicaIsTemporary,
       fraudProof: true,
       ...seal,
       ...(p.onProgress ? { onProgress: p.onProgress } : {}),
-    })
+    }))
   }
   if (p.remote) {
     const { verifyRemote } = await import('../../net/remote-monitor.js')
