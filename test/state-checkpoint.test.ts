@@ -14,7 +14,8 @@ import path from 'node:path'
 import { checkManifest, openStateCheckpoint, type StateCheckpoint, type StateChunk } from '../src/state/checkpoint/state-checkpoint.js'
 import { encodeEntry, decodeEntry, type SealEntry } from '../src/codec/messages.js'
 import { signSeal } from '../src/log/seal.js'
-import { verifyDirectory } from '../src/verify/verify-dir.js'
+import { defaultCheckpointPath, verifyDirectory } from '../src/verify/verify-dir.js'
+import { verifyRemote } from '../src/net/remote-monitor.js'
 import { judge } from '../src/verify/judge.js'
 import { example, send1, tempDir } from './helpers/databases.js'
 import { glassbox } from './helpers/cli.js'
@@ -162,6 +163,7 @@ test('sync: a replica started from a checkpoint ends at the head and root of a r
   assert.deepEqual(await readManifest(replica, written.manifest.length), written.manifest)
   assert.deepEqual(await readChunk(replica, written.manifest.length, 2), await readChunk(dir, written.manifest.length, 2))
 
+
   // With no source that checks, the replica is verified from genesis.
   const second = await tempDir(t)
   const fallback = await syncDatabase(second, db.key, { bootstrap: dht.bootstrap, from: [liarUrl], timeoutMs: 20_000 })
@@ -169,6 +171,14 @@ test('sync: a replica started from a checkpoint ends at the head and root of a r
   assert.equal(fallback.valid, true)
   assert.equal(fallback.resumedFrom, 0)
   assert.equal(fallback.stateRoot, full.stateRoot)
+  // And its monitor's position: a later run there goes on from it, though the replica holds no entry
+  // before the checkpoint, and re-executes only what was added since.
+  await putValues(db, 40, 3)
+  const later = await verifyRemote(replica, db.key, { bootstrap: dht.bootstrap, timeoutMs: 20_000, checkpointPath: defaultCheckpointPath(replica) })
+  assert.equal(later.valid, true, JSON.stringify(later.breach))
+  assert.equal(later.resumedFrom, report.verified)
+  assert.ok(later.ops <= 3 + 1, `only the new ops are re-executed (${later.ops})`)
+  assert.equal(later.stateRoot, (await db.checkpoint()).stateRoot)
 })
 
 test('from a checkpoint, a breach after it is found; a log rewritten under it is refused, never judged', async (t) => {

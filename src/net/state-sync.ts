@@ -10,6 +10,7 @@ import { writeStateCheckpoint } from '../state/checkpoint/checkpoint-files.js'
 import { openStateCheckpoint, type StateChunk, type VerifiedStateCheckpoint } from '../state/checkpoint/state-checkpoint.js'
 import type { MonitorOptions, VerifyReport } from '../verify/monitor.js'
 import { CheckpointNotInLog } from '../verify/replay.js'
+import { defaultCheckpointPath } from '../verify/verify-dir.js'
 import type { ForkProof } from '../verify/fraud-proof.js'
 import type { RemoteLogsOptions } from './remote-logs.js'
 import { verifyRemote } from './remote-monitor.js'
@@ -67,6 +68,8 @@ export async function fetchStateCheckpoint(url: string, database: string, opts: 
 /** Replicates database `key` into `dir`, starting from the first source's checkpoint that checks, and verifies to the head. */
 export async function syncDatabase(dir: string, key: string, opts: SyncOptions): Promise<SyncReport> {
   const refused: SyncReport['refused'] = []
+  // A kept replica keeps its monitor's position too, so `monitor --checkpoint` there goes on from it.
+  const saved = opts.keep === false ? null : defaultCheckpointPath(dir)
   for (const url of opts.from) {
     let got: Awaited<ReturnType<typeof fetchStateCheckpoint>>
     try {
@@ -78,7 +81,7 @@ export async function syncDatabase(dir: string, key: string, opts: SyncOptions):
     const { checkpoint, chunks } = got
     let report: VerifyReport
     try {
-      report = await verifyRemote(dir, key, { ...opts, base: checkpoint, checkpointPath: null, indexFrom: checkpoint.seal.length })
+      report = await verifyRemote(dir, key, { ...opts, base: checkpoint, checkpointPath: saved, indexFrom: checkpoint.seal.length })
     } catch (err) {
       // A checkpoint whose seal the log does not hold: signed by the executor for another log (a
       // fork to look into), or of another history. Either way it is no start for this replica.
@@ -90,6 +93,6 @@ export async function syncDatabase(dir: string, key: string, opts: SyncOptions):
     const { length, keys, chunks: count } = checkpoint.manifest
     return { ...report, start: { from: 'checkpoint', url, length, keys, chunks: count }, refused }
   }
-  const report = await verifyRemote(dir, key, { ...opts, checkpointPath: null })
+  const report = await verifyRemote(dir, key, { ...opts, checkpointPath: saved })
   return { ...report, start: { from: 'genesis' }, refused }
 }

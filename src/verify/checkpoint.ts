@@ -17,6 +17,11 @@ export interface Checkpoint {
   breach: BreachNotice | null
   /** The last seal verified: its index position and canonical bytes (hex). Absent in older checkpoints. */
   lastSeal?: { position: number; seal: string }
+  /**
+   * The length of the state checkpoint (kept beside this file, in state-checkpoints/) the run
+   * started from, for a replica synced from one: it holds no entries before it, so it resumes there.
+   */
+  base?: number
   /** Entries seen with no seal after them: from which position, and since when (ms since 1970). */
   unsealed?: UnsealedTail
 }

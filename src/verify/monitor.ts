@@ -9,11 +9,13 @@ import { describeBreach, type BreachNotice, type SignedRoot } from './breach.js'
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js'
 import { checkRoot, signedRoot } from './heads.js'
 import { sealHex, type BuiltProof } from './fraud-proof.js'
-import { attachIndexHash, Replay, type ReplayLogs } from './replay.js'
+import { attachIndexHash, Replay, VerifyError, type ReplayLogs } from './replay.js'
 import { DEFAULT_SEAL_TIMEOUT_MS, SealWatch, type LivenessNotice } from './liveness.js'
 import { decodeEntry, type IndexEntry, type SealEntry } from '../codec/messages.js'
 import { sealSignedBy, signerOf } from '../log/seal.js'
-import type { VerifiedStateCheckpoint } from '../state/checkpoint/state-checkpoint.js'
+import { openStateCheckpoint, type VerifiedStateCheckpoint } from '../state/checkpoint/state-checkpoint.js'
+import { readChunk, readManifest } from '../state/checkpoint/checkpoint-files.js'
+import path from 'node:path'
 
 export interface MonitorOptions {
   /** Where to persist the verified position and the roots seen; null keeps nothing. */
@@ -64,6 +66,8 @@ export class Monitor extends EventEmitter {
   private readonly watched = new Set<Hypercore>()
   private readonly kick = () => void this.follow()
   private resumedFrom = 0
+  /** The length of the state checkpoint this run's state started from, if any (kept in the checkpoint file). */
+  private base: number | null = null
   /** The last seal verified (kept in the checkpoint): after a rewrite, one half of a fork proof. */
   private sealSeen: { position: number; seal: string } | null = null
   private proof: BuiltProof | null = null
@@ -112,12 +116,15 @@ export class Monitor extends EventEmitter {
 
   /** Loads the checkpoint (checking the logs were not rewritten since) and rebuilds the state. */
   async open(): Promise<void> {
-    if (this.opts.base) {
-      await this.replay.startFrom(this.opts.base)
+    const saved = this.opts.checkpointPath ? await readCheckpoint(this.opts.checkpointPath, this.key) : null
+    const base = this.opts.base
+    // A saved run that started from this very checkpoint goes on where it stopped; any other starts at the base.
+    if (base && saved?.base !== base.seal.length) {
+      await this.replay.startFrom(base)
+      this.base = base.seal.length
       this.resumedFrom = this.replay.position
       return
     }
-    const saved = this.opts.checkpointPath ? await readCheckpoint(this.opts.checkpointPath, this.key) : null
     if (!saved) return
     this.sealSeen = saved.lastSeal ?? null
     const u = saved.unsealed
@@ -129,8 +136,20 @@ export class Monitor extends EventEmitter {
     }
     const conflict = await this.checkSavedRoots(saved)
     if (conflict) return
-    await this.replay.resumeAt(saved.verified)
+    if (saved.base === undefined) await this.replay.resumeAt(saved.verified)
+    else await this.replay.resumeFrom(base ?? (await this.savedBase(saved.base)), saved.verified)
+    this.base = saved.base ?? null
     this.resumedFrom = saved.verified
+  }
+
+  /** The state checkpoint a saved run started from, read from beside the checkpoint file and checked again. */
+  private async savedBase(length: number): Promise<VerifiedStateCheckpoint> {
+    const dir = path.dirname(this.opts.checkpointPath!)
+    const manifest = await readManifest(dir, length)
+    if (!manifest) {
+      throw new VerifyError('CHECKPOINT_FORMAT', `${this.opts.checkpointPath} resumes from the state checkpoint at length ${length}, which ${dir} no longer keeps; sync again, or remove the file`)
+    }
+    return openStateCheckpoint(manifest, this.key, (i) => readChunk(dir, length, i))
   }
 
   /** Verifies every entry the index holds now. */
@@ -390,6 +409,7 @@ export class Monitor extends EventEmitter {
       },
       breach: this.breach,
       ...(this.sealSeen ? { lastSeal: this.sealSeen } : {}),
+      ...(this.base === null ? {} : { base: this.base }),
       ...(this.seals.unsealed ? { unsealed: this.seals.unsealed } : {}),
     })
   }

@@ -130,14 +130,30 @@ export class Replay {
    * after checking the log still has the tree hash it had then.
    */
   async resumeAt(length: number): Promise<void> {
-    for await (const block of this.logs.index.createReadStream({ start: 0, end: length })) {
+    await this.foldTo(length)
+    await this.loadVM(this.view.source)
+  }
+
+  /**
+   * Starts after a state checkpoint's seal (startFrom), then folds the entries from there to
+   * `length` that an earlier run verified: a replica synced from a checkpoint holds no entries before it.
+   */
+  async resumeFrom(cp: VerifiedStateCheckpoint, length: number): Promise<void> {
+    await this.startFrom(cp)
+    await this.foldTo(length)
+    await this.loadVM(this.view.source)
+  }
+
+  /** Folds entries from the current position to `length`, verified before (no contract runs). */
+  private async foldTo(length: number): Promise<void> {
+    if (length <= this.view.length) return
+    for await (const block of this.logs.index.createReadStream({ start: this.view.length, end: length })) {
       this.peaks = appendLeaf(this.peaks, this.view.length, leafHash(block))
       const entry = decodeEntry(block)
       if (entry.type === 'header') this.checkRuntime(entry.runtime)
       else if (entry.type === 'op') this.lastTs = entry.ack.ts
       this.view.fold(entry)
     }
-    await this.loadVM(this.view.source)
   }
 
   /**
