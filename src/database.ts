@@ -248,7 +248,8 @@ export class Database extends EventEmitter {
         for (const name of Object.keys(manifest.oplogs)) await logs.localOplog(name)
         // Loaded here: the network stack (Hyperswarm, HyperDHT, UDX) is heavy, and most opens stay offline.
         const { replicateDatabase } = await import('./net/replicate-database.js')
-        replicator = await replicateDatabase(logs, index, opts.network)
+        // Its peers can ask it for the state checkpoints kept in the directory too.
+        replicator = (await replicateDatabase(logs, index, { ...opts.network, checkpointsFrom: dir })).replicator
       }
       await checkProtocol(dir, index)
       // From the state store plus the log's tail when the log vouches for the store, else the whole log.
@@ -384,6 +385,11 @@ export class Database extends EventEmitter {
   /** Where the executor runs contract code, or null when this database runs no executor. */
   get runtime(): RuntimeMode | null {
     return this.executor?.runtimeMode ?? null
+  }
+
+  /** This peer's public key on the swarm (hex), or null when the database is not on the network. */
+  get swarmKey(): string | null {
+    return this.replicator?.publicKey ?? null
   }
 
   /** Peers connected now, or null when the database is not on the network. */

@@ -36,7 +36,7 @@ async function serveLogs(dir: string, key: string, oplogs: string[]): Promise<()
   await logs.ready()
   const index = await logs.byPubkey(key)
   for (const pubkey of oplogs) await logs.byPubkey(pubkey)
-  const replicator = await replicateDatabase(logs, index, { bootstrap: dht.bootstrap, announce: true })
+  const { replicator } = await replicateDatabase(logs, index, { bootstrap: dht.bootstrap, announce: true })
   return async () => {
     await replicator.close()
     await logs.close()

@@ -243,7 +243,6 @@ test('glassbox checkpoint --state writes a checkpoint; sync and verify --from-ch
   const usage = [
     [['checkpoint', '--chunk-size', '2', '--dir', dir], /--chunk-size needs --state/],
     [['checkpoint', '--state', '--chunk-size', '0', '--dir', dir], /at least 1/],
-    [['sync', db.key, '--dir', cwd], /needs --from URL/],
     [['sync', db.key, '--from', 'http://127.0.0.1:9'], /needs --dir/],
     [['sync', 'nope', '--from', 'http://127.0.0.1:9', '--dir', cwd], /not a database key/],
     [['verify', '--from-checkpoint', 'http://127.0.0.1:9', '--dir', dir], /needs a database key/],

@@ -15,10 +15,14 @@ import type { NetworkOptions } from './network-options.js'
 import { NetworkError } from '../errors.js'
 import { DEFAULT_PEER_TIMEOUT_MS, replicateDatabase } from './replicate-database.js'
 import type { Replicator } from './replicator.js'
+import type { CheckpointPeers } from './checkpoint-channel.js'
 
 export interface RemoteLogsOptions extends NetworkOptions {
-  /** Fetch the index log from this entry on (a replica started from a state checkpoint); default 0. */
-  indexFrom?: number
+  /**
+   * Fetch the index log from this entry on (a replica started from a state checkpoint); default 0.
+   * Null: not yet, until `downloadIndex` says from where (a replica still looking for a checkpoint).
+   */
+  indexFrom?: number | null
   /** How long to wait for a peer serving the database when the replica is empty. */
   timeoutMs?: number
   /** Announce the replica so others can fetch from it too (a long-running monitor); default false. */
@@ -58,8 +62,12 @@ export interface RemoteLogs {
   /** The replica's logs on disk (its claims log lives there too). */
   store: LogStore
   replicator: Replicator
-  /** Called once per log when a peer serves a fork of it. */
-  onFork(listener: (fork: ReplicatedFork) => void): void
+  /** The peers' state checkpoints, and this replica's served to them (docs/protocol.md §12.4). */
+  checkpoints: CheckpointPeers
+  /** Starts fetching the index log from entry `from` on (when opened with `indexFrom: null`). */
+  downloadIndex(from: number): void
+  /** Called once per log when a peer serves a fork of it; returns what stops the calls. */
+  onFork(listener: (fork: ReplicatedFork) => void): () => void
   /** Resolves once the peers connected now have answered for the index head (or after 5 s). */
   settle(): Promise<void>
   close(): Promise<void>
@@ -84,7 +92,12 @@ export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsO
   try {
     const index = await store.byPubkey(key)
     watch(index, null)
-    const replicator = await replicateDatabase(store, index, opts)
+    const { indexFrom, ...rest } = opts
+    const { replicator, checkpoints } = await replicateDatabase(store, index, {
+      ...rest,
+      ...(indexFrom === null ? { downloadIndex: false } : indexFrom === undefined ? {} : { indexFrom }),
+      checkpointsFrom: dir,
+    })
     const opened = new Set<string>()
     const oplog = async (pubkey: string): Promise<Hypercore> => {
       const core = await store.byPubkey(pubkey)
@@ -133,7 +146,17 @@ export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsO
       logs: { index, oplog, reach },
       store,
       replicator,
-      onFork: (l) => listeners.push(l),
+      checkpoints,
+      downloadIndex: (from) => {
+        downloads.push(index.download({ start: from, end: -1 }))
+      },
+      onFork: (l) => {
+        listeners.push(l)
+        return () => {
+          const i = listeners.indexOf(l)
+          if (i >= 0) listeners.splice(i, 1)
+        }
+      },
       settle: async () => {
         if (index.closed) return
         // Unref'd: a one-shot verify must not stay alive for the timer once the update answered.

@@ -16,16 +16,29 @@ export interface RemoteMonitor {
 
 export async function openRemoteMonitor(dir: string, key: string, opts: RemoteLogsOptions & MonitorOptions = {}): Promise<RemoteMonitor> {
   const remote = await openRemoteLogs(dir, key, opts)
+  try {
+    return await watchRemote(remote, opts)
+  } catch (err) {
+    await remote.close()
+    throw err
+  }
+}
+
+/**
+ * A monitor over logs already on the network; closing it closes them. If the monitor cannot open
+ * (a checkpoint the log refutes, say), the logs stay open for another try.
+ */
+export async function watchRemote(remote: RemoteLogs, opts: MonitorOptions = {}): Promise<RemoteMonitor> {
   const monitor = new Monitor(remote.logs, opts)
   let forked = false
-  remote.onFork((fork) => {
+  const unwatch = remote.onFork((fork) => {
     forked = true
     void monitor.forkServed(fork).catch((err) => monitor.emit('error', err))
   })
   try {
     await monitor.open()
   } catch (err) {
-    await remote.close()
+    unwatch()
     throw err
   }
   return {
@@ -43,7 +56,11 @@ export async function openRemoteMonitor(dir: string, key: string, opts: RemoteLo
 
 /** Replicates the database `key` into `dir` and verifies it up to the head peers serve. */
 export async function verifyRemote(dir: string, key: string, opts: RemoteLogsOptions & MonitorOptions = {}): Promise<VerifyReport> {
-  const m = await openRemoteMonitor(dir, key, opts)
+  return verifyToHead(await openRemoteMonitor(dir, key, opts))
+}
+
+/** Verifies up to the head peers serve, then closes the monitor and its logs. */
+export async function verifyToHead(m: RemoteMonitor): Promise<VerifyReport> {
   try {
     try {
       const report = await m.monitor.verifyToHead()

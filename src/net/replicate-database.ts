@@ -6,6 +6,7 @@ import { NetworkError } from '../errors.js'
 import type { LogStore } from '../log/store.js'
 import type { NetworkOptions } from './network-options.js'
 import { Replicator } from './replicator.js'
+import { CheckpointPeers } from './checkpoint-channel.js'
 
 export interface ReplicateOptions extends NetworkOptions {
   /**
@@ -17,20 +18,32 @@ export interface ReplicateOptions extends NetworkOptions {
   timeoutMs?: number
   /** Fetch the index log from this entry on (a replica started from a state checkpoint needs no earlier ones); default 0. */
   indexFrom?: number
+  /** Where the state checkpoints this peer serves are kept (docs/protocol.md §12.4); null: none. */
+  checkpointsFrom?: string | null
+  /** Start downloading the index log at once (default true); false leaves it to `downloadIndex`. */
+  downloadIndex?: boolean
+}
+
+/** A database on the network: the replicator of its logs, and the checkpoint channel beside them. */
+export interface ReplicatedDatabase {
+  replicator: Replicator
+  checkpoints: CheckpointPeers
 }
 
 export const DEFAULT_PEER_TIMEOUT_MS = 30_000
 
 /** Replicates every log of `logs` on the topic of `index`, the database's index log. */
-export async function replicateDatabase(logs: LogStore, index: Hypercore, opts: ReplicateOptions = {}): Promise<Replicator> {
+export async function replicateDatabase(logs: LogStore, index: Hypercore, opts: ReplicateOptions = {}): Promise<ReplicatedDatabase> {
   const replicator = await Replicator.open(logs.corestore, opts)
   try {
+    // On every connection before the first one is made: a peer that opens the channel first must find ours.
+    const checkpoints = new CheckpointPeers(replicator, index.discoveryKey, opts.checkpointsFrom ?? null)
     await replicator.join(index.discoveryKey, { announce: opts.announce ?? false })
     if (!index.writable) {
-      index.download({ start: opts.indexFrom ?? 0, end: -1 })
+      if (opts.downloadIndex !== false) index.download({ start: opts.indexFrom ?? 0, end: -1 })
       await syncIndex(index, replicator, opts.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS)
     }
-    return replicator
+    return { replicator, checkpoints }
   } catch (err) {
     await replicator.close()
     throw err

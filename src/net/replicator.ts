@@ -36,6 +36,9 @@ export class Replicator extends EventEmitter {
   private readonly topics = new Map<string, PeerDiscovery>()
   private closing: Promise<void> | null = null
   private lookedAt = 0
+  /** The open connection to each peer (public key, hex). */
+  private readonly connections = new Map<string, SwarmConnection>()
+  private readonly connectionListeners: ((peer: string, conn: SwarmConnection) => void)[] = []
   /** Connections opened since the start (a figure for metrics and tests). */
   connectionsMade = 0
 
@@ -108,6 +111,14 @@ export class Replicator extends EventEmitter {
     return this.swarm.connections.size
   }
 
+  /**
+   * Resolves once the lookups of every topic have finished and the connections they found are made
+   * or failed (or after `timeoutMs`): the peers connected then are every peer the DHT named.
+   */
+  async flush(timeoutMs: number): Promise<void> {
+    await Promise.race([this.swarm.flush(), new Promise((r) => setTimeout(r, timeoutMs).unref())])
+  }
+
   /** Resolves when at least one peer is connected; fails with NO_PEERS after `timeoutMs`. */
   async waitForPeer(timeoutMs: number, what: string): Promise<void> {
     if (this.peers > 0) return
@@ -130,9 +141,23 @@ export class Replicator extends EventEmitter {
     // A dropped peer is ordinary on a network: Hyperswarm reconnects, and replication resumes.
     conn.on('error', () => {})
     conn.setTimeout(SILENCE_TIMEOUT_MS)
-    conn.once('close', () => this.emit('disconnection', peer))
+    conn.once('close', () => {
+      if (this.connections.get(peer) === conn) this.connections.delete(peer)
+      this.emit('disconnection', peer)
+    })
     this.corestore.replicate(conn)
+    this.connections.set(peer, conn)
+    for (const listener of this.connectionListeners) listener(peer, conn)
     this.emit('connection', peer)
+  }
+
+  /**
+   * Calls `listener` with every connection open now and every one opened later, after the logs'
+   * replication is on it: how other protocols put their channels beside Hypercore's.
+   */
+  eachConnection(listener: (peer: string, conn: SwarmConnection) => void): void {
+    this.connectionListeners.push(listener)
+    for (const [peer, conn] of this.connections) listener(peer, conn)
   }
 
   /** Leaves every topic and closes every connection (the Corestore stays open). */

@@ -155,3 +155,31 @@ declare module 'hyperdht/testnet.js' {
   }
   export default function createTestnet(size?: number, opts?: { host?: string; port?: number; bootstrap?: DHTNodeAddress[] }): Promise<Testnet>
 }
+
+declare module 'protomux' {
+  export interface Encoding<T> {
+    preencode(state: unknown, value: T): void
+    encode(state: unknown, value: T): void
+    decode(state: unknown): T
+  }
+  export interface Message<T> {
+    send(value: T): boolean
+  }
+  export interface Channel {
+    readonly opened: boolean
+    readonly closed: boolean
+    open(handshake?: unknown): void
+    close(): void
+    fullyOpened(): Promise<boolean>
+    addMessage<T>(opts: { encoding: Encoding<T>; onmessage?: (value: T) => void | Promise<void> }): Message<T>
+  }
+  export default class Protomux {
+    static from(stream: unknown): Protomux
+    createChannel(opts: { protocol: string; id?: Buffer | null; unique?: boolean; onopen?: () => void; onclose?: () => void }): Channel | null
+  }
+}
+
+declare module 'compact-encoding' {
+  import type { Encoding } from 'protomux'
+  export const json: Encoding<unknown>
+}

@@ -48,19 +48,21 @@ function syncText(r: SyncReport): string {
 export const syncCommand: Command = {
   name: 'sync',
   summary: 'Start a replica of a remote database from a state checkpoint, then verify the entries after it',
-  usage: ['sync <database-key> --from URL [--from URL…] [--length N] --dir REPLICA [--bootstrap H:P] [--json]'],
+  usage: ['sync <database-key> --dir REPLICA [--from URL|swarm …] [--length N] [--bootstrap H:P] [--json]'],
   flags: [
     ['--from URL', 'the HTTP API (`serve --http`) of a peer keeping state checkpoints; repeat to name fallbacks, tried in order'],
+    ['--from swarm', 'ask the peers met on the swarm, highest checkpoint first (the default when no --from is given)'],
     ['--length N', 'the checkpoint at this index length (default: the highest the peer keeps)'],
     ...NETWORK_FLAGS,
     ...COMMON_FLAGS,
   ],
   notes: [
+    'Every `serve` (and every replica that keeps checkpoints) answers for them on its swarm connections too.',
     "The checkpoint is checked before it is used: its seal must be signed by the database key, each chunk's",
     "range proof must hold at the seal's state root, and its oplog positions must be the ones the seal signs.",
     'The logs are then fetched from peers on the DHT into REPLICA from that seal on, and every later entry is',
     'verified as `glassbox verify` does. A peer that is unreachable or serves a checkpoint that does not check',
-    'is named and the next --from is tried; with none left, the replica is verified from genesis. The',
+    'is named and the next source is tried; with none left, the replica is verified from genesis. The',
     'checkpoint is kept in REPLICA/state-checkpoints, so a `serve --http` there can serve it in turn.',
     'Exit codes: 0 valid, 1 a breach after the checkpoint, 2 an error.',
   ],
@@ -68,8 +70,8 @@ export const syncCommand: Command = {
     const { values, positionals: given } = parseFlags('sync', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, from: { type: 'string', multiple: true }, length: { type: 'string' } })
     const [key] = positionals('sync', given, ['<database-key>'])
     if (key === undefined || !isPubkeyHex(key)) throw new UsageError('USAGE', `${key ?? 'nothing'} is not a database key (64 lowercase hex characters)`)
-    const from = values.from ?? []
-    if (from.length === 0) throw new UsageError('USAGE', 'sync needs --from URL: a peer serving state checkpoints')
+    // 'swarm' is SWARM_SOURCE, named here without loading the network stack for a usage error.
+    const from = values.from ?? ['swarm']
     if (values.dir === undefined) throw new UsageError('USAGE', 'sync needs --dir: where the replica is kept')
     const length = intFlag('length', values.length)
     const json = values.json ?? false

@@ -110,11 +110,11 @@ export const verifyCommand: Command = {
   usage: [
     'verify [--checkpoint] [--proof-out FILE] [--seal-timeout MS] [--dir D] [--json]',
     'verify <database-key> [--bootstrap H:P] [--dir REPLICA] [--checkpoint] [--proof-out FILE] [--seal-timeout MS] [--json]',
-    'verify <database-key> --from-checkpoint URL [--from-checkpoint URL…] [--bootstrap H:P] [--dir REPLICA] [--json]',
+    'verify <database-key> --from-checkpoint URL|swarm [--from-checkpoint URL…] [--bootstrap H:P] [--dir REPLICA] [--json]',
   ],
   flags: [
     ['--checkpoint', 'resume from D/monitor.json and update it (default: verify from the start)'],
-    ['--from-checkpoint URL', 'start from the state checkpoint a peer serves (see `glassbox sync`); repeat to name fallbacks'],
+    ['--from-checkpoint URL', 'start from the state checkpoint a peer serves (see `glassbox sync`); repeat to name fallbacks; `swarm` asks the peers on the swarm'],
     ['--proof-out FILE', 'where to write the fraud proof of a breach (default D/fraud-proofs/<entry>-<class>.json)'],
     [SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP],
     ...NETWORK_FLAGS,
