@@ -15,6 +15,7 @@ import { syncDatabase } from '../src/net/state-sync.js'
 import { checkpointsDir, chunkFile, listStateCheckpoints } from '../src/state/checkpoint/checkpoint-files.js'
 import type { StateChunk } from '../src/state/checkpoint/state-checkpoint.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
+import { LogStore } from '../src/log/store.js'
 import { glassbox } from './helpers/cli.js'
 import { example, send1, tempDir } from './helpers/databases.js'
 
@@ -80,6 +81,16 @@ test('sync over the swarm: the highest checkpoint that checks, past a peer whose
   assert.ok(report.ops <= 15 + 1, `only the ops after the checkpoint are re-executed (${report.ops})`)
   // Kept, so this replica serves it in turn.
   assert.deepEqual(await listStateCheckpoints(replica), [early.length])
+  // Each oplog was fetched from the op after the seal's position, not whole.
+  const alice = (await db.info()).oplogs.find((o) => o.name === 'alice')
+  assert.ok(alice)
+  const logs = new LogStore(replica)
+  await logs.ready()
+  t.after(() => logs.close())
+  const oplog = await logs.byPubkey(alice.pubkey)
+  const position = JSON.parse(await readFile(path.join(checkpointsDir(replica), String(early.length), 'manifest.json'), 'utf8')).positions[alice.pubkey] as number
+  assert.equal(await oplog.has(position + 1), true)
+  assert.equal(await oplog.has(0), false, 'the ops before the checkpoint stay unfetched')
 })
 
 test('glassbox sync asks the swarm by default, and starts from an honest peer\'s later checkpoint', async (t) => {

@@ -23,6 +23,11 @@ export interface RemoteLogsOptions extends NetworkOptions {
    * Null: not yet, until `downloadIndex` says from where (a replica still looking for a checkpoint).
    */
   indexFrom?: number | null
+  /**
+   * Oplog (hex key) -> the last seq a state checkpoint's seal acknowledged: fetch each oplog from the
+   * op after it, as the entries after the seal name no earlier op. Default: every oplog whole.
+   */
+  oplogsAfter?: Record<string, number>
   /** How long to wait for a peer serving the database when the replica is empty. */
   timeoutMs?: number
   /** Announce the replica so others can fetch from it too (a long-running monitor); default false. */
@@ -66,6 +71,8 @@ export interface RemoteLogs {
   checkpoints: CheckpointPeers
   /** Starts fetching the index log from entry `from` on (when opened with `indexFrom: null`). */
   downloadIndex(from: number): void
+  /** Sets `oplogsAfter` for the oplogs not opened yet. */
+  downloadOplogsAfter(positions: Record<string, number>): void
   /** Called once per log when a peer serves a fork of it; returns what stops the calls. */
   onFork(listener: (fork: ReplicatedFork) => void): () => void
   /** Resolves once the peers connected now have answered for the index head (or after 5 s). */
@@ -99,13 +106,15 @@ export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsO
       checkpointsFrom: dir,
     })
     const opened = new Set<string>()
+    let after: Record<string, number> = opts.oplogsAfter ?? {}
     const oplog = async (pubkey: string): Promise<Hypercore> => {
       const core = await store.byPubkey(pubkey)
       if (!opened.has(pubkey)) {
         opened.add(pubkey)
         watch(core, pubkey)
         // The replay reads every op in order: fetch ahead rather than one round trip per op.
-        downloads.push(core.download({ start: 0, end: -1 }))
+        const last = Object.hasOwn(after, pubkey) ? after[pubkey] : -1
+        downloads.push(core.download({ start: last + 1, end: -1 }))
       }
       return core
     }
@@ -149,6 +158,9 @@ export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsO
       checkpoints,
       downloadIndex: (from) => {
         downloads.push(index.download({ start: from, end: -1 }))
+      },
+      downloadOplogsAfter: (positions) => {
+        after = positions
       },
       onFork: (l) => {
         listeners.push(l)

@@ -112,7 +112,7 @@ async function fromUrl(url: string, dir: string, key: string, opts: SyncOptions,
   const { checkpoint } = got
   let report: VerifyReport
   try {
-    report = await verifyRemote(dir, key, { ...opts, base: checkpoint, checkpointPath: saved, indexFrom: checkpoint.seal.length })
+    report = await verifyRemote(dir, key, { ...opts, base: checkpoint, checkpointPath: saved, indexFrom: checkpoint.seal.length, oplogsAfter: checkpoint.manifest.positions })
   } catch (err) {
     return refuse(err, url, refused)
   }
@@ -151,6 +151,7 @@ async function fromSwarm(dir: string, key: string, opts: SyncOptions, saved: str
         continue
       }
       remote.downloadIndex(got.checkpoint.seal.length)
+      remote.downloadOplogsAfter(got.checkpoint.manifest.positions)
       let monitor: Awaited<ReturnType<typeof watchRemote>>
       try {
         monitor = await watchRemote(remote, { ...opts, base: got.checkpoint, checkpointPath: saved })
