@@ -392,6 +392,11 @@ export class Database extends EventEmitter {
     return this.replicator?.publicKey ?? null
   }
 
+  /** Roughly the memory the state map takes, in bytes (values kept in the state store are not in it). */
+  get stateMapBytes(): number {
+    return this.view.state.memoryBytes()
+  }
+
   /** Peers connected now, or null when the database is not on the network. */
   get peers(): number | null {
     return this.replicator ? this.replicator.peers : null

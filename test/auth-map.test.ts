@@ -276,3 +276,16 @@ test('state commitment vectors: hashes, roots and proofs match byte for byte', (
     assert.equal(hex(map.update(w.changes)), w.postRoot, w.name)
   }
 })
+
+test('memoryBytes counts the typed arrays and the keys, and grows and shrinks with them', () => {
+  const map = new AuthMap()
+  const typed = () => [map.crit, map.left, map.right, map.dirty, map.innerHashes, map.leafHashes].reduce((sum, a) => sum + a.byteLength, 0)
+  assert.ok(map.memoryBytes() >= typed())
+  for (let i = 0; i < 5000; i++) map.put(`/values/k${String(i).padStart(6, '0')}`, i)
+  const full = map.memoryBytes()
+  // 5,000 keys of 15 characters: at least a string header and the characters each, and the hashes.
+  assert.ok(full >= typed() + 5000 * (16 + 15), `${full}`)
+  assert.ok(full < 5000 * 400, `about 100-200 bytes a key, not more (${full / 5000})`)
+  for (let i = 0; i < 5000; i += 2) map.delete(`/values/k${String(i).padStart(6, '0')}`)
+  assert.ok(map.memoryBytes() < full, 'deleted keys no longer count')
+})

@@ -287,6 +287,7 @@ describe('HTTP API', () => {
       'glassbox_http_requests_total',
       'glassbox_http_request_duration_seconds_bucket',
       'glassbox_index_length',
+      'glassbox_state_map_bytes',
       'glassbox_breaches_total',
       'glassbox_ops_processed_total',
       'process_cpu_user_seconds_total',
@@ -297,6 +298,7 @@ describe('HTTP API', () => {
     assert.match(first.body, /^glassbox_http_requests_total\{method="GET",route="\/v1\/state\/:key",status="200"\} \d+$/m, 'labels carry the route pattern')
     assert.doesNotMatch(first.body, /glassbox_verified_length/, 'no monitor, no verified length')
     assert.equal(count(first.body, /^glassbox_index_length (\d+)$/m), db.length)
+    assert.equal(count(first.body, /^glassbox_state_map_bytes (\d+)$/m), db.stateMapBytes)
     const opsBefore = count(first.body, OK_OPS)
     assert.ok(opsBefore >= 5, `ops counted so far: ${opsBefore}`)
     await http(api, '/v1/call/put', { json: { params: { key: 'm', value: 1 } }, token: TOKEN })

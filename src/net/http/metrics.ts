@@ -34,6 +34,14 @@ export function createMetrics(db: Database, status: VerificationStatus | null): 
       this.set(db.length)
     },
   })
+  new Gauge({
+    name: 'glassbox_state_map_bytes',
+    help: 'Memory the authenticated state map takes (approximate; values in the state store are not counted)',
+    registers: [registry],
+    collect() {
+      this.set(db.stateMapBytes)
+    },
+  })
   if (status) {
     new Gauge({
       name: 'glassbox_verified_length',

@@ -99,6 +99,21 @@ export class AuthMap implements StateReader {
     return this.count
   }
 
+  /**
+   * Roughly what the map holds in memory, in bytes: its typed arrays exactly, plus an estimate of the
+   * key strings (a V8 string header and one byte a character, 8-byte aligned: keys outside Latin-1
+   * take twice that) and of the two slot arrays.
+   * Values kept in memory (changes not yet stored, or a map without a value source) are not counted.
+   */
+  memoryBytes(): number {
+    let bytes = 0
+    for (const a of [this.crit, this.left, this.right, this.dirty, this.innerHashes, this.leafHashes]) bytes += a.byteLength
+    for (const key of this.keys) {
+      if (key !== undefined) bytes += (16 + key.length + 7) & ~7
+    }
+    return bytes + 8 * (this.keys.length + this.values.length)
+  }
+
   /** Builds a map from entries in strictly ascending key order, in linear time. */
   static fromSorted(entries: Iterable<StateEntry>): AuthMap {
     return AuthMap.build(entries, (map, len, e) => {
