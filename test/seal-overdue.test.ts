@@ -16,7 +16,7 @@ import { startHttpApi } from '../src/net/http/server.js'
 import { proveEntry, signedSealAt } from '../src/log/sealed-entry.js'
 import { signerOf } from '../src/log/seal.js'
 import { checkProof } from '../src/participant/check-proof.js'
-import type { Checkpoint, LivenessNotice } from '../src/verify/index.js'
+import type { Checkpoint, SealOverdueNotice } from '../src/verify/index.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { counter, opAt } from './helpers/breaches.js'
 import { childEnv, CLI, glassbox } from './helpers/cli.js'
@@ -67,7 +67,7 @@ test('a live monitor reports seal-overdue when entries stay unsealed, and clears
     m.on('violation', (v) => violations.push(v))
     const first = await m.watch()
     assert.equal(first.valid, true)
-    const noticed = waitForEvent<LivenessNotice>(m, 'notice')
+    const noticed = waitForEvent<SealOverdueNotice>(m, 'notice')
     const at = await unsealedOp(x)
     const n = await noticed
     assert.equal(n.kind, 'seal-overdue')
@@ -96,7 +96,7 @@ test('an executor that stops sealing after a breach: the breach has no proof yet
   assert.equal(report.breach?.class, 'changes-mismatch')
   assert.equal(report.fraudProof?.proof, null)
   assert.match(report.fraudProof?.reason ?? '', /no validly signed seal/)
-  assert.deepEqual(report.notices.map((n) => [n.kind, n.from]), [['seal-overdue', at]])
+  assert.deepEqual(report.notices.map((n) => [n.kind, 'from' in n ? n.from : null]), [['seal-overdue', at]])
 })
 
 test('glassbox verify --seal-timeout: the notice is printed, the exit code stays 0', async (t) => {
@@ -108,7 +108,7 @@ test('glassbox verify --seal-timeout: the notice is printed, the exit code stays
   assert.match(text.stdout, /NOTICE seal-overdue: /)
   const json = await glassbox(['verify', '--dir', dir, '--seal-timeout', '0', '--json'], path.dirname(dir))
   assert.equal(json.code, 0)
-  const out = JSON.parse(json.stdout) as { valid: boolean; notices: LivenessNotice[] }
+  const out = JSON.parse(json.stdout) as { valid: boolean; notices: SealOverdueNotice[] }
   assert.equal(out.valid, true)
   assert.deepEqual(out.notices.map((n) => n.kind), ['seal-overdue'])
   const bad = await glassbox(['verify', '--dir', dir, '--seal-timeout', 'soon'], path.dirname(dir))
@@ -146,7 +146,7 @@ test('GET /v1/verification lists the seal-overdue notice beside a valid status',
   const noticed = monitor.notices().length > 0 ? null : waitForEvent(monitor, 'notice')
   await noticed
   const res = await fetch(api.url + '/v1/verification')
-  const status = (await res.json()) as { valid: boolean; breach: unknown; notices: LivenessNotice[] }
+  const status = (await res.json()) as { valid: boolean; breach: unknown; notices: SealOverdueNotice[] }
   assert.equal(status.valid, true)
   assert.equal(status.breach, null)
   assert.deepEqual(status.notices.map((n) => [n.kind, n.from, n.length]), [['seal-overdue', at, at + 1]])
@@ -166,7 +166,7 @@ test('verify with a checkpoint keeps the clock of an unsealed tail across runs',
   await writeFile(checkpointPath, JSON.stringify({ ...saved, unsealed: { from: at, since: saved.unsealed.since - 3_600_000 } }))
   const later = await verifyDirectory(dir, { checkpointPath })
   assert.equal(later.valid, true)
-  assert.deepEqual(later.notices.map((n) => [n.kind, n.from]), [['seal-overdue', at]])
+  assert.deepEqual(later.notices.map((n) => [n.kind, 'from' in n ? n.from : null]), [['seal-overdue', at]])
   assert.ok(later.notices[0].waitedMs >= 3_600_000)
 })
 
@@ -177,11 +177,11 @@ test('glassbox monitor --seal-timeout prints the notice, keeps following and exi
   const child = spawn(process.execPath, [CLI, 'monitor', '--dir', dir, '--seal-timeout', '0', '--json'], { cwd: path.dirname(dir), env: childEnv() })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   let out = ''
-  const noticed = new Promise<LivenessNotice>((resolve) => {
+  const noticed = new Promise<SealOverdueNotice>((resolve) => {
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d
       const line = out.split('\n').find((l) => l.startsWith('{"notice"'))
-      if (line) resolve((JSON.parse(line) as { notice: LivenessNotice }).notice)
+      if (line) resolve((JSON.parse(line) as { notice: SealOverdueNotice }).notice)
     })
   })
   const n = await noticed

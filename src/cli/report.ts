@@ -25,9 +25,24 @@ export function livenessText(n: LivenessNotice): string {
 export const SEAL_TIMEOUT_FLAG = '--seal-timeout MS'
 export const SEAL_TIMEOUT_HELP = `report entries left unsealed this long with a seal-overdue notice (default ${DEFAULT_SEAL_TIMEOUT_MS})`
 
-export function sealTimeoutFrom(value: string | undefined): { sealTimeoutMs?: number } {
-  const ms = intFlag('seal-timeout', value)
-  return ms === undefined ? {} : { sealTimeoutMs: ms }
+export const OP_TIMEOUT_FLAG = '--op-timeout MS'
+export const OP_TIMEOUT_HELP = `report an input's op left unacknowledged this long with an op-overdue, participant-starved or executor-silent notice (default ${DEFAULT_SEAL_TIMEOUT_MS})`
+
+/** The liveness timeouts a monitor takes, from a command's flags. */
+export interface LivenessTimeouts {
+  sealTimeoutMs?: number
+  opTimeoutMs?: number
+}
+
+export function livenessFrom(values: { 'seal-timeout'?: string; 'op-timeout'?: string }): LivenessTimeouts {
+  const seal = intFlag('seal-timeout', values['seal-timeout'])
+  const op = intFlag('op-timeout', values['op-timeout'])
+  return { ...(seal === undefined ? {} : { sealTimeoutMs: seal }), ...(op === undefined ? {} : { opTimeoutMs: op }) }
+}
+
+/** The timeouts set in `p`, and no key for those left to the default. */
+export function livenessOf(p: LivenessTimeouts): LivenessTimeouts {
+  return { ...(p.sealTimeoutMs === undefined ? {} : { sealTimeoutMs: p.sealTimeoutMs }), ...(p.opTimeoutMs === undefined ? {} : { opTimeoutMs: p.opTimeoutMs }) }
 }
 
 export function reportText(r: VerifyReport): string {

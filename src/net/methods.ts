@@ -110,6 +110,8 @@ export interface VerifyParams {
   fraudProof?: boolean
   /** Report entries unsealed this long (ms) with a seal-overdue notice (default 30 000). */
   sealTimeoutMs?: number
+  /** Report an input's op left unacknowledged this long (ms) with an op notice (default 30 000). */
+  opTimeoutMs?: number
 }
 export type VerifyOutput = VerifyReport
 
@@ -245,8 +247,14 @@ const handlers: { [M in MethodName]: Handler } = {
     const checkpoint = bool(p, 'checkpoint') ?? false
     const fraudProof = bool(p, 'fraudProof') ?? false
     const sealTimeoutMs = int(p, 'sealTimeoutMs', 0)
+    const opTimeoutMs = int(p, 'opTimeoutMs', 0)
     await db.settled()
-    return db.verify({ checkpointPath: checkpoint ? defaultCheckpointPath(db.dir) : null, fraudProof, ...(sealTimeoutMs === undefined ? {} : { sealTimeoutMs }) })
+    return db.verify({
+      checkpointPath: checkpoint ? defaultCheckpointPath(db.dir) : null,
+      fraudProof,
+      ...(sealTimeoutMs === undefined ? {} : { sealTimeoutMs }),
+      ...(opTimeoutMs === undefined ? {} : { opTimeoutMs }),
+    })
   },
 
   async preview(db, p) {

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { VerifyError } from './replay.js'
 import type { BreachNotice, SignedRoot } from './breach.js'
 import type { UnsealedTail } from './liveness.js'
+import type { WaitingOp } from './op-watch.js'
 
 export interface Checkpoint {
   format: 'glassbox-monitor/1'
@@ -24,6 +25,8 @@ export interface Checkpoint {
   base?: number
   /** Entries seen with no seal after them: from which position, and since when (ms since 1970). */
   unsealed?: UnsealedTail
+  /** Ops seen waiting for an ack, by oplog: which, since when, and the heads seen then. */
+  waitingOps?: Record<string, WaitingOp>
 }
 
 export async function readCheckpoint(file: string, key: string): Promise<Checkpoint | null> {

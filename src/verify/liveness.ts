@@ -1,11 +1,23 @@
 // Liveness notices (docs/protocol.md §5.4): what a monitor says when the executor stops doing its job
 // in a way no signature of its contradicts. An honest executor seals every block in the same append
 // as its entries, so entries with no seal after them are an executor that stopped sealing, perhaps
-// right after a breach whose proof needs that seal as its anchor. That is not fraud (it has no proof
-// and never makes a report invalid), but a monitor must say it, or the breach stays hidden forever.
+// right after a breach whose proof needs that seal as its anchor. And it acknowledges every op its
+// inputs publish, so an op left unacknowledged is an executor that stopped, or one that passes a
+// participant over (src/verify/op-watch.ts). None of it is fraud (it has no proof and never makes a
+// report invalid), but a monitor must say it, or a breach or a censored participant stays hidden.
+
+import type { OpOverdueNotice } from './op-watch.js'
+
+/** What a monitor reports about liveness: never a breach. */
+export type LivenessNotice = SealOverdueNotice | OpOverdueNotice
+
+/** Identifies a notice across passes, so that each is told once (a new kind or position is a new notice). */
+export function noticeKey(n: LivenessNotice): string {
+  return n.kind === 'seal-overdue' ? `${n.kind}:${n.from}` : `${n.kind}:${n.oplog}:${n.seq}`
+}
 
 /** A seal-overdue notice: entries `from` to `length - 1` have stayed unsealed for `waitedMs`. */
-export interface LivenessNotice {
+export interface SealOverdueNotice {
   kind: 'seal-overdue'
   /** Index position of the first entry no seal covers. */
   from: number
@@ -48,7 +60,7 @@ export class SealWatch {
    * Notes that the log is `length` long and that its entries before `sealedEnd` are sealed; returns
    * a notice when the entries after that have stayed unsealed for the timeout or longer.
    */
-  observe(sealedEnd: number, length: number, now: number): LivenessNotice | null {
+  observe(sealedEnd: number, length: number, now: number): SealOverdueNotice | null {
     if (sealedEnd >= length) {
       this.tail = null
       return null

@@ -10,7 +10,8 @@ import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.j
 import { checkRoot, signedRoot } from './heads.js'
 import { sealHex, type BuiltProof } from './fraud-proof.js'
 import { attachIndexHash, Replay, VerifyError, type ReplayLogs } from './replay.js'
-import { DEFAULT_SEAL_TIMEOUT_MS, SealWatch, type LivenessNotice } from './liveness.js'
+import { DEFAULT_SEAL_TIMEOUT_MS, noticeKey, SealWatch, type LivenessNotice, type SealOverdueNotice } from './liveness.js'
+import { OpWatch, type InputNow, type OpOverdueNotice } from './op-watch.js'
 import { decodeEntry, type IndexEntry, type SealEntry } from '../codec/messages.js'
 import { sealSignedBy, signerOf } from '../log/seal.js'
 import { openStateCheckpoint, type VerifiedStateCheckpoint } from '../state/checkpoint/state-checkpoint.js'
@@ -28,6 +29,8 @@ export interface MonitorOptions {
   fraudProof?: boolean
   /** Report entries that stay unsealed this long (ms) with a seal-overdue notice (default 30 000). */
   sealTimeoutMs?: number
+  /** Report an input's op left unacknowledged this long (ms) with an op notice (default 30 000). */
+  opTimeoutMs?: number
   /** Start after this state checkpoint's seal instead of at genesis (it was checked against the seal). */
   base?: VerifiedStateCheckpoint
 }
@@ -46,7 +49,7 @@ export interface VerifyReport {
   /** Op entries verified in this run. */
   ops: number
   breach: BreachNotice | null
-  /** Liveness notices in force at the end of the pass (seal-overdue): never a breach, never invalid. */
+  /** Liveness notices in force at the end of the pass (seal-overdue, op notices): never a breach, never invalid. */
   notices: LivenessNotice[]
   seconds: number
   /** With the `fraudProof` option and a breach: its proof, or why there is none. */
@@ -73,11 +76,15 @@ export class Monitor extends EventEmitter {
   private proof: BuiltProof | null = null
   private seals: SealWatch
   /** The seal-overdue notice in force, if any. */
-  private overdue: LivenessNotice | null = null
+  private overdue: SealOverdueNotice | null = null
+  private ops: OpWatch
+  /** The op notices in force. */
+  private opNotices: OpOverdueNotice[] = []
   /** Past the replayed prefix (after a breach): how far the log was searched for seals, and the end of the last valid one. */
   private scanned = 0
   private scannedSealEnd = 0
-  private sealTimer: NodeJS.Timeout | null = null
+  /** Wakes the monitor when a liveness notice falls due with no log growing to start a pass. */
+  private livenessTimer: NodeJS.Timeout | null = null
 
   constructor(
     private readonly logs: ReplayLogs,
@@ -87,6 +94,7 @@ export class Monitor extends EventEmitter {
     this.key = toHex(logs.index.key)
     this.replay = new Replay(logs)
     this.seals = new SealWatch(opts.sealTimeoutMs ?? DEFAULT_SEAL_TIMEOUT_MS)
+    this.ops = new OpWatch(opts.opTimeoutMs ?? DEFAULT_SEAL_TIMEOUT_MS)
   }
 
   /** Index entries verified so far (a breach stops it at the offending entry). */
@@ -94,9 +102,9 @@ export class Monitor extends EventEmitter {
     return this.replay.position
   }
 
-  /** The liveness notices in force now (seal-overdue); they never make the logs invalid. */
+  /** The liveness notices in force now (seal-overdue, op notices); they never make the logs invalid. */
   notices(): LivenessNotice[] {
-    return this.overdue ? [this.overdue] : []
+    return [...(this.overdue ? [this.overdue] : []), ...this.opNotices]
   }
 
   /** The index log's length as this monitor sees it now (its replica's, for a remote monitor). */
@@ -129,6 +137,7 @@ export class Monitor extends EventEmitter {
     this.sealSeen = saved.lastSeal ?? null
     const u = saved.unsealed
     if (u && Number.isSafeInteger(u.from) && Number.isFinite(u.since)) this.seals = new SealWatch(this.seals.timeoutMs, { from: u.from, since: u.since })
+    if (saved.waitingOps && typeof saved.waitingOps === 'object') this.ops = new OpWatch(this.ops.timeoutMs, saved.waitingOps)
     if (saved.breach) {
       this.breach = saved.breach
       this.proof = { proof: null, reason: 'the breach was found by an earlier run (kept in the checkpoint); verify without the checkpoint to build its proof' }
@@ -171,8 +180,8 @@ export class Monitor extends EventEmitter {
 
   async stop(): Promise<void> {
     this.watching = false
-    if (this.sealTimer) clearTimeout(this.sealTimer)
-    this.sealTimer = null
+    if (this.livenessTimer) clearTimeout(this.livenessTimer)
+    this.livenessTimer = null
     for (const core of this.watched) {
       core.off('append', this.kick)
       core.off('truncate', this.kick)
@@ -229,6 +238,9 @@ export class Monitor extends EventEmitter {
     if (!this.breach) await this.noteHeads(reading)
     // Also after a breach: an executor that stops sealing then leaves the breach without a proof.
     await this.checkSeals(length)
+    // Only with the whole index verified: an ack in an entry not verified yet would look missing.
+    if (!this.breach && this.replay.position === length) await this.checkOps()
+    this.wakeForLiveness()
     if (!this.breach) {
       await this.save()
       this.emit('verified', { length: this.replay.position })
@@ -248,22 +260,41 @@ export class Monitor extends EventEmitter {
     }
   }
 
-  /** Updates the seal-overdue notice for an index of `length` entries, and wakes up when it falls due. */
+  /** Updates the seal-overdue notice for an index of `length` entries. */
   private async checkSeals(length: number): Promise<void> {
     const end = await this.sealedEnd(length)
     if (end === null) return
     const was = this.overdue
     this.overdue = this.seals.observe(end, length, Date.now())
     if (this.overdue && was?.from !== this.overdue.from) this.emit('notice', this.overdue)
-    if (this.sealTimer) clearTimeout(this.sealTimer)
-    this.sealTimer = null
-    const due = this.seals.dueIn(Date.now())
-    if (this.watching && !this.overdue && due !== null) {
-      this.sealTimer = setTimeout(() => {
-        this.sealTimer = null
-        this.checkSeals(this.logs.index.length).catch((err) => this.watching && this.emit('error', err))
-      }, due)
+  }
+
+  /** Updates the op notices: every active input's ops against what the verified index acknowledged. */
+  private async checkOps(): Promise<void> {
+    const view = this.replay.view
+    const inputs: InputNow[] = []
+    for (const oplog of view.inputs()) {
+      const core = await this.logs.oplog(oplog)
+      if (this.watching) this.watchCore(core)
+      inputs.push({ oplog, lastSeq: view.lastSeq.get(oplog) ?? -1, head: await signedRoot(core) })
     }
+    const told = new Set(this.opNotices.map(noticeKey))
+    this.opNotices = this.ops.observe(inputs, await signedRoot(this.logs.index), Date.now())
+    for (const n of this.opNotices) if (!told.has(noticeKey(n))) this.emit('notice', n)
+  }
+
+  /** While watching, passes again when the next liveness notice falls due, in case no log grows before. */
+  private wakeForLiveness(): void {
+    if (this.livenessTimer) clearTimeout(this.livenessTimer)
+    this.livenessTimer = null
+    if (!this.watching) return
+    const now = Date.now()
+    const due = [this.overdue ? null : this.seals.dueIn(now), this.breach ? null : this.ops.dueIn(now)].filter((d): d is number => d !== null)
+    if (due.length === 0) return
+    this.livenessTimer = setTimeout(() => {
+      this.livenessTimer = null
+      void this.follow()
+    }, Math.min(...due))
   }
 
   /**
@@ -411,6 +442,7 @@ export class Monitor extends EventEmitter {
       ...(this.sealSeen ? { lastSeal: this.sealSeen } : {}),
       ...(this.base === null ? {} : { base: this.base }),
       ...(this.seals.unsealed ? { unsealed: this.seals.unsealed } : {}),
+      ...(Object.keys(this.ops.saved).length > 0 ? { waitingOps: this.ops.saved } : {}),
     })
   }
 }

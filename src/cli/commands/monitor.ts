@@ -18,13 +18,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, intFlag, parseFlags, positionals, type Command } from '../command.js'
 import { inlineJson } from '../output.js'
 import { shutdownSignal } from '../signals.js'
-import { livenessText, noticeText, SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP, sealTimeoutFrom } from '../report.js'
+import { livenessText, noticeText, SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP, OP_TIMEOUT_FLAG, OP_TIMEOUT_HELP, livenessFrom, livenessOf, type LivenessTimeouts } from '../report.js'
 import { serverSession } from '../session.js'
 import type { BreachNotice } from '../../verify/breach.js'
-import type { LivenessNotice } from '../../verify/liveness.js'
+import { noticeKey, type LivenessNotice } from '../../verify/liveness.js'
 import { defaultCheckpointPath, openLogs } from '../../verify/verify-dir.js'
 
-export interface MonitorParameters {
+export interface MonitorParameters extends LivenessTimeouts {
   dir: string
   /** Monitor the database with this key over the network, replicating into `dir`. */
   remote?: { key: string; network: ReplicateOptions }
@@ -36,8 +36,6 @@ export interface MonitorParameters {
   onBreach(notice: BreachNotice): void
   /** Liveness notices (seal-overdue): printed, never a breach, never a reason to stop. */
   onNotice(notice: LivenessNotice): void
-  /** Report entries unsealed this long (ms) with a seal-overdue notice. */
-  sealTimeoutMs?: number
   /** Called now and then while a remote monitor waits for a log no connected peer serves yet. */
   onWaiting?(wait: LogWait): void
   /** Sign a claim about each checkpoint verified, into the directory's claims log (docs/protocol.md §11). */
@@ -53,11 +51,12 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
     await appendFile(p.noticesPath, JSON.stringify(notice) + '\n')
     p.onBreach(notice)
   }
-  // Each seal-overdue notice once: by the entry its unsealed tail starts at.
-  let lastFrom = -1
+  // Each liveness notice once: a seal-overdue one by the entry its unsealed tail starts at, an op
+  // notice by its kind and op.
+  const told = new Set<string>()
   const notice = (n: LivenessNotice) => {
-    if (n.from === lastFrom) return
-    lastFrom = n.from
+    if (told.has(noticeKey(n))) return
+    told.add(noticeKey(n))
     p.onNotice(n)
   }
   // Each verified length once: a monitor passes again when any log it watches grows (an oplog, or a
@@ -68,7 +67,7 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
     lastVerified = length
     p.onVerified(length)
   }
-  const seal = p.sealTimeoutMs === undefined ? {} : { sealTimeoutMs: p.sealTimeoutMs }
+  const seal = livenessOf(p)
   const server = p.remote ? null : await serverSession(p.dir)
   if (server && p.claim) {
     await server.close()
@@ -127,7 +126,7 @@ export async function monitor(p: MonitorParameters): Promise<BreachNotice | null
 /** A monitor of the logs in `dir`, or of a remote database replicated into `dir`; already open. */
 async function openMonitor(p: MonitorParameters): Promise<{ monitor: Monitor; claimer: Claimer | null; close(): Promise<void> }> {
   const checkpointPath = defaultCheckpointPath(p.dir)
-  const seal = p.sealTimeoutMs === undefined ? {} : { sealTimeoutMs: p.sealTimeoutMs }
+  const seal = livenessOf(p)
   if (p.remote) {
     const { openRemoteMonitor } = await import('../../net/remote-monitor.js')
     // Announced, so that other monitors and readers can fetch from this replica too.
@@ -181,14 +180,15 @@ export const monitorCommand: Command = {
   name: 'monitor',
   summary: 'Verify continuously as the logs grow; print breach notices and append them to a file',
   usage: [
-    'monitor [--claim] [--notices FILE] [--interval MS] [--seal-timeout MS] [--dir D] [--json]',
-    'monitor <database-key> [--bootstrap H:P] [--dir REPLICA] [--claim] [--notices FILE] [--seal-timeout MS] [--json]',
+    'monitor [--claim] [--notices FILE] [--interval MS] [--seal-timeout MS] [--op-timeout MS] [--dir D] [--json]',
+    'monitor <database-key> [--bootstrap H:P] [--dir REPLICA] [--claim] [--notices FILE] [--seal-timeout MS] [--op-timeout MS] [--json]',
   ],
   flags: [
     ['--claim', "sign a claim about each checkpoint verified into D's claims log, a Hypercore whose key pair (kept in D) is the monitor's identity (docs/protocol.md §11)"],
     ['--notices FILE', 'append breach notices here, one JSON per line (default D/breaches.jsonl)'],
     ['--interval MS', 'how often to poll a running `glassbox serve` (default 1000)'],
     [SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP],
+    [OP_TIMEOUT_FLAG, OP_TIMEOUT_HELP],
     ...NETWORK_FLAGS,
     ...COMMON_FLAGS,
   ],
@@ -202,7 +202,9 @@ export const monitorCommand: Command = {
     "executor's later entries cannot be trusted, so there is nothing further to verify.",
     'Entries left with no seal after them longer than --seal-timeout print a seal-overdue NOTICE line (the',
     'executor stopped sealing; also after a breach, whose proof needs that seal): liveness, not fraud, so the',
-    'monitor goes on and the notice is not written to the breach file.',
+    'monitor goes on and the notice is not written to the breach file. An op an input published and the index',
+    'has not acknowledged for --op-timeout prints an executor-silent, participant-starved or op-overdue NOTICE',
+    'line the same way, with the signed heads that show it.',
   ],
   async run(args, io) {
     const { values, positionals: given } = parseFlags('monitor', args, {
@@ -211,6 +213,7 @@ export const monitorCommand: Command = {
       notices: { type: 'string' },
       interval: { type: 'string' },
       'seal-timeout': { type: 'string' },
+      'op-timeout': { type: 'string' },
       claim: { type: 'boolean' },
     })
     const [key] = positionals('monitor', given, ['<database-key>'], 1)
@@ -230,7 +233,7 @@ export const monitorCommand: Command = {
       onClaim: (c) => io.out(json ? inlineJson({ claim: c }) : `claimed length ${c.length} state root ${c.stateRoot} as monitor ${c.monitor}`),
       onBreach: (notice) => io.out(json ? inlineJson({ breach: notice }) : noticeText(notice)),
       onNotice: (notice) => io.out(json ? inlineJson({ notice }) : livenessText(notice)),
-      ...sealTimeoutFrom(values['seal-timeout']),
+      ...livenessFrom(values),
       onWaiting: (w) => io.err(`waiting ${Math.round(w.waitedMs / 1000)} s for a peer serving op ${w.seq} of log ${w.log.slice(0, 8)}… signed up to length ${w.length} (have length ${w.has}; ${w.peers} peers connected)`),
     })
     return breach ? EXIT.negative : EXIT.ok

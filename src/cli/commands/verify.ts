@@ -9,7 +9,7 @@ import type { ReplicateOptions } from '../../net/replicate-database.js'
 import { NETWORK_FLAGS, NETWORK_OPTIONS, networkFromFlags } from '../network-flags.js'
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positionals, type Command } from '../command.js'
 import { jsonText, printResult } from '../output.js'
-import { livenessText, progressPrinter, reportText, SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP, sealTimeoutFrom } from '../report.js'
+import { livenessText, progressPrinter, reportText, SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP, OP_TIMEOUT_FLAG, OP_TIMEOUT_HELP, livenessFrom, livenessOf, type LivenessTimeouts } from '../report.js'
 import { serverSession } from '../session.js'
 import { proofFileName } from '../../verify/fraud-proof.js'
 import type { VerifyReport } from '../../verify/monitor.js'
@@ -17,7 +17,7 @@ import { defaultCheckpointPath, verifyDirectory } from '../../verify/verify-dir.
 import type { SyncReport } from '../../net/state-sync.js'
 import { syncStartText } from './sync.js'
 
-export interface VerifyParameters {
+export interface VerifyParameters extends LivenessTimeouts {
   dir: string
   /** Verify the database with this key over the network, replicating into `dir` (see remote). */
   remote?: { key: string; network: ReplicateOptions; replicaIsTemporary: boolean; fromCheckpoint?: string[] }
@@ -25,8 +25,6 @@ export interface VerifyParameters {
   checkpoint: boolean
   /** Where to write the fraud proof of a breach (default D/fraud-proofs/<entry>-<class>.json). */
   proofOut?: string
-  /** Report entries unsealed this long (ms) with a seal-overdue notice. */
-  sealTimeoutMs?: number
   onProgress?: (done: number, total: number) => void
 }
 export type VerifyReturnType = Omit<VerifyReport, 'fraudProof'> & {
@@ -41,7 +39,7 @@ export async function verify(p: VerifyParameters): Promise<VerifyReturnType> {
 }
 
 async function replay(p: VerifyParameters): Promise<VerifyReport> {
-  const seal = p.sealTimeoutMs === undefined ? {} : { sealTimeoutMs: p.sealTimeoutMs }
+  const seal = livenessOf(p)
   if (p.remote?.fromCheckpoint) {
     const { syncDatabase } = await import('../../net/state-sync.js')
     const { writeRefusedProofs } = await import('./sync.js')
@@ -108,8 +106,8 @@ export const verifyCommand: Command = {
   name: 'verify',
   summary: 'Replay the logs and check every index entry against the contract',
   usage: [
-    'verify [--checkpoint] [--proof-out FILE] [--seal-timeout MS] [--dir D] [--json]',
-    'verify <database-key> [--bootstrap H:P] [--dir REPLICA] [--checkpoint] [--proof-out FILE] [--seal-timeout MS] [--json]',
+    'verify [--checkpoint] [--proof-out FILE] [--seal-timeout MS] [--op-timeout MS] [--dir D] [--json]',
+    'verify <database-key> [--bootstrap H:P] [--dir REPLICA] [--checkpoint] [--proof-out FILE] [--seal-timeout MS] [--op-timeout MS] [--json]',
     'verify <database-key> --from-checkpoint URL|swarm [--from-checkpoint URL…] [--bootstrap H:P] [--dir REPLICA] [--json]',
   ],
   flags: [
@@ -117,6 +115,7 @@ export const verifyCommand: Command = {
     ['--from-checkpoint URL', 'start from the state checkpoint a peer serves (see `glassbox sync`); repeat to name fallbacks; `swarm` asks the peers on the swarm'],
     ['--proof-out FILE', 'where to write the fraud proof of a breach (default D/fraud-proofs/<entry>-<class>.json)'],
     [SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP],
+    [OP_TIMEOUT_FLAG, OP_TIMEOUT_HELP],
     ...NETWORK_FLAGS,
     ...COMMON_FLAGS,
   ],
@@ -129,9 +128,12 @@ export const verifyCommand: Command = {
     'Entries left with no seal after them longer than --seal-timeout get a seal-overdue notice: the executor',
     'stopped sealing (liveness, not fraud: the exit code does not change). The clock starts when a run first',
     'sees them, so a one-shot run reports them only with --seal-timeout 0, or with --checkpoint on a later run.',
+    "Likewise an input's op left unacknowledged longer than --op-timeout gets a notice that says what the",
+    'executor did meanwhile: executor-silent (nothing), participant-starved (acknowledged other participants)',
+    'or op-overdue, with the oplog head that holds the op and the index heads then and now as evidence.',
   ],
   async run(args, io) {
-    const { values, positionals: given } = parseFlags('verify', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, checkpoint: { type: 'boolean' }, 'from-checkpoint': { type: 'string', multiple: true }, 'proof-out': { type: 'string' }, 'seal-timeout': { type: 'string' } })
+    const { values, positionals: given } = parseFlags('verify', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, checkpoint: { type: 'boolean' }, 'from-checkpoint': { type: 'string', multiple: true }, 'proof-out': { type: 'string' }, 'seal-timeout': { type: 'string' }, 'op-timeout': { type: 'string' } })
     const [key] = positionals('verify', given, ['<database-key>'], 1)
     const json = values.json ?? false
     if (key !== undefined && !isPubkeyHex(key)) throw new UsageError('USAGE', `${key} is not a database key (64 lowercase hex characters)`)
@@ -146,7 +148,7 @@ export const verifyCommand: Command = {
         ...(key !== undefined ? { remote: { key, network: networkFromFlags(values), replicaIsTemporary: replica !== null, ...(fromCheckpoint ? { fromCheckpoint } : {}) } } : {}),
         checkpoint: values.checkpoint ?? false,
         ...(values['proof-out'] === undefined ? {} : { proofOut: values['proof-out'] }),
-        ...sealTimeoutFrom(values['seal-timeout']),
+        ...livenessFrom(values),
         ...(json ? {} : { onProgress: progressPrinter() }),
       })
       printResult(io, json, result, verifyText)

@@ -14,16 +14,25 @@ const RESPONSE = {
     breach: { ...BREACH_NOTICE, type: ['object', 'null'] },
     notices: {
       type: 'array',
-      description: 'liveness notices in force: seal-overdue when entries stay unsealed past the timeout (never a breach; valid is unchanged)',
+      description:
+        "liveness notices in force (never a breach; valid is unchanged): seal-overdue when entries stay unsealed past the timeout; op-overdue, participant-starved or executor-silent when an input's op stays unacknowledged past it",
       items: {
         type: 'object',
-        required: ['kind', 'from', 'length', 'since', 'waitedMs', 'message'],
+        required: ['kind', 'since', 'waitedMs', 'message'],
         properties: {
-          kind: { type: 'string', enum: ['seal-overdue'] },
-          from: { type: 'integer', description: 'the first index entry no seal covers' },
-          length: { type: 'integer', description: 'the index length when the notice was made' },
-          since: { type: 'string', format: 'date-time', description: 'when the monitor first saw those entries unsealed' },
+          kind: { type: 'string', enum: ['seal-overdue', 'op-overdue', 'participant-starved', 'executor-silent'] },
+          from: { type: 'integer', description: 'seal-overdue: the first index entry no seal covers' },
+          length: { type: 'integer', description: 'seal-overdue: the index length when the notice was made' },
+          oplog: { type: 'string', description: 'op notices: the oplog whose op waits' },
+          seq: { type: 'integer', description: 'op notices: its first op the index has not acknowledged' },
+          pending: { type: 'integer', description: 'op notices: its ops published and not acknowledged' },
+          since: { type: 'string', format: 'date-time', description: 'when the monitor first saw it' },
           waitedMs: { type: 'integer' },
+          evidence: {
+            type: 'object',
+            additionalProperties: true,
+            description: "op notices: the oplog's head when the op was first seen waiting, the index heads then and now, and the ops of other inputs acknowledged meanwhile",
+          },
           message: { type: 'string' },
         },
       },
