@@ -112,6 +112,8 @@ export interface CallResult {
 
 export interface DatabaseInfo {
   key: string
+  /** The executor's key: the index log's signer (hex), from which the database key is derived. */
+  signer: string
   protocol: string
   runtime: string
   length: number
@@ -697,6 +699,7 @@ export class Database extends EventEmitter {
     }
     return {
       key: this.key,
+      signer: this.signer,
       protocol: PROTOCOL,
       runtime: this.view.runtime ?? '',
       length: this.length,

@@ -317,6 +317,7 @@ describe('HTTP API', () => {
       '/healthz',
       '/metrics',
       '/openapi.json',
+      '/v1/attestation',
       '/v1/breaches',
       '/v1/call/{method}',
       '/v1/checkpoint',

@@ -29,6 +29,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Command>> = {
   sync: async () => (await import('./commands/sync.js')).syncCommand,
   light: async () => (await import('./commands/light.js')).lightCommand,
   proof: async () => (await import('./commands/proof.js')).proofCommand,
+  attest: async () => (await import('./commands/attest.js')).attestCommand,
   judge: async () => (await import('./commands/judge.js')).judgeCommand,
   dispute: async () => (await import('./commands/dispute.js')).disputeCommand,
 }

@@ -20,6 +20,7 @@ import { previewRoute } from './routes/preview.js'
 import { addCheckpointRoute } from './routes/add-checkpoint.js'
 import { checkpointRoute } from './routes/checkpoint.js'
 import { stateCheckpointsRoute } from './routes/state-checkpoints.js'
+import { attestationRoute } from './routes/attestation.js'
 import { executionProofRoute } from './routes/execution-proof.js'
 import { disputesRoute } from './routes/disputes.js'
 import { claimsRoute } from './routes/claims.js'
@@ -90,6 +91,7 @@ const ROUTES: Route[] = [
   verificationRoute,
   checkpointRoute,
   stateCheckpointsRoute,
+  attestationRoute,
   claimsRoute,
   addCheckpointRoute,
   executionProofRoute,

@@ -8,6 +8,7 @@ const INFO = {
   type: 'object',
   properties: {
     key: HEX64,
+    signer: { ...HEX64, description: "the executor's key: the index log's signer, from which the database key is derived" },
     protocol: { type: 'string' },
     runtime: { type: 'string' },
     length: { type: 'integer', description: 'index log entries' },

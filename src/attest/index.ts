@@ -1,0 +1,2 @@
+export * from './attestation.js'
+export * from './software-test.js'
