@@ -29,6 +29,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Command>> = {
   sync: async () => (await import('./commands/sync.js')).syncCommand,
   light: async () => (await import('./commands/light.js')).lightCommand,
   proof: async () => (await import('./commands/proof.js')).proofCommand,
+  coverage: async () => (await import('./commands/coverage.js')).coverageCommand,
   judge: async () => (await import('./commands/judge.js')).judgeCommand,
   dispute: async () => (await import('./commands/dispute.js')).disputeCommand,
 }
