@@ -20,6 +20,7 @@ import { runClaimsBench } from './claims.js'
 import { progress, withDir, writeOps } from './history.js'
 import { runSyncBench } from './sync.js'
 import { runDisputeBench } from './dispute.js'
+import { runBatchBench } from './batch.js'
 import { runGasBench } from './gas.js'
 import { measureFraudProof } from './fraud-proofs.js'
 import { runProofBench } from './proofs.js'
@@ -149,6 +150,10 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'dispute') {
     console.log()
     await runDisputeBench()
+  }
+  if (only === undefined || only === 'batch') {
+    console.log()
+    await runBatchBench()
   }
 }
 
