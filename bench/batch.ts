@@ -1,6 +1,7 @@
 // Batch validation (`BENCH=batch`, docs/protocol.md §14): on one kv history, the executor's
 // throughput without and with scheduled state checkpoints, a full replay's, and `verify --jobs j`
-// for j = 1..N, each as a ratio to the executor measured in the same run. The jobs curve is what a
+// for j = 1..N (child processes; 2 jobs also as worker threads), each as a ratio to the executor
+// measured in the same run. The jobs curve is what a
 // many-machine deployment reads off: each machine is one more job, minus the thread overheads.
 // BENCH_BATCH_OPS picks the history (default 2·10^4 puts), BENCH_BATCH_EVERY the checkpoint
 // interval K (default: an eighth of the history), BENCH_BATCH_JOBS the largest N (default: the cores, at least 2).
@@ -51,12 +52,17 @@ export async function runBatchBench(): Promise<void> {
   })
   progress(`bench batch: ${n} ops, executor with a checkpoint every ${every} entries…`)
   const withCheckpoints = await execute(contract, n, every, async (dir) => {
-    const curve: { jobs: number; opsPerSec: number; segments: number }[] = []
-    for (let jobs = 1; jobs <= maxJobs; jobs++) {
-      progress(`bench batch: verify --jobs ${jobs}…`)
-      const r = await verifyBatch(dir, { jobs })
+    const curve: { label: string; opsPerSec: number; segments: number }[] = []
+    const runs: { jobs: number; isolation: 'process' | 'thread' }[] = []
+    for (let jobs = 1; jobs <= maxJobs; jobs++) runs.push({ jobs, isolation: 'process' })
+    // The same two jobs as worker threads, to show what sharing one process's heap costs.
+    runs.push({ jobs: 2, isolation: 'thread' })
+    for (const { jobs, isolation } of runs) {
+      const label = `verify --jobs ${jobs}${isolation === 'thread' ? ' (worker threads)' : ''}`
+      progress(`bench batch: ${label}…`)
+      const r = await verifyBatch(dir, { jobs, isolation })
       if (!r.valid || r.ops !== n) throw new Error(`batch verification failed: ${JSON.stringify(r.breach)}`)
-      curve.push({ jobs, opsPerSec: n / r.seconds, segments: r.segments.length })
+      curve.push({ label, opsPerSec: n / r.seconds, segments: r.segments.length })
     }
     return curve
   })
@@ -66,5 +72,5 @@ export async function runBatchBench(): Promise<void> {
   row('executor', base)
   row('executor with checkpoints', withCheckpoints.opsPerSec)
   row('full verify (one replay)', plain.then)
-  for (const p of withCheckpoints.then) row(`verify --jobs ${p.jobs}`, p.opsPerSec)
+  for (const p of withCheckpoints.then) row(p.label, p.opsPerSec)
 }

@@ -66,15 +66,15 @@ test('segments are cut at the checkpoints, each ending with the seal the next st
   assert.deepEqual(cutSegments([5], 0), [])
 })
 
-test('jobs=2 gives what a full replay gives on an honest history; more jobs than segments, and no checkpoints, too', async (t) => {
+test('jobs=2 (processes or threads) gives what a full replay gives on an honest history; more jobs than segments, and no checkpoints, too', async (t) => {
   const dir = await history(t, 30, 10)
   const cps = await listStateCheckpoints(dir)
   assert.deepEqual(cps, [10, 20, 30, 40, 50, 60])
   const full = await verifyDirectory(dir, { fraudProof: true })
   assert.equal(full.valid, true)
-  for (const jobs of [1, 2, 16]) {
-    const b = await verifyBatch(dir, { jobs })
-    assert.equal(b.valid, true, `jobs=${jobs}`)
+  for (const [jobs, isolation] of [[1, 'process'], [2, 'process'], [2, 'thread'], [16, 'process']] as const) {
+    const b = await verifyBatch(dir, { jobs, isolation })
+    assert.equal(b.valid, true, `jobs=${jobs} (${isolation})`)
     assert.equal(b.verified, full.verified)
     assert.equal(b.length, full.length)
     assert.equal(b.stateRoot, full.stateRoot)

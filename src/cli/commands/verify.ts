@@ -29,7 +29,7 @@ export interface VerifyParameters {
   /** Report entries unsealed this long (ms) with a seal-overdue notice. */
   sealTimeoutMs?: number
   onProgress?: (done: number, total: number) => void
-  /** Validate segments between state checkpoints on this many worker threads (docs/protocol.md §14); 1: a full replay. */
+  /** Validate segments between state checkpoints on this many workers (docs/protocol.md §14); 1: a full replay. */
   jobs?: number
   /** Validate only share i of n of the segments and sign a segment claim for each. */
   segment?: { i: number; n: number; claimOut: string; keyFile: string }
@@ -157,7 +157,7 @@ export const verifyCommand: Command = {
     ['--from-checkpoint URL', 'start from the state checkpoint a peer serves (see `glassbox sync`); repeat to name fallbacks'],
     ['--proof-out FILE', 'where to write the fraud proof of a breach (default D/fraud-proofs/<entry>-<class>.json)'],
     [SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP],
-    ['--jobs N', 'validate the segments between the kept state checkpoints (`init --checkpoint-every K`) on N worker threads (default 1: one full replay)'],
+    ['--jobs N', 'validate the segments between the kept state checkpoints (`init --checkpoint-every K`) on N workers, child processes (default 1: one full replay)'],
     ['--segment I/N', 'validate only share I (1..N) of the segments, so that N machines split the history; needs --claim-out'],
     ['--claim-out FILE', 'with --segment: write a signed segment claim for each segment validated (check them with `glassbox coverage`)'],
     ['--key KEYFILE', 'with --segment: the verifier key pair that signs the claims (default D/verifier-key.json, created if absent)'],

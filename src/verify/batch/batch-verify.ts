@@ -1,5 +1,5 @@
 // Batch validation (docs/protocol.md §14, seed 002): the kept state checkpoints cut the history into
-// segments, validated in parallel on `jobs` worker threads, each from its checkpoint's verified
+// segments, validated in parallel on `jobs` workers, each from its checkpoint's verified
 // state; the results must chain. The report is a verify report (the same breach, the same fraud
 // proof as a full replay) with the segments added.
 
@@ -8,7 +8,7 @@ import { listStateCheckpoints } from '../../state/checkpoint/checkpoint-files.js
 import type { VerifyReport } from '../monitor.js'
 import { openLogs } from '../verify-dir.js'
 import { checkChain } from './chain.js'
-import { validateSegments } from './segment-pool.js'
+import { validateSegments, type SegmentIsolation } from './segment-pool.js'
 import { cutSegments, shareOf } from './segments.js'
 import type { SegmentResult } from './validate-segment.js'
 
@@ -17,6 +17,8 @@ export interface BatchVerifyOptions {
   jobs?: number
   /** Validate only share i (1-based) of n of the segments (`verify --segment i/n`). */
   share?: { i: number; n: number }
+  /** With more than one job: child processes (default) or worker threads. */
+  isolation?: SegmentIsolation
   /** Called as each segment is done (in the order they finish). */
   onSegment?: (r: SegmentResult) => void
 }
@@ -40,7 +42,7 @@ export async function verifyBatch(dir: string, opts: BatchVerifyOptions = {}): P
   await store.close()
   const all = cutSegments(await listStateCheckpoints(dir), head)
   const segments = opts.share ? shareOf(all, opts.share.i, opts.share.n) : all
-  const results = await validateSegments(dir, segments, jobs, opts.onSegment)
+  const results = await validateSegments(dir, segments, jobs, opts.onSegment, opts.isolation)
   const from = segments[0]?.from ?? 0
   const to = segments[segments.length - 1]?.to ?? from
   checkChain(results, from, to)
