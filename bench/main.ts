@@ -21,6 +21,7 @@ import { progress, withDir, writeOps } from './history.js'
 import { runSyncBench } from './sync.js'
 import { runDisputeBench } from './dispute.js'
 import { runMemoryBench } from './memory.js'
+import { runBatchBench } from './batch.js'
 import { runGasBench } from './gas.js'
 import { measureFraudProof } from './fraud-proofs.js'
 import { runProofBench } from './proofs.js'
@@ -154,6 +155,10 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'memory') {
     console.log()
     await runMemoryBench()
+  }
+  if (only === undefined || only === 'batch') {
+    console.log()
+    await runBatchBench()
   }
 }
 

@@ -35,7 +35,8 @@ import type { Replicator } from './net/replicator.js'
 import { IndexFollower } from './participant/follow-index.js'
 import { readSandboxMark, type SandboxMark } from './sandbox/mark.js'
 import type { StageTimes } from './executor/stage-times.js'
-import { writeStateCheckpoint } from './state/checkpoint/checkpoint-files.js'
+import { listStateCheckpoints, writeStateCheckpoint } from './state/checkpoint/checkpoint-files.js'
+import { checkEvery, CheckpointSchedule } from './state/checkpoint/checkpoint-schedule.js'
 import { makeStateCheckpoint, type StateCheckpoint, type StateCheckpointManifest } from './state/checkpoint/state-checkpoint.js'
 import { Monitor, type MonitorOptions, type VerifyReport } from './verify/monitor.js'
 import { LocalParty } from './dispute/party.js'
@@ -56,6 +57,8 @@ export interface CreateOptions {
   /** Public keys (hex) of other oplogs to declare as inputs at genesis. */
   inputs?: string[]
   executor?: ExecutorOptions
+  /** Keep a state checkpoint every this many entries (docs/protocol.md §14.1); kept in the manifest. Default 0: none. */
+  checkpointEvery?: number
 }
 
 export interface LoadOptions {
@@ -72,6 +75,8 @@ export interface LoadOptions {
    * network, nothing written to the logs, and a call that would publish ops is refused.
    */
   readOnly?: boolean
+  /** Overrides the manifest's `checkpointEvery` for this run (0: none). */
+  checkpointEvery?: number
 }
 
 export interface CallOptions {
@@ -162,6 +167,10 @@ export class Database extends EventEmitter {
   /** With the executor: the state root its last durable seal signs (the view runs ahead mid-block). */
   private sealedRoot: string | null = null
   private dispute: Promise<LocalParty> | null = null
+  /** The checkpoint schedule (docs/protocol.md §14.1), when the database keeps one. */
+  private schedule: CheckpointSchedule | null = null
+  /** Scheduled checkpoints being written, one after the other. */
+  private checkpointing: Promise<void> = Promise.resolve()
   /** Opened read-only (a copy of a database directory): calls that publish ops are refused. */
   readOnly = false
 
@@ -210,7 +219,8 @@ export class Database extends EventEmitter {
       const blocks: Buffer[] = genesis.map((e) => Buffer.from(encodeEntry(e)))
       blocks.push(sealBlock(index, { roots: [], peaks: [] }, 0, blocks, { stateRoot: view.state.root(), positions: view.lastSeq }).bytes)
       await index.append(blocks)
-      await writeManifest(dir, { format: 'glassbox-dir/1', key: toHex(index.key), oplogs })
+      const every = checkEvery(opts.checkpointEvery, 'create')
+      await writeManifest(dir, { format: 'glassbox-dir/1', key: toHex(index.key), oplogs, ...(every > 0 ? { checkpointEvery: every } : {}) })
     } catch (err) {
       vm.dispose()
       throw err
@@ -281,7 +291,10 @@ export class Database extends EventEmitter {
       db = new Database(dir, manifest, logs, index, view, vm, limits, store, loaded.load)
       db.replicator = replicator
       db.readOnly = opts.readOnly ?? false
-      if (execute) await db.startExecutor(opts.executor)
+      if (execute) {
+        await db.startCheckpoints(checkEvery(opts.checkpointEvery ?? manifest.checkpointEvery, 'load'))
+        await db.startExecutor(opts.executor)
+      }
       else if (replicator) db.startFollower()
       return db
     } catch (err) {
@@ -354,6 +367,46 @@ export class Database extends EventEmitter {
     return { ...this.manifest.oplogs }
   }
 
+  /**
+   * Starts the checkpoint schedule (docs/protocol.md §14.1). A checkpoint due at the head the
+   * database reopens at (a crash came between a seal and its checkpoint) is taken now, so none is skipped.
+   */
+  private async startCheckpoints(every: number): Promise<void> {
+    if (every === 0) return
+    this.schedule = new CheckpointSchedule(every, await listStateCheckpoints(this.dir))
+    const last = this.view.lastSeal
+    if (last && last.position === this.view.length - 1) this.checkpointAt(last.seal.length)
+    await this.checkpointing
+  }
+
+  /** Takes the checkpoint of the view (which stands right after the seal at `length`) if one is due; written in the background, in order. */
+  private checkpointAt(length: number): void {
+    const schedule = this.schedule
+    if (!schedule?.due(length)) return
+    schedule.taken(length)
+    let cp: StateCheckpoint
+    try {
+      cp = makeStateCheckpoint(this.view, this.index.key, signerOf(this.index))
+    } catch (err) {
+      this.checkpointFailed(err as Error)
+      return
+    }
+    this.checkpointing = this.checkpointing.then(() => writeStateCheckpoint(this.dir, cp)).then(
+      () => void this.emit('checkpoint', { length }),
+      (err: Error) => this.checkpointFailed(err),
+    )
+  }
+
+  /** A checkpoint that could not be kept: the history is still whole; batch validation has a longer segment there. */
+  private checkpointFailed(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', new DatabaseError('CHECKPOINT_FAILED', `a scheduled state checkpoint could not be kept: ${err.message}`, { cause: err }))
+  }
+
+  /** Resolves once the scheduled checkpoints taken so far are on disk. */
+  async checkpointsWritten(): Promise<void> {
+    await this.checkpointing
+  }
+
   private async startExecutor(opts?: ExecutorOptions): Promise<void> {
     const executor = new Executor(this.index, this.view, this.logs, this.holder, this.limits.maxOpBytes, opts)
     this.sealedRoot = toHex(this.view.state.root())
@@ -361,6 +414,7 @@ export class Database extends EventEmitter {
       this.sealedRoot = toHex(block.seal.stateRoot)
       // The block is in the log: the store takes the state at its end (a failed commit only leaves it behind).
       this.store?.commit(this.view)
+      this.checkpointAt(block.seal.length)
       this.wake()
       this.emit('block', block)
     })
@@ -797,6 +851,7 @@ export class Database extends EventEmitter {
     this.monitors.clear()
     await this.executor?.stop()
     this.executor = null
+    await this.checkpointing
     await this.follower?.stop()
     this.follower = null
     // Before the logs close, so no peer is served a log in the middle of closing.

@@ -13,6 +13,11 @@ export interface Manifest {
   key: string
   /** Local oplogs by name: their public keys, hex. The first is the default caller. */
   oplogs: Record<string, string>
+  /**
+   * Keep a state checkpoint at the first seal at or after each multiple of this many entries
+   * (docs/protocol.md §14.1); absent or 0: none. A local setting, not part of the signed logs.
+   */
+  checkpointEvery?: number
 }
 
 export function manifestPath(dir: string): string {
@@ -33,7 +38,7 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
   } catch {
     throw new DatabaseError('DATABASE_CORRUPT', `${manifestPath(dir)} is not valid JSON`)
   }
-  if (m?.format !== MANIFEST_FORMAT || typeof m.key !== 'string' || typeof m.oplogs !== 'object') {
+  if (m?.format !== MANIFEST_FORMAT || typeof m.key !== 'string' || typeof m.oplogs !== 'object' || (m.checkpointEvery !== undefined && !(Number.isSafeInteger(m.checkpointEvery) && m.checkpointEvery >= 0))) {
     throw new DatabaseError('DATABASE_FORMAT', `${manifestPath(dir)} is not a ${MANIFEST_FORMAT} manifest`)
   }
   return m

@@ -33,6 +33,8 @@ export interface MonitorOptions {
   opTimeoutMs?: number
   /** Start after this state checkpoint's seal instead of at genesis (it was checked against the seal). */
   base?: VerifiedStateCheckpoint
+  /** Verify no further than this index length (a segment's end, docs/protocol.md §14.2); default: the head. */
+  until?: number
 }
 
 export interface VerifyReport {
@@ -217,7 +219,7 @@ export class Monitor extends EventEmitter {
     const index = this.logs.index
     const acksBefore = this.replay.view.acks.size
     if (!this.breach) await this.checkLiveRoots()
-    const length = index.length
+    const length = Math.min(index.length, this.opts.until ?? Infinity)
     // The root of what this pass reads, checked again at its end: a log rewritten while the pass
     // runs must not have its new head recorded as if it extended the old one.
     const reading: SignedRoot | null = this.breach ? null : { length, hash: toHex(await index.treeHash(length)), signature: null }

@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { isPubkeyHex } from '../../codec/hash.js'
 import { UsageError } from '../../errors.js'
-import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positionals, type Command } from '../command.js'
+import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, intFlag, parseFlags, positionals, type Command } from '../command.js'
 import { printResult } from '../output.js'
 
 export interface InitParameters {
@@ -14,6 +14,8 @@ export interface InitParameters {
   oplogs: string[]
   /** Public keys of other oplogs to declare as inputs. */
   inputs: string[]
+  /** Keep a state checkpoint every this many entries (docs/protocol.md §14.1); 0 or absent: none. */
+  checkpointEvery?: number
 }
 
 export interface InitReturnType {
@@ -22,6 +24,8 @@ export interface InitReturnType {
   oplogs: Record<string, string>
   inputs: string[]
   contract: { file: string; bytes: number; methods: string[] }
+  /** Present when the database keeps scheduled state checkpoints. */
+  checkpointEvery?: number
 }
 
 export async function init(p: InitParameters): Promise<InitReturnType> {
@@ -31,7 +35,7 @@ export async function init(p: InitParameters): Promise<InitReturnType> {
   // Loaded on use, like the database in session.ts, so `glassbox --help` starts fast.
   const [{ bundleContract }, { Database }] = await Promise.all([import('../../vm/bundle.js'), import('../../database.js')])
   const contract = await bundleContract(file)
-  const db = await Database.create(p.dir, { contract, oplogs: p.oplogs, inputs: p.inputs })
+  const db = await Database.create(p.dir, { contract, oplogs: p.oplogs, inputs: p.inputs, ...(p.checkpointEvery ? { checkpointEvery: p.checkpointEvery } : {}) })
   try {
     const info = await db.info()
     return {
@@ -40,6 +44,7 @@ export async function init(p: InitParameters): Promise<InitReturnType> {
       oplogs: db.oplogs,
       inputs: info.inputs,
       contract: { file, bytes: info.contract.bytes, methods: info.contract.methods },
+      ...(p.checkpointEvery ? { checkpointEvery: p.checkpointEvery } : {}),
     }
   } finally {
     await db.close()
@@ -51,6 +56,7 @@ function human(r: InitReturnType): string {
   const local = new Set(Object.values(r.oplogs))
   for (const [name, pubkey] of Object.entries(r.oplogs)) lines.push(`oplog ${name} ${pubkey}`)
   for (const pubkey of r.inputs) if (!local.has(pubkey)) lines.push(`input ${pubkey}`)
+  if (r.checkpointEvery) lines.push(`state checkpoint every ${r.checkpointEvery} entries (in state-checkpoints/)`)
   return lines.join('\n')
 }
 
@@ -59,16 +65,18 @@ const options = {
   input: { type: 'string', multiple: true },
   oplog: { type: 'string', multiple: true },
   'no-oplog': { type: 'boolean' },
+  'checkpoint-every': { type: 'string' },
 } as const
 
 export const initCommand: Command = {
   name: 'init',
   summary: 'Create a database that runs a contract',
-  usage: ['init <contract-file> [--dir D] [--oplog NAME]... [--no-oplog] [--input KEY]... [--json]'],
+  usage: ['init <contract-file> [--dir D] [--oplog NAME]... [--no-oplog] [--input KEY]... [--checkpoint-every K] [--json]'],
   flags: [
     ['--oplog NAME', 'create a local oplog and declare it an input; repeatable (default: one named "main")'],
     ['--no-oplog', 'create no local oplog'],
     ['--input KEY', "declare another oplog (its public key, hex) an input; repeatable"],
+    ['--checkpoint-every K', 'keep a state checkpoint at the first seal at or after every K entries, for `verify --jobs` and `--segment` (default 0: none)'],
     ...COMMON_FLAGS,
   ],
   async run(args, io) {
@@ -81,7 +89,8 @@ export const initCommand: Command = {
     for (const key of inputs) {
       if (!isPubkeyHex(key)) throw new UsageError('USAGE', `--input ${key} is not a public key (64 lowercase hex characters)`)
     }
-    const result = await init({ file, dir: values.dir ?? DEFAULT_DIR, oplogs, inputs })
+    const checkpointEvery = intFlag('checkpoint-every', values['checkpoint-every'])
+    const result = await init({ file, dir: values.dir ?? DEFAULT_DIR, oplogs, inputs, ...(checkpointEvery ? { checkpointEvery } : {}) })
     printResult(io, values.json ?? false, result, human)
     return EXIT.ok
   },

@@ -34,6 +34,8 @@ export interface ServeParameters {
   runtime?: RuntimeMode
   /** Wall-clock ceiling of one op in 'thread' or 'process' mode: past it the executor stops with an alert. */
   opCeilingMs?: number
+  /** Overrides the manifest's checkpoint schedule for this run (0: none). */
+  checkpointEvery?: number
   /** Also serve the HTTP API (docs/http.md), with a monitor following the database in-process. */
   http?: { port: number; host: string; token: string | null; onError?(err: Error): void; claim?: boolean }
 }
@@ -58,7 +60,8 @@ export async function serve(p: ServeParameters): Promise<void> {
   // A server announces, whether asked to go online or going back on the network it was served or joined on.
   const network = p.network ?? (await readServeNetwork(p.dir))
   const executor = { runtime: p.runtime ?? 'thread', ...(p.opCeilingMs !== undefined ? { opCeilingMs: p.opCeilingMs } : {}) }
-  const db = await openDatabase(p.dir, network ? { network: { ...network, announce: true }, executor } : { executor })
+  const every = p.checkpointEvery === undefined ? {} : { checkpointEvery: p.checkpointEvery }
+  const db = await openDatabase(p.dir, network ? { network: { ...network, announce: true }, executor, ...every } : { executor, ...every })
   if (p.network) {
     try {
       await writeNetworkFile(p.dir, p.network, { executor: db.runtime !== null })
@@ -106,7 +109,7 @@ async function writeRecord(dir: string, record: ServerRecord): Promise<void> {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Hold the database open, run its executor and answer other commands on a local socket',
-  usage: ['serve [--swarm] [--bootstrap H:P] [--http PORT [--http-host ADDR] [--token-file FILE] [--claim]] [--runtime MODE] [--op-ceiling-ms MS] [--dir D] [--json]'],
+  usage: ['serve [--swarm] [--bootstrap H:P] [--http PORT [--http-host ADDR] [--token-file FILE] [--claim]] [--runtime MODE] [--op-ceiling-ms MS] [--checkpoint-every K] [--dir D] [--json]'],
   flags: [
     ['--swarm', 'announce the database on the DHT and replicate its logs with peers (implied by --bootstrap)'],
     ...NETWORK_FLAGS,
@@ -116,6 +119,7 @@ export const serveCommand: Command = {
     ['--token-file FILE', `the bearer token for calls that write (default: $${TOKEN_ENV}; without either, HTTP writes are disabled)`],
     ['--runtime MODE', 'where contract code runs: thread (default; a worker thread), process (a child process) or local (this thread)'],
     ['--op-ceiling-ms MS', `stop the executor with an alert when one op runs longer than MS in thread or process mode (default ${DEFAULT_OP_CEILING_MS})`],
+    ['--checkpoint-every K', "keep a state checkpoint every K entries in this run, overriding the one `init --checkpoint-every` set (0: none)"],
     ...COMMON_FLAGS,
   ],
   notes: [
@@ -141,6 +145,7 @@ export const serveCommand: Command = {
       claim: { type: 'boolean' },
       runtime: { type: 'string' },
       'op-ceiling-ms': { type: 'string' },
+      'checkpoint-every': { type: 'string' },
     })
     positionals('serve', given, [])
     const httpPort = intFlag('http', values.http)
@@ -150,6 +155,7 @@ export const serveCommand: Command = {
     if (token !== null && token.length < 16) throw new UsageError('USAGE', 'the HTTP token must be at least 16 characters')
     const runtime = values.runtime === undefined ? 'thread' : runtimeMode(values.runtime)
     const opCeilingMs = intFlag('op-ceiling-ms', values['op-ceiling-ms'])
+    const checkpointEvery = intFlag('checkpoint-every', values['checkpoint-every'])
     if (opCeilingMs === 0) throw new UsageError('USAGE', '--op-ceiling-ms must be at least 1')
     const until = shutdownSignal(io, 'closing')
     const online = values.swarm || values.bootstrap !== undefined
@@ -162,6 +168,7 @@ export const serveCommand: Command = {
       until,
       runtime,
       ...(opCeilingMs !== undefined ? { opCeilingMs } : {}),
+      ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
       onExecutorError: (err) => io.err(`glassbox: the executor stopped: ${err.message}`),
       // One line either way: scripts wait for it before sending requests.
       onReady: (r) =>

@@ -7,12 +7,13 @@ import { isPubkeyHex } from '../../codec/hash.js'
 import { UsageError } from '../../errors.js'
 import type { ReplicateOptions } from '../../net/replicate-database.js'
 import { NETWORK_FLAGS, NETWORK_OPTIONS, networkFromFlags } from '../network-flags.js'
-import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positionals, type Command } from '../command.js'
+import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, intFlag, parseFlags, positionals, type Command } from '../command.js'
 import { jsonText, printResult } from '../output.js'
 import { livenessText, progressPrinter, reportText, SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP, OP_TIMEOUT_FLAG, OP_TIMEOUT_HELP, livenessFrom, livenessOf, type LivenessTimeouts } from '../report.js'
 import { serverSession } from '../session.js'
 import { proofFileName } from '../../verify/fraud-proof.js'
 import type { VerifyReport } from '../../verify/monitor.js'
+import type { BatchReport } from '../../verify/batch/batch-verify.js'
 import { defaultCheckpointPath, verifyDirectory } from '../../verify/verify-dir.js'
 import type { SyncReport } from '../../net/state-sync.js'
 import { syncStartText } from './sync.js'
@@ -26,8 +27,14 @@ export interface VerifyParameters extends LivenessTimeouts {
   /** Where to write the fraud proof of a breach (default D/fraud-proofs/<entry>-<class>.json). */
   proofOut?: string
   onProgress?: (done: number, total: number) => void
+  /** Validate segments between state checkpoints on this many workers (docs/protocol.md §14); 1: a full replay. */
+  jobs?: number
+  /** Validate only share i of n of the segments and sign a segment claim for each. */
+  segment?: { i: number; n: number; claimOut: string; keyFile: string }
 }
-export type VerifyReturnType = Omit<VerifyReport, 'fraudProof'> & {
+export type VerifyReturnType = Omit<VerifyReport, 'fraudProof'> & Partial<Pick<BatchReport, 'jobs' | 'segments' | 'total' | 'share'>> & {
+  /** With --segment: the file the signed segment claims were written to, and how many. */
+  claims?: { file: string; count: number; verifier: string }
   /** With a breach: the file the fraud proof was written to, or null when it has none. */
   fraudProof?: string | null
   /** Why the breach has no fraud proof. */
@@ -35,7 +42,29 @@ export type VerifyReturnType = Omit<VerifyReport, 'fraudProof'> & {
 }
 
 export async function verify(p: VerifyParameters): Promise<VerifyReturnType> {
+  if (p.segment || (p.jobs ?? 1) > 1) return batch(p)
   return writeProof(await replay(p), p)
+}
+
+/** verify --jobs / --segment: segment by segment from the kept state checkpoints (docs/protocol.md §14). */
+async function batch(p: VerifyParameters): Promise<VerifyReturnType> {
+  const { verifyBatch } = await import('../../verify/batch/batch-verify.js')
+  const report = await verifyBatch(p.dir, { jobs: p.jobs ?? 1, ...(p.segment ? { share: { i: p.segment.i, n: p.segment.n } } : {}) })
+  const result = await writeProof(report, p)
+  if (!p.segment) return result
+  const [{ signSegmentClaim }, { loadOrCreateKey }] = await Promise.all([import('../../claims/segment-claim.js'), import('../../claims/verifier-key.js')])
+  const secretKey = await loadOrCreateKey(p.segment.keyFile)
+  const time = Math.floor(Date.now() / 1000)
+  const claims = report.segments.map((r) =>
+    signSegmentClaim(
+      { database: report.key, from: r.from, to: r.to, start: r.startAt, end: r.endAt, result: r.valid ? 'valid' : 'breach', breach: r.breach ? { class: r.breach.class, seq: r.breach.seq } : null, time },
+      secretKey,
+    ),
+  )
+  const file = path.resolve(p.segment.claimOut)
+  await mkdir(path.dirname(file), { recursive: true })
+  await writeFile(file, jsonText(claims) + '\n')
+  return { ...result, claims: { file, count: claims.length, verifier: Buffer.from(secretKey.subarray(32)).toString('hex') } }
 }
 
 async function replay(p: VerifyParameters): Promise<VerifyReport> {
@@ -94,9 +123,18 @@ async function writeProof(report: VerifyReport, p: VerifyParameters): Promise<Ve
   return { ...rest, fraudProof: file }
 }
 
+function segmentsText(r: VerifyReturnType): string {
+  if (!r.segments) return ''
+  const share = r.share ? `share ${r.share.i}/${r.share.n}: ` : ''
+  const lines = [`\n${share}${r.segments.length} of ${r.total} segment(s) validated on ${r.jobs} job(s)`]
+  for (const s of r.segments) lines.push(`  [${s.from}, ${s.to})${s.start === null ? ' from genesis' : ` from checkpoint ${s.start}`}: ${s.valid ? 'valid' : `breach at #${s.breach?.seq} (${s.breach?.class})`}, ${s.ops} ops`)
+  if (r.claims) lines.push(`${r.claims.count} signed segment claim(s) by ${r.claims.verifier.slice(0, 16)}… written to ${r.claims.file} (check coverage with: glassbox coverage ${r.claims.file} …)`)
+  return lines.join('\n')
+}
+
 function verifyText(r: VerifyReturnType): string {
   const start = 'start' in r ? `${syncStartText(r as unknown as SyncReport)}\n` : ''
-  const text = start + reportText(r as VerifyReport) + r.notices.map((n) => `\n${livenessText(n)}`).join('')
+  const text = start + reportText(r as VerifyReport) + segmentsText(r) + r.notices.map((n) => `\n${livenessText(n)}`).join('')
   if (r.fraudProof) return `${text}\nfraud proof written to ${r.fraudProof} (check it with: glassbox judge ${r.fraudProof})`
   if (r.fraudProofReason) return `${text}\nno fraud proof: ${r.fraudProofReason}`
   return text
@@ -109,6 +147,8 @@ export const verifyCommand: Command = {
     'verify [--checkpoint] [--proof-out FILE] [--seal-timeout MS] [--op-timeout MS] [--dir D] [--json]',
     'verify <database-key> [--bootstrap H:P] [--dir REPLICA] [--checkpoint] [--proof-out FILE] [--seal-timeout MS] [--op-timeout MS] [--json]',
     'verify <database-key> --from-checkpoint URL|swarm [--from-checkpoint URL…] [--bootstrap H:P] [--dir REPLICA] [--json]',
+    'verify --jobs N [--proof-out FILE] [--dir D] [--json]',
+    'verify --segment I/N --claim-out FILE [--key KEYFILE] [--jobs N] [--dir D] [--json]',
   ],
   flags: [
     ['--checkpoint', 'resume from D/monitor.json and update it (default: verify from the start)'],
@@ -116,6 +156,10 @@ export const verifyCommand: Command = {
     ['--proof-out FILE', 'where to write the fraud proof of a breach (default D/fraud-proofs/<entry>-<class>.json)'],
     [SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP],
     [OP_TIMEOUT_FLAG, OP_TIMEOUT_HELP],
+    ['--jobs N', 'validate the segments between the kept state checkpoints (`init --checkpoint-every K`) on N workers, child processes (default 1: one full replay)'],
+    ['--segment I/N', 'validate only share I (1..N) of the segments, so that N machines split the history; needs --claim-out'],
+    ['--claim-out FILE', 'with --segment: write a signed segment claim for each segment validated (check them with `glassbox coverage`)'],
+    ['--key KEYFILE', 'with --segment: the verifier key pair that signs the claims (default D/verifier-key.json, created if absent)'],
     ...NETWORK_FLAGS,
     ...COMMON_FLAGS,
   ],
@@ -131,9 +175,11 @@ export const verifyCommand: Command = {
     "Likewise an input's op left unacknowledged longer than --op-timeout gets a notice that says what the",
     'executor did meanwhile: executor-silent (nothing), participant-starved (acknowledged other participants)',
     'or op-overdue, with the oplog head that holds the op and the index heads then and now as evidence.',
+    'With --jobs or --segment, each segment starts from its state checkpoint (checked against its seal) and ends',
+    "at the next one's seal; segment results must chain. A breach gives the same notice and fraud proof as a full replay.",
   ],
   async run(args, io) {
-    const { values, positionals: given } = parseFlags('verify', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, checkpoint: { type: 'boolean' }, 'from-checkpoint': { type: 'string', multiple: true }, 'proof-out': { type: 'string' }, 'seal-timeout': { type: 'string' }, 'op-timeout': { type: 'string' } })
+    const { values, positionals: given } = parseFlags('verify', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, checkpoint: { type: 'boolean' }, 'from-checkpoint': { type: 'string', multiple: true }, 'proof-out': { type: 'string' }, 'seal-timeout': { type: 'string' }, 'op-timeout': { type: 'string' }, jobs: { type: 'string' }, segment: { type: 'string' }, 'claim-out': { type: 'string' }, key: { type: 'string' } })
     const [key] = positionals('verify', given, ['<database-key>'], 1)
     const json = values.json ?? false
     if (key !== undefined && !isPubkeyHex(key)) throw new UsageError('USAGE', `${key} is not a database key (64 lowercase hex characters)`)
@@ -141,6 +187,18 @@ export const verifyCommand: Command = {
     if (fromCheckpoint && key === undefined) throw new UsageError('USAGE', '--from-checkpoint needs a database key: it starts a replica of a remote database')
     if (fromCheckpoint && values.checkpoint) throw new UsageError('USAGE', '--from-checkpoint and --checkpoint do not go together: the first starts after a state checkpoint, the second resumes a replay from genesis')
     if (key !== undefined && values.checkpoint && values.dir === undefined) throw new UsageError('USAGE', '--checkpoint with a database key needs --dir (where the replica and the checkpoint are kept)')
+    const jobs = intFlag('jobs', values.jobs)
+    if (jobs === 0) throw new UsageError('USAGE', '--jobs must be at least 1')
+    const share = values.segment === undefined ? undefined : /^([1-9][0-9]*)\/([1-9][0-9]*)$/.exec(values.segment)
+    if (share === null || (share && Number(share[1]) > Number(share[2]))) throw new UsageError('USAGE', `--segment ${values.segment} is not I/N with 1 <= I <= N`)
+    if (share && values['claim-out'] === undefined) throw new UsageError('USAGE', '--segment needs --claim-out FILE: the signed segment claims are its result')
+    if (!share && (values['claim-out'] !== undefined || values.key !== undefined)) throw new UsageError('USAGE', '--claim-out and --key go with --segment I/N')
+    if ((share || (jobs ?? 1) > 1) && (key !== undefined || values.checkpoint)) throw new UsageError('USAGE', '--jobs and --segment validate a local directory from its state checkpoints: not with a database key or --checkpoint')
+    const dir = values.dir ?? DEFAULT_DIR
+    const batchFlags = {
+      ...(jobs !== undefined ? { jobs } : {}),
+      ...(share ? { segment: { i: Number(share[1]), n: Number(share[2]), claimOut: values['claim-out']!, keyFile: values.key ?? path.join(dir, 'verifier-key.json') } } : {}),
+    }
     const replica = key !== undefined && values.dir === undefined ? await mkdtemp(path.join(os.tmpdir(), 'glassbox-replica-')) : null
     try {
       const result = await verify({
@@ -150,6 +208,7 @@ export const verifyCommand: Command = {
         ...(values['proof-out'] === undefined ? {} : { proofOut: values['proof-out'] }),
         ...livenessFrom(values),
         ...(json ? {} : { onProgress: progressPrinter() }),
+        ...batchFlags,
       })
       printResult(io, json, result, verifyText)
       return result.valid ? EXIT.ok : EXIT.negative

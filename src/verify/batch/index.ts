@@ -1,0 +1,5 @@
+export { verifyBatch, type BatchReport, type BatchVerifyOptions } from './batch-verify.js'
+export { checkChain, ChainError, type Chainable } from './chain.js'
+export { SegmentError, validateSegments } from './segment-pool.js'
+export { cutSegments, shareOf, type Segment } from './segments.js'
+export { validateSegment, type SegmentEnd, type SegmentResult } from './validate-segment.js'
