@@ -25,6 +25,7 @@ import { PROOF_FORMAT, type ReceiptFile, type ReceiptOp, type StateProofFile } f
 import { proveKey } from './state/auth/prove.js'
 import { callMethod, prepareCall, type OpRef } from './participant/call.js'
 import { executeOp, finishEntry } from './executor/execute-op.js'
+import { BlockTree, type CommitResult, type PathBlock, type PathRun, type SpeculativeOp } from './executor/block-tree.js'
 import type { Undo } from './state/memory-state.js'
 import { readHistory, type HistoryOptions, type HistoryItem } from './participant/history.js'
 import { IndexState } from './state/index-state.js'
@@ -489,54 +490,99 @@ export class Database extends EventEmitter {
   }
 
   /**
-   * A dry run (issue 11's speculative branch, pruned at once): runs `method` as call() would and
-   * executes the ops it emits on the sealed head, then takes all of it back. Nothing is published or
-   * kept; the answer shows each op's outcome and changes and the state root the ops would leave. The
-   * whole run is synchronous at a block boundary, so the executor never sees the branch. Ops still
-   * waiting in oplogs are not run first, and an op that switches the contract ends the preview.
+   * A dry run: a speculative block of one call on the sealed head, pruned at once (see speculate).
+   * Nothing is published or kept; the answer shows each op's outcome and changes and the state root
+   * the ops would leave. Ops still waiting in oplogs are not run first, and an op that switches the
+   * contract ends the preview.
    */
   async preview(method: string, params: Json = {}, opts: CallOptions = {}): Promise<Preview> {
-    const { pubkey, oplog } = await this.callerOplog(opts.as, this.readOnly)
+    const run = await this.speculate([{ calls: [{ method, params, ...(opts.as === undefined ? {} : { as: opts.as }) }], ts: Date.now() }])
+    return {
+      method,
+      response: run.responses[0] ?? null,
+      head: run.head,
+      ops: run.ops.map(({ op, success, error, metadata, changes, stateRoot }) => ({ op, success, error, metadata, changes, stateRoot })),
+      stateRoot: run.stateRoot,
+    }
+  }
+
+  /**
+   * A tree of speculative blocks above the sealed head (src/executor/block-tree.ts): what-if
+   * branches of calls, each executed on its parent's state, kept until pruned, reset or committed.
+   */
+  blockTree(): BlockTree {
+    return new BlockTree({
+      speculate: (path) => this.speculate(path),
+      publish: async (calls) => {
+        const ops: CommitResult['ops'] = []
+        for (const c of calls) {
+          const results = await (await this.call(c.method, c.params ?? {}, c.as === undefined ? {} : { as: c.as })).whenProcessed()
+          for (const r of results) ops.push({ method: c.method, success: r.success, error: r.error })
+        }
+        const { stateRoot } = await this.atSeal(() => null).then(({ at }) => ({ stateRoot: toHex(at.seal.stateRoot) }))
+        return { ops, stateRoot, asSpeculated: false }
+      },
+    })
+  }
+
+  /**
+   * Executes `path` (blocks of calls, each call's ops stamped with its block's time) on the sealed
+   * head and takes all of it back: synchronously at a block boundary, so the executor, readers,
+   * proofs and peers never see any of it. Returns what the last block did. An op that switches the
+   * contract ends the run (the ops after it would need the new contract loaded).
+   */
+  async speculate(path: readonly PathBlock[]): Promise<PathRun> {
+    const callers = new Map<string | undefined, Awaited<ReturnType<Database['callerOplog']>>>()
+    for (const block of path) for (const c of block.calls) if (!callers.has(c.as)) callers.set(c.as, await this.callerOplog(c.as, this.readOnly))
     if (!this.holder.vm.isReady) await this.holder.vm.ready()
     const systemKeys = { index: this.key, signer: this.signer }
     const { at, proof } = await this.atSeal(() => {
       // The head's VM: a block still being executed may have switched the contract.
       const vm = this.holder.vm
       if (!vm.isReady) throw new DatabaseError('NOT_READY', 'the contract of the sealed head is still loading; try again')
-      const prepared = prepareCall(method, params, {
-        vm,
-        state: this.view.state,
-        oplog,
-        isWriter: pubkey !== undefined && this.view.isInput(pubkey),
-        maxOpBytes: this.limits.maxOpBytes,
-      })
       const undo: Undo[] = []
       const start = this.view.length
       const previousLastSeq = new Map<string, number | undefined>()
       const entries: OpEntry[] = []
-      const origin = prepared.origin ?? ''
+      const nextSeq = new Map<string, number>()
+      let responses: Json[] = []
+      let ops: SpeculativeOp[] = []
       try {
-        for (let i = 0; i < prepared.blocks.length; i++) {
-          const seq = (oplog?.length ?? 0) + i
-          const draft = executeOp(vm, { origin, seq, bytes: prepared.blocks[i], oplogLength: seq + 1, oplogHash: new Uint8Array(32) }, this.view.state, { ts: Date.now(), maxOpBytes: this.limits.maxOpBytes, systemKeys })
-          if (!previousLastSeq.has(origin)) previousLastSeq.set(origin, this.view.lastSeq.get(origin))
-          entries.push(finishEntry(draft, this.view, undo).entry)
-          if (draft.changes.some((c) => c.key === SYS.source)) break
+        run: for (const block of path) {
+          responses = []
+          ops = []
+          for (const c of block.calls) {
+            const { pubkey, oplog } = callers.get(c.as)!
+            const prepared = prepareCall(c.method, c.params ?? {}, {
+              vm,
+              state: this.view.state,
+              oplog,
+              isWriter: pubkey !== undefined && this.view.isInput(pubkey),
+              maxOpBytes: this.limits.maxOpBytes,
+            })
+            responses.push(prepared.response)
+            const origin = prepared.origin ?? ''
+            for (let i = 0; i < prepared.blocks.length; i++) {
+              const seq = nextSeq.get(origin) ?? oplog?.length ?? 0
+              nextSeq.set(origin, seq + 1)
+              const draft = executeOp(vm, { origin, seq, bytes: prepared.blocks[i], oplogLength: seq + 1, oplogHash: new Uint8Array(32) }, this.view.state, { ts: block.ts, maxOpBytes: this.limits.maxOpBytes, systemKeys })
+              if (!previousLastSeq.has(origin)) previousLastSeq.set(origin, this.view.lastSeq.get(origin))
+              const entry = finishEntry(draft, this.view, undo).entry
+              entries.push(entry)
+              const { success, error, metadata } = entry.ack
+              ops.push({ method: c.method, op: prepared.ops[i], success, error, metadata, changes: entry.changes, stateRoot: toHex(entry.stateRoot) })
+              if (draft.changes.some((ch) => ch.key === SYS.source)) break run
+            }
+          }
         }
-        return { response: prepared.response, ops: prepared.ops, entries, stateRoot: toHex(this.view.state.root()) }
+        return { responses, ops, stateRoot: toHex(this.view.state.root()) }
       } finally {
         // The branch is pruned before anything else runs: the state and the acks are the head's again.
         this.view.state.revert(undo)
         this.view.forgetOps(entries, start, previousLastSeq)
       }
     })
-    return {
-      method,
-      response: proof.response,
-      head: { length: at.seal.length, stateRoot: toHex(at.seal.stateRoot) },
-      ops: proof.entries.map((e, i) => ({ op: proof.ops[i], success: e.ack.success, error: e.ack.error, metadata: e.ack.metadata, changes: e.changes, stateRoot: toHex(e.stateRoot) })),
-      stateRoot: proof.stateRoot,
-    }
+    return { head: { length: at.seal.length, stateRoot: toHex(at.seal.stateRoot) }, ...proof }
   }
 
   /** The local oplog a call or a dry run goes as: `as`, or the first one; none for a read-only caller. */
