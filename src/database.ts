@@ -24,6 +24,7 @@ import { copiedDirectoryError } from './log/copied.js'
 import { PROOF_FORMAT, type ReceiptFile, type ReceiptOp, type StateProofFile } from './participant/proof-files.js'
 import { proveKey } from './state/auth/prove.js'
 import { callMethod, prepareCall, type OpRef } from './participant/call.js'
+import { checkQuery, queryHash, QueryError, REFUSED_MESSAGE, signAnswer, type Answer } from './participant/query.js'
 import { executeOp, finishEntry } from './executor/execute-op.js'
 import { BlockTree, type CommitResult, type PathBlock, type PathRun, type SpeculativeOp } from './executor/block-tree.js'
 import type { Undo } from './state/memory-state.js'
@@ -504,6 +505,37 @@ export class Database extends EventEmitter {
       ops: run.ops.map(({ op, success, error, metadata, changes, stateRoot }) => ({ op, success, error, metadata, changes, stateRoot })),
       stateRoot: run.stateRoot,
     }
+  }
+
+  /**
+   * Answers a signed query (src/participant/query.ts, docs/protocol.md §16) if the contract's
+   * authorize() allows it for the key that signed it: the method runs as a read on the sealed head,
+   * and the answer, signed with this directory's own key (its claims log's), names that head. A
+   * query that is not authorized, names no method, or would emit ops gets QUERY_REFUSED, the same
+   * error in every case, so a refusal tells nothing of the state.
+   */
+  async answerQuery(value: unknown): Promise<Answer> {
+    const query = checkQuery(value, this.key)
+    const claims = await this.logs.localClaims()
+    const secretKey = claims.keyPair?.secretKey
+    if (!secretKey) throw new DatabaseError('READ_ONLY', 'this directory holds no key pair of its own to sign answers with')
+    if (!this.holder.vm.isReady) await this.holder.vm.ready()
+    const { at, proof } = await this.atSeal(() => {
+      const vm = this.holder.vm
+      const refused = () => new QueryError('QUERY_REFUSED', REFUSED_MESSAGE)
+      if (!vm.isReady || !vm.methods.includes(query.method)) throw refused()
+      if (!vm.authorize({ method: query.method, params: query.params }, query.by, this.view.state)) throw refused()
+      try {
+        const r = vm.call(query.method, query.params, { state: this.view.state, isWriter: false, oplog: null })
+        // A query reads; a method that would publish ops is not one.
+        if (r.ops.length > 0) throw refused()
+        return { result: r.response, error: null }
+      } catch (err) {
+        if (err instanceof QueryError) throw err
+        return { result: null, error: (err as Error).message }
+      }
+    })
+    return signAnswer({ database: this.key, query: queryHash(query), length: at.seal.length, stateRoot: toHex(at.seal.stateRoot), ...proof }, new Uint8Array(secretKey))
   }
 
   /**

@@ -336,6 +336,7 @@ describe('HTTP API', () => {
       '/v1/history',
       '/v1/info',
       '/v1/preview/{method}',
+      '/v1/queries',
       '/v1/receipts',
       '/v1/state',
       '/v1/state-checkpoints',

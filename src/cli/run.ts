@@ -30,6 +30,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Command>> = {
   light: async () => (await import('./commands/light.js')).lightCommand,
   proof: async () => (await import('./commands/proof.js')).proofCommand,
   attest: async () => (await import('./commands/attest.js')).attestCommand,
+  query: async () => (await import('./commands/query.js')).queryCommand,
   coverage: async () => (await import('./commands/coverage.js')).coverageCommand,
   judge: async () => (await import('./commands/judge.js')).judgeCommand,
   dispute: async () => (await import('./commands/dispute.js')).disputeCommand,

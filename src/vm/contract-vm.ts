@@ -30,6 +30,7 @@ interface Loaded {
   factory: string
   methods: string[]
   hasProcess: boolean
+  hasAuthorize: boolean
 }
 
 export class ContractVM {
@@ -103,7 +104,7 @@ export class ContractVM {
     const place = host.warmPlace()
     if (place === null) throw new Error('a new ModuleHost has no warm module')
     const { factory, shape, sandbox } = loadContract(this.source, this.limits, place)
-    this.loaded = { host, factory, methods: Object.freeze([...shape.methods]) as string[], hasProcess: shape.hasProcess }
+    this.loaded = { host, factory, methods: Object.freeze([...shape.methods]) as string[], hasProcess: shape.hasProcess, hasAuthorize: shape.hasAuthorize }
     if (this.disposed) sandbox.dispose()
     else this.warm = sandbox
   }
@@ -155,6 +156,19 @@ export class ContractVM {
       throw new CallError(code, `${method}(): ${outcome.text}`)
     }
     return { response: JSON.parse(outcome.text) as Json, ops: session.ops }
+  }
+
+  /**
+   * Whether the contract answers `query` (a method and its params) for `identity` (the hex key that
+   * signed it): its authorize() must return exactly true. A contract without authorize answers every
+   * query (its state is public). A failure of authorize, or a limit it trips, is a refusal.
+   */
+  authorize(query: { method: string; params: Json }, identity: string, state: StateReader): boolean {
+    if (!this.contract().hasAuthorize) return true
+    const input = toGuestJson(query, 'the query', this.limits.maxOpBytes, 'maxOpBytes')
+    if ('error' in input) return false
+    const { outcome } = this.canonicalRun('call', state, 'authorize', [input.text, identity], false)
+    return outcome.ok && outcome.text === 'true'
   }
 
   dispose(): void {

@@ -10,9 +10,11 @@ import { Session } from './session.js'
 import type { Limits } from './types.js'
 
 export interface ContractShape {
-  /** Exported functions other than apply and process, sorted. */
+  /** Exported functions other than apply, process and authorize, sorted. */
   methods: string[]
   hasProcess: boolean
+  /** The contract exports authorize(query, identity): which signed queries it answers. */
+  hasAuthorize: boolean
 }
 
 export interface LoadedContract {
@@ -32,7 +34,7 @@ export function loadFactory(factory: string, limits: Limits, place: SandboxPlace
   try {
     const outcome = sandbox.run(new Session('load', limits, null), 'describe', [])
     if (!outcome.ok) throw new ContractError('CONTRACT_INVALID', `the contract module failed to load: ${outcome.text}`)
-    const shape = checkShape(JSON.parse(outcome.text) as { methods: string[]; apply: string; process: string })
+    const shape = checkShape(JSON.parse(outcome.text) as { methods: string[]; apply: string; process: string; authorize: string })
     return { shape, sandbox }
   } catch (err) {
     sandbox.dispose()
@@ -40,7 +42,7 @@ export function loadFactory(factory: string, limits: Limits, place: SandboxPlace
   }
 }
 
-function checkShape(d: { methods: string[]; apply: string; process: string }): ContractShape {
+function checkShape(d: { methods: string[]; apply: string; process: string; authorize: string }): ContractShape {
   if (d.apply === 'missing') {
     throw new ContractError('CONTRACT_INVALID', 'the contract must export apply: a function, or an object of functions keyed by op name')
   }
@@ -50,7 +52,10 @@ function checkShape(d: { methods: string[]; apply: string; process: string }): C
   if (d.process !== 'undefined' && d.process !== 'function') {
     throw new ContractError('CONTRACT_INVALID', `process must be a function, got ${d.process}`)
   }
-  return { methods: d.methods, hasProcess: d.process === 'function' }
+  if (d.authorize !== 'undefined' && d.authorize !== 'function') {
+    throw new ContractError('CONTRACT_INVALID', `authorize must be a function, got ${d.authorize}`)
+  }
+  return { methods: d.methods, hasProcess: d.process === 'function', hasAuthorize: d.authorize === 'function' }
 }
 
 /** Why a contract source set inside apply cannot be loaded, or null when it can. */

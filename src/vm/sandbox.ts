@@ -17,7 +17,7 @@ import type { SandboxPlace } from './module-host.js'
 import type { Session } from './session.js'
 import type { Limits } from './types.js'
 
-export type Runner = 'apply' | 'call' | 'process' | 'describe'
+export type Runner = 'apply' | 'call' | 'authorize' | 'process' | 'describe'
 export type LimitKind = 'gas' | 'memory' | 'stack' | 'sandbox'
 
 export interface RunOutcome {
@@ -46,7 +46,7 @@ interface Result {
   broken: unknown
 }
 
-const RUNNERS: readonly Runner[] = ['apply', 'call', 'process', 'describe']
+const RUNNERS: readonly Runner[] = ['apply', 'call', 'authorize', 'process', 'describe']
 
 /** Jobs left behind by a finished run are run (with host access cut) at most this many at a time. */
 const MAX_LEFTOVER_JOBS = 10_000

@@ -3,13 +3,13 @@
 // (docs/protocol.md §15).
 
 import { existsSync } from 'node:fs'
-import { readFile, writeFile } from 'node:fs/promises'
-import sodium from 'sodium-native'
+import { readFile } from 'node:fs/promises'
 import { writeAttestation } from '../../attest/attestation-file.js'
 import { AttestationError, verifyAttestation, type VerifiedAttestation } from '../../attest/attestation.js'
 import { bindingFor, SoftwareTestVerifier, softwareTestAttest } from '../../attest/software-test.js'
 import { fetchJson } from '../../claims/light-client.js'
-import { fromHex, isPubkeyHex, toHex } from '../../codec/hash.js'
+import { loadOrCreateKey } from '../../claims/verifier-key.js'
+import { isPubkeyHex, toHex } from '../../codec/hash.js'
 import { UsageError } from '../../errors.js'
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positionals, type Command } from '../command.js'
 import { printResult } from '../output.js'
@@ -17,23 +17,10 @@ import { withSession } from '../session.js'
 
 const NOT_A_TEE = 'software test attestation: NOT a TEE; it shows only that the holder of the attester key vouched for this binding'
 
-/** The test attester's secret key from `file`, made (and kept there, readable by its owner only) if absent. */
-async function attesterKey(file: string): Promise<{ secretKey: Uint8Array; created: boolean }> {
-  if (existsSync(file)) {
-    const hex = (await readFile(file, 'utf8')).trim()
-    if (!/^[0-9a-f]{128}$/.test(hex)) throw new UsageError('USAGE', `${file} does not hold a test attester key (128 hex characters)`)
-    return { secretKey: fromHex(hex), created: false }
-  }
-  const publicKey = Buffer.alloc(32)
-  const secretKey = Buffer.alloc(64)
-  sodium.crypto_sign_keypair(publicKey, secretKey)
-  await writeFile(file, toHex(secretKey) + '\n', { mode: 0o600, flag: 'wx' })
-  return { secretKey, created: true }
-}
-
 async function publish(dir: string, keyFile: string, json: boolean, io: Parameters<Command['run']>[1]): Promise<number> {
   const info = await withSession(dir, (s) => s.request('info', {}))
-  const { secretKey, created } = await attesterKey(keyFile)
+  const created = !existsSync(keyFile)
+  const secretKey = await loadOrCreateKey(keyFile)
   const attestation = softwareTestAttest(bindingFor(info.key, info.signer), secretKey)
   const file = await writeAttestation(dir, attestation)
   const attester = toHex(secretKey.subarray(32))
@@ -64,7 +51,7 @@ export const attestCommand: Command = {
   summary: "Publish or check an executor attestation (a software test attester for now: not a TEE)",
   usage: ['attest --test-attester KEYFILE [--dir D] [--json]', 'attest verify FILE|URL --database KEY --attester PUBKEY [--attester PUBKEY…] [--json]'],
   flags: [
-    ['--test-attester KEYFILE', 'sign with the software test attester key in KEYFILE (made there if absent): NOT a TEE'],
+    ['--test-attester KEYFILE', 'sign with the software test attester key in KEYFILE (a glassbox-key/1 file, made there if absent): NOT a TEE'],
     ['--database KEY', 'verify: the database the attestation must be about'],
     ['--attester PUBKEY', 'verify: a software test attester key to trust (hex); repeat for several'],
     ...COMMON_FLAGS,

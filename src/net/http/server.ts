@@ -21,6 +21,7 @@ import { addCheckpointRoute } from './routes/add-checkpoint.js'
 import { checkpointRoute } from './routes/checkpoint.js'
 import { stateCheckpointsRoute } from './routes/state-checkpoints.js'
 import { attestationRoute } from './routes/attestation.js'
+import { queriesRoute } from './routes/queries.js'
 import { executionProofRoute } from './routes/execution-proof.js'
 import { disputesRoute } from './routes/disputes.js'
 import { claimsRoute } from './routes/claims.js'
@@ -84,6 +85,7 @@ const ROUTES: Route[] = [
   infoRoute,
   callRoute,
   previewRoute,
+  queriesRoute,
   stateGetRoute,
   stateListRoute,
   receiptsRoute,

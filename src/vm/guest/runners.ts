@@ -58,9 +58,20 @@ const runners = {
       }
       const params = jsonParse(paramsText)
       const exports = instantiate()
-      const fn = method === 'apply' || method === 'process' ? undefined : exports[method]
+      const fn = method === 'apply' || method === 'process' || method === 'authorize' ? undefined : exports[method]
       if (typeof fn !== 'function') throw new Error('the contract has no method ' + jsonStringify(method))
       return settle(reflectApply(fn, undefined, [params, emit]), true)
+    } catch (e) {
+      return failure(e)
+    }
+  },
+  authorize: function (queryText, identity) {
+    begin('call')
+    try {
+      const query = jsonParse(queryText)
+      const fn = instantiate().authorize
+      if (typeof fn !== 'function') throw new Error('the contract does not export authorize')
+      return settle(reflectApply(fn, undefined, [query, identity]), true)
     } catch (e) {
       return failure(e)
     }
@@ -84,7 +95,7 @@ const runners = {
       if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) throw new Error('the contract has no exports')
       const methods = []
       for (const name of objectKeys(exports)) {
-        if (name !== 'apply' && name !== 'process' && name !== 'default' && typeof exports[name] === 'function') methods.push(name)
+        if (name !== 'apply' && name !== 'process' && name !== 'authorize' && name !== 'default' && typeof exports[name] === 'function') methods.push(name)
       }
       const a = exports.apply
       let applyKind = typeof a === 'function' ? 'function' : a === undefined ? 'missing' : 'invalid'
@@ -92,7 +103,7 @@ const runners = {
         const names = objectKeys(a)
         applyKind = names.length > 0 && names.every((n) => typeof a[n] === 'function') ? 'object' : 'invalid'
       }
-      return '0' + jsonStringify({ methods: methods.sort(), apply: applyKind, process: typeof exports.process })
+      return '0' + jsonStringify({ methods: methods.sort(), apply: applyKind, process: typeof exports.process, authorize: typeof exports.authorize })
     } catch (e) {
       return failure(e)
     }
