@@ -10,21 +10,15 @@ import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Database } from '../src/index.js'
-import { LogStore } from '../src/log/store.js'
 import { listStateCheckpoints } from '../src/state/checkpoint/checkpoint-files.js'
 import { verifyBatch } from '../src/verify/batch/batch-verify.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
-import { progress, withDir, writeOps } from './history.js'
+import { progress, unprocessedHistory, withDir } from './history.js'
 
 /** Runs the executor over `n` puts written beforehand; its ops/s, then `after(dir)` on the history. */
 async function execute<T>(contract: string, n: number, every: number, after: (dir: string) => Promise<T>): Promise<{ opsPerSec: number; checkpoints: number; then: T }> {
   return withDir(async (dir) => {
-    const db = await Database.create(dir, { contract, oplogs: ['writer'], checkpointEvery: every })
-    await db.close()
-    const logs = new LogStore(dir)
-    await logs.ready()
-    await writeOps(logs, 'writer', n)
-    await logs.close()
+    await unprocessedHistory(dir, contract, n, { checkpointEvery: every })
     const start = performance.now()
     const loaded = await Database.load(dir)
     await loaded.settled()

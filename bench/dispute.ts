@@ -19,7 +19,7 @@ import { judgeDispute } from '../src/dispute/transcript.js'
 import { Database } from '../src/index.js'
 import { LogStore } from '../src/log/store.js'
 import { openLogs } from '../src/verify/verify-dir.js'
-import { progress, withDir, writeOps } from './history.js'
+import { progress, unprocessedHistory, withDir } from './history.js'
 
 interface Row {
   entries: number
@@ -42,11 +42,7 @@ function keyPair(): Uint8Array {
 
 async function play(contract: string, n: number): Promise<Row & { perRound: number; fixed: number }> {
   return withDir(async (dir) => {
-    await (await Database.create(dir, { contract, oplogs: ['writer'] })).close()
-    const logs = new LogStore(dir)
-    await logs.ready()
-    await writeOps(logs, 'writer', n)
-    await logs.close()
+    await unprocessedHistory(dir, contract, n)
     progress(`bench: dispute, ${n} ops: executing…`)
     const db = await Database.load(dir)
     await db.settled()

@@ -5,7 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { encodeOp } from '../src/codec/messages.js'
-import type { LogStore } from '../src/log/store.js'
+import { Database, type CreateOptions } from '../src/index.js'
+import { LogStore } from '../src/log/store.js'
 
 export const opFor = (i: number) => ({ op: 'PUT', key: `k${i}`, value: { n: i, text: 'value-' + i } })
 
@@ -28,4 +29,13 @@ export async function writeOps(logs: LogStore, name: string, n: number, from = 0
     for (let j = i; j < Math.min(from + n, i + 1000); j++) batch.push(Buffer.from(encodeOp(opFor(j))))
     await oplog.append(batch)
   }
+}
+
+/** A new key/value database in `dir` whose `writer` oplog holds n puts, none processed yet. */
+export async function unprocessedHistory(dir: string, contract: string, n: number, opts: Omit<CreateOptions, 'contract' | 'oplogs'> = {}): Promise<void> {
+  await (await Database.create(dir, { ...opts, contract, oplogs: ['writer'] })).close()
+  const logs = new LogStore(dir)
+  await logs.ready()
+  await writeOps(logs, 'writer', n)
+  await logs.close()
 }

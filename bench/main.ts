@@ -17,7 +17,7 @@ import { Database } from '../src/index.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { runAuthMapBench } from './auth-map.js'
 import { runClaimsBench } from './claims.js'
-import { progress, withDir, writeOps } from './history.js'
+import { progress, unprocessedHistory, withDir, writeOps } from './history.js'
 import { runSyncBench } from './sync.js'
 import { runDisputeBench } from './dispute.js'
 import { runMemoryBench } from './memory.js'
@@ -51,12 +51,7 @@ async function withoutSync<T>(fn: () => Promise<T>): Promise<T> {
 /** Executor throughput, then verification throughput of the same history, in ops/s. */
 async function executorRun(contract: string, n: number): Promise<{ executor: number; verify: number; stages: Record<Stage, number> }> {
   return withDir(async (dir) => {
-    const db = await Database.create(dir, { contract, oplogs: ['writer'] })
-    await db.close()
-    const logs = new LogStore(dir)
-    await logs.ready()
-    await writeOps(logs, 'writer', n)
-    await logs.close()
+    await unprocessedHistory(dir, contract, n)
     const start = performance.now()
     const loaded = await Database.load(dir)
     await loaded.settled()

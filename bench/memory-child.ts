@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Database } from '../src/index.js'
 import { LogStore } from '../src/log/store.js'
-import { writeOps } from './history.js'
+import { unprocessedHistory, writeOps } from './history.js'
 
 v8.setFlagsFromString('--expose-gc')
 const collect = runInNewContext('gc') as () => void
@@ -22,11 +22,7 @@ function memory(db: Database) {
 
 async function build(dir: string, n: number): Promise<object> {
   const contract = await readFile(path.join(process.cwd(), 'examples', 'kv-store.js'), 'utf8')
-  await (await Database.create(dir, { contract, oplogs: ['writer'] })).close()
-  const logs = new LogStore(dir)
-  await logs.ready()
-  await writeOps(logs, 'writer', n)
-  await logs.close()
+  await unprocessedHistory(dir, contract, n)
   const db = await Database.load(dir)
   await db.settled()
   const after = memory(db)
