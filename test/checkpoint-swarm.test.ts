@@ -16,6 +16,10 @@ import { checkpointsDir, chunkFile, listStateCheckpoints } from '../src/state/ch
 import type { StateChunk } from '../src/state/checkpoint/state-checkpoint.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { LogStore } from '../src/log/store.js'
+import { CHECKPOINT_PROTOCOL } from '../src/net/checkpoint-channel.js'
+import { Replicator } from '../src/net/replicator.js'
+import c from 'compact-encoding'
+import Protomux from 'protomux'
 import { glassbox } from './helpers/cli.js'
 import { example, send1, tempDir } from './helpers/databases.js'
 
@@ -128,3 +132,36 @@ test('a peer asked for what it does not keep, or asked nonsense, refuses by name
   // A peer that is not connected is refused here, not waited for.
   await assert.rejects(remote.checkpoints.source('00'.repeat(32), 10_000).ask({}), /no longer connected/)
 })
+
+test('a peer that opens the channel and never answers is refused after the timeout, and the next peer serves', async (t) => {
+  const { db, early } = await served(t)
+  // A silent peer: on the database's topic, with the checkpoint channel open and deaf.
+  const logs = new LogStore(await tempDir(t))
+  await logs.ready()
+  const silent = await Replicator.open(logs.corestore, { bootstrap: dht.bootstrap })
+  t.after(async () => {
+    await silent.close()
+    await logs.close()
+  })
+  const discoveryKey = (internalsOf(db).index as { discoveryKey: Buffer }).discoveryKey
+  silent.eachConnection((_peer, conn) => {
+    const channel = Protomux.from(conn).createChannel({ protocol: CHECKPOINT_PROTOCOL, id: discoveryKey })
+    if (!channel) return
+    channel.addMessage({ encoding: c.json as never })
+    channel.addMessage({ encoding: c.json as never })
+    channel.open()
+  })
+  await silent.join(discoveryKey, { announce: true })
+
+  const replica = await tempDir(t)
+  const report = await syncDatabase(replica, db.key, { bootstrap: dht.bootstrap, from: ['swarm'], timeoutMs: 20_000, fetchTimeoutMs: 2_000 })
+  assert.equal(report.valid, true)
+  assert.deepEqual(report.start, { from: 'checkpoint', url: `swarm:${db.swarmKey}`, length: early.length, keys: early.keys, chunks: early.chunks })
+  const deaf = report.refused.find((r) => r.url === `swarm:${silent.publicKey}`)
+  assert.ok(deaf, `the silent peer is named: ${JSON.stringify(report.refused)}`)
+  assert.match(deaf.reason, /did not answer within 2 s/)
+})
+
+function internalsOf(db: Database): { index: unknown } {
+  return db as unknown as { index: unknown }
+}
