@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { test, type TestContext } from 'node:test'
 import { toHex } from '../src/codec/hash.js'
 import { decodeEntry, type OpEntry } from '../src/codec/messages.js'
@@ -165,4 +166,21 @@ test('results that do not chain are refused: a gap, an overlap, or a segment sta
   assert.equal(code(() => checkChain([segs[0], { ...segs[1], startAt: { ...segs[1].startAt, stateRoot: other } }, segs[2]], 0, b.length)), 'SEGMENT_CHAIN')
   assert.equal(code(() => checkChain([segs[0], { ...segs[1], endAt: { ...segs[1].endAt, seal: other } }, segs[2]], 0, b.length)), 'SEGMENT_CHAIN')
   assert.equal(code(() => checkChain(segs.slice(0, 2), 0, b.length)), 'SEGMENT_GAP', 'the history is not covered to its head')
+})
+
+test('a segment worker that dies holding a segment fails the validation by name instead of hanging', { timeout: 60_000 }, async (t) => {
+  const dir = await history(t, 6, 4)
+  const segments = cutSegments(await listStateCheckpoints(dir), (await verifyDirectory(dir)).length)
+  assert.ok(segments.length >= 2)
+  // A worker killed mid-segment (out of memory, say): it exits on its first job without answering.
+  const crashing = path.join(await tempDir(t), 'dies.mjs')
+  await writeFile(crashing, "process.on('message', () => process.exit(137))\n")
+  const { validateSegments } = await import('../src/verify/batch/segment-pool.js')
+  const err = await validateSegments(dir, segments, 2, undefined, 'process', pathToFileURL(crashing)).then(
+    () => assert.fail('a dead worker passed its segment'),
+    (e: unknown) => e,
+  )
+  assert.ok(err instanceof SegmentError, String(err))
+  assert.equal(err.code, 'SEGMENT_WORKER')
+  assert.match(err.message, /its worker stopped \(exit code 137\) before answering/)
 })

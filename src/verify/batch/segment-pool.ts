@@ -36,19 +36,21 @@ export class SegmentError extends GlassboxError {
 /** Where segments run when there is more than one job: worker threads, or child processes (each its own heap). */
 export type SegmentIsolation = 'thread' | 'process'
 
-/** One worker, thread or process, behind the same three calls. */
+/** One worker, thread or process, behind the same calls. */
 interface PoolWorker {
   on(event: 'message', f: (reply: SegmentReply) => void): void
   on(event: 'error', f: (err: Error) => void): void
+  /** It stopped: killed, out of memory, or an uncaught error in it. */
+  on(event: 'exit', f: (code: number | null) => void): void
   postMessage(job: SegmentJob): void
   terminate(): Promise<unknown>
 }
 
-function startWorker(isolation: SegmentIsolation): PoolWorker {
-  if (isolation === 'thread') return new Worker(ENTRY) as unknown as PoolWorker
-  const child = fork(fileURLToPath(ENTRY), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+function startWorker(isolation: SegmentIsolation, entry: URL): PoolWorker {
+  if (isolation === 'thread') return new Worker(entry) as unknown as PoolWorker
+  const child = fork(fileURLToPath(entry), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   return {
-    on: (event: 'message' | 'error', f: (x: SegmentReply & Error) => void) => void child.on(event, f as (x: unknown) => void),
+    on: (event: 'message' | 'error' | 'exit', f: (x: SegmentReply & Error & number) => void) => void child.on(event, f as (x: unknown) => void),
     postMessage: (job) => void child.send(job),
     terminate: () =>
       new Promise<void>((resolve) => {
@@ -59,8 +61,18 @@ function startWorker(isolation: SegmentIsolation): PoolWorker {
   }
 }
 
-/** Validates every segment, `jobs` at a time; results come back in segment order. */
-export async function validateSegments(dir: string, segments: readonly Segment[], jobs: number, onDone?: (r: SegmentResult) => void, isolation: SegmentIsolation = 'process'): Promise<SegmentResult[]> {
+/**
+ * Validates every segment, `jobs` at a time; results come back in segment order. `entry` is the
+ * worker's module (another one only to inject a fault).
+ */
+export async function validateSegments(
+  dir: string,
+  segments: readonly Segment[],
+  jobs: number,
+  onDone?: (r: SegmentResult) => void,
+  isolation: SegmentIsolation = 'process',
+  entry: URL = ENTRY,
+): Promise<SegmentResult[]> {
   if (jobs <= 1 || segments.length <= 1) {
     const out: SegmentResult[] = []
     for (const s of segments) {
@@ -77,12 +89,22 @@ export async function validateSegments(dir: string, segments: readonly Segment[]
   let failure: SegmentError | null = null
   const run = (worker: PoolWorker) =>
     new Promise<void>((resolve) => {
+      // The segment this worker holds, if any: a worker that stops with one never answers for it.
+      let holding: number | null = null
       const give = () => {
         if (failure || next >= segments.length) return resolve()
         const id = next++
+        holding = id
         worker.postMessage({ id, dir, segment: segments[id] } satisfies SegmentJob)
       }
+      worker.on('exit', (code) => {
+        if (holding === null) return
+        const s = segments[holding]
+        failure ??= new SegmentError('SEGMENT_WORKER', `segment [${s.from}, ${s.to}): its worker stopped (exit code ${code ?? 'none'}) before answering`, s)
+        resolve()
+      })
       worker.on('message', (reply: SegmentReply) => {
+        holding = null
         const s = segments[reply.id]
         if ('error' in reply) failure ??= new SegmentError(reply.error.code ?? 'SEGMENT_FAILED', `segment [${s.from}, ${s.to}): ${reply.error.message}`, s, reply.error.fraudProof ?? null)
         else {
@@ -97,7 +119,7 @@ export async function validateSegments(dir: string, segments: readonly Segment[]
       })
       give()
     })
-  const workers = Array.from({ length: Math.min(jobs, segments.length) }, () => startWorker(isolation))
+  const workers = Array.from({ length: Math.min(jobs, segments.length) }, () => startWorker(isolation, entry))
   try {
     await Promise.all(workers.map(run))
   } finally {
