@@ -37,6 +37,8 @@ export const queryCommand: Command = {
       answerer: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      // Taken by every command; a query reads no local directory.
+      dir: { type: 'string' },
     })
     const [url, method] = positionals('query', given, ['URL', 'METHOD'])
     if (url === undefined || method === undefined) throw new UsageError('USAGE', 'query needs the server URL and a method')
