@@ -239,14 +239,17 @@ export class Monitor extends EventEmitter {
     }
     if (!this.breach) await this.noteHeads(reading)
     // Also after a breach: an executor that stops sealing then leaves the breach without a proof.
-    await this.checkSeals(length)
+    const fresh: LivenessNotice[] = []
+    await this.checkSeals(length, fresh)
     // Only with the whole index verified: an ack in an entry not verified yet would look missing.
-    if (!this.breach && this.replay.position === length) await this.checkOps()
+    if (!this.breach && this.replay.position === length) await this.checkOps(fresh)
     this.wakeForLiveness()
     if (!this.breach) {
       await this.save()
       this.emit('verified', { length: this.replay.position })
     }
+    // After `verified`: whoever hears a notice finds the pass it came from already reported.
+    for (const n of fresh) this.emit('notice', n)
     return {
       valid: this.breach === null,
       key: this.key,
@@ -262,17 +265,17 @@ export class Monitor extends EventEmitter {
     }
   }
 
-  /** Updates the seal-overdue notice for an index of `length` entries. */
-  private async checkSeals(length: number): Promise<void> {
+  /** Updates the seal-overdue notice for an index of `length` entries; a new one goes to `fresh`. */
+  private async checkSeals(length: number, fresh: LivenessNotice[]): Promise<void> {
     const end = await this.sealedEnd(length)
     if (end === null) return
     const was = this.overdue
     this.overdue = this.seals.observe(end, length, Date.now())
-    if (this.overdue && was?.from !== this.overdue.from) this.emit('notice', this.overdue)
+    if (this.overdue && was?.from !== this.overdue.from) fresh.push(this.overdue)
   }
 
-  /** Updates the op notices: every active input's ops against what the verified index acknowledged. */
-  private async checkOps(): Promise<void> {
+  /** Updates the op notices (new ones go to `fresh`): every active input's ops against what the verified index acknowledged. */
+  private async checkOps(fresh: LivenessNotice[]): Promise<void> {
     const view = this.replay.view
     const inputs: InputNow[] = []
     for (const oplog of view.inputs()) {
@@ -282,7 +285,7 @@ export class Monitor extends EventEmitter {
     }
     const told = new Set(this.opNotices.map(noticeKey))
     this.opNotices = this.ops.observe(inputs, await signedRoot(this.logs.index), Date.now())
-    for (const n of this.opNotices) if (!told.has(noticeKey(n))) this.emit('notice', n)
+    for (const n of this.opNotices) if (!told.has(noticeKey(n))) fresh.push(n)
   }
 
   /** While watching, passes again when the next liveness notice falls due, in case no log grows before. */
