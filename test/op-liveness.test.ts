@@ -83,7 +83,12 @@ test('an op the executor never acknowledges: silent while the index stands, star
   assert.deepEqual((await monitor.verifyToHead()).notices, [], 'nothing published, nothing waits')
 
   await bob.append(Buffer.from(encodeOp({ op: 'PUT', key: 'from-bob', value: 1 })))
+  // A notice comes after its pass is reported: whoever hears it finds that pass's status.
+  const heard: string[] = []
+  monitor.on('verified', () => heard.push('verified'))
+  monitor.on('notice', (n: OpOverdueNotice) => heard.push(n.kind))
   const first = await monitor.verifyToHead()
+  assert.deepEqual(heard, ['verified', 'executor-silent'])
   assert.equal(first.valid, true)
   const [silent] = first.notices as OpOverdueNotice[]
   assert.equal(silent.kind, 'executor-silent')
