@@ -551,8 +551,8 @@ export class Database extends EventEmitter {
           const results = await (await this.call(c.method, c.params ?? {}, c.as === undefined ? {} : { as: c.as })).whenProcessed()
           for (const r of results) ops.push({ method: c.method, success: r.success, error: r.error })
         }
-        const { stateRoot } = await this.atSeal(() => null).then(({ at }) => ({ stateRoot: toHex(at.seal.stateRoot) }))
-        return { ops, stateRoot, asSpeculated: false }
+        const { at } = await this.atSeal(() => null)
+        return { ops, stateRoot: toHex(at.seal.stateRoot) }
       },
     })
   }

@@ -69,8 +69,8 @@ export interface CommitResult {
 export interface TreeHost {
   /** Executes `path` on the sealed head and takes it back before resolving. */
   speculate(path: readonly PathBlock[]): Promise<PathRun>
-  /** Publishes `calls` in order as ops of their oplogs and waits until the executor processed them. */
-  publish(calls: readonly TreeCall[]): Promise<CommitResult>
+  /** Publishes `calls` in order as ops of their oplogs, waits until the executor processed them, and says the sealed root then. */
+  publish(calls: readonly TreeCall[]): Promise<Omit<CommitResult, 'asSpeculated'>>
 }
 
 export class BlockTree {

@@ -242,7 +242,7 @@ export class Monitor extends EventEmitter {
     const fresh: LivenessNotice[] = []
     await this.checkSeals(length, fresh)
     // Only with the whole index verified: an ack in an entry not verified yet would look missing.
-    if (!this.breach && this.replay.position === length) await this.checkOps(fresh)
+    if (!this.breach && this.replay.position === length) this.checkOps(fresh)
     this.wakeForLiveness()
     if (!this.breach) {
       await this.save()
@@ -275,16 +275,17 @@ export class Monitor extends EventEmitter {
   }
 
   /** Updates the op notices (new ones go to `fresh`): every active input's ops against what the verified index acknowledged. */
-  private async checkOps(fresh: LivenessNotice[]): Promise<void> {
+  private checkOps(fresh: LivenessNotice[]): void {
+    // The heads noteHeads just checked and recorded (and watches): every input's, and the index's.
     const view = this.replay.view
     const inputs: InputNow[] = []
     for (const oplog of view.inputs()) {
-      const core = await this.logs.oplog(oplog)
-      if (this.watching) this.watchCore(core)
-      inputs.push({ oplog, lastSeq: view.lastSeq.get(oplog) ?? -1, head: await signedRoot(core) })
+      const head = this.heads.get(oplog)
+      if (head) inputs.push({ oplog, lastSeq: view.lastSeq.get(oplog) ?? -1, head })
     }
+    if (!this.indexHead) return
     const told = new Set(this.opNotices.map(noticeKey))
-    this.opNotices = this.ops.observe(inputs, await signedRoot(this.logs.index), Date.now())
+    this.opNotices = this.ops.observe(inputs, this.indexHead, Date.now())
     for (const n of this.opNotices) if (!told.has(noticeKey(n))) fresh.push(n)
   }
 
