@@ -1,8 +1,9 @@
 // The attestation a database directory publishes: D/attestation.json, written by `glassbox attest`
 // and served at GET /v1/attestation. Unchecked here: whoever reads it checks it (attestation.ts).
 
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { readJsonFile } from '../log/json-file.js'
 import type { Attestation } from './attestation.js'
 
 export function attestationPath(dir: string): string {
@@ -10,15 +11,8 @@ export function attestationPath(dir: string): string {
 }
 
 /** The attestation kept in `dir`, parsed, or null when there is none. */
-export async function readAttestation(dir: string): Promise<unknown> {
-  let text: string
-  try {
-    text = await readFile(attestationPath(dir), 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw err
-  }
-  return JSON.parse(text)
+export function readAttestation(dir: string): Promise<unknown> {
+  return readJsonFile(attestationPath(dir))
 }
 
 /** Writes the attestation a directory publishes, replacing the one before it whole. */

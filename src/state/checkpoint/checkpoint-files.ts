@@ -2,8 +2,9 @@
 // checkpoint is written to a temporary directory and renamed into place, so a crash leaves either
 // the whole checkpoint or none of it; readers serve only complete ones.
 
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { readJsonFile } from '../../log/json-file.js'
 import type { StateCheckpoint, StateCheckpointManifest } from './state-checkpoint.js'
 
 export function checkpointsDir(dir: string): string {
@@ -46,21 +47,10 @@ export async function listStateCheckpoints(dir: string): Promise<number[]> {
 
 /** The manifest of the checkpoint at `length`, or null if there is none. Unchecked: readers check it. */
 export async function readManifest(dir: string, length: number): Promise<StateCheckpointManifest | null> {
-  return readJson(path.join(checkpointDir(dir, length), 'manifest.json')) as Promise<StateCheckpointManifest | null>
+  return readJsonFile(path.join(checkpointDir(dir, length), 'manifest.json')) as Promise<StateCheckpointManifest | null>
 }
 
 /** Chunk `i` of the checkpoint at `length`, or null. Unchecked. */
 export async function readChunk(dir: string, length: number, i: number): Promise<unknown> {
-  return readJson(path.join(checkpointDir(dir, length), chunkFile(i)))
-}
-
-async function readJson(file: string): Promise<unknown> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw err
-  }
-  return JSON.parse(text)
+  return readJsonFile(path.join(checkpointDir(dir, length), chunkFile(i)))
 }
