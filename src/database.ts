@@ -48,6 +48,9 @@ import type { DisputeOpen } from './dispute/messages.js'
 import { DEFAULT_DEADLINE_MS } from './dispute/referee.js'
 import type { ReplayLogs } from './verify/replay.js'
 import { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
+import { createConfidential, directoryIdentities, openConfidential, type Confidential } from './confidential/open.js'
+import { identityOf } from './confidential/epochs.js'
+import { sealOp } from './confidential/op-envelope.js'
 import { normalizePrefix } from './vm/overlay.js'
 import type { Change, Json, Limits, ListOptions, StateEntry } from './vm/types.js'
 
@@ -61,6 +64,12 @@ export interface CreateOptions {
   executor?: ExecutorOptions
   /** Keep a state checkpoint every this many entries (docs/protocol.md §14.1); kept in the manifest. Default 0: none. */
   checkpointEvery?: number
+  /**
+   * A confidential database (docs/protocol.md §17): its entries and ops are sealed under epoch keys
+   * that only its members hold (the executor, the inputs, and `readers`, public keys in hex); a new
+   * epoch starts whenever the members change and, with `rotateEvery`, every that many entries.
+   */
+  confidential?: { readers?: string[]; rotateEvery?: number }
 }
 
 export interface LoadOptions {
@@ -79,6 +88,8 @@ export interface LoadOptions {
   readOnly?: boolean
   /** Overrides the manifest's `checkpointEvery` for this run (0: none). */
   checkpointEvery?: number
+  /** A confidential database: another key pair (a reader's, 64-byte secret key) whose epoch keys this directory may open. */
+  readerKey?: Uint8Array
 }
 
 export interface CallOptions {
@@ -175,6 +186,8 @@ export class Database extends EventEmitter {
   private checkpointing: Promise<void> = Promise.resolve()
   /** Opened read-only (a copy of a database directory): calls that publish ops are refused. */
   readOnly = false
+  /** A confidential database's settings and the epoch keys this directory holds (docs/protocol.md §17). */
+  confidential: Confidential | null = null
 
   private constructor(
     readonly dir: string,
@@ -210,8 +223,9 @@ export class Database extends EventEmitter {
       const oplogs: Record<string, string> = {}
       for (const name of names) oplogs[name] = toHex((await logs.localOplog(name)).key)
       const inputs = [...new Set([...Object.values(oplogs), ...(opts.inputs ?? [])])]
+      const confidential = opts.confidential ? await createConfidential(logs, index, inputs, opts.confidential) : null
       const genesis: IndexEntry[] = [
-        { type: 'header', protocol: PROTOCOL, runtime: RUNTIME_ID },
+        { type: 'header', protocol: PROTOCOL, runtime: RUNTIME_ID, ...(confidential ? { confidential: confidential.settings } : {}) },
         { type: 'contract', code: opts.contract },
         ...inputs.map((pubkey): IndexEntry => ({ type: 'input', pubkey })),
         { type: 'genesis' },
@@ -219,7 +233,8 @@ export class Database extends EventEmitter {
       const view = new IndexState()
       for (const e of genesis) view.fold(e)
       const blocks: Buffer[] = genesis.map((e) => Buffer.from(encodeEntry(e)))
-      blocks.push(sealBlock(index, { roots: [], peaks: [] }, 0, blocks, { stateRoot: view.state.root(), positions: view.lastSeq }).bytes)
+      const stored = confidential ? (p: number, b: Uint8Array) => confidential.encryption.stored(p, b) : undefined
+      blocks.push(sealBlock(index, { roots: [], peaks: [] }, 0, blocks, { stateRoot: view.state.root(), positions: view.lastSeq }, stored).bytes)
       await index.append(blocks)
       const every = checkEvery(opts.checkpointEvery, 'create')
       await writeManifest(dir, { format: 'glassbox-dir/1', key: toHex(index.key), oplogs, ...(every > 0 ? { checkpointEvery: every } : {}) })
@@ -265,6 +280,10 @@ export class Database extends EventEmitter {
         // Its peers can ask it for the state checkpoints kept in the directory too.
         replicator = (await replicateDatabase(logs, index, { ...opts.network, checkpointsFrom: dir })).replicator
       }
+      // A confidential index decrypts on read from here on, for everything that opens it below.
+      const identities = await directoryIdentities(logs, index, Object.keys(manifest.oplogs))
+      if (opts.readerKey) identities.push(identityOf(opts.readerKey))
+      const confidential = await openConfidential(logs, index, identities)
       await checkProtocol(dir, index)
       // From the state store plus the log's tail when the log vouches for the store, else the whole log.
       const loaded = await loadState(dir, index)
@@ -292,6 +311,7 @@ export class Database extends EventEmitter {
       loadedVM = null
       db = new Database(dir, manifest, logs, index, view, vm, limits, store, loaded.load)
       db.replicator = replicator
+      db.confidential = confidential
       db.readOnly = opts.readOnly ?? false
       if (execute) {
         await db.startCheckpoints(checkEvery(opts.checkpointEvery ?? manifest.checkpointEvery, 'load'))
@@ -482,6 +502,7 @@ export class Database extends EventEmitter {
       },
       maxOpBytes: this.limits.maxOpBytes,
       atHead: (fn) => this.atHead(fn),
+      ...(this.confidential && oplog ? { seal: (op: Buffer) => sealOp(this.confidential!.keyring, oplog.key, op) } : {}),
     }).catch((err: unknown) => {
       // A copy answers methods that only read; one that emits ops would append to the copy's oplog.
       if (this.readOnly && !opts.readOnly && (err as { code?: unknown }).code === 'NO_OPLOG') throw copiedDirectoryError(this.dir, 'publish ops')

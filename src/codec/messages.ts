@@ -26,7 +26,13 @@ export interface Ack {
   error: string | null
 }
 
-export type HeaderEntry = { type: 'header'; protocol: string; runtime: string }
+/**
+ * A confidential database's settings, in its header (docs/protocol.md §17.1): the keys log holding
+ * the epoch keys, the readers every epoch is sealed to besides the executor and the inputs, and how
+ * many entries an epoch lasts at most (0: until the members change).
+ */
+export type ConfidentialSettings = { keys: string; readers: string[]; rotateEvery: number }
+export type HeaderEntry = { type: 'header'; protocol: string; runtime: string; confidential?: ConfidentialSettings }
 export type ContractEntry = { type: 'contract'; code: string }
 export type InputEntry = { type: 'input'; pubkey: string }
 export type GenesisEntry = { type: 'genesis' }
@@ -95,6 +101,10 @@ export function decodeEntry(bytes: Uint8Array): IndexEntry {
   const m = expectMap(v, 'entry')
   switch (m.type) {
     case 'header':
+      if ('confidential' in m) {
+        fields(m, 'header entry', ['type', 'protocol', 'runtime', 'confidential'])
+        return { type: 'header', protocol: str(m.protocol, 'protocol'), runtime: str(m.runtime, 'runtime'), confidential: decodeConfidential(m.confidential) }
+      }
       fields(m, 'header entry', ['type', 'protocol', 'runtime'])
       return { type: 'header', protocol: str(m.protocol, 'protocol'), runtime: str(m.runtime, 'runtime') }
     case 'contract':
@@ -125,6 +135,15 @@ export function decodeEntry(bytes: Uint8Array): IndexEntry {
     default:
       throw schema(`unknown entry type ${JSON.stringify(m.type)}`)
   }
+}
+
+function decodeConfidential(v: Canonical): ConfidentialSettings {
+  const m = expectMap(v, 'header.confidential')
+  fields(m, 'header.confidential', ['keys', 'readers', 'rotateEvery'])
+  if (!Array.isArray(m.readers)) throw schema('header.confidential.readers must be an array')
+  const readers = m.readers.map((r, i) => pubkey(r, `header.confidential.readers[${i}]`))
+  if (readers.some((r, i) => i > 0 && r <= readers[i - 1])) throw schema('header.confidential.readers must be sorted and distinct')
+  return { keys: pubkey(m.keys, 'header.confidential.keys'), readers, rotateEvery: uint(m.rotateEvery, 'header.confidential.rotateEvery') }
 }
 
 function decodeAck(v: Canonical): Ack {

@@ -7,11 +7,24 @@ import type { Undo } from '../state/memory-state.js'
 import type { ContractVM } from '../vm/index.js'
 import type { ApplyState, Json, StateReader, SystemKeys } from '../vm/types.js'
 
+/** An op block of a confidential database that does not open (docs/protocol.md §17.4): its entry fails with `unopened`. */
+export interface UnopenedOp {
+  unopened: string
+}
+
+/** An op's bytes, or (a confidential database) the reason its envelope did not open. */
+export type OpBytes = Uint8Array | UnopenedOp
+
+/** What executeOp and the replay run for an opened (or unopened) op envelope. */
+export function opened(result: { bytes: Uint8Array } | { error: string }): OpBytes {
+  return 'error' in result ? { unopened: result.error } : result.bytes
+}
+
 export interface OpSource {
   origin: string
   seq: number
-  /** The op's block as stored in the oplog. */
-  bytes: Uint8Array
+  /** The op's block as stored in the oplog (opened, for a confidential database). */
+  bytes: OpBytes
   /** The oplog's length as the executor saw it, and its tree hash at that length. */
   oplogLength: number
   oplogHash: Uint8Array
@@ -76,7 +89,8 @@ export function finishEntry(draft: OpDraft, view: IndexState, undo?: Undo[]): En
 }
 
 /** Decodes an op block, or says why it cannot be processed (the op then fails; its seq is spent). */
-export function readOp(bytes: Uint8Array, maxOpBytes: number): { op: Json } | { error: string } {
+export function readOp(bytes: OpBytes, maxOpBytes: number): { op: Json } | { error: string } {
+  if (!(bytes instanceof Uint8Array)) return { error: bytes.unopened }
   if (bytes.length > maxOpBytes) return { error: `op of ${bytes.length} bytes exceeds the limit of ${maxOpBytes}` }
   try {
     return { op: decodeOp(bytes) }

@@ -21,7 +21,9 @@ import type { LogStore } from '../log/store.js'
 import type { IndexState } from '../state/index-state.js'
 import { ContractVM } from '../vm/index.js'
 import type { Json, Limits, SystemKeys } from '../vm/types.js'
-import { finishEntry, type OpDraft } from './execute-op.js'
+import { finishEntry, opened, type OpDraft } from './execute-op.js'
+import { confidentialOf, currentMembers, logSigner, type Confidential } from '../confidential/open.js'
+import { openOp } from '../confidential/op-envelope.js'
 import { createRuntime, type ContractRuntime, type RuntimeMode } from './runtime/runtime.js'
 import { sealBlock } from './seal-block.js'
 import { StageTimes } from './stage-times.js'
@@ -90,6 +92,10 @@ export class Executor extends EventEmitter {
   /** Set when a block could not be written or made; the executor stops rather than diverge from its log. */
   failure: Error | null = null
   private reported = false
+  /** A confidential database's keys and settings (docs/protocol.md §17), else null. */
+  private readonly confidential: Confidential | null
+  /** The append of a new epoch's record, which the next index append waits for. */
+  private rotating: Promise<unknown> | null = null
 
   constructor(
     private readonly index: Hypercore,
@@ -105,6 +111,7 @@ export class Executor extends EventEmitter {
     this.runtime = createRuntime(opts.runtime, opts.opCeilingMs === undefined ? {} : { opCeilingMs: opts.opCeilingMs })
     this.systemKeys = { index: toHex(index.key), signer: toHex(signerOf(index)) }
     this.speculative = new SpeculativeBlocks(view, holder)
+    this.confidential = confidentialOf(index)
   }
 
   /**
@@ -195,6 +202,8 @@ export class Executor extends EventEmitter {
     try {
       while (!this.stopped) {
         const block = this.speculative.open()
+        // Who may read the block: the members when it starts (it ends at any change of them).
+        const members = this.confidential ? this.members() : null
         try {
           await this.buildBlock(block)
           // A store that lied meanwhile (halt()) or an append that failed stops the block here: its
@@ -221,6 +230,7 @@ export class Executor extends EventEmitter {
         const waited = performance.now()
         if (appending) await appending
         this.times.add('waitDurable', waited)
+        if (members) this.ensureEpoch(block.start, members)
         this.sealOf(block)
         appending = this.append(block)
         // Awaited before the next append or at the end; a failure meanwhile must not go unhandled.
@@ -248,7 +258,9 @@ export class Executor extends EventEmitter {
   private sealOf(block: SpeculativeBlock): void {
     const at = performance.now()
     const last = block.entries[block.entries.length - 1]
-    const sealed = sealBlock(this.index, { roots: this.roots, peaks: this.peaks }, block.start, block.blocks, { stateRoot: last.stateRoot, positions: this.view.lastSeq })
+    const encryption = this.confidential?.encryption
+    const stored = encryption ? (p: number, b: Uint8Array) => encryption.stored(p, b) : undefined
+    const sealed = sealBlock(this.index, { roots: this.roots, peaks: this.peaks }, block.start, block.blocks, { stateRoot: last.stateRoot, positions: this.view.lastSeq }, stored)
     this.speculative.seal(block, sealed.seal, sealed.bytes)
     this.roots = sealed.roots
     this.peaks = sealed.peaks
@@ -261,7 +273,11 @@ export class Executor extends EventEmitter {
    * `block` is emitted on the committed head, whatever the next block's execution is doing.
    */
   private append(block: SpeculativeBlock): Promise<void> {
-    return this.index.append(block.blocks).then(
+    // A new epoch's record is in the keys log before any entry sealed under it.
+    const rotating = this.rotating
+    this.rotating = null
+    const appended = rotating ? rotating.then(() => this.index.append(block.blocks)) : this.index.append(block.blocks)
+    return appended.then(
       () => {
         this.speculative.commitOldest()
         // The append resolved after its sync (see start): the block is on stable storage before anyone
@@ -278,6 +294,26 @@ export class Executor extends EventEmitter {
         throw err
       },
     )
+  }
+
+  /** A confidential database's members now: the signer, the inputs' signers and the readers. */
+  private members(): string[] {
+    const inputSigners = this.inputs.map((k) => this.cores.get(k)).flatMap((core) => (core && logSigner(core)) || [])
+    return currentMembers(this.systemKeys.signer, inputSigners, this.confidential!.settings)
+  }
+
+  /**
+   * Starts a new epoch (docs/protocol.md §17.3) before sealing a block whose members are not the
+   * current epoch's, or once the epoch has lasted `rotateEvery` entries.
+   */
+  private ensureEpoch(start: number, members: readonly string[]): void {
+    const { keyring, settings } = this.confidential!
+    const latest = keyring.latest
+    const record = keyring.record(latest)!
+    const same = keyring.members(latest).join() === members.join()
+    if (same && !(settings.rotateEvery > 0 && start - record.from >= settings.rotateEvery)) return
+    this.rotating = keyring.rotate(start, members)
+    this.rotating.catch(() => {}) // reported by the append that waits for it
   }
 
   /** Runs ops into the block until it is full or no op is available now. */
@@ -306,10 +342,12 @@ export class Executor extends EventEmitter {
         root = { oplogLength, oplogHash: await core.treeHash(oplogLength) }
         roots.set(origin, root)
       }
+      // A confidential database's op opens here, before the runtime sees it; one that does not fails.
+      const op = this.confidential ? opened(await openOp(this.confidential.keyring, core, bytes)) : bytes
       at = this.times.add('read', at)
       // A sandbox module replaced after an op that leaked must be loaded before the next op runs.
       if (!this.holder.vm.isReady) await this.holder.vm.ready()
-      const run = this.runtime.executeOp(this.holder.vm, { origin, seq, bytes, ...root }, this.view.state, {
+      const run = this.runtime.executeOp(this.holder.vm, { origin, seq, bytes: op, ...root }, this.view.state, {
         ts: this.nextTs(),
         maxOpBytes: this.maxOpBytes,
         systemKeys: this.systemKeys,
@@ -325,7 +363,11 @@ export class Executor extends EventEmitter {
       this.times.add('finish', at)
       this.times.ops++
       // Only .sys/ changes can switch the contract or the inputs: no await for the others.
-      if (entry.changes.some((c) => c.key.startsWith('.sys/'))) await this.followSystemChanges(entry, block)
+      if (entry.changes.some((c) => c.key.startsWith('.sys/'))) {
+        await this.followSystemChanges(entry, block)
+        // A confidential block ends where its members change: the next one is sealed for the new ones.
+        if (this.confidential && entry.changes.some((c) => c.key.startsWith(SYS.inputsPrefix))) break
+      }
       // Ops read ahead resolve without I/O, so a block would run to its end before the last block's
       // append (its storage callbacks, its sync) could move: let I/O through now and then meanwhile.
       if (this.speculative.size > 1 && entries.length % YIELD_EVERY === 0) await new Promise(setImmediate)

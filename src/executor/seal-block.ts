@@ -32,18 +32,24 @@ export interface LogHead {
 }
 
 /**
+ * How an entry is stored at a position: as it is, or (a confidential database) in its envelope
+ * (docs/protocol.md §17.2). Hypercore's tree hashes the stored bytes; the accumulator hashes entries.
+ */
+export type StoredForm = (position: number, entry: Uint8Array) => Uint8Array
+
+/**
  * Seals `blocks` (entry bytes about to be appended at `start`, after a log whose head is `head`).
  * The tree hash is computed here rather than read back from Hypercore because the seal must go in
  * the same atomic append as the entries it covers.
  */
-export function sealBlock(index: Hypercore, head: LogHead, start: number, blocks: readonly Uint8Array[], after: BlockResult): SealedBlock {
+export function sealBlock(index: Hypercore, head: LogHead, start: number, blocks: readonly Uint8Array[], after: BlockResult, stored?: StoredForm): SealedBlock {
   const secretKey = index.keyPair?.secretKey
   if (!secretKey) throw new Error('only the index log writer can seal blocks')
   const length = start + blocks.length
-  const covered = appendLeaves(head.roots, start, blocks)
+  const covered = appendLeaves(head.roots, start, stored ? blocks.map((b, i) => stored(start + i, b)) : blocks)
   const peaks = appendEntries(head.peaks, start, blocks)
   const seal = signSeal(index.key, secretKey, { length, treeHash: treeHash(covered), stateRoot: after.stateRoot, positions: positionsHash(after.positions), peaks })
   const encoded = encodeEntry(seal)
   const bytes = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength)
-  return { seal, bytes, roots: appendLeaves(covered, length, [bytes]), peaks: appendLeaf(peaks, length, leafHash(bytes)) }
+  return { seal, bytes, roots: appendLeaves(covered, length, [stored ? stored(length, bytes) : bytes]), peaks: appendLeaf(peaks, length, leafHash(bytes)) }
 }

@@ -8,6 +8,7 @@ import { toHex } from '../codec/hash.js'
 const INDEX_NAME = 'index'
 const OPLOG_PREFIX = 'oplog/'
 const CLAIMS_NAME = 'claims'
+const KEYS_NAME = 'keys'
 
 export class LogStore {
   readonly corestore: Corestore
@@ -51,6 +52,11 @@ export class LogStore {
   /** This directory's claims log (docs/protocol.md §11): its key pair is the monitor's identity. */
   async localClaims(): Promise<Hypercore> {
     return this.open(this.corestore.get({ name: CLAIMS_NAME }))
+  }
+
+  /** A confidential database's keys log (docs/protocol.md §17.3), written by its executor. */
+  async localKeys(): Promise<Hypercore> {
+    return this.open(this.corestore.get({ name: KEYS_NAME }))
   }
 
   /** Any log by its public key (hex); local logs come back writable. */

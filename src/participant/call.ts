@@ -29,13 +29,16 @@ export interface CallParameters {
   maxOpBytes: number
   /** Runs the (synchronous) method on the state readers may see: an executor's committed head. */
   atHead?: <T>(fn: () => T) => T
+  /** A confidential database: seals each op block before it is appended (docs/protocol.md §17.4). */
+  seal?: (op: Buffer) => Promise<Buffer>
 }
 
 export async function callMethod(method: string, params: Json, p: CallParameters): Promise<PublishedCall> {
   if (!p.vm.isReady) await p.vm.ready()
   const prepared = p.atHead ? p.atHead(() => prepareCall(method, params, p)) : prepareCall(method, params, p)
   if (prepared.ops.length === 0 || !p.oplog) return { response: prepared.response, ops: [] }
-  const { length } = await p.oplog.append(prepared.blocks)
+  const blocks = p.seal ? await Promise.all(prepared.blocks.map(p.seal)) : prepared.blocks
+  const { length } = await p.oplog.append(blocks)
   const first = length - prepared.blocks.length
   return {
     response: prepared.response,

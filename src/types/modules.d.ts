@@ -10,6 +10,17 @@ declare module 'sodium-native' {
     crypto_sign_BYTES: number
     crypto_sign_PUBLICKEYBYTES: number
     crypto_sign_SECRETKEYBYTES: number
+    crypto_sign_ed25519_pk_to_curve25519(x25519pk: Buffer, ed25519pk: Buffer): void
+    crypto_sign_ed25519_sk_to_curve25519(x25519sk: Buffer, ed25519sk: Buffer): void
+    crypto_box_seal(c: Buffer, m: Buffer, pk: Buffer): void
+    crypto_box_seal_open(m: Buffer, c: Buffer, pk: Buffer, sk: Buffer): boolean
+    crypto_box_SEALBYTES: number
+    crypto_secretbox_easy(c: Buffer, m: Buffer, n: Buffer, k: Buffer): void
+    crypto_secretbox_open_easy(m: Buffer, c: Buffer, n: Buffer, k: Buffer): boolean
+    crypto_secretbox_MACBYTES: number
+    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(c: Buffer, mac: Buffer, m: Buffer, ad: Buffer | null, nsec: null, npub: Buffer, k: Buffer): number
+    crypto_aead_xchacha20poly1305_ietf_decrypt_detached(m: Buffer, nsec: null, c: Buffer, mac: Buffer, ad: Buffer | null, npub: Buffer, k: Buffer): void
+    randombytes_buf(buf: Buffer): void
   }
   export default sodium
 }
@@ -33,6 +44,14 @@ declare module 'hypercore' {
   export interface HypercoreGetOptions {
     wait?: boolean
     timeout?: number
+    /** The block as stored: not decrypted, not stripped of its encryption padding. */
+    raw?: boolean
+  }
+  /** Hypercore's block encryption interface: `padding` bytes lead every stored block. */
+  export interface HypercoreEncryptionProvider {
+    padding(core: unknown, index: number): number
+    encrypt(index: number, block: Buffer, fork: number, core: { key: Buffer }): void | Promise<void>
+    decrypt(index: number, block: Buffer, core: { key: Buffer }): void | Promise<void>
   }
   export default class Hypercore extends EventEmitter {
     readonly key: Buffer
@@ -45,6 +64,8 @@ declare module 'hypercore' {
     readonly fork: number
     ready(): Promise<void>
     close(): Promise<void>
+    setEncryption(provider: HypercoreEncryptionProvider | null): Promise<void>
+    readonly encryption: HypercoreEncryptionProvider | null
     append(blocks: Buffer | Buffer[]): Promise<{ length: number; byteLength: number }>
     get(index: number, opts?: HypercoreGetOptions): Promise<Buffer | null>
     has(index: number): Promise<boolean>

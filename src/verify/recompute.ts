@@ -6,7 +6,7 @@
 import { encode } from '../codec/canonical.js'
 import { toHex } from '../codec/hash.js'
 import { encodeEntry, type OpEntry } from '../codec/messages.js'
-import { applyOp, failedEntry, readOp, type OpDraft } from '../executor/execute-op.js'
+import { applyOp, failedEntry, readOp, type OpBytes, type OpDraft } from '../executor/execute-op.js'
 import type { ContractVM } from '../vm/index.js'
 import type { Change, Json, StateReader, SystemKeys } from '../vm/types.js'
 import type { BreachClass } from './breach.js'
@@ -33,7 +33,7 @@ export interface Recomputation {
  * running the op `opBytes` on `vm` (the contract active at the pre-state) over `state`, in the
  * database whose own log keys are `systemKeys`.
  */
-export function recomputeDraft(vm: ContractVM, published: OpEntry, opBytes: Uint8Array, state: StateReader, systemKeys: SystemKeys): OpDraft {
+export function recomputeDraft(vm: ContractVM, published: OpEntry, opBytes: OpBytes, state: StateReader, systemKeys: SystemKeys): OpDraft {
   const { ack } = published
   const base = { origin: ack.origin, seq: ack.seq, oplogLength: ack.oplogLength, oplogHash: ack.oplogHash, ts: ack.ts }
   const read = readOp(opBytes, vm.limits.maxOpBytes)
@@ -54,7 +54,7 @@ export function recompute(
   vm: ContractVM,
   published: OpEntry,
   publishedBytes: Uint8Array,
-  opBytes: Uint8Array,
+  opBytes: OpBytes,
   state: StateReader,
   systemKeys: SystemKeys,
   rootAfter: (draft: OpDraft) => Uint8Array,

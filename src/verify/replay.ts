@@ -25,6 +25,9 @@ import type { Change, Json, SystemKeys } from '../vm/types.js'
 import type { BreachClass, BreachNotice } from './breach.js'
 import { buildFraudProof, forkProof, type BuiltProof, type ForkProof } from './fraud-proof.js'
 import { recompute } from './recompute.js'
+import type { Keyring } from '../confidential/keyring.js'
+import { openOp } from '../confidential/op-envelope.js'
+import { opened } from '../executor/execute-op.js'
 import { signedRoot } from './heads.js'
 
 /** Verification could not be carried out (as opposed to a breach, which it found). */
@@ -47,6 +50,8 @@ export class CheckpointNotInLog extends VerifyError {
 export interface ReplayLogs {
   index: Hypercore
   oplog(pubkey: string): Promise<Hypercore>
+  /** A confidential database: the epoch keys that open its ops (docs/protocol.md §17.4). */
+  keyring?: Keyring
   /**
    * For logs fetched from peers: resolves once the replica knows `core` signed up to `length` and
    * holds block `seq`, or throws when no peer can show them (a network failure to report, never a
@@ -393,7 +398,8 @@ export class Replay {
     const undo: Undo[] = []
     const lastSeq = this.view.lastSeq.get(ack.origin)
     const view = this.view
-    const result = recompute(vm, entry, bytes, block, view.state, this.systemKeys, (draft) => {
+    const opBytes = this.logs.keyring ? opened(await openOp(this.logs.keyring, oplog, block)) : block
+    const result = recompute(vm, entry, bytes, opBytes, view.state, this.systemKeys, (draft) => {
       view.fold(draft, undo)
       return view.state.root()
     })

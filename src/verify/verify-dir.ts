@@ -6,6 +6,8 @@ import path from 'node:path'
 import { DatabaseError } from '../errors.js'
 import { readManifest } from '../log/manifest.js'
 import { LogStore } from '../log/store.js'
+import { identityOf } from '../confidential/epochs.js'
+import { directoryIdentities, openConfidential } from '../confidential/open.js'
 import { Monitor, type MonitorOptions, type VerifyReport } from './monitor.js'
 import type { ReplayLogs } from './replay.js'
 
@@ -20,13 +22,17 @@ export function defaultCheckpointPath(dir: string): string {
 
 /** Opens a directory's logs for replay; the caller closes the store. */
 /** Opens a directory's logs to verify them: read-only unless `writable` (a claiming monitor writes its claims log). */
-export async function openLogs(dir: string, opts: { writable?: boolean } = {}): Promise<{ store: LogStore; logs: ReplayLogs; monitor: (opts: MonitorOptions) => Monitor }> {
+export async function openLogs(dir: string, opts: { writable?: boolean; readerKey?: Uint8Array } = {}): Promise<{ store: LogStore; logs: ReplayLogs; monitor: (opts: MonitorOptions) => Monitor }> {
   const manifest = await readManifest(dir)
   if (!manifest) throw new DatabaseError('DATABASE_NOT_FOUND', `${dir}: ${existsSync(dir) ? 'no database there' : 'no such directory'}`)
   const store = new LogStore(dir, opts.writable ? {} : { readOnly: true })
   await store.ready()
   const index = await store.byPubkey(manifest.key)
-  const logs = { index, oplog: (pubkey: string) => store.byPubkey(pubkey) }
+  // A confidential database is replayed with the epoch keys the directory's own key pairs open.
+  const identities = await directoryIdentities(store, index, Object.keys(manifest.oplogs))
+  if (opts.readerKey) identities.push(identityOf(opts.readerKey))
+  const confidential = await openConfidential(store, index, identities)
+  const logs = { index, oplog: (pubkey: string) => store.byPubkey(pubkey), ...(confidential ? { keyring: confidential.keyring } : {}) }
   return { store, logs, monitor: (opts) => new Monitor(logs, opts) }
 }
 

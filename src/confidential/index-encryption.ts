@@ -1,0 +1,77 @@
+// Hypercore block encryption for a confidential database's index log (docs/protocol.md §17.2): every
+// entry is sealed under the current epoch except the header and the seals, which stay clear so that
+// peers without a key can still check the signed seals, the tree hashes and forks. Readers of the
+// session get the entries' bytes, as for any other database.
+
+import type { HypercoreEncryptionProvider } from 'hypercore'
+import { decodeEntry } from '../codec/messages.js'
+import { blockKey, ENVELOPE_BYTES, envelopeHead, envelopeNonce, EnvelopeError, indexNonce, openInPlace, sealInPlace } from './envelope.js'
+import type { Keyring } from './keyring.js'
+
+export class IndexEncryption implements HypercoreEncryptionProvider {
+  /** Positions the executor computed stored bytes for, with the epoch it used (-1: clear). */
+  private readonly planned = new Map<number, number>()
+
+  constructor(
+    private readonly keyring: Keyring,
+    private readonly logKey: Uint8Array,
+  ) {}
+
+  padding(): number {
+    return ENVELOPE_BYTES
+  }
+
+  /**
+   * The bytes Hypercore will store for `plaintext` at `position`: the executor hashes them into the
+   * seal's tree hash before the append, which then writes exactly these (the nonce is derived from
+   * the position and the bytes, and the epoch is remembered for the append).
+   */
+  stored(position: number, plaintext: Uint8Array): Buffer {
+    const epoch = isClearEntry(plaintext) ? -1 : this.keyring.latest
+    this.planned.set(position, epoch)
+    const stored = Buffer.alloc(ENVELOPE_BYTES + plaintext.length)
+    stored.set(plaintext, ENVELOPE_BYTES)
+    this.sealAt(position, stored, epoch)
+    return stored
+  }
+
+  encrypt(index: number, block: Buffer): void {
+    const planned = this.planned.get(index)
+    this.planned.delete(index)
+    const epoch = planned ?? (isClearEntry(block.subarray(ENVELOPE_BYTES)) ? -1 : this.keyring.latest)
+    this.sealAt(index, block, epoch)
+  }
+
+  async decrypt(index: number, block: Buffer): Promise<void> {
+    try {
+      const head = envelopeHead(block)
+      if (!head.sealed) return
+      const key = await this.keyring.keyOf(head.epoch)
+      openInPlace(block, this.logKey, blockKey(key, this.logKey, envelopeNonce(block)))
+    } catch (err) {
+      const e = err as EnvelopeError
+      throw new EnvelopeError(e.code ?? 'ENVELOPE_UNOPENED', `index entry #${index}: ${e.message}`, { cause: err })
+    }
+  }
+
+  private sealAt(position: number, stored: Buffer, epoch: number): void {
+    if (epoch < 0) return sealInPlace(stored, this.logKey, null)
+    const epochKey = this.keyring.keyHeld(epoch)
+    sealInPlace(stored, this.logKey, { epoch, epochKey, nonce: indexNonce(epochKey, position, stored.subarray(ENVELOPE_BYTES)) })
+  }
+}
+
+/** Whether an index entry stays clear: the header and the seals. The cheap test first (their first map key). */
+export function isClearEntry(bytes: Uint8Array): boolean {
+  // A canonical map: tag 0x07, a varint count, then the first key as a varint length and its bytes.
+  if (bytes[0] !== 0x07 || bytes.length < 4) return false
+  const n = bytes[2]
+  const first = Buffer.from(bytes.buffer, bytes.byteOffset + 3, Math.min(n, bytes.length - 3)).toString('latin1')
+  if (first !== 'length' && first !== 'confidential' && first !== 'protocol') return false
+  try {
+    const type = decodeEntry(bytes).type
+    return type === 'header' || type === 'seal'
+  } catch {
+    return false
+  }
+}
