@@ -3,6 +3,8 @@
 // the clear; a member removed by the contract holds no key for anything sealed after its removal.
 
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
 import { test } from 'node:test'
 import { Database } from '../src/index.js'
 import { LogStore } from '../src/log/store.js'
@@ -11,7 +13,7 @@ import { Keyring } from '../src/confidential/keyring.js'
 import { confidentialSettings } from '../src/confidential/open.js'
 import { decodeEntry } from '../src/codec/messages.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
-import { example, send1, tempDir } from './helpers/databases.js'
+import { example, send1, tempDir, withoutExecutor } from './helpers/databases.js'
 
 const SECRET = 'tulip-7731-confidential'
 
@@ -59,4 +61,88 @@ test('a confidential database runs, reads and verifies as in the clear, and stor
   const report = await verifyDirectory(dir)
   assert.equal(report.valid, true, JSON.stringify(report.breach))
   assert.equal(report.length, index.length)
+})
+
+/** A keyring over a directory's keys log holding only `identityOf` one local oplog's key pair. */
+async function keyringOf(dir: string, oplogName: string, fn: (keyring: Keyring, sealedEpochs: number[]) => Promise<void>): Promise<void> {
+  const logs = new LogStore(dir, { readOnly: true })
+  await logs.ready()
+  try {
+    const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'))
+    const index = await logs.byPubkey(manifest.key)
+    const settings = (await confidentialSettings(index))!
+    const keyring = new Keyring(await logs.byPubkey(settings.keys))
+    const kp = (await logs.localOplog(oplogName)).keyPair!
+    keyring.addIdentity({ publicKey: kp.publicKey, secretKey: kp.secretKey! })
+    await keyring.refresh()
+    const epochs: number[] = []
+    for (let i = 0; i < index.length; i++) {
+      const head = envelopeHead((await index.get(i, { raw: true }))!)
+      epochs.push(head.sealed ? head.epoch : -1)
+    }
+    await fn(keyring, epochs)
+  } finally {
+    await logs.close()
+  }
+}
+
+test('a member removed by the contract holds no key for anything sealed after its removal; one added later reads the whole history', async (t) => {
+  const dir = await tempDir(t)
+  let db = await Database.create(dir, { contract: await example('kv-store'), oplogs: ['alice', 'bob'], confidential: {} })
+  await send1(db, 'claimAdmin', {}, 'alice', true)
+  await send1(db, 'put', { key: 'before', value: 'bob may read this' }, 'alice', true)
+  await db.close()
+  // The removal and the next op wait in one oplog, so the executor meets them in one pass.
+  await withoutExecutor(dir, async (d) => {
+    await d.call('removeParticipant', { pubkey: d.oplogs.bob }, { as: 'alice' })
+    await d.call('put', { key: 'after', value: SECRET }, { as: 'alice' })
+  })
+  db = await Database.load(dir)
+  await db.settled()
+  const opAt = async (seq: number) => {
+    const item = (await db.history({ log: 'index' })).find((h) => h.log === 'index' && h.entry.type === 'op' && h.entry.ack.seq === seq && h.entry.ack.origin === db.oplogs.alice)
+    assert.ok(item && item.log === 'index' && item.entry.type === 'op' && item.entry.ack.success, `alice's op ${seq} succeeded`)
+    return { index: item.seq }
+  }
+  const removal = await opAt(2)
+  assert.equal((await opAt(3)).index, removal.index + 2, 'the removal ends its block: a seal, then the next op')
+  const carol = await db.createOplog('carol')
+  const added = await send1(db, 'addParticipant', { pubkey: carol }, 'alice', true)
+  await send1(db, 'put', { key: 'carol', value: 'hello' }, 'carol', true)
+  await db.close()
+
+  await keyringOf(dir, 'bob', async (bob, epochs) => {
+    const before = epochs.slice(0, removal.index + 1).filter((e) => e >= 0)
+    const after = epochs.slice(removal.index + 1).filter((e) => e >= 0)
+    assert.ok(before.length > 0 && after.length > 0)
+    for (const e of before) assert.ok(bob.holds(e), `bob holds epoch ${e}, sealed before his removal`)
+    assert.ok(Math.min(...after) > Math.max(...before), 'a new epoch starts after the removal')
+    for (const e of new Set(after)) {
+      assert.equal(bob.holds(e), false, `bob holds no key of epoch ${e}`)
+      await assert.rejects(bob.keyOf(e), { code: 'KEY_UNAVAILABLE' })
+    }
+    await assert.rejects(bob.current(), { code: 'NOT_A_MEMBER' }, 'bob cannot seal new ops either')
+  })
+  await keyringOf(dir, 'carol', async (c, epochs) => {
+    for (const e of new Set(epochs.filter((x) => x >= 0))) assert.ok(c.holds(e), `carol, added at #${added.index}, holds epoch ${e} through the chain of wrapped keys`)
+  })
+  const report = await verifyDirectory(dir)
+  assert.equal(report.valid, true, JSON.stringify(report.breach))
+})
+
+test('with rotateEvery, a new epoch starts every that many entries', async (t) => {
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, { contract: await example('kv-store'), oplogs: ['alice'], confidential: { rotateEvery: 4 }, executor: { blockSize: 2 } })
+  for (let i = 0; i < 12; i++) await send1(db, 'put', { key: `k${i}`, value: i }, 'alice', true)
+  await db.close()
+  await keyringOf(dir, 'alice', async (alice, epochs) => {
+    const sealed = epochs.filter((e) => e >= 0)
+    assert.ok(alice.epochs >= 4, `${alice.epochs} epochs over ${epochs.length} entries`)
+    assert.deepEqual(sealed, [...sealed].sort((a, b) => a - b), 'epochs only move forward')
+    for (let e = 0; e < alice.epochs; e++) {
+      const record = alice.record(e)!
+      const next = alice.record(e + 1)
+      if (next) assert.ok(next.from - record.from <= 4 + 2, `epoch ${e} lasts ${next.from - record.from} entries`)
+    }
+  })
 })
