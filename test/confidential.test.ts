@@ -3,15 +3,20 @@
 // the clear; a member removed by the contract holds no key for anything sealed after its removal.
 
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { Database } from '../src/index.js'
 import { LogStore } from '../src/log/store.js'
 import { ENVELOPE_BYTES, envelopeHead } from '../src/confidential/envelope.js'
 import { Keyring } from '../src/confidential/keyring.js'
-import { confidentialSettings } from '../src/confidential/open.js'
-import { decodeEntry } from '../src/codec/messages.js'
+import { confidentialSettings, directoryIdentities, openConfidential } from '../src/confidential/open.js'
+import { checkSeals } from '../src/confidential/seal-check.js'
+import { decodeEntry, encodeEntry, type OpEntry } from '../src/codec/messages.js'
+import { sealBlock } from '../src/executor/seal-block.js'
+import { currentPeaks } from '../src/log/accumulator-log.js'
+import { currentRoots } from '../src/log/merkle.js'
+import { copyLogs } from '../src/sandbox/copy-logs.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { example, send1, tempDir, withoutExecutor } from './helpers/databases.js'
 
@@ -145,4 +150,80 @@ test('with rotateEvery, a new epoch starts every that many entries', async (t) =
       if (next) assert.ok(next.from - record.from <= 4 + 2, `epoch ${e} lasts ${next.from - record.from} entries`)
     }
   })
+})
+
+/** Copies the index, keys log and oplogs of `dir` into a fresh store holding none of its keys. */
+async function replicaWithoutKeys(t: TestContext, dir: string): Promise<{ replica: string; key: string; keys: string }> {
+  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'))
+  const replica = await tempDir(t)
+  const from = new LogStore(dir, { readOnly: true })
+  const to = new LogStore(replica)
+  await Promise.all([from.ready(), to.ready()])
+  const settings = (await confidentialSettings(await from.byPubkey(manifest.key)))!
+  const pubkeys = [manifest.key, settings.keys, ...Object.values(manifest.oplogs as Record<string, string>)]
+  // One log per replication: the index, the keys log and the oplogs, as any peer may fetch them.
+  for (const pubkey of pubkeys) await copyLogs(from, to, [pubkey])
+  await Promise.all([from.close(), to.close()])
+  await writeFile(path.join(replica, 'manifest.json'), JSON.stringify({ format: 'glassbox-dir/1', key: manifest.key, oplogs: {} }))
+  return { replica, key: manifest.key, keys: settings.keys }
+}
+
+async function checkReplicaSeals(replica: string, key: string, keys: string) {
+  const logs = new LogStore(replica, { readOnly: true })
+  await logs.ready()
+  try {
+    const index = await logs.byPubkey(key)
+    return await checkSeals(index, (await confidentialSettings(index))!, await logs.byPubkey(keys))
+  } finally {
+    await logs.close()
+  }
+}
+
+test('a peer without a key replicates the logs and checks every seal, and reads no entry', async (t) => {
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, { contract: await example('kv-store'), oplogs: ['alice'], confidential: {} })
+  await send1(db, 'claimAdmin', {}, 'alice', true)
+  for (let i = 0; i < 5; i++) await send1(db, 'put', { key: `k${i}`, value: SECRET }, 'alice', true)
+  const length = db.length
+  await db.close()
+  const { replica, key, keys } = await replicaWithoutKeys(t, dir)
+
+  const report = await checkReplicaSeals(replica, key, keys)
+  assert.equal(report.problem, null)
+  assert.equal(report.length, length)
+  assert.equal(report.seals, 7, 'genesis and one block per op')
+  assert.equal(report.sealedEntries, length - 7 - 1)
+  // Its entries stay closed: a full verify refuses, saying why, and reading an entry fails.
+  await assert.rejects(verifyDirectory(replica), { code: 'NOT_A_MEMBER' })
+  const logs = new LogStore(replica, { readOnly: true })
+  await logs.ready()
+  const index = await logs.byPubkey(key)
+  await openConfidential(logs, index, [])
+  await assert.rejects(index.get(1), { code: 'KEY_UNAVAILABLE' })
+  assert.equal(decodeEntry((await index.get(0))!).type, 'header', 'the header reads as ever')
+  await logs.close()
+})
+
+test('a seal over the wrong tree hash is caught by a peer without a key', async (t) => {
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, { contract: await example('kv-store'), oplogs: ['alice'], confidential: {} })
+  await send1(db, 'put', { key: 'a', value: 1 }, 'alice', true)
+  await db.close()
+  // The executor's key signs a block whose seal hashes the entries as if they were stored clear.
+  const logs = new LogStore(dir)
+  await logs.ready()
+  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'))
+  const index = await logs.byPubkey(manifest.key)
+  await openConfidential(logs, index, await directoryIdentities(logs, index, ['alice']))
+  const last = decodeEntry((await index.get(index.length - 2))!) as OpEntry
+  const forged = Buffer.from(encodeEntry({ ...last, ack: { ...last.ack, seq: last.ack.seq + 1 } }))
+  const start = index.length
+  const sealed = sealBlock(index, { roots: await currentRoots(index), peaks: await currentPeaks(index) }, start, [forged], { stateRoot: last.stateRoot, positions: new Map() })
+  await index.append([forged, sealed.bytes])
+  await logs.close()
+
+  const { replica, key, keys } = await replicaWithoutKeys(t, dir)
+  const report = await checkReplicaSeals(replica, key, keys)
+  assert.equal(report.problem?.position, start + 1)
+  assert.match(report.problem!.message, /signs tree hash .*, the index log's is/)
 })

@@ -7,6 +7,7 @@ import { DatabaseError } from '../errors.js'
 import { readManifest } from '../log/manifest.js'
 import { LogStore } from '../log/store.js'
 import { identityOf } from '../confidential/epochs.js'
+import { KeyringError } from '../confidential/keyring.js'
 import { directoryIdentities, openConfidential } from '../confidential/open.js'
 import { Monitor, type MonitorOptions, type VerifyReport } from './monitor.js'
 import type { ReplayLogs } from './replay.js'
@@ -32,6 +33,11 @@ export async function openLogs(dir: string, opts: { writable?: boolean; readerKe
   const identities = await directoryIdentities(store, index, Object.keys(manifest.oplogs))
   if (opts.readerKey) identities.push(identityOf(opts.readerKey))
   const confidential = await openConfidential(store, index, identities)
+  // Whoever holds any epoch's key holds epoch 0's too (each key wraps the one before it).
+  if (confidential && !confidential.keyring.holds(0)) {
+    await store.close()
+    throw new KeyringError('NOT_A_MEMBER', `${dir}: this directory holds no key of the confidential database ${manifest.key.slice(0, 8)}…: give a member's key (--reader-key), or check its seals only (--seals-only)`)
+  }
   const logs = { index, oplog: (pubkey: string) => store.byPubkey(pubkey), ...(confidential ? { keyring: confidential.keyring } : {}) }
   return { store, logs, monitor: (opts) => new Monitor(logs, opts) }
 }
