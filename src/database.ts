@@ -48,7 +48,7 @@ import type { DisputeOpen } from './dispute/messages.js'
 import { DEFAULT_DEADLINE_MS } from './dispute/referee.js'
 import type { ReplayLogs } from './verify/replay.js'
 import { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
-import { createConfidential, directoryIdentities, openConfidential, type Confidential } from './confidential/open.js'
+import { confidentialSettings, createConfidential, directoryIdentities, openConfidential, type Confidential } from './confidential/open.js'
 import { identityOf } from './confidential/epochs.js'
 import { sealOp } from './confidential/op-envelope.js'
 import { normalizePrefix } from './vm/overlay.js'
@@ -147,6 +147,11 @@ export interface DatabaseInfo {
   stateRoot: string
   /** Set when this directory is a sandbox (`glassbox sandbox`): a fork, with its own keys, of another database. */
   sandbox: SandboxMark | null
+  /**
+   * A confidential database (docs/protocol.md §17): its keys log, readers and rotation, its newest
+   * epoch, and whether this directory holds that epoch's key (is a member now). Null in the clear.
+   */
+  confidential: { keys: string; readers: string[]; rotateEvery: number; epoch: number; member: boolean } | null
 }
 
 /** A state read with its proof (`db.get(key, {proof: true})`). */
@@ -277,8 +282,10 @@ export class Database extends EventEmitter {
         for (const name of Object.keys(manifest.oplogs)) await logs.localOplog(name)
         // Loaded here: the network stack (Hyperswarm, HyperDHT, UDX) is heavy, and most opens stay offline.
         const { replicateDatabase } = await import('./net/replicate-database.js')
-        // Its peers can ask it for the state checkpoints kept in the directory too.
-        replicator = (await replicateDatabase(logs, index, { ...opts.network, checkpointsFrom: dir })).replicator
+        // Its peers can ask it for the state checkpoints kept in the directory too, unless their
+        // values are confidential (docs/protocol.md §17): those are never served.
+        const serveCheckpoints = !(await confidentialSettings(index))
+        replicator = (await replicateDatabase(logs, index, { ...opts.network, ...(serveCheckpoints ? { checkpointsFrom: dir } : {}) })).replicator
       }
       // A confidential index decrypts on read from here on, for everything that opens it below.
       const identities = await directoryIdentities(logs, index, Object.keys(manifest.oplogs))
@@ -865,7 +872,15 @@ export class Database extends EventEmitter {
       readOnly: this.readOnly,
       stateRoot: this.sealedRoot ?? toHex(this.view.state.root()),
       sandbox: await readSandboxMark(this.dir),
+      confidential: await this.confidentialInfo(),
     }
+  }
+
+  private async confidentialInfo(): Promise<DatabaseInfo['confidential']> {
+    if (!this.confidential) return null
+    const { settings, keyring } = this.confidential
+    await keyring.refresh()
+    return { ...settings, epoch: keyring.latest, member: keyring.holds(keyring.latest) }
   }
 
   /**
@@ -907,7 +922,7 @@ export class Database extends EventEmitter {
   }
 
   private replayLogs(): ReplayLogs {
-    return { index: this.index, oplog: (pubkey: string) => this.logs.byPubkey(pubkey) }
+    return { index: this.index, oplog: (pubkey: string) => this.logs.byPubkey(pubkey), ...(this.confidential ? { keyring: this.confidential.keyring } : {}) }
   }
 
   /**
@@ -942,7 +957,7 @@ export class Database extends EventEmitter {
   }
 
   private newMonitor(opts: MonitorOptions): Monitor {
-    return new Monitor({ index: this.index, oplog: (pubkey) => this.logs.byPubkey(pubkey) }, opts)
+    return new Monitor(this.replayLogs(), opts)
   }
 
   async close(): Promise<void> {

@@ -3,9 +3,9 @@
 // the clear; a member removed by the contract holds no key for anything sealed after its removal.
 
 import assert from 'node:assert/strict'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import { Database } from '../src/index.js'
 import { LogStore } from '../src/log/store.js'
 import { ENVELOPE_BYTES, envelopeHead } from '../src/confidential/envelope.js'
@@ -16,9 +16,9 @@ import { decodeEntry, encodeEntry, type OpEntry } from '../src/codec/messages.js
 import { sealBlock } from '../src/executor/seal-block.js'
 import { currentPeaks } from '../src/log/accumulator-log.js'
 import { currentRoots } from '../src/log/merkle.js'
-import { copyLogs } from '../src/sandbox/copy-logs.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { example, send1, tempDir, withoutExecutor } from './helpers/databases.js'
+import { replicaWithoutKeys } from './helpers/confidential.js'
 
 const SECRET = 'tulip-7731-confidential'
 
@@ -151,22 +151,6 @@ test('with rotateEvery, a new epoch starts every that many entries', async (t) =
     }
   })
 })
-
-/** Copies the index, keys log and oplogs of `dir` into a fresh store holding none of its keys. */
-async function replicaWithoutKeys(t: TestContext, dir: string): Promise<{ replica: string; key: string; keys: string }> {
-  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'))
-  const replica = await tempDir(t)
-  const from = new LogStore(dir, { readOnly: true })
-  const to = new LogStore(replica)
-  await Promise.all([from.ready(), to.ready()])
-  const settings = (await confidentialSettings(await from.byPubkey(manifest.key)))!
-  const pubkeys = [manifest.key, settings.keys, ...Object.values(manifest.oplogs as Record<string, string>)]
-  // One log per replication: the index, the keys log and the oplogs, as any peer may fetch them.
-  for (const pubkey of pubkeys) await copyLogs(from, to, [pubkey])
-  await Promise.all([from.close(), to.close()])
-  await writeFile(path.join(replica, 'manifest.json'), JSON.stringify({ format: 'glassbox-dir/1', key: manifest.key, oplogs: {} }))
-  return { replica, key: manifest.key, keys: settings.keys }
-}
 
 async function checkReplicaSeals(replica: string, key: string, keys: string) {
   const logs = new LogStore(replica, { readOnly: true })

@@ -29,6 +29,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Command>> = {
   sync: async () => (await import('./commands/sync.js')).syncCommand,
   light: async () => (await import('./commands/light.js')).lightCommand,
   proof: async () => (await import('./commands/proof.js')).proofCommand,
+  key: async () => (await import('./commands/key.js')).keyCommand,
   attest: async () => (await import('./commands/attest.js')).attestCommand,
   query: async () => (await import('./commands/query.js')).queryCommand,
   coverage: async () => (await import('./commands/coverage.js')).coverageCommand,

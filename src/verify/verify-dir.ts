@@ -3,18 +3,21 @@
 
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { DatabaseError } from '../errors.js'
+import { DatabaseError, UsageError } from '../errors.js'
 import { readManifest } from '../log/manifest.js'
 import { LogStore } from '../log/store.js'
 import { identityOf } from '../confidential/epochs.js'
 import { KeyringError } from '../confidential/keyring.js'
-import { directoryIdentities, openConfidential } from '../confidential/open.js'
+import { confidentialSettings, directoryIdentities, openConfidential } from '../confidential/open.js'
+import { checkSeals, type SealCheckReport } from '../confidential/seal-check.js'
 import { Monitor, type MonitorOptions, type VerifyReport } from './monitor.js'
 import type { ReplayLogs } from './replay.js'
 
 export interface VerifyDirOptions extends Omit<MonitorOptions, 'checkpointPath'> {
   /** Resume from and update a checkpoint file (default: none, verify from the start). */
   checkpointPath?: string | null
+  /** A confidential database: a reader's key pair (64-byte secret key) that opens its epoch keys. */
+  readerKey?: Uint8Array
 }
 
 export function defaultCheckpointPath(dir: string): string {
@@ -43,13 +46,33 @@ export async function openLogs(dir: string, opts: { writable?: boolean; readerKe
 }
 
 export async function verifyDirectory(dir: string, opts: VerifyDirOptions = {}): Promise<VerifyReport> {
-  const { store, monitor } = await openLogs(dir)
-  const m = monitor(opts)
+  const { readerKey, ...monitorOpts } = opts
+  const { store, monitor } = await openLogs(dir, readerKey ? { readerKey } : {})
+  const m = monitor(monitorOpts)
   try {
     await m.open()
     return await m.verifyToHead()
   } finally {
     await m.stop()
+    await store.close()
+  }
+}
+
+/**
+ * What a directory without a key can check of a confidential database (docs/protocol.md §17.5): its
+ * seals, the tree hashes they sign and the keys log's shape.
+ */
+export async function checkDirectorySeals(dir: string, onProgress?: (done: number, total: number) => void): Promise<SealCheckReport> {
+  const manifest = await readManifest(dir)
+  if (!manifest) throw new DatabaseError('DATABASE_NOT_FOUND', `${dir}: ${existsSync(dir) ? 'no database there' : 'no such directory'}`)
+  const store = new LogStore(dir, { readOnly: true })
+  await store.ready()
+  try {
+    const index = await store.byPubkey(manifest.key)
+    const settings = await confidentialSettings(index)
+    if (!settings) throw new UsageError('USAGE', `${dir}: the database is not confidential (or its header is not here): verify it in full`)
+    return await checkSeals(index, settings, await store.byPubkey(settings.keys), onProgress)
+  } finally {
     await store.close()
   }
 }

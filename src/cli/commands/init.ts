@@ -16,6 +16,8 @@ export interface InitParameters {
   inputs: string[]
   /** Keep a state checkpoint every this many entries (docs/protocol.md §14.1); 0 or absent: none. */
   checkpointEvery?: number
+  /** A confidential database (docs/protocol.md §17): readers besides the inputs, and the rotation schedule. */
+  confidential?: { readers: string[]; rotateEvery: number }
 }
 
 export interface InitReturnType {
@@ -26,6 +28,8 @@ export interface InitReturnType {
   contract: { file: string; bytes: number; methods: string[] }
   /** Present when the database keeps scheduled state checkpoints. */
   checkpointEvery?: number
+  /** Present for a confidential database: its keys log, readers and rotation. */
+  confidential?: { keys: string; readers: string[]; rotateEvery: number }
 }
 
 export async function init(p: InitParameters): Promise<InitReturnType> {
@@ -35,7 +39,13 @@ export async function init(p: InitParameters): Promise<InitReturnType> {
   // Loaded on use, like the database in session.ts, so `glassbox --help` starts fast.
   const [{ bundleContract }, { Database }] = await Promise.all([import('../../vm/bundle.js'), import('../../database.js')])
   const contract = await bundleContract(file)
-  const db = await Database.create(p.dir, { contract, oplogs: p.oplogs, inputs: p.inputs, ...(p.checkpointEvery ? { checkpointEvery: p.checkpointEvery } : {}) })
+  const db = await Database.create(p.dir, {
+    contract,
+    oplogs: p.oplogs,
+    inputs: p.inputs,
+    ...(p.checkpointEvery ? { checkpointEvery: p.checkpointEvery } : {}),
+    ...(p.confidential ? { confidential: p.confidential } : {}),
+  })
   try {
     const info = await db.info()
     return {
@@ -45,6 +55,7 @@ export async function init(p: InitParameters): Promise<InitReturnType> {
       inputs: info.inputs,
       contract: { file, bytes: info.contract.bytes, methods: info.contract.methods },
       ...(p.checkpointEvery ? { checkpointEvery: p.checkpointEvery } : {}),
+      ...(db.confidential ? { confidential: db.confidential.settings } : {}),
     }
   } finally {
     await db.close()
@@ -57,6 +68,11 @@ function human(r: InitReturnType): string {
   for (const [name, pubkey] of Object.entries(r.oplogs)) lines.push(`oplog ${name} ${pubkey}`)
   for (const pubkey of r.inputs) if (!local.has(pubkey)) lines.push(`input ${pubkey}`)
   if (r.checkpointEvery) lines.push(`state checkpoint every ${r.checkpointEvery} entries (in state-checkpoints/)`)
+  if (r.confidential) {
+    const every = r.confidential.rotateEvery ? `every ${r.confidential.rotateEvery} entries and ` : ''
+    lines.push(`confidential: entries and ops sealed under epoch keys (keys log ${r.confidential.keys}); a new epoch ${every}whenever the members change`)
+    for (const reader of r.confidential.readers) lines.push(`reader ${reader}`)
+  }
   return lines.join('\n')
 }
 
@@ -66,17 +82,23 @@ const options = {
   oplog: { type: 'string', multiple: true },
   'no-oplog': { type: 'boolean' },
   'checkpoint-every': { type: 'string' },
+  confidential: { type: 'boolean' },
+  reader: { type: 'string', multiple: true },
+  'rotate-every': { type: 'string' },
 } as const
 
 export const initCommand: Command = {
   name: 'init',
   summary: 'Create a database that runs a contract',
-  usage: ['init <contract-file> [--dir D] [--oplog NAME]... [--no-oplog] [--input KEY]... [--checkpoint-every K] [--json]'],
+  usage: ['init <contract-file> [--dir D] [--oplog NAME]... [--no-oplog] [--input KEY]... [--checkpoint-every K] [--confidential [--reader KEY]... [--rotate-every N]] [--json]'],
   flags: [
     ['--oplog NAME', 'create a local oplog and declare it an input; repeatable (default: one named "main")'],
     ['--no-oplog', 'create no local oplog'],
     ['--input KEY', "declare another oplog (its public key, hex) an input; repeatable"],
     ['--checkpoint-every K', 'keep a state checkpoint at the first seal at or after every K entries, for `verify --jobs` and `--segment` (default 0: none)'],
+    ['--confidential', 'seal entries and ops under epoch keys only members hold: the executor, the inputs and the readers (docs/protocol.md §17)'],
+    ['--reader KEY', 'with --confidential: a reader (a monitor), by the public key `glassbox key FILE` prints; repeatable'],
+    ['--rotate-every N', 'with --confidential: start a new epoch every N entries too (default 0: only when the members change)'],
     ...COMMON_FLAGS,
   ],
   async run(args, io) {
@@ -90,7 +112,13 @@ export const initCommand: Command = {
       if (!isPubkeyHex(key)) throw new UsageError('USAGE', `--input ${key} is not a public key (64 lowercase hex characters)`)
     }
     const checkpointEvery = intFlag('checkpoint-every', values['checkpoint-every'])
-    const result = await init({ file, dir: values.dir ?? DEFAULT_DIR, oplogs, inputs, ...(checkpointEvery ? { checkpointEvery } : {}) })
+    if (!values.confidential && (values.reader || values['rotate-every'] !== undefined)) throw new UsageError('USAGE', '--reader and --rotate-every need --confidential')
+    const readers = values.reader ?? []
+    for (const key of readers) {
+      if (!isPubkeyHex(key)) throw new UsageError('USAGE', `--reader ${key} is not a public key (64 lowercase hex characters; \`glassbox key FILE\` prints one)`)
+    }
+    const confidential = values.confidential ? { readers, rotateEvery: intFlag('rotate-every', values['rotate-every']) ?? 0 } : undefined
+    const result = await init({ file, dir: values.dir ?? DEFAULT_DIR, oplogs, inputs, ...(checkpointEvery ? { checkpointEvery } : {}), ...(confidential ? { confidential } : {}) })
     printResult(io, values.json ?? false, result, human)
     return EXIT.ok
   },

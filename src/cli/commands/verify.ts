@@ -1,5 +1,6 @@
 // `glassbox verify`: replay the logs and check every index entry against the contract.
 
+import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -16,6 +17,7 @@ import type { VerifyReport } from '../../verify/monitor.js'
 import type { BatchReport } from '../../verify/batch/batch-verify.js'
 import { defaultCheckpointPath, verifyDirectory } from '../../verify/verify-dir.js'
 import type { SyncReport } from '../../net/state-sync.js'
+import type { SealCheckReport } from '../../confidential/seal-check.js'
 import { syncStartText } from './sync.js'
 
 export interface VerifyParameters extends LivenessTimeouts {
@@ -31,6 +33,8 @@ export interface VerifyParameters extends LivenessTimeouts {
   jobs?: number
   /** Validate only share i of n of the segments and sign a segment claim for each. */
   segment?: { i: number; n: number; claimOut: string; keyFile: string }
+  /** A confidential database: the key file of a reader whose epoch keys open it. */
+  readerKeyFile?: string
 }
 export type VerifyReturnType = Omit<VerifyReport, 'fraudProof'> & Partial<Pick<BatchReport, 'jobs' | 'segments' | 'total' | 'share'>> & {
   /** With --segment: the file the signed segment claims were written to, and how many. */
@@ -101,8 +105,10 @@ async function replay(p: VerifyParameters): Promise<VerifyReport> {
       await server.close()
     }
   }
+  const readerKey = p.readerKeyFile ? await loadKey(p.readerKeyFile) : undefined
   // Opened as logs, not as a Database, so that a log with hostile entries can still be judged.
   return verifyDirectory(p.dir, {
+    ...(readerKey ? { readerKey } : {}),
     checkpointPath: p.checkpoint ? defaultCheckpointPath(p.dir) : null,
     fraudProof: true,
     ...seal,
@@ -121,6 +127,22 @@ async function writeProof(report: VerifyReport, p: VerifyParameters): Promise<Ve
   await mkdir(path.dirname(file), { recursive: true })
   await writeFile(file, jsonText(built.proof) + '\n')
   return { ...rest, fraudProof: file }
+}
+
+/** A reader key file that must exist: a typo must not make a new key that opens nothing. */
+async function loadKey(file: string): Promise<Uint8Array> {
+  if (!existsSync(file)) throw new UsageError('USAGE', `no key file at ${file} (make one with \`glassbox key ${file}\`)`)
+  const { loadOrCreateKey } = await import('../../claims/verifier-key.js')
+  return loadOrCreateKey(file)
+}
+
+function sealsText(r: SealCheckReport): string {
+  const last = r.last ? `; the last signs length ${r.last.length}, state root ${r.last.stateRoot.slice(0, 16)}…` : ''
+  const head = `confidential database ${r.key}: ${r.seals} seal(s) checked over ${r.length} entries (${r.sealedEntries} sealed, unread), ${r.epochs} epoch(s)${last}`
+  if (!r.problem) return `${head}
+seals valid: each is signed by the executor and signs the index log's tree hash at its length (entries, state and acks were not checked: this directory holds no key)`
+  return `${head}
+BREACH at #${r.problem.position}: ${r.problem.message}`
 }
 
 function segmentsText(r: VerifyReturnType): string {
@@ -149,6 +171,7 @@ export const verifyCommand: Command = {
     'verify <database-key> --from-checkpoint URL|swarm [--from-checkpoint URL…] [--bootstrap H:P] [--dir REPLICA] [--json]',
     'verify --jobs N [--proof-out FILE] [--dir D] [--json]',
     'verify --segment I/N --claim-out FILE [--key KEYFILE] [--jobs N] [--dir D] [--json]',
+    'verify [--reader-key KEYFILE | --seals-only] [--dir D] [--json]   (a confidential database)',
   ],
   flags: [
     ['--checkpoint', 'resume from D/monitor.json and update it (default: verify from the start)'],
@@ -160,6 +183,8 @@ export const verifyCommand: Command = {
     ['--segment I/N', 'validate only share I (1..N) of the segments, so that N machines split the history; needs --claim-out'],
     ['--claim-out FILE', 'with --segment: write a signed segment claim for each segment validated (check them with `glassbox coverage`)'],
     ['--key KEYFILE', 'with --segment: the verifier key pair that signs the claims (default D/verifier-key.json, created if absent)'],
+    ['--reader-key KEYFILE', "a confidential database: verify in full with a reader's key pair (`glassbox key KEYFILE`; the executor names it with `init --reader`)"],
+    ['--seals-only', 'a confidential database, without a key: check every seal (signature, length, tree hash) and the keys log, not the entries'],
     ...NETWORK_FLAGS,
     ...COMMON_FLAGS,
   ],
@@ -177,9 +202,11 @@ export const verifyCommand: Command = {
     'or op-overdue, with the oplog head that holds the op and the index heads then and now as evidence.',
     'With --jobs or --segment, each segment starts from its state checkpoint (checked against its seal) and ends',
     "at the next one's seal; segment results must chain. A breach gives the same notice and fraud proof as a full replay.",
+    "A confidential database is verified in full with the keys of the directory's own oplogs or of --reader-key;",
+    'a directory that holds none is refused (NOT_A_MEMBER) and can still check the seals with --seals-only.',
   ],
   async run(args, io) {
-    const { values, positionals: given } = parseFlags('verify', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, checkpoint: { type: 'boolean' }, 'from-checkpoint': { type: 'string', multiple: true }, 'proof-out': { type: 'string' }, 'seal-timeout': { type: 'string' }, 'op-timeout': { type: 'string' }, jobs: { type: 'string' }, segment: { type: 'string' }, 'claim-out': { type: 'string' }, key: { type: 'string' } })
+    const { values, positionals: given } = parseFlags('verify', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, checkpoint: { type: 'boolean' }, 'from-checkpoint': { type: 'string', multiple: true }, 'proof-out': { type: 'string' }, 'seal-timeout': { type: 'string' }, 'op-timeout': { type: 'string' }, jobs: { type: 'string' }, segment: { type: 'string' }, 'claim-out': { type: 'string' }, key: { type: 'string' }, 'reader-key': { type: 'string' }, 'seals-only': { type: 'boolean' } })
     const [key] = positionals('verify', given, ['<database-key>'], 1)
     const json = values.json ?? false
     if (key !== undefined && !isPubkeyHex(key)) throw new UsageError('USAGE', `${key} is not a database key (64 lowercase hex characters)`)
@@ -195,6 +222,16 @@ export const verifyCommand: Command = {
     if (!share && (values['claim-out'] !== undefined || values.key !== undefined)) throw new UsageError('USAGE', '--claim-out and --key go with --segment I/N')
     if ((share || (jobs ?? 1) > 1) && (key !== undefined || values.checkpoint)) throw new UsageError('USAGE', '--jobs and --segment validate a local directory from its state checkpoints: not with a database key or --checkpoint')
     const dir = values.dir ?? DEFAULT_DIR
+    if ((values['seals-only'] || values['reader-key'] !== undefined) && (key !== undefined || share || (jobs ?? 1) > 1 || values.checkpoint)) {
+      throw new UsageError('USAGE', '--seals-only and --reader-key verify a local directory: not with a database key, --jobs, --segment or --checkpoint')
+    }
+    if (values['seals-only'] && values['reader-key'] !== undefined) throw new UsageError('USAGE', '--seals-only checks without a key: not with --reader-key')
+    if (values['seals-only']) {
+      const { checkDirectorySeals } = await import('../../verify/verify-dir.js')
+      const report = await checkDirectorySeals(dir, json ? undefined : progressPrinter())
+      printResult(io, json, report, sealsText)
+      return report.problem ? EXIT.negative : EXIT.ok
+    }
     const batchFlags = {
       ...(jobs !== undefined ? { jobs } : {}),
       ...(share ? { segment: { i: Number(share[1]), n: Number(share[2]), claimOut: values['claim-out']!, keyFile: values.key ?? path.join(dir, 'verifier-key.json') } } : {}),
@@ -209,6 +246,7 @@ export const verifyCommand: Command = {
         ...livenessFrom(values),
         ...(json ? {} : { onProgress: progressPrinter() }),
         ...batchFlags,
+        ...(values['reader-key'] !== undefined ? { readerKeyFile: values['reader-key'] } : {}),
       })
       printResult(io, json, result, verifyText)
       return result.valid ? EXIT.ok : EXIT.negative

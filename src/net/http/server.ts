@@ -204,6 +204,15 @@ async function configure(app: FastifyInstance, ctx: RouteContext, limit: { max: 
   app.addHook('onRequest', async () => {
     if (ctx.closing.aborted) throw new HttpError('SHUTTING_DOWN', 503, 'the server is closing')
   })
+  // A confidential database (docs/protocol.md §17) answers only what holds no contents to anyone;
+  // the rest (state, history, receipts, checkpoints, proofs, breaches, disputes) to the token's holder.
+  if (ctx.db.confidential) {
+    app.addHook('onRequest', async (req) => {
+      const url = req.routeOptions.url ?? ''
+      if (url === '/' || CONFIDENTIAL_PUBLIC.some((p) => url === p || url.startsWith(`${p}/`)) || ctx.auth.check(req.headers.authorization)) return
+      throw new HttpError('CONFIDENTIAL', 403, `this database is confidential: ${req.method} ${url} is answered only to the holder of the API token; ask through an authorized query (POST /v1/queries)`)
+    })
+  }
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
   })
@@ -215,6 +224,9 @@ async function configure(app: FastifyInstance, ctx: RouteContext, limit: { max: 
   // The explorer at /, Swagger UI at /docs: pages over the routes above (src/web/).
   await registerWebPages(app)
 }
+
+/** Routes a confidential database answers to anyone: none of them reveals an entry, an op or a value. */
+const CONFIDENTIAL_PUBLIC = ['/healthz', '/metrics', '/openapi.json', '/docs', '/checkpoint', '/v1/info', '/v1/verification', '/v1/attestation', '/v1/queries', '/v1/claims']
 
 function positive(name: string, n: number): number {
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError('USAGE', `${name} must be a whole number >= 1, not ${n}`)
