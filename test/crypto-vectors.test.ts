@@ -86,6 +86,19 @@ describe('published vectors, through both sides', () => {
 })
 
 describe('the browser side gives the Node side\'s bytes', () => {
+  test('keyed BLAKE2b and XChaCha20 (confidential blocks) agree on random inputs, and XChaCha20 undoes itself', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 24, maxLength: 24 }), fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 16, max: 64 }), (key, nonce, data, outLen) => {
+        assert.equal(hex(browser.blake2bKeyed(outLen, key, data)), hex(node.blake2bKeyed(outLen, key, data)))
+        const sealed = node.xchacha20Xor(key, nonce, data)
+        assert.equal(hex(browser.xchacha20Xor(key, nonce, data)), hex(sealed))
+        assert.equal(hex(browser.xchacha20Xor(key, nonce, sealed)), hex(data))
+        if (data.length >= 8) assert.notEqual(hex(sealed), hex(data))
+      }),
+      { numRuns: 200 },
+    )
+  })
+
   test('hashes of random inputs are equal', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 4096 }), (input) => hex(hash(node, input)) === hex(hash(browser, input))),

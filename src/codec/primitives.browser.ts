@@ -3,14 +3,27 @@
 // dependencies, plus plain hex and UTF-8 code. The page's bundler puts this file in place of
 // primitives.ts; Node keeps libsodium, which is several times faster.
 
+import { xchacha20 } from '@noble/ciphers/chacha.js'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { blake2b } from '@noble/hashes/blake2.js'
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 
-export const PRIMITIVES: string = '@noble/hashes + @noble/curves'
+export const PRIMITIVES: string = '@noble/hashes + @noble/curves + @noble/ciphers'
 
 export function blake2b256Into(out: Uint8Array, input: Uint8Array): void {
   out.set(blake2b(input, { dkLen: 32 }))
+}
+
+export function blake2bKeyed(outLen: number, key: Uint8Array, input: Uint8Array): Uint8Array {
+  return blake2b(input, { dkLen: outLen, key })
+}
+
+export function randomBytes(n: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(n))
+}
+
+export function xchacha20Xor(key: Uint8Array, nonce: Uint8Array, data: Uint8Array): Uint8Array {
+  return xchacha20(key, nonce, data)
 }
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {

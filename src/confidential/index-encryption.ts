@@ -47,7 +47,7 @@ export class IndexEncryption implements HypercoreEncryptionProvider {
       const head = envelopeHead(block)
       if (!head.sealed) return
       const key = await this.keyring.keyOf(head.epoch)
-      openInPlace(block, this.logKey, blockKey(key, this.logKey, envelopeNonce(block)))
+      openInPlace(block, blockKey(key, this.logKey, envelopeNonce(block)))
     } catch (err) {
       const e = err as EnvelopeError
       throw new EnvelopeError(e.code ?? 'ENVELOPE_UNOPENED', `index entry #${index}: ${e.message}`, { cause: err })

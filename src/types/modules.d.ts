@@ -18,9 +18,8 @@ declare module 'sodium-native' {
     crypto_secretbox_easy(c: Buffer, m: Buffer, n: Buffer, k: Buffer): void
     crypto_secretbox_open_easy(m: Buffer, c: Buffer, n: Buffer, k: Buffer): boolean
     crypto_secretbox_MACBYTES: number
-    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(c: Buffer, mac: Buffer, m: Buffer, ad: Buffer | null, nsec: null, npub: Buffer, k: Buffer): number
-    crypto_aead_xchacha20poly1305_ietf_decrypt_detached(m: Buffer, nsec: null, c: Buffer, mac: Buffer, ad: Buffer | null, npub: Buffer, k: Buffer): void
     randombytes_buf(buf: Buffer): void
+    crypto_stream_xchacha20_xor(c: Buffer, m: Buffer, n: Buffer, k: Buffer): void
   }
   export default sodium
 }
