@@ -12,7 +12,9 @@ import { ENVELOPE_BYTES, envelopeHead } from '../src/confidential/envelope.js'
 import { Keyring } from '../src/confidential/keyring.js'
 import { confidentialSettings, directoryIdentities, openConfidential } from '../src/confidential/open.js'
 import { checkSeals } from '../src/confidential/seal-check.js'
-import { decodeEntry, encodeEntry, type OpEntry } from '../src/codec/messages.js'
+import { decodeEntry, encodeEntry, type OpEntry, type SealEntry } from '../src/codec/messages.js'
+import type { ExecutionProof } from '../src/verify/fraud-proof.js'
+import { judge } from '../src/verify/judge.js'
 import { sealBlock } from '../src/executor/seal-block.js'
 import { currentPeaks } from '../src/log/accumulator-log.js'
 import { currentRoots } from '../src/log/merkle.js'
@@ -210,4 +212,49 @@ test('a seal over the wrong tree hash is caught by a peer without a key', async 
   const report = await checkReplicaSeals(replica, key, keys)
   assert.equal(report.problem?.position, start + 1)
   assert.match(report.problem!.message, /signs tree hash .*, the index log's is/)
+})
+
+test('a lying executor of a confidential database gets a fraud proof that discloses its one entry and op, and the judge holds it', async (t) => {
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, { contract: await example('kv-store'), oplogs: ['alice', 'bob'], confidential: {} })
+  await send1(db, 'put', { key: 'private', value: SECRET }, 'bob', true)
+  await db.close()
+  // Alice's op waits unprocessed; the executor's key then signs an entry for it with another value.
+  await withoutExecutor(dir, (d) => d.call('put', { key: 'k', value: 'honest' }, { as: 'alice' }))
+  const logs = new LogStore(dir)
+  await logs.ready()
+  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'))
+  const index = await logs.byPubkey(manifest.key)
+  const c = (await openConfidential(logs, index, await directoryIdentities(logs, index, ['alice', 'bob'])))!
+  const alice = await logs.byPubkey(manifest.oplogs.alice)
+  const seal = decodeEntry((await index.get(index.length - 1))!) as SealEntry
+  const forged: OpEntry = {
+    type: 'op',
+    ack: { origin: manifest.oplogs.alice, seq: 0, oplogLength: 1, oplogHash: await alice.treeHash(1), ts: Date.now(), metadata: null, success: true, error: null },
+    changes: [{ type: 'put', key: '/values/k', value: 'forged' }],
+    stateRoot: seal.stateRoot,
+  }
+  const start = index.length
+  const bytes = Buffer.from(encodeEntry(forged))
+  const sealed = sealBlock(index, { roots: await currentRoots(index), peaks: await currentPeaks(index) }, start, [bytes], { stateRoot: seal.stateRoot, positions: new Map([[manifest.oplogs.alice, 0]]) }, (p, b) => c.encryption.stored(p, b))
+  await index.append([bytes, sealed.bytes])
+  await logs.close()
+
+  const report = await verifyDirectory(dir, { fraudProof: true })
+  assert.equal(report.breach?.seq, start)
+  const proof = report.fraudProof?.proof as ExecutionProof
+  assert.ok(proof, `a fraud proof: ${report.fraudProof?.reason}`)
+  const verdict = await judge(proof, { key: manifest.key })
+  assert.equal(verdict.verdict, 'proven', JSON.stringify(verdict))
+  const text = JSON.stringify(proof)
+  assert.ok(!text.includes(Buffer.from(SECRET).toString('hex')) && !text.includes(SECRET), "bob's value is not in the proof")
+  assert.ok(proof.entry.disclosure?.blockKey && proof.op.blockKey, 'the entry and the op come with their block keys')
+
+  // A proof whose op is not opened must not pass as a breach (the envelope read as a malformed op).
+  const { blockKey: _dropped, ...closedOp } = proof.op
+  assert.notEqual((await judge({ ...proof, op: closedOp })).verdict, 'proven')
+  // Nor one whose disclosed keys are not the blocks'.
+  const flip = (hex: string) => (hex[0] === '0' ? '1' : '0') + hex.slice(1)
+  assert.notEqual((await judge({ ...proof, op: { ...proof.op, blockKey: flip(proof.op.blockKey!) } })).verdict, 'proven')
+  assert.notEqual((await judge({ ...proof, entry: { ...proof.entry, disclosure: { ...proof.entry.disclosure!, blockKey: flip(proof.entry.disclosure!.blockKey!) } } })).verdict, 'proven')
 })

@@ -104,7 +104,7 @@ export function sealBytes(plaintext: Uint8Array, logKey: Uint8Array, seal: SealP
 
 /** The nonce of a sealed block (to derive its block key). */
 export function envelopeNonce(stored: Uint8Array): Uint8Array {
-  return stored.slice(8, 8 + NONCE_BYTES)
+  return new Uint8Array(stored.subarray(8, 8 + NONCE_BYTES))
 }
 
 /**
@@ -123,7 +123,7 @@ export function openInPlace(stored: Uint8Array, key: Uint8Array): void {
 
 /** The bytes of a stored block once opened with its epoch's key: a copy, the stored block is left as it is. */
 export function openBytes(stored: Uint8Array, logKey: Uint8Array, epochKey: Uint8Array): Uint8Array {
-  const copy = stored.slice()
+  const copy = new Uint8Array(stored) // a copy: Buffer.slice would be a view, and opening is in place
   if (envelopeHead(copy).sealed) openInPlace(copy, blockKey(epochKey, logKey, envelopeNonce(copy)))
   return copy.subarray(ENVELOPE_BYTES)
 }

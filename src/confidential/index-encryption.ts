@@ -3,18 +3,23 @@
 // peers without a key can still check the signed seals, the tree hashes and forks. Readers of the
 // session get the entries' bytes, as for any other database.
 
+import type Hypercore from 'hypercore'
 import type { HypercoreEncryptionProvider } from 'hypercore'
+import { toHex } from '../codec/hash.js'
+import type { Disclosure, Discloser } from '../log/sealed-entry.js'
 import { decodeEntry } from '../codec/messages.js'
 import { blockKey, ENVELOPE_BYTES, envelopeHead, envelopeNonce, EnvelopeError, indexNonce, openInPlace, sealInPlace } from './envelope.js'
 import type { Keyring } from './keyring.js'
 
-export class IndexEncryption implements HypercoreEncryptionProvider {
+export class IndexEncryption implements HypercoreEncryptionProvider, Discloser {
   /** Positions the executor computed stored bytes for, with the epoch it used (-1: clear). */
   private readonly planned = new Map<number, number>()
 
   constructor(
     private readonly keyring: Keyring,
     private readonly logKey: Uint8Array,
+    /** The index log the encryption is set on (to read a stored block for disclosure). */
+    private readonly index: () => Hypercore,
   ) {}
 
   padding(): number {
@@ -52,6 +57,17 @@ export class IndexEncryption implements HypercoreEncryptionProvider {
       const e = err as EnvelopeError
       throw new EnvelopeError(e.code ?? 'ENVELOPE_UNOPENED', `index entry #${index}: ${e.message}`, { cause: err })
     }
+  }
+
+  /** One block's envelope and block key, for a proof that shows that entry and nothing else. */
+  async disclose(position: number): Promise<Disclosure> {
+    const stored = await this.index().get(position, { raw: true })
+    if (!stored) throw new EnvelopeError('ENVELOPE_MALFORMED', `index entry #${position} is not available`)
+    const envelope = stored.subarray(0, ENVELOPE_BYTES)
+    const head = envelopeHead(stored)
+    if (!head.sealed) return { envelope: toHex(envelope), blockKey: null }
+    const key = await this.keyring.keyOf(head.epoch)
+    return { envelope: toHex(envelope), blockKey: toHex(blockKey(key, this.logKey, envelopeNonce(stored))) }
   }
 
   private sealAt(position: number, stored: Buffer, epoch: number): void {

@@ -4,7 +4,8 @@
 // fails with one message whatever the reason, so its entry is the same for everyone who holds the keys.
 
 import type Hypercore from 'hypercore'
-import { envelopeHead, openBytes, randomNonce, sealBytes } from './envelope.js'
+import { toHex } from '../codec/hash.js'
+import { blockKey, envelopeHead, envelopeNonce, openBytes, randomNonce, sealBytes } from './envelope.js'
 import type { Keyring } from './keyring.js'
 
 /** The error of every op that does not open: one message, so no verifier's entry differs by cause. */
@@ -41,4 +42,15 @@ export async function openOp(keyring: Keyring, oplog: Hypercore, stored: Uint8Ar
   } catch {
     return { error: OP_UNOPENED }
   }
+}
+
+/**
+ * A sealed op's bytes and its block key (hex), for a proof that discloses this op and no other
+ * (docs/protocol.md §17.6); null when it does not open, which no compact proof can show.
+ */
+export async function discloseOp(keyring: Keyring, oplog: Hypercore, stored: Uint8Array): Promise<{ bytes: Uint8Array; blockKey: string } | null> {
+  const opened = await openOp(keyring, oplog, stored)
+  if ('error' in opened) return null
+  const key = await keyring.keyOf(envelopeHead(stored).epoch)
+  return { bytes: opened.bytes, blockKey: toHex(blockKey(key, oplog.key, envelopeNonce(stored))) }
 }

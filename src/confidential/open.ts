@@ -50,7 +50,7 @@ export async function openConfidential(logs: LogStore, index: Hypercore, identit
   const keyring = new Keyring(await logs.byPubkey(settings.keys))
   for (const identity of identities) keyring.addIdentity(identity)
   await keyring.refresh()
-  const encryption = new IndexEncryption(keyring, index.key)
+  const encryption = new IndexEncryption(keyring, index.key, () => index)
   await index.setEncryption(encryption)
   const c = { settings, keyring, encryption }
   opened.set(index, c)
@@ -112,7 +112,7 @@ export async function createConfidential(logs: LogStore, index: Hypercore, input
     if (s) inputSigners.push(s)
   }
   await keyring.rotate(0, currentMembers(toHex(signer.publicKey), inputSigners, settings))
-  const encryption = new IndexEncryption(keyring, index.key)
+  const encryption = new IndexEncryption(keyring, index.key, () => index)
   await index.setEncryption(encryption)
   const c = { settings, keyring, encryption }
   opened.set(index, c)

@@ -10,7 +10,9 @@ import { decodeEntry, inputKey, PROTOCOL, SYS, type OpEntry, type SealEntry } fr
 import { recomputeDraft } from '../verify/recompute.js'
 import { checkOp, watchGaps } from '../verify/judge.js'
 import { proveInclusion, type InclusionProof } from '../log/merkle.js'
-import { openEntry, proveEntry, type EntryProof } from '../log/sealed-entry.js'
+import { confidentialOf } from '../confidential/open.js'
+import { discloseOp } from '../confidential/op-envelope.js'
+import { openEntry, proveEntry, type EntryProof, type OpProof } from '../log/sealed-entry.js'
 import { isObject } from '../log/proof-shape.js'
 import { signerOf } from '../log/seal.js'
 import { recordAccess } from '../state/auth/access.js'
@@ -29,7 +31,7 @@ export interface StepProof {
   /** Entry `lo`, under the anchor. */
   entry: EntryProof
   /** For an op entry: the op's bytes and their inclusion in the oplog the ack names. */
-  op: { bytes: string; inclusion: InclusionProof } | null
+  op: OpProof | null
   /**
    * For an op entry: at the agreed root, the contract source, whether the op's oplog is an input,
    * everything the op reads and lists, and the paths of its changes.
@@ -50,9 +52,14 @@ export async function buildStep(logs: { index: Hypercore; oplog(pubkey: string):
   if (entry.type !== 'op') throw refused(`entry ${lo} is a ${entry.type} entry: a dispute is about entries after genesis`)
   const { ack } = entry
   const oplog = await logs.oplog(ack.origin)
-  const opBytes = await oplog.get(ack.seq)
-  if (!opBytes) throw refused(`op ${ack.seq} of oplog ${ack.origin.slice(0, 8)}… is not available`)
-  const op = { bytes: toHex(opBytes), inclusion: await proveInclusion(oplog, ack.seq, ack.oplogLength) }
+  const stored = await oplog.get(ack.seq)
+  if (!stored) throw refused(`op ${ack.seq} of oplog ${ack.origin.slice(0, 8)}… is not available`)
+  // A confidential database's op is disclosed with its block key: this op, and no other, is opened.
+  const confidential = confidentialOf(index)
+  const disclosed = confidential ? await discloseOp(confidential.keyring, oplog, stored) : null
+  if (confidential && !disclosed) throw refused(`op ${ack.seq} of oplog ${ack.origin.slice(0, 8)}… does not open under the database's keys: no step can show that`)
+  const opBytes = disclosed ? disclosed.bytes : stored
+  const op = { bytes: toHex(stored), inclusion: await proveInclusion(oplog, ack.seq, ack.oplogLength), ...(disclosed ? { blockKey: disclosed.blockKey } : {}) }
   const reads = [SYS.source, inputKey(ack.origin)]
   if (state.get(inputKey(ack.origin)) === undefined) return { ...base, op, witness: proveWitness(state, { reads, lists: [] }, []) }
   const vm = await ContractVM.create(String(state.get(SYS.source) ?? ''))
@@ -91,7 +98,7 @@ export async function judgeStep(step: unknown, key: string, signer: string, anch
   if (!isObject(s.op) || !isObject(s.witness)) throw refused('an op step needs the op and a witness')
   let opBytes: Uint8Array
   try {
-    opBytes = checkOp(s.op, entry)
+    opBytes = checkOp(s.op, entry, header.confidential !== undefined)
   } catch (err) {
     throw refused((err as Error).message)
   }

@@ -3,7 +3,7 @@
 // checker needs. JSON, bytes as lowercase hex, versioned by `format`.
 
 import type { InclusionProof } from '../log/merkle.js'
-import type { EntryProof, SignedSeal } from '../log/sealed-entry.js'
+import type { EntryProof, OpProof, SignedSeal } from '../log/sealed-entry.js'
 import type { KeyProof, RangeProof } from '../state/auth/proof-types.js'
 
 export const PROOF_FORMAT = 'glassbox-proof/1'
@@ -21,7 +21,7 @@ export interface StateProofFile {
 /** One op of a call: signed by its participant, acknowledged by the executor, and what it changed. */
 export interface ReceiptOp {
   /** The op's block in its oplog, and its inclusion in the oplog at the length the ack names. */
-  op: { bytes: string; inclusion: InclusionProof }
+  op: OpProof
   /** The op's entry (its ack and changes) in the index log the anchor signed. */
   entry: EntryProof
   /** Proofs, at the anchor's state root, of each key the op changed. */

@@ -7,7 +7,9 @@ import { fromHex, toHex } from '../codec/hash.js'
 import { decodeEntry, encodeEntry, SYS, type IndexEntry, type SealEntry } from '../codec/messages.js'
 import { proveInclusion, type InclusionProof } from '../log/merkle.js'
 import { sealSignedBy } from '../log/seal.js'
-import { proveEntry, signedSealAt, type EntryProof, type SignedSeal } from '../log/sealed-entry.js'
+import { confidentialOf } from '../confidential/open.js'
+import { discloseOp } from '../confidential/op-envelope.js'
+import { proveEntry, signedSealAt, type EntryProof, type OpProof, type SignedSeal } from '../log/sealed-entry.js'
 import { recordAccess } from '../state/auth/access.js'
 import type { AuthMap } from '../state/auth/auth-map.js'
 import type { Witness } from '../state/auth/proof-types.js'
@@ -60,8 +62,8 @@ export interface ExecutionProof extends ProofBase {
   previous: EntryProof
   /** The offending op entry. */
   entry: EntryProof
-  /** The op's bytes and its inclusion in the oplog at the ack's length (tree hash: ack.oplogHash). */
-  op: { bytes: string; inclusion: InclusionProof }
+  /** The op's bytes and its inclusion in the oplog at the ack's length (tree hash: ack.oplogHash); for a confidential database, its block key. */
+  op: OpProof
   /** At the pre-state root: the contract source, every read and listing of the op, its changes' paths. */
   witness: Witness
 }
@@ -137,8 +139,13 @@ export async function buildFraudProof(src: ProofSource, notice: BreachNotice): P
   if (ack.oplogLength > oplog.length || toHex(await oplog.treeHash(ack.oplogLength)) !== toHex(ack.oplogHash)) {
     return none("the ack names an oplog root the participant never signed: showing that needs the participant's signed log, not a compact proof")
   }
-  const opBytes = await oplog.get(ack.seq)
-  if (!opBytes) return none(`op ${ack.seq} of oplog ${ack.origin.slice(0, 8)}… is not available`)
+  const stored = await oplog.get(ack.seq)
+  if (!stored) return none(`op ${ack.seq} of oplog ${ack.origin.slice(0, 8)}… is not available`)
+  // A confidential database's op is disclosed with its block key: this op, and no other, is opened.
+  const confidential = confidentialOf(src.index)
+  const disclosed = confidential ? await discloseOp(confidential.keyring, oplog, stored) : null
+  if (confidential && !disclosed) return none('the op does not open under the database\'s keys: showing that would take an epoch key, not a compact proof')
+  const opBytes = disclosed ? disclosed.bytes : stored
   const vm = src.vm
   if (!vm) return none('no contract is loaded')
   const anchor = await anchorAfter(src, p)
@@ -155,7 +162,7 @@ export async function buildFraudProof(src: ProofSource, notice: BreachNotice): P
     header: await proveEntry(src.index, 0, anchor.length),
     previous: await proveEntry(src.index, p - 1, anchor.length),
     entry: await proveEntry(src.index, p, anchor.length),
-    op: { bytes: toHex(opBytes), inclusion: await proveInclusion(oplog, ack.seq, ack.oplogLength) },
+    op: { bytes: toHex(stored), inclusion: await proveInclusion(oplog, ack.seq, ack.oplogLength), ...(disclosed ? { blockKey: disclosed.blockKey } : {}) },
     witness,
   }
   return { proof, reason: null }

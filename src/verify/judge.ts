@@ -8,7 +8,7 @@ import { fromHex, toHex } from '../codec/hash.js'
 import { PROTOCOL, SYS, type IndexEntry, type OpEntry, type SealEntry } from '../codec/messages.js'
 import { inclusionRoot } from '../log/merkle.js'
 import { HEX, HEX32, isObject, ProofError } from '../log/proof-shape.js'
-import { openEntry, openSeal, type EntryProof, type SignedSeal } from '../log/sealed-entry.js'
+import { openEntry, openSeal, opOfProof, type EntryProof, type SignedSeal } from '../log/sealed-entry.js'
 import { WitnessGapError } from '../state/auth/errors.js'
 import type { PartialTrie } from '../state/auth/partial-trie.js'
 import { verifyWitness } from '../state/auth/verify.js'
@@ -122,22 +122,30 @@ function judgeExecution(p: ExecutionProof): Promise<Found | null> {
   if (seq < 1) throw notProven('the op entry has no entry before it')
   const previous = openAt(p.previous, seal, seq - 1, 'previous entry')
   if (previous.type !== 'op' && previous.type !== 'seal') throw notProven(`entry ${seq - 1} is a ${previous.type} entry: it carries no state root`)
-  const opBytes = checkOp(p.op, entry)
+  const opBytes = checkOp(p.op, entry, header.confidential !== undefined)
   const witness = verifyWitness(p.witness, previous.stateRoot)
   if (!witness.valid) throw notProven(`the witness is not of the state before entry ${seq}: ${witness.reason}`)
   // The anchor opened, so its signer is the database key's: the database's own logs are known.
   return reExecute(witness.state, entry, fromHex(p.entry.entry), opBytes, seq, { index: p.key, signer: p.anchor.signer.toLowerCase() })
 }
 
-/** The op's bytes, once shown to be block ack.seq of the oplog whose root the ack names. */
-export function checkOp(op: ExecutionProof['op'], entry: OpEntry): Uint8Array {
+/**
+ * The op's bytes, once shown to be block ack.seq of the oplog whose root the ack names (opened with
+ * its disclosed block key when the database is confidential: never taken as stored, which would run
+ * the envelope as a malformed op and find a breach that is not there).
+ */
+export function checkOp(op: ExecutionProof['op'], entry: OpEntry, confidential: boolean): Uint8Array {
   const { ack } = entry
   if (op.inclusion.index !== ack.seq || op.inclusion.length !== ack.oplogLength) {
     throw notProven(`the op proof is for block ${op.inclusion.index} at length ${op.inclusion.length}, the ack names op ${ack.seq} at length ${ack.oplogLength}`)
   }
   const bytes = fromHex(op.bytes)
   if (toHex(inclusionRoot(op.inclusion, bytes)) !== toHex(ack.oplogHash)) throw notProven(`the op bytes are not op ${ack.seq} of the oplog the ack names`)
-  return bytes
+  try {
+    return opOfProof(op, confidential)
+  } catch (err) {
+    throw notProven((err as Error).message)
+  }
 }
 
 async function reExecute(state: PartialTrie, entry: OpEntry, entryBytes: Uint8Array, opBytes: Uint8Array, seq: number, systemKeys: SystemKeys): Promise<Found | null> {
