@@ -22,6 +22,7 @@ import { runSyncBench } from './sync.js'
 import { runDisputeBench } from './dispute.js'
 import { runMemoryBench } from './memory.js'
 import { runBatchBench } from './batch.js'
+import { runConfidentialBench } from './confidential.js'
 import { runGasBench } from './gas.js'
 import { measureFraudProof } from './fraud-proofs.js'
 import { runProofBench } from './proofs.js'
@@ -154,6 +155,10 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'batch') {
     console.log()
     await runBatchBench()
+  }
+  if (only === undefined || only === 'confidential') {
+    console.log()
+    await runConfidentialBench()
   }
 }
 

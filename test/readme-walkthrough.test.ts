@@ -192,6 +192,17 @@ test('README: the five-minute tutorial runs as written and prints what it shows'
   }
 })
 
+test('README: the confidential database runs as written', { timeout: 120_000 }, async (t) => {
+  const [contract] = blocks(section(README, 'A five-minute tutorial')).filter((b) => b.lang === 'js')
+  const s = section(README, 'Confidential databases')
+  const walk = await walkthrough(t)
+  await writeFile(path.join(walk.cwd, 'counter.js'), contract.body)
+  const script = steps(s)
+  assert.ok(script.length >= 6, 'the section has its commands')
+  for (const step of script) await walk.run(step)
+  await walk.stop()
+})
+
 test('README: the three terminals run as written, across processes on a private DHT', { timeout: 180_000 }, async (t) => {
   const s = section(README, 'Across machines: three terminals')
   const walk = await walkthrough(t)

@@ -10,7 +10,7 @@ import { decodeEntry, inputKey, PROTOCOL, SYS, type OpEntry, type SealEntry } fr
 import { recomputeDraft } from '../verify/recompute.js'
 import { checkOp, watchGaps } from '../verify/judge.js'
 import { proveInclusion, type InclusionProof } from '../log/merkle.js'
-import { confidentialOf } from '../confidential/open.js'
+import type { Keyring } from '../confidential/keyring.js'
 import { discloseOp } from '../confidential/op-envelope.js'
 import { openEntry, proveEntry, type EntryProof, type OpProof } from '../log/sealed-entry.js'
 import { isObject } from '../log/proof-shape.js'
@@ -42,7 +42,7 @@ export interface StepProof {
 const refused = (why: string) => new DisputeError('STEP_REFUSED', why)
 
 /** What the holder of the logs and of the state at length `lo` (`state`) builds for entry `lo`. */
-export async function buildStep(logs: { index: Hypercore; oplog(pubkey: string): Promise<Hypercore> }, anchorLength: number, lo: number, state: AuthMap): Promise<StepProof> {
+export async function buildStep(logs: { index: Hypercore; oplog(pubkey: string): Promise<Hypercore>; keyring?: Keyring }, anchorLength: number, lo: number, state: AuthMap): Promise<StepProof> {
   const { index } = logs
   const bytes = await index.get(lo)
   if (!bytes) throw refused(`index entry ${lo} is not available`)
@@ -55,9 +55,8 @@ export async function buildStep(logs: { index: Hypercore; oplog(pubkey: string):
   const stored = await oplog.get(ack.seq)
   if (!stored) throw refused(`op ${ack.seq} of oplog ${ack.origin.slice(0, 8)}… is not available`)
   // A confidential database's op is disclosed with its block key: this op, and no other, is opened.
-  const confidential = confidentialOf(index)
-  const disclosed = confidential ? await discloseOp(confidential.keyring, oplog, stored) : null
-  if (confidential && !disclosed) throw refused(`op ${ack.seq} of oplog ${ack.origin.slice(0, 8)}… does not open under the database's keys: no step can show that`)
+  const disclosed = logs.keyring ? await discloseOp(logs.keyring, oplog, stored) : null
+  if (logs.keyring && !disclosed) throw refused(`op ${ack.seq} of oplog ${ack.origin.slice(0, 8)}… does not open under the database's keys: no step can show that`)
   const opBytes = disclosed ? disclosed.bytes : stored
   const op = { bytes: toHex(stored), inclusion: await proveInclusion(oplog, ack.seq, ack.oplogLength), ...(disclosed ? { blockKey: disclosed.blockKey } : {}) }
   const reads = [SYS.source, inputKey(ack.origin)]

@@ -7,7 +7,7 @@ import { fromHex, toHex } from '../codec/hash.js'
 import { decodeEntry, encodeEntry, SYS, type IndexEntry, type SealEntry } from '../codec/messages.js'
 import { proveInclusion, type InclusionProof } from '../log/merkle.js'
 import { sealSignedBy } from '../log/seal.js'
-import { confidentialOf } from '../confidential/open.js'
+import type { Keyring } from '../confidential/keyring.js'
 import { discloseOp } from '../confidential/op-envelope.js'
 import { proveEntry, signedSealAt, type EntryProof, type OpProof, type SignedSeal } from '../log/sealed-entry.js'
 import { recordAccess } from '../state/auth/access.js'
@@ -116,6 +116,8 @@ export interface ProofSource {
   atPreState: boolean
   /** The last seal the monitor verified before a rewrite (position and canonical bytes, hex). */
   sealSeen?: { position: number; seal: string } | null
+  /** A confidential database: the epoch keys that open (and disclose) its ops (docs/protocol.md §17.6). */
+  keyring?: Keyring
 }
 
 const none = (reason: string): BuiltProof => ({ proof: null, reason })
@@ -142,9 +144,8 @@ export async function buildFraudProof(src: ProofSource, notice: BreachNotice): P
   const stored = await oplog.get(ack.seq)
   if (!stored) return none(`op ${ack.seq} of oplog ${ack.origin.slice(0, 8)}… is not available`)
   // A confidential database's op is disclosed with its block key: this op, and no other, is opened.
-  const confidential = confidentialOf(src.index)
-  const disclosed = confidential ? await discloseOp(confidential.keyring, oplog, stored) : null
-  if (confidential && !disclosed) return none('the op does not open under the database\'s keys: showing that would take an epoch key, not a compact proof')
+  const disclosed = src.keyring ? await discloseOp(src.keyring, oplog, stored) : null
+  if (src.keyring && !disclosed) return none('the op does not open under the database\'s keys: showing that would take an epoch key, not a compact proof')
   const opBytes = disclosed ? disclosed.bytes : stored
   const vm = src.vm
   if (!vm) return none('no contract is loaded')

@@ -255,7 +255,7 @@ export class Replay {
    */
   async fraudProof(notice: BreachNotice, sealSeen?: { position: number; seal: string } | null): Promise<BuiltProof> {
     return buildFraudProof(
-      { index: this.logs.index, oplog: (pubkey) => this.logs.oplog(pubkey), signer: this.signer, state: this.view.state, vm: this.vm, atPreState: this.view.length === notice.seq, sealSeen },
+      { index: this.logs.index, oplog: (pubkey) => this.logs.oplog(pubkey), signer: this.signer, state: this.view.state, vm: this.vm, atPreState: this.view.length === notice.seq, sealSeen, ...(this.logs.keyring ? { keyring: this.logs.keyring } : {}) },
       notice,
     )
   }
