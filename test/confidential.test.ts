@@ -15,6 +15,7 @@ import { checkSeals } from '../src/confidential/seal-check.js'
 import { decodeEntry, encodeEntry, type OpEntry, type SealEntry } from '../src/codec/messages.js'
 import type { ExecutionProof } from '../src/verify/fraud-proof.js'
 import { judge } from '../src/verify/judge.js'
+import { startHttpApi } from '../src/net/http/server.js'
 import { sealBlock } from '../src/executor/seal-block.js'
 import { currentPeaks } from '../src/log/accumulator-log.js'
 import { currentRoots } from '../src/log/merkle.js'
@@ -257,4 +258,27 @@ test('a lying executor of a confidential database gets a fraud proof that disclo
   const flip = (hex: string) => (hex[0] === '0' ? '1' : '0') + hex.slice(1)
   assert.notEqual((await judge({ ...proof, op: { ...proof.op, blockKey: flip(proof.op.blockKey!) } })).verdict, 'proven')
   assert.notEqual((await judge({ ...proof, entry: { ...proof.entry, disclosure: { ...proof.entry.disclosure!, blockKey: flip(proof.entry.disclosure!.blockKey!) } } })).verdict, 'proven')
+})
+
+test('served over HTTP, a confidential database answers contents only to the token holder; info, the checkpoint and queries to anyone', async (t) => {
+  const db = await Database.create(await tempDir(t), { contract: await example('kv-store'), oplogs: ['alice'], confidential: {} })
+  t.after(() => db.close())
+  await send1(db, 'put', { key: 'flower', value: SECRET }, 'alice', true)
+  const api = await startHttpApi({ db, port: 0, token: 'owner-token' })
+  t.after(() => api.close())
+  const get = (route: string, token?: string) => fetch(`${api.url}${route}`, token ? { headers: { authorization: `Bearer ${token}` } } : {})
+  for (const route of ['/v1/state/%2Fvalues%2Fflower', '/v1/state?prefix=%2Fvalues%2F', '/v1/history', '/v1/state-checkpoints', '/v1/breaches']) {
+    const refused = await get(route)
+    assert.equal(refused.status, 403, route)
+    const body = await refused.text()
+    assert.match(body, /"CONFIDENTIAL"/, route)
+    assert.ok(!body.includes(SECRET), route)
+    assert.notEqual((await get(route, 'wrong-token')).status, 200, `${route} with a wrong token`)
+  }
+  const owner = await get('/v1/state/%2Fvalues%2Fflower', 'owner-token')
+  assert.equal(owner.status, 200)
+  assert.match(await owner.text(), new RegExp(SECRET))
+  for (const route of ['/healthz', '/v1/info', '/checkpoint']) assert.equal((await get(route)).status, 200, route)
+  const info = (await (await get('/v1/info')).json()) as { confidential: { epoch: number } }
+  assert.equal(info.confidential.epoch, 0)
 })

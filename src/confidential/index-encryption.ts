@@ -12,8 +12,8 @@ import { blockKey, ENVELOPE_BYTES, envelopeHead, envelopeNonce, EnvelopeError, i
 import type { Keyring } from './keyring.js'
 
 export class IndexEncryption implements HypercoreEncryptionProvider, Discloser {
-  /** Positions the executor computed stored bytes for, with the epoch it used (-1: clear). */
-  private readonly planned = new Map<number, number>()
+  /** Stored bytes the executor computed for positions not yet appended: the append copies them. */
+  private readonly planned = new Map<number, { plaintext: Uint8Array; stored: Buffer }>()
 
   constructor(
     private readonly keyring: Keyring,
@@ -32,19 +32,22 @@ export class IndexEncryption implements HypercoreEncryptionProvider, Discloser {
    * the position and the bytes, and the epoch is remembered for the append).
    */
   stored(position: number, plaintext: Uint8Array): Buffer {
-    const epoch = isClearEntry(plaintext) ? -1 : this.keyring.latest
-    this.planned.set(position, epoch)
     const stored = Buffer.alloc(ENVELOPE_BYTES + plaintext.length)
     stored.set(plaintext, ENVELOPE_BYTES)
-    this.sealAt(position, stored, epoch)
+    this.sealAt(position, stored, isClearEntry(plaintext) ? -1 : this.keyring.latest)
+    this.planned.set(position, { plaintext, stored })
     return stored
   }
 
   encrypt(index: number, block: Buffer): void {
     const planned = this.planned.get(index)
     this.planned.delete(index)
-    const epoch = planned ?? (isClearEntry(block.subarray(ENVELOPE_BYTES)) ? -1 : this.keyring.latest)
-    this.sealAt(index, block, epoch)
+    // What the seal's tree hash was computed over, if these are the bytes it was computed for.
+    if (planned && planned.stored.length === block.length && Buffer.compare(planned.plaintext, block.subarray(ENVELOPE_BYTES)) === 0) {
+      block.set(planned.stored)
+      return
+    }
+    this.sealAt(index, block, isClearEntry(block.subarray(ENVELOPE_BYTES)) ? -1 : this.keyring.latest)
   }
 
   async decrypt(index: number, block: Buffer): Promise<void> {
