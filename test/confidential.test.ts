@@ -282,3 +282,24 @@ test('served over HTTP, a confidential database answers contents only to the tok
   const info = (await (await get('/v1/info')).json()) as { confidential: { epoch: number } }
   assert.equal(info.confidential.epoch, 0)
 })
+
+test('an executor that keeps sealing to a removed member is caught by a member\'s replay (sealed-to-outsider); honest rotation is not', async (t) => {
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, { contract: await example('kv-store'), oplogs: ['alice', 'bob'], confidential: {} })
+  await send1(db, 'claimAdmin', {}, 'alice', true)
+  const removal = await send1(db, 'removeParticipant', { pubkey: db.oplogs.bob }, 'alice', true)
+  await db.close()
+  // The removal is in the log; an honest executor starts a new epoch before its next block. The fault:
+  // this one starts none, so bob keeps the key of what comes next.
+  const rotate = Keyring.prototype.rotate
+  Keyring.prototype.rotate = () => Promise.resolve()
+  t.after(() => (Keyring.prototype.rotate = rotate))
+  const lying = await Database.load(dir)
+  await send1(lying, 'put', { key: 'after', value: SECRET }, 'alice', true)
+  await lying.close()
+  Keyring.prototype.rotate = rotate
+  const report = await verifyDirectory(dir)
+  assert.equal(report.breach?.class, 'sealed-to-outsider', JSON.stringify(report.breach))
+  assert.ok(report.breach!.seq > removal.index)
+  assert.match(report.breach!.message, /sealed under epoch 0, whose key is sealed to .*neither the executor, a reader, nor the signer of an active input/)
+})

@@ -14,6 +14,8 @@ import type { Keyring } from './keyring.js'
 export class IndexEncryption implements HypercoreEncryptionProvider, Discloser {
   /** Stored bytes the executor computed for positions not yet appended: the append copies them. */
   private readonly planned = new Map<number, { plaintext: Uint8Array; stored: Buffer }>()
+  /** The epochs of the blocks opened lately (-1: clear), for the replay's epoch rule; bounded. */
+  private readonly seen = new Map<number, number>()
 
   constructor(
     private readonly keyring: Keyring,
@@ -53,6 +55,7 @@ export class IndexEncryption implements HypercoreEncryptionProvider, Discloser {
   async decrypt(index: number, block: Buffer): Promise<void> {
     try {
       const head = envelopeHead(block)
+      this.remember(index, head.sealed ? head.epoch : -1)
       if (!head.sealed) return
       const key = await this.keyring.keyOf(head.epoch)
       openInPlace(block, blockKey(key, this.logKey, envelopeNonce(block)))
@@ -60,6 +63,21 @@ export class IndexEncryption implements HypercoreEncryptionProvider, Discloser {
       const e = err as EnvelopeError
       throw new EnvelopeError(e.code ?? 'ENVELOPE_UNOPENED', `index entry #${index}: ${e.message}`, { cause: err })
     }
+  }
+
+  /** The epoch block `position` is sealed under (-1: clear), from the blocks opened lately or the log. */
+  async epochAt(position: number): Promise<number> {
+    const known = this.seen.get(position)
+    if (known !== undefined) return known
+    const stored = await this.index().get(position, { raw: true })
+    if (!stored) throw new EnvelopeError('ENVELOPE_MALFORMED', `index entry #${position} is not available`)
+    const head = envelopeHead(stored)
+    return head.sealed ? head.epoch : -1
+  }
+
+  private remember(position: number, epoch: number): void {
+    this.seen.set(position, epoch)
+    if (this.seen.size > 4096) this.seen.delete(this.seen.keys().next().value as number)
   }
 
   /** One block's envelope and block key, for a proof that shows that entry and nothing else. */

@@ -21,6 +21,7 @@ export const BREACH_CLASSES = {
   'index-rewritten': 'the index log was rewritten (two signed roots for one length)',
   'index-truncated': 'the index log went backwards',
   'oplog-forked': 'a participant oplog was rewritten',
+  'sealed-to-outsider': "a confidential entry sealed under an epoch whose key a non-member holds (or after a change of members in its block)",
 } as const
 
 export type BreachClass = keyof typeof BREACH_CLASSES

@@ -9,6 +9,7 @@ import {
   entryPath,
   PROTOCOL,
   SYS,
+  type HeaderEntry,
   type IndexEntry,
   type OpEntry,
   type SealEntry,
@@ -26,6 +27,8 @@ import type { BreachClass, BreachNotice } from './breach.js'
 import { buildFraudProof, forkProof, type BuiltProof, type ForkProof } from './fraud-proof.js'
 import { recompute } from './recompute.js'
 import type { Keyring } from '../confidential/keyring.js'
+import { EpochRule } from '../confidential/epoch-rule.js'
+import type { IndexEncryption } from '../confidential/index-encryption.js'
 import { openOp } from '../confidential/op-envelope.js'
 import { opened } from '../executor/execute-op.js'
 import { signedRoot } from './heads.js'
@@ -94,6 +97,8 @@ export class Replay {
   private tsFloor: { from: number; ts: number; why: string } | null = null
   /** The accumulator's peaks over the entries verified so far (docs/protocol.md §8.4). */
   private peaks: Uint8Array[] = []
+  /** A confidential database's epoch rule (docs/protocol.md §17.4), once its header is read with a keyring. */
+  private epochRule: EpochRule | null = null
   private readonly lastRoot = new Map<string, { length: number; hash: string }>()
   /** The ts of the last op entry verified: acks never go backwards. */
   private lastTs: number | null = null
@@ -155,10 +160,14 @@ export class Replay {
     for await (const block of this.logs.index.createReadStream({ start: this.view.length, end: length })) {
       this.peaks = appendLeaf(this.peaks, this.view.length, leafHash(block))
       const entry = decodeEntry(block)
-      if (entry.type === 'header') this.checkRuntime(entry.runtime)
-      else if (entry.type === 'op') this.lastTs = entry.ack.ts
+      if (entry.type === 'header') {
+        this.checkRuntime(entry.runtime)
+        this.noteHeader(entry)
+      } else if (entry.type === 'op') this.lastTs = entry.ack.ts
       this.view.fold(entry)
     }
+    // Entries verified before: the epoch rule goes on with the inputs where they stopped.
+    await this.epochRule?.blockStart(this.view.inputs())
   }
 
   /**
@@ -182,6 +191,7 @@ export class Replay {
     if (first?.type !== 'header') throw new VerifyError('CHECKPOINT_NOT_IN_LOG', 'the index log does not start with a header')
     if (first.protocol !== PROTOCOL) throw new VerifyError('PROTOCOL_MISMATCH', `the database speaks protocol "${first.protocol}" but this verifier speaks ${PROTOCOL}; it refuses to judge rather than report false breaches`)
     this.checkRuntime(first.runtime)
+    this.noteHeader(first)
     const before = at > 0 ? await this.logs.index.get(at - 1) : null
     const previous = before ? decodeEntry(before) : null
     if (previous?.type === 'op') this.lastTs = previous.ack.ts
@@ -193,6 +203,7 @@ export class Replay {
     view.length = at + 1
     this.view = view
     this.peaks = appendLeaf(cp.seal.peaks, at, leafHash(cp.sealBytes))
+    await this.epochRule?.blockStart(view.inputs())
     await this.loadVM(view.source)
   }
 
@@ -228,7 +239,16 @@ export class Replay {
       const cls = this.view.genesisDone ? 'malformed-entry' : 'malformed-genesis'
       return this.breach(cls, seq, bytes, null, (err as Error).message, 'a canonical entry', toHex(bytes.subarray(0, 64)))
     }
-    if (this.view.genesisDone) return this.checkOp(seq, bytes, entry)
+    if (entry.type === 'header') this.noteHeader(entry)
+    if (this.epochRule) {
+      const encryption = this.logs.index.encryption as IndexEncryption
+      const wrong = await this.epochRule.check(seq, await encryption.epochAt(seq), entry)
+      if (wrong) return this.breach('sealed-to-outsider', seq, bytes, entry, wrong, 'entries sealed for the members of their block alone', 'an entry sealed for others too')
+    }
+    if (this.view.genesisDone) {
+      const verdict = await this.checkOp(seq, bytes, entry)
+      return verdict ?? (entry.type === 'seal' ? this.epochBlockStart(seq, bytes, entry) : null)
+    }
     const verdict = await this.checkGenesis(seq, bytes, entry)
     if (verdict) return verdict
     if (this.fork) return this.forkGenesis(seq, entry)
@@ -439,6 +459,17 @@ export class Replay {
   private requireVM(): ContractVM {
     if (!this.vm) throw new VerifyError('NO_CONTRACT', 'no contract is loaded (genesis not verified)')
     return this.vm
+  }
+
+  /** A confidential database's header: its members' replay checks the epochs (docs/protocol.md §17.4). */
+  private noteHeader(header: HeaderEntry): void {
+    if (header.confidential && this.logs.keyring && !this.epochRule) this.epochRule = new EpochRule(this.logs.keyring, header.confidential, toHex(this.signer))
+  }
+
+  /** After a verified seal: the next block's readers are the members now. */
+  private async epochBlockStart(seq: number, bytes: Uint8Array, seal: IndexEntry): Promise<Verdict> {
+    const wrong = await this.epochRule?.blockStart(this.view.inputs())
+    return wrong ? this.breach('sealed-to-outsider', seq, bytes, seal, wrong, 'entries sealed for the members of their block alone', 'an entry sealed for others too') : null
   }
 
   private breach(cls: BreachClass, seq: number, bytes: Uint8Array, entry: IndexEntry | null, message: string, expected: Json, found: Json): BreachNotice {
