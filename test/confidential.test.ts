@@ -22,6 +22,7 @@ import { currentRoots } from '../src/log/merkle.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { example, send1, tempDir, withoutExecutor } from './helpers/databases.js'
 import { replicaWithoutKeys } from './helpers/confidential.js'
+import { assertCovered, CONFIDENTIAL_CLASSES, covered } from './helpers/breaches.js'
 
 const SECRET = 'tulip-7731-confidential'
 
@@ -300,6 +301,11 @@ test('an executor that keeps sealing to a removed member is caught by a member\'
   Keyring.prototype.rotate = rotate
   const report = await verifyDirectory(dir)
   assert.equal(report.breach?.class, 'sealed-to-outsider', JSON.stringify(report.breach))
+  covered.add(report.breach!.class)
   assert.ok(report.breach!.seq > removal.index)
   assert.match(report.breach!.message, /sealed under epoch 0, whose key is sealed to .*neither the executor, a reader, nor the signer of an active input/)
+})
+
+test('every class only a confidential database can have has a case above (this test runs last)', () => {
+  assertCovered(CONFIDENTIAL_CLASSES)
 })
