@@ -14,6 +14,7 @@
 //
 // Browser-safe (the judge page checks disclosed entries): everything goes through codec/primitives.
 
+import { concatBytes } from '../codec/hash.js'
 import { blake2bKeyed, randomBytes, xchacha20Xor } from '../codec/primitives.js'
 import { GlassboxError } from '../errors.js'
 
@@ -59,7 +60,7 @@ export function envelopeHead(stored: Uint8Array): EnvelopeHead {
 
 /** The key of one sealed block: BLAKE2b-256 keyed by the epoch key over context ‖ log key ‖ nonce. */
 export function blockKey(epochKey: Uint8Array, logKey: Uint8Array, nonce: Uint8Array): Uint8Array {
-  return blake2bKeyed(KEY_BYTES, epochKey, concat(BLOCK_KEY_CONTEXT, logKey, nonce))
+  return blake2bKeyed(KEY_BYTES, epochKey, concatBytes([BLOCK_KEY_CONTEXT, logKey, nonce]))
 }
 
 /**
@@ -70,7 +71,7 @@ export function blockKey(epochKey: Uint8Array, logKey: Uint8Array, nonce: Uint8A
 export function indexNonce(epochKey: Uint8Array, position: number, plaintext: Uint8Array): Uint8Array {
   const at = new Uint8Array(8)
   new DataView(at.buffer).setBigUint64(0, BigInt(position))
-  return blake2bKeyed(NONCE_BYTES, epochKey, concat(INDEX_NONCE_CONTEXT, at, plaintext))
+  return blake2bKeyed(NONCE_BYTES, epochKey, concatBytes([INDEX_NONCE_CONTEXT, at, plaintext]))
 }
 
 /** A random nonce, for oplog blocks (a participant does not know its op's seq before the append). */
@@ -150,17 +151,7 @@ export function rebuildStored(envelope: Uint8Array, plaintext: Uint8Array, key: 
 
 // The MAC of a sealed block: over its epoch (bytes 4..7) and its ciphertext, keyed by its block key.
 function mac(stored: Uint8Array, key: Uint8Array): Uint8Array {
-  return blake2bKeyed(MAC_BYTES, key, concat(MAC_CONTEXT, stored.subarray(4, 8), stored.subarray(ENVELOPE_BYTES)))
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  return blake2bKeyed(MAC_BYTES, key, concatBytes([MAC_CONTEXT, stored.subarray(4, 8), stored.subarray(ENVELOPE_BYTES)]))
 }
 
 // Not secret-dependent timing that matters here: a MAC mismatch only ever means "does not open".

@@ -3,6 +3,8 @@
 // instructions QuickJS's build uses (the 1.0 set, sign extension, saturating conversions, bulk
 // memory) are known; anything else is refused rather than guessed at.
 
+import { concatBytes } from '../../codec/hash.js'
+
 export class WasmFormatError extends Error {
   readonly code = 'WASM_FORMAT'
 }
@@ -104,17 +106,7 @@ export function readSections(bytes: Uint8Array): Section[] {
 export function writeModule(sections: readonly Section[]): Uint8Array {
   const parts: Uint8Array[] = [Uint8Array.from(MAGIC)]
   for (const s of sections) parts.push(Uint8Array.from([s.id, ...u32Leb(s.body.length)]), s.body)
-  return concat(parts)
-}
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  return concatBytes(parts)
 }
 
 /** A vector section's body rebuilt with entries appended to its count and contents. */
@@ -126,7 +118,7 @@ export function appendToVector(body: Uint8Array | undefined, extra: readonly num
     count = r.u32()
     rest = body.subarray(r.pos)
   }
-  return concat([Uint8Array.from(u32Leb(count + extra.length)), rest, Uint8Array.from(extra.flat())])
+  return concatBytes([Uint8Array.from(u32Leb(count + extra.length)), rest, Uint8Array.from(extra.flat())])
 }
 
 /** Where an instruction that the instrumenter cares about starts, found by walking a body. */
