@@ -51,6 +51,8 @@ import { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
 import { confidentialSettings, createConfidential, directoryIdentities, openConfidential, type Confidential } from './confidential/open.js'
 import { identityOf } from './confidential/epochs.js'
 import { sealOp } from './confidential/op-envelope.js'
+import { KeyringError } from './confidential/keyring.js'
+import { DEFAULT_PEER_TIMEOUT_MS } from './net/network-options.js'
 import { normalizePrefix } from './vm/overlay.js'
 import type { Change, Json, Limits, ListOptions, StateEntry } from './vm/types.js'
 
@@ -90,6 +92,11 @@ export interface LoadOptions {
   checkpointEvery?: number
   /** A confidential database: another key pair (a reader's, 64-byte secret key) whose epoch keys this directory may open. */
   readerKey?: Uint8Array
+  /**
+   * A confidential database this directory is not a member of yet, opened on the network: wait this
+   * long for the executor to let it in (default: the network's peer timeout); 0 fails at once.
+   */
+  membershipTimeoutMs?: number
 }
 
 export interface CallOptions {
@@ -214,6 +221,9 @@ export class Database extends EventEmitter {
   static async create(dir: string, opts: CreateOptions): Promise<Database> {
     if (await readManifest(dir)) throw new DatabaseError('DATABASE_EXISTS', `${dir} already holds a database`)
     const names = opts.oplogs ?? ['main']
+    if (opts.confidential && (opts.checkpointEvery ?? 0) > 0) {
+      throw new UsageError('USAGE', 'a confidential database keeps no state checkpoints (they would hold its values in the clear): not with checkpointEvery')
+    }
     if (new Set(names).size !== names.length) throw new UsageError('USAGE', 'oplog names must be distinct')
     // Loaded here to refuse a contract that does not load before anything is written; the database
     // opened below takes this VM rather than loading the source again.
@@ -290,7 +300,16 @@ export class Database extends EventEmitter {
       // A confidential index decrypts on read from here on, for everything that opens it below.
       const identities = await directoryIdentities(logs, index, Object.keys(manifest.oplogs))
       if (opts.readerKey) identities.push(identityOf(opts.readerKey))
-      const confidential = await openConfidential(logs, index, identities)
+      const confidential = await openConfidential(logs, index, identities, { wait: opts.network !== undefined })
+      if (confidential && !confidential.keyring.holds(0)) {
+        // Not a member (yet): online, wait for an epoch sealed to this directory's keys; else refuse.
+        const wait = opts.network ? (opts.membershipTimeoutMs ?? opts.network.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS) : 0
+        await confidential.keyring.waitForMembership(wait).catch((err: Error) => {
+          const oplogs = Object.values(manifest.oplogs)
+          const hint = oplogs.length ? `; to be let in, a member makes one of its oplogs an input (${oplogs.map((k) => k.slice(0, 16) + '…').join(', ')}) and this directory comes online` : ''
+          throw new KeyringError('NOT_A_MEMBER', `${dir}: not a member of the confidential database ${manifest.key.slice(0, 8)}…${hint} (${err.message})`)
+        })
+      }
       await checkProtocol(dir, index)
       // From the state store plus the log's tail when the log vouches for the store, else the whole log.
       const loaded = await loadState(dir, index)
@@ -402,6 +421,7 @@ export class Database extends EventEmitter {
    */
   private async startCheckpoints(every: number): Promise<void> {
     if (every === 0) return
+    this.refuseClearCheckpoints()
     this.schedule = new CheckpointSchedule(every, await listStateCheckpoints(this.dir))
     const last = this.view.lastSeal
     if (last && last.position === this.view.length - 1) this.checkpointAt(last.seal.length)
@@ -791,8 +811,16 @@ export class Database extends EventEmitter {
    * `chunkSize` entries, each provable against the seal's state root, and the oplog positions.
    */
   async stateCheckpoint(chunkSize?: number): Promise<StateCheckpoint> {
+    this.refuseClearCheckpoints()
     const { proof } = await this.atSeal(() => makeStateCheckpoint(this.view, this.index.key, signerOf(this.index), chunkSize))
     return proof
+  }
+
+  /** A state checkpoint holds every value in the clear: a confidential database keeps none (docs/protocol.md §17.7). */
+  private refuseClearCheckpoints(): void {
+    if (this.confidential) {
+      throw new DatabaseError('CONFIDENTIAL', `${this.dir}: a state checkpoint would hold this confidential database's values in the clear, so none is kept (sealed checkpoints are not supported yet)`)
+    }
   }
 
   /** Takes a state checkpoint and keeps it in D/state-checkpoints/<length>, where `serve --http` serves it. */

@@ -47,6 +47,8 @@ export class Keyring {
   }
 
   private async readNew(): Promise<void> {
+    // A replica's keys log may be behind the executor's: ask its peers first (at once when it has none).
+    if (!this.keysLog.writable) await this.keysLog.update({ wait: true }).catch(() => false)
     const length = this.keysLog.length
     for (let n = this.records.length; n < length; n++) {
       const block = await this.keysLog.get(n)
@@ -97,8 +99,37 @@ export class Keyring {
     await this.refresh()
     const epoch = this.records.length - 1
     if (epoch < 0) throw new KeyringError('KEY_UNAVAILABLE', 'the keys log holds no epoch yet')
-    if (!this.keys.has(epoch)) throw new KeyringError('NOT_A_MEMBER', `the newest epoch (${epoch}) is not sealed to this directory's keys: it is not a member of the database now`)
+    if (!this.member) throw new KeyringError('NOT_A_MEMBER', `the newest epoch (${epoch}) is not sealed to this directory's keys: it is not a member of the database now`)
     return { epoch, key: this.keyHeld(epoch) }
+  }
+
+  /** Whether this keyring holds the newest epoch's key (as read so far): whether it is a member now. */
+  get member(): boolean {
+    return this.records.length > 0 && this.keys.has(this.records.length - 1)
+  }
+
+  /**
+   * Resolves once the newest epoch is sealed to one of the identities (the executor starts one when it
+   * sees this directory's oplog become an input); NOT_A_MEMBER after `timeoutMs` without.
+   */
+  async waitForMembership(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      await this.refresh()
+      if (this.member) return
+      const left = deadline - Date.now()
+      if (left <= 0) throw new KeyringError('NOT_A_MEMBER', `not a member after ${Math.round(timeoutMs / 1000)} s: no epoch of the keys log is sealed to this directory's keys (a member must make one of its oplogs an input, and the executor must see it online)`)
+      // The next record, or the deadline: whichever comes first.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer)
+          this.keysLog.off('append', done)
+          resolve()
+        }
+        const timer = setTimeout(done, left)
+        this.keysLog.on('append', done)
+      })
+    }
   }
 
   /** The newest epoch as read so far, without reading the log: the executor's, which writes it. */

@@ -21,9 +21,10 @@ export interface Confidential {
 const opened = new WeakMap<Hypercore, Confidential>()
 
 /** The confidential settings in the index's header, or null for a database in the clear (or no header here yet). */
-export async function confidentialSettings(index: Hypercore): Promise<ConfidentialSettings | null> {
+export async function confidentialSettings(index: Hypercore, opts: { wait?: boolean } = {}): Promise<ConfidentialSettings | null> {
   if (index.length === 0) return null
-  const first = await index.get(0, { wait: false, raw: true })
+  // A replica on the network may not hold the header yet: fetch it (bounded), as opening needs it.
+  const first = await index.get(0, opts.wait ? { raw: true, timeout: 10_000 } : { wait: false, raw: true }).catch(() => null)
   if (!first || first.length < ENVELOPE_BYTES) return null
   try {
     if (envelopeHead(first).sealed) return null
@@ -38,14 +39,14 @@ export async function confidentialSettings(index: Hypercore): Promise<Confidenti
  * Sets up a confidential index log for reading (and, with the signer's key, writing); null for a
  * database in the clear. `identities` are the key pairs whose sealed epoch keys the directory may open.
  */
-export async function openConfidential(logs: LogStore, index: Hypercore, identities: readonly Identity[]): Promise<Confidential | null> {
+export async function openConfidential(logs: LogStore, index: Hypercore, identities: readonly Identity[], opts: { wait?: boolean } = {}): Promise<Confidential | null> {
   const known = opened.get(index)
   if (known) {
     for (const identity of identities) known.keyring.addIdentity(identity)
     await known.keyring.refresh()
     return known
   }
-  const settings = await confidentialSettings(index)
+  const settings = await confidentialSettings(index, opts)
   if (!settings) return null
   const keyring = new Keyring(await logs.byPubkey(settings.keys))
   for (const identity of identities) keyring.addIdentity(identity)

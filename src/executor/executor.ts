@@ -217,6 +217,12 @@ export class Executor extends EventEmitter {
         }
         if (block.entries.length === 0) {
           this.speculative.dropNewest()
+          // Members changed with no op to seal (a new input's manifest arrived, a restart after a
+          // removal): the new epoch now, so a new member need not wait for someone else's op to write.
+          if (members) {
+            this.ensureEpoch(block.start, members)
+            if (this.rotating) await this.rotating
+          }
           if (!appending) break
           // Nothing to execute now while a block is appended: go on at new ops, or once it is durable.
           const durable = appending.then(() => true)
@@ -404,6 +410,8 @@ export class Executor extends EventEmitter {
       if (!core.writable) {
         // Kept whole (not only from the next op) so this node can serve the oplog to monitors.
         core.on('download', this.onAppend)
+        // A confidential database seals to an input's signer, known once its manifest arrives.
+        if (this.confidential && !core.manifest) core.once('manifest', this.onAppend)
         this.downloads.set(pubkey, core.download({ start: 0, end: -1 }))
       }
       this.cores.set(pubkey, core)
@@ -418,6 +426,7 @@ export class Executor extends EventEmitter {
   private unwatch(pubkey: string, core: Hypercore): void {
     core.off('append', this.onAppend)
     core.off('download', this.onAppend)
+    core.off('manifest', this.onAppend)
     this.downloads.get(pubkey)?.destroy()
     this.downloads.delete(pubkey)
   }

@@ -53,3 +53,6 @@ export function networkOptions(flags: { bootstrap?: string; host?: string }, env
     ...(flags.host ? { host: flags.host } : {}),
   }
 }
+
+/** How long a reader waits for a peer to serve what it needs, unless told otherwise (30 s). */
+export const DEFAULT_PEER_TIMEOUT_MS = 30_000

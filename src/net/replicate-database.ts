@@ -4,7 +4,7 @@
 import type Hypercore from 'hypercore'
 import { NetworkError } from '../errors.js'
 import type { LogStore } from '../log/store.js'
-import type { NetworkOptions } from './network-options.js'
+import { DEFAULT_PEER_TIMEOUT_MS, type NetworkOptions } from './network-options.js'
 import { Replicator } from './replicator.js'
 import { CheckpointPeers } from './checkpoint-channel.js'
 
@@ -30,7 +30,7 @@ export interface ReplicatedDatabase {
   checkpoints: CheckpointPeers
 }
 
-export const DEFAULT_PEER_TIMEOUT_MS = 30_000
+export { DEFAULT_PEER_TIMEOUT_MS }
 
 /** Replicates every log of `logs` on the topic of `index`, the database's index log. */
 export async function replicateDatabase(logs: LogStore, index: Hypercore, opts: ReplicateOptions = {}): Promise<ReplicatedDatabase> {

@@ -30,6 +30,8 @@ export interface JoinReturnType {
   length: number | null
   /** Whether the new oplog is an input already. */
   input: boolean
+  /** A confidential database (docs/protocol.md §17) this directory is not a member of yet: nothing of it can be read here until it is. */
+  confidential?: { member: false }
 }
 
 export async function join(p: JoinParameters): Promise<JoinReturnType> {
@@ -40,7 +42,12 @@ export async function join(p: JoinParameters): Promise<JoinReturnType> {
   const result: JoinReturnType = { dir: path.resolve(p.dir), key: joined.key, oplog: joined.oplog, contract: null, length: null, input: false }
   if (!p.fetch) return result
   try {
-    const db = await openDatabase(p.dir, { network: p.network })
+    // A confidential database is not waited for here: joining is how one asks to be let in.
+    const db = await openDatabase(p.dir, { network: p.network, membershipTimeoutMs: 0 }).catch((err: GlassboxError) => {
+      if (err.code === 'NOT_A_MEMBER') return null
+      throw err
+    })
+    if (!db) return { ...result, confidential: { member: false } }
     try {
       const info = await db.info()
       return { ...result, contract: { methods: info.contract.methods }, length: info.length, input: info.inputs.includes(joined.oplog.pubkey) }
@@ -81,6 +88,14 @@ export const EXECUTOR_DIR = '<EXECUTOR_DIR>'
 function human(r: JoinReturnType): string {
   const lines = [`joined database ${r.key}`, `  in ${r.dir}`, `oplog ${r.oplog.name} ${r.oplog.pubkey}`]
   if (r.contract) lines.push(`  index ${r.length} entries, contract methods: ${r.contract.methods.join(', ') || '(none)'}`)
+  if (r.confidential) {
+    lines.push(
+      'a confidential database: nothing of it is readable here until a member makes this oplog an input',
+      `  (in examples/kv-store.js the admin runs: glassbox call addParticipant --pubkey ${r.oplog.pubkey} --dir ${EXECUTOR_DIR});`,
+      '  then any command here, online, waits until the executor seals an epoch to this oplog',
+    )
+    return lines.join('\n')
+  }
   if (r.input) {
     lines.push('this oplog is an input already: calls made here will be processed')
     return lines.join('\n')

@@ -1,0 +1,73 @@
+// A confidential database across peers on a private loopback DHT: a participant joins from its own
+// directory, is refused until a member makes its oplog an input, is then let in by a new epoch and
+// writes sealed ops; a peer that is never let in replicates the logs and checks every seal.
+
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { confidentialSettings } from '../src/confidential/open.js'
+import { checkSeals } from '../src/confidential/seal-check.js'
+import { Database } from '../src/index.js'
+import { LogStore } from '../src/log/store.js'
+import { startBootstrapNodes, type BootstrapNodes } from '../src/net/dht-bootstrap.js'
+import { replicateDatabase } from '../src/net/replicate-database.js'
+import { joinDatabase } from '../src/participant/join.js'
+import { example, send1, tempDir } from './helpers/databases.js'
+
+let dht: BootstrapNodes
+before(async () => {
+  dht = await startBootstrapNodes()
+})
+after(async () => {
+  await dht.close()
+})
+
+const net = () => ({ bootstrap: dht.bootstrap, timeoutMs: 20_000 })
+const SECRET = 'the-remote-secret-4471'
+
+test('a remote participant of a confidential database is let in by a new epoch and writes sealed ops; a peer never let in checks the seals only', async (t) => {
+  const execDir = await tempDir(t)
+  await (await Database.create(execDir, { contract: await example('kv-store'), confidential: {} })).close()
+  const executor = await Database.load(execDir, { network: { ...net(), announce: true } })
+  t.after(() => executor.close())
+  await send1(executor, 'claimAdmin', {}, undefined, true)
+
+  const partDir = await tempDir(t)
+  const joined = await joinDatabase(partDir, executor.key)
+  await assert.rejects(Database.load(partDir, { network: net(), membershipTimeoutMs: 0 }), { code: 'NOT_A_MEMBER' })
+  await send1(executor, 'addParticipant', { pubkey: joined.oplog.pubkey }, undefined, true)
+  const epochsBefore = (await executor.info()).confidential!.epoch
+
+  // Online, the participant waits until the executor has its oplog's signer and seals an epoch to it.
+  const participant = await Database.load(partDir, { network: net() })
+  t.after(() => participant.close())
+  const info = await participant.info()
+  assert.equal(info.confidential?.member, true)
+  assert.ok(info.confidential!.epoch > epochsBefore, 'a new epoch let it in')
+  const [put] = await (await participant.call('put', { key: 'remote', value: SECRET })).whenProcessed()
+  assert.equal(put.success, true, put.error ?? '')
+  await executor.settled()
+  assert.deepEqual(executor.get('/values/remote'), { key: '/values/remote', value: SECRET })
+
+  // A peer that joined but was never let in: it replicates the sealed logs and checks every seal.
+  const outDir = await tempDir(t)
+  await joinDatabase(outDir, executor.key)
+  await assert.rejects(Database.load(outDir, { network: net(), membershipTimeoutMs: 0 }), { code: 'NOT_A_MEMBER' })
+  const logs = new LogStore(outDir)
+  await logs.ready()
+  t.after(() => logs.close())
+  const index = await logs.byPubkey(executor.key)
+  const { replicator } = await replicateDatabase(logs, index, net())
+  t.after(() => replicator.close())
+  const length = executor.length
+  while (index.length < length) await index.update({ wait: true })
+  await index.download({ start: 0, end: length }).done()
+  const settings = (await confidentialSettings(index, { wait: true }))!
+  const keysLog = await logs.byPubkey(settings.keys)
+  await keysLog.update({ wait: true })
+  await keysLog.download({ start: 0, end: keysLog.length }).done()
+  const report = await checkSeals(index, settings, keysLog)
+  assert.equal(report.problem, null)
+  assert.ok(report.seals >= 4 && report.sealedEntries >= 4, JSON.stringify(report))
+  assert.equal(report.epochs, keysLog.length)
+  for (let i = 0; i < length; i++) assert.ok(!(await index.get(i))!.includes(SECRET), 'no entry reads in the clear')
+})
