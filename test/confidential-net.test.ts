@@ -11,6 +11,10 @@ import { LogStore } from '../src/log/store.js'
 import { startBootstrapNodes, type BootstrapNodes } from '../src/net/dht-bootstrap.js'
 import { replicateDatabase } from '../src/net/replicate-database.js'
 import { joinDatabase } from '../src/participant/join.js'
+import { checkRemoteSeals } from '../src/net/remote-seals.js'
+import { verifyRemote } from '../src/net/remote-monitor.js'
+import { toHex } from '../src/codec/hash.js'
+import sodium from 'sodium-native'
 import { example, send1, tempDir } from './helpers/databases.js'
 
 let dht: BootstrapNodes
@@ -26,7 +30,8 @@ const SECRET = 'the-remote-secret-4471'
 
 test('a remote participant of a confidential database is let in by a new epoch and writes sealed ops; a peer never let in checks the seals only', async (t) => {
   const execDir = await tempDir(t)
-  await (await Database.create(execDir, { contract: await example('kv-store'), confidential: {} })).close()
+  const auditor = keyPair()
+  await (await Database.create(execDir, { contract: await example('kv-store'), confidential: { readers: [toHex(auditor.publicKey)] } })).close()
   const executor = await Database.load(execDir, { network: { ...net(), announce: true } })
   t.after(() => executor.close())
   await send1(executor, 'claimAdmin', {}, undefined, true)
@@ -70,4 +75,20 @@ test('a remote participant of a confidential database is let in by a new epoch a
   assert.ok(report.seals >= 4 && report.sealedEntries >= 4, JSON.stringify(report))
   assert.equal(report.epochs, keysLog.length)
   for (let i = 0; i < length; i++) assert.ok(!(await index.get(i))!.includes(SECRET), 'no entry reads in the clear')
+
+  // The same from the command's functions: seals only without a key, in full with the reader's, refused with none.
+  const seals = await checkRemoteSeals(await tempDir(t), executor.key, net())
+  assert.equal(seals.problem, null)
+  assert.equal(seals.length, length)
+  const full = await verifyRemote(await tempDir(t), executor.key, { ...net(), readerKey: auditor.secretKey })
+  assert.equal(full.valid, true, JSON.stringify(full.breach))
+  assert.equal(full.verified, length)
+  await assert.rejects(verifyRemote(await tempDir(t), executor.key, net()), { code: 'NOT_A_MEMBER' })
 })
+
+function keyPair(): { publicKey: Buffer; secretKey: Buffer } {
+  const publicKey = Buffer.alloc(32)
+  const secretKey = Buffer.alloc(64)
+  sodium.crypto_sign_keypair(publicKey, secretKey)
+  return { publicKey, secretKey }
+}

@@ -14,6 +14,9 @@ import type { ReplayLogs } from '../verify/replay.js'
 import type { NetworkOptions } from './network-options.js'
 import { NetworkError } from '../errors.js'
 import { DEFAULT_PEER_TIMEOUT_MS, replicateDatabase } from './replicate-database.js'
+import { identityOf } from '../confidential/epochs.js'
+import { KeyringError } from '../confidential/keyring.js'
+import { openConfidential } from '../confidential/open.js'
 import type { Replicator } from './replicator.js'
 import type { CheckpointPeers } from './checkpoint-channel.js'
 
@@ -30,6 +33,8 @@ export interface RemoteLogsOptions extends NetworkOptions {
   oplogsAfter?: Record<string, number>
   /** How long to wait for a peer serving the database when the replica is empty. */
   timeoutMs?: number
+  /** A confidential database: a reader's key pair (64-byte secret key) that opens its epoch keys (docs/protocol.md §17). */
+  readerKey?: Uint8Array
   /** Announce the replica so others can fetch from it too (a long-running monitor); default false. */
   announce?: boolean
   /**
@@ -99,12 +104,22 @@ export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsO
   try {
     const index = await store.byPubkey(key)
     watch(index, null)
-    const { indexFrom, ...rest } = opts
+    const { indexFrom, readerKey, ...rest } = opts
     const { replicator, checkpoints } = await replicateDatabase(store, index, {
       ...rest,
       ...(indexFrom === null ? { downloadIndex: false } : indexFrom === undefined ? {} : { indexFrom }),
       checkpointsFrom: dir,
     })
+    // A confidential database is replayed with the reader's epoch keys, or not at all.
+    const confidential = await openConfidential(store, index, readerKey ? [identityOf(readerKey)] : [], { wait: true }).catch(async (err) => {
+      await replicator.close()
+      throw err
+    })
+    if (confidential && !confidential.keyring.holds(0)) {
+      await replicator.close()
+      const hint = readerKey ? 'the reader key given is not sealed to in any epoch' : 'give a reader key (--reader-key) or check the seals only (--seals-only)'
+      throw new KeyringError('NOT_A_MEMBER', `database ${key.slice(0, 8)}… is confidential and this replica holds none of its keys: ${hint}`)
+    }
     const opened = new Set<string>()
     let after: Record<string, number> = opts.oplogsAfter ?? {}
     const oplog = async (pubkey: string): Promise<Hypercore> => {
@@ -152,7 +167,7 @@ export async function openRemoteLogs(dir: string, key: string, opts: RemoteLogsO
       throw new NetworkError('LOG_UNAVAILABLE', `no peer served log ${toHex(core.key).slice(0, 8)}… up to length ${length} with op ${seq}${within} (it has length ${core.length}); verification stopped there without a verdict`)
     }
     return {
-      logs: { index, oplog, reach },
+      logs: { index, oplog, reach, ...(confidential ? { keyring: confidential.keyring } : {}) },
       store,
       replicator,
       checkpoints,

@@ -89,8 +89,10 @@ async function replay(p: VerifyParameters): Promise<VerifyReport> {
   }
   if (p.remote) {
     const { verifyRemote } = await import('../../net/remote-monitor.js')
+    const readerKey = p.readerKeyFile ? await loadKey(p.readerKeyFile) : undefined
     return verifyRemote(p.dir, p.remote.key, {
       ...p.remote.network,
+      ...(readerKey ? { readerKey } : {}),
       checkpointPath: p.checkpoint ? defaultCheckpointPath(p.dir) : null,
       fraudProof: true,
       ...seal,
@@ -171,7 +173,7 @@ export const verifyCommand: Command = {
     'verify <database-key> --from-checkpoint URL|swarm [--from-checkpoint URL…] [--bootstrap H:P] [--dir REPLICA] [--json]',
     'verify --jobs N [--proof-out FILE] [--dir D] [--json]',
     'verify --segment I/N --claim-out FILE [--key KEYFILE] [--jobs N] [--dir D] [--json]',
-    'verify [--reader-key KEYFILE | --seals-only] [--dir D] [--json]   (a confidential database)',
+    'verify [<database-key> [--bootstrap H:P]] [--reader-key KEYFILE | --seals-only] [--dir D] [--json]   (a confidential database)',
   ],
   flags: [
     ['--checkpoint', 'resume from D/monitor.json and update it (default: verify from the start)'],
@@ -222,13 +224,25 @@ export const verifyCommand: Command = {
     if (!share && (values['claim-out'] !== undefined || values.key !== undefined)) throw new UsageError('USAGE', '--claim-out and --key go with --segment I/N')
     if ((share || (jobs ?? 1) > 1) && (key !== undefined || values.checkpoint)) throw new UsageError('USAGE', '--jobs and --segment validate a local directory from its state checkpoints: not with a database key or --checkpoint')
     const dir = values.dir ?? DEFAULT_DIR
-    if ((values['seals-only'] || values['reader-key'] !== undefined) && (key !== undefined || share || (jobs ?? 1) > 1 || values.checkpoint)) {
-      throw new UsageError('USAGE', '--seals-only and --reader-key verify a local directory: not with a database key, --jobs, --segment or --checkpoint')
+    if ((values['seals-only'] || values['reader-key'] !== undefined) && (share || (jobs ?? 1) > 1 || fromCheckpoint)) {
+      throw new UsageError('USAGE', '--seals-only and --reader-key are for confidential databases, which keep no state checkpoints: not with --jobs, --segment or --from-checkpoint')
     }
-    if (values['seals-only'] && values['reader-key'] !== undefined) throw new UsageError('USAGE', '--seals-only checks without a key: not with --reader-key')
+    if (values['seals-only'] && (values['reader-key'] !== undefined || values.checkpoint)) throw new UsageError('USAGE', '--seals-only checks every seal without a key: not with --reader-key or --checkpoint')
     if (values['seals-only']) {
-      const { checkDirectorySeals } = await import('../../verify/verify-dir.js')
-      const report = await checkDirectorySeals(dir, json ? undefined : progressPrinter())
+      const onProgress = json ? undefined : progressPrinter()
+      let report: SealCheckReport
+      if (key === undefined) {
+        const { checkDirectorySeals } = await import('../../verify/verify-dir.js')
+        report = await checkDirectorySeals(dir, onProgress)
+      } else {
+        const { checkRemoteSeals } = await import('../../net/remote-seals.js')
+        const replica = values.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'glassbox-replica-')))
+        try {
+          report = await checkRemoteSeals(replica, key, { ...networkFromFlags(values), ...(onProgress ? { onProgress } : {}) })
+        } finally {
+          if (values.dir === undefined) await rm(replica, { recursive: true, force: true })
+        }
+      }
       printResult(io, json, report, sealsText)
       return report.problem ? EXIT.negative : EXIT.ok
     }
