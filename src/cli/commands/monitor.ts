@@ -1,5 +1,6 @@
 // `glassbox monitor`: verify continuously, print breach notices and append them to a file.
 
+import { existsSync } from 'node:fs'
 import { appendFile, mkdir } from 'node:fs/promises'
 import { isPubkeyHex } from '../../codec/hash.js'
 import { UsageError } from '../../errors.js'
@@ -43,6 +44,8 @@ export interface MonitorParameters extends LivenessTimeouts {
   onClaim?(claim: Claim): void
   /** Resolves when the monitor should stop. */
   until: Promise<unknown>
+  /** A confidential database: a reader's key pair (64-byte secret key) that opens it (docs/protocol.md §17). */
+  readerKey?: Uint8Array
 }
 
 /** Runs until `until` resolves or a breach is found; returns the breach, if any. */
@@ -131,7 +134,7 @@ async function openMonitor(p: MonitorParameters): Promise<{ monitor: Monitor; cl
     const { openRemoteMonitor } = await import('../../net/remote-monitor.js')
     // Announced, so that other monitors and readers can fetch from this replica too.
     // A log no peer serves right now is waited for, however long: peers come and go.
-    const remote = await openRemoteMonitor(p.dir, p.remote.key, { ...p.remote.network, ...seal, announce: true, checkpointPath, logTimeoutMs: Infinity, onWaiting: p.onWaiting })
+    const remote = await openRemoteMonitor(p.dir, p.remote.key, { ...p.remote.network, ...seal, announce: true, checkpointPath, logTimeoutMs: Infinity, onWaiting: p.onWaiting, ...(p.readerKey ? { readerKey: p.readerKey } : {}) })
     try {
       // A replica may receive entries acknowledged before its cosignature: no time anchoring.
       const claimer = p.claim ? await claimerFor(remote.monitor, remote.remote.store, p.remote.key, remote.remote.logs.index, false) : null
@@ -147,7 +150,7 @@ async function openMonitor(p: MonitorParameters): Promise<{ monitor: Monitor; cl
       throw err
     }
   }
-  const { store, logs, monitor: newMonitor } = await openLogs(p.dir, { writable: p.claim ?? false })
+  const { store, logs, monitor: newMonitor } = await openLogs(p.dir, { writable: p.claim ?? false, ...(p.readerKey ? { readerKey: p.readerKey } : {}) })
   const monitor = newMonitor({ checkpointPath, ...seal })
   try {
     await monitor.open()
@@ -180,8 +183,8 @@ export const monitorCommand: Command = {
   name: 'monitor',
   summary: 'Verify continuously as the logs grow; print breach notices and append them to a file',
   usage: [
-    'monitor [--claim] [--notices FILE] [--interval MS] [--seal-timeout MS] [--op-timeout MS] [--dir D] [--json]',
-    'monitor <database-key> [--bootstrap H:P] [--dir REPLICA] [--claim] [--notices FILE] [--seal-timeout MS] [--op-timeout MS] [--json]',
+    'monitor [--claim] [--notices FILE] [--interval MS] [--seal-timeout MS] [--op-timeout MS] [--reader-key KEYFILE] [--dir D] [--json]',
+    'monitor <database-key> [--bootstrap H:P] [--dir REPLICA] [--claim] [--notices FILE] [--seal-timeout MS] [--op-timeout MS] [--reader-key KEYFILE] [--json]',
   ],
   flags: [
     ['--claim', "sign a claim about each checkpoint verified into D's claims log, a Hypercore whose key pair (kept in D) is the monitor's identity (docs/protocol.md §11)"],
@@ -189,6 +192,7 @@ export const monitorCommand: Command = {
     ['--interval MS', 'how often to poll a running `glassbox serve` (default 1000)'],
     [SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP],
     [OP_TIMEOUT_FLAG, OP_TIMEOUT_HELP],
+    ['--reader-key KEYFILE', "a confidential database: monitor it with a reader's key pair (`glassbox key KEYFILE`; named at `init --reader`)"],
     ...NETWORK_FLAGS,
     ...COMMON_FLAGS,
   ],
@@ -211,6 +215,7 @@ export const monitorCommand: Command = {
       ...COMMON_OPTIONS,
       ...NETWORK_OPTIONS,
       notices: { type: 'string' },
+      'reader-key': { type: 'string' },
       interval: { type: 'string' },
       'seal-timeout': { type: 'string' },
       'op-timeout': { type: 'string' },
@@ -222,8 +227,12 @@ export const monitorCommand: Command = {
     const dir = values.dir ?? DEFAULT_DIR
     const json = values.json ?? false
     if (key !== undefined) await mkdir(dir, { recursive: true })
+    const readerKeyFile = values['reader-key']
+    if (readerKeyFile !== undefined && !existsSync(readerKeyFile)) throw new UsageError('USAGE', `no key file at ${readerKeyFile} (make one with \`glassbox key ${readerKeyFile}\`)`)
+    const readerKey = readerKeyFile === undefined ? undefined : await (await import('../../claims/verifier-key.js')).loadOrCreateKey(readerKeyFile)
     const breach = await monitor({
       dir,
+      ...(readerKey ? { readerKey } : {}),
       ...(key !== undefined ? { remote: { key, network: networkFromFlags(values) } } : {}),
       noticesPath: values.notices ?? path.join(dir, 'breaches.jsonl'),
       intervalMs: intFlag('interval', values.interval) ?? 1000,
