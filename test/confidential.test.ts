@@ -8,11 +8,12 @@ import path from 'node:path'
 import { test } from 'node:test'
 import { Database } from '../src/index.js'
 import { LogStore } from '../src/log/store.js'
-import { ENVELOPE_BYTES, envelopeHead } from '../src/confidential/envelope.js'
+import { ENVELOPE_BYTES, envelopeHead, sealBytes } from '../src/confidential/envelope.js'
+import { OP_UNOPENED, sealOp } from '../src/confidential/op-envelope.js'
 import { Keyring } from '../src/confidential/keyring.js'
 import { confidentialSettings, directoryIdentities, openConfidential } from '../src/confidential/open.js'
 import { checkSeals } from '../src/confidential/seal-check.js'
-import { decodeEntry, encodeEntry, type OpEntry, type SealEntry } from '../src/codec/messages.js'
+import { decodeEntry, encodeEntry, encodeOp, type OpEntry, type SealEntry } from '../src/codec/messages.js'
 import type { ExecutionProof } from '../src/verify/fraud-proof.js'
 import { judge } from '../src/verify/judge.js'
 import { startHttpApi } from '../src/net/http/server.js'
@@ -302,6 +303,36 @@ test('an executor that keeps sealing to a removed member is caught by a member\'
   covered.add(report.breach!.class)
   assert.equal(report.breach!.seq, removal.index + 2, 'the first entry after the block of the removal')
   assert.match(report.breach!.message, /sealed under epoch 0, whose key is sealed to .*neither the executor, a reader, nor the signer of an active input/)
+})
+
+test('ops that do not open (clear, too short, an unknown epoch, changed bytes) are acknowledged as failed with one message, and a member\'s replay agrees', async (t) => {
+  const dir = await tempDir(t)
+  await (await Database.create(dir, { contract: await example('kv-store'), oplogs: ['alice'], confidential: {} })).close()
+  const logs = new LogStore(dir)
+  await logs.ready()
+  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'))
+  const index = await logs.byPubkey(manifest.key)
+  const c = (await openConfidential(logs, index, await directoryIdentities(logs, index, ['alice'])))!
+  const alice = await logs.localOplog('alice')
+  const op = (value: string) => Buffer.from(encodeOp({ op: 'PUT', key: 'k', value }))
+  const good = await sealOp(c.keyring, alice.key, op('sealed'))
+  const changed = Buffer.from(await sealOp(c.keyring, alice.key, op('changed')))
+  changed[changed.length - 1] ^= 1
+  const unknownEpoch = Buffer.from(await sealOp(c.keyring, alice.key, op('future')))
+  unknownEpoch.writeUInt32BE(99, 4)
+  await alice.append([sealBytes(op('clear'), alice.key, null), Buffer.from('short'), unknownEpoch, changed, good])
+  await logs.close()
+
+  const db = await Database.load(dir)
+  await db.settled()
+  const acks = (await db.history({ log: 'index' })).flatMap((h) => (h.log === 'index' && h.entry.type === 'op' ? [h.entry.ack] : []))
+  await db.close()
+  assert.deepEqual(acks.map((a) => a.seq), [0, 1, 2, 3, 4], 'every op acknowledged once, in order: the executor never stalls')
+  assert.deepEqual(acks.slice(0, 4).map((a) => a.error), Array(4).fill(OP_UNOPENED))
+  assert.equal(acks[4].success, true)
+  const report = await verifyDirectory(dir)
+  assert.equal(report.valid, true, `no false breach: ${JSON.stringify(report.breach)}`)
+  assert.equal(report.ops, 5)
 })
 
 test('every class only a confidential database can have has a case above (this test runs last)', () => {
