@@ -50,7 +50,7 @@ import type { ReplayLogs } from './verify/replay.js'
 import { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
 import { confidentialSettings, createConfidential, directoryIdentities, openConfidential, type Confidential } from './confidential/open.js'
 import { identityOf } from './confidential/epochs.js'
-import { sealOp } from './confidential/op-envelope.js'
+import { openOp, sealOp } from './confidential/op-envelope.js'
 import { KeyringError } from './confidential/keyring.js'
 import { DEFAULT_PEER_TIMEOUT_MS } from './net/network-options.js'
 import { normalizePrefix } from './vm/overlay.js'
@@ -866,7 +866,8 @@ export class Database extends EventEmitter {
       throw new UsageError('UNKNOWN_LOG', `"${log}" is neither "index", a local oplog name, nor a 64-character hex key`)
     }
     const core = pubkey === this.key ? this.index : await this.logs.byPubkey(pubkey)
-    return readHistory(core, pubkey === this.key ? 'index' : 'oplog', opts)
+    const keyring = this.confidential?.keyring
+    return readHistory(core, pubkey === this.key ? 'index' : 'oplog', opts, keyring ? (block) => openOp(keyring, core, block) : undefined)
   }
 
   /** Creates another local oplog (not yet an input: the contract must add it). */

@@ -53,6 +53,8 @@ test('a confidential database runs, reads and verifies as in the clear, and stor
 
   const reopened = await Database.load(dir)
   assert.equal((await reopened.call('get', { key: 'flower' })).response, SECRET, 'read back after reopening')
+  const ops = await reopened.history({ log: 'alice' })
+  assert.deepEqual(ops.map((h) => (h.log === 'oplog' ? h.op : null)), [{ op: 'CLAIM_ADMIN' }, { op: 'PUT', key: 'flower', value: SECRET }], "a member reads an oplog's ops opened")
   await send1(reopened, 'put', { key: 'flower', value: 'rose' }, 'bob', true)
   await reopened.close()
 

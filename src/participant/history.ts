@@ -18,7 +18,11 @@ export type HistoryItem =
   | { log: 'index'; seq: number; path: string; entry: IndexEntry }
   | { log: 'oplog'; seq: number; op: Json | null; error?: string }
 
-export async function readHistory(core: Hypercore, kind: 'index' | 'oplog', opts: HistoryOptions): Promise<HistoryItem[]> {
+/**
+ * Entries of the index, or ops of an oplog. `openOp` opens a confidential database's op block (its
+ * bytes, or why it does not open: docs/protocol.md §17.2).
+ */
+export async function readHistory(core: Hypercore, kind: 'index' | 'oplog', opts: HistoryOptions, openOp?: (block: Uint8Array) => Promise<{ bytes: Uint8Array } | { error: string }>): Promise<HistoryItem[]> {
   const length = core.length
   const start = clamp(opts.start ?? 0, length)
   const end = clamp(opts.end ?? length, length)
@@ -31,7 +35,9 @@ export async function readHistory(core: Hypercore, kind: 'index' | 'oplog', opts
       out.push({ log: 'index', seq, path: entryPath(entry), entry })
     } else {
       try {
-        out.push({ log: 'oplog', seq, op: decodeOp(block) })
+        const opened = openOp ? await openOp(block) : { bytes: block }
+        if ('error' in opened) out.push({ log: 'oplog', seq, op: null, error: opened.error })
+        else out.push({ log: 'oplog', seq, op: decodeOp(opened.bytes) })
       } catch (err) {
         out.push({ log: 'oplog', seq, op: null, error: (err as Error).message })
       }
