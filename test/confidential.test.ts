@@ -17,6 +17,7 @@ import { decodeEntry, encodeEntry, encodeOp, type OpEntry, type SealEntry } from
 import type { ExecutionProof } from '../src/verify/fraud-proof.js'
 import { judge } from '../src/verify/judge.js'
 import { startHttpApi } from '../src/net/http/server.js'
+import { checkProof } from '../src/participant/check-proof.js'
 import { sealBlock } from '../src/executor/seal-block.js'
 import { currentPeaks } from '../src/log/accumulator-log.js'
 import { currentRoots } from '../src/log/merkle.js'
@@ -55,7 +56,14 @@ test('a confidential database runs, reads and verifies as in the clear, and stor
   assert.equal((await reopened.call('get', { key: 'flower' })).response, SECRET, 'read back after reopening')
   const ops = await reopened.history({ log: 'alice' })
   assert.deepEqual(ops.map((h) => (h.log === 'oplog' ? h.op : null)), [{ op: 'CLAIM_ADMIN' }, { op: 'PUT', key: 'flower', value: SECRET }], "a member reads an oplog's ops opened")
-  await send1(reopened, 'put', { key: 'flower', value: 'rose' }, 'bob', true)
+  const rose = await reopened.call('put', { key: 'flower', value: 'rose' }, { as: 'bob' })
+  await rose.whenProcessed()
+  // A receipt and a state proof check as in the clear: the entry comes disclosed with its block key.
+  const receipt = await reopened.receipt(rose.ops)
+  assert.ok(receipt.ops[0].entry.disclosure?.blockKey, 'the op entry is disclosed with its block key')
+  assert.equal(checkProof(receipt, { key }).valid, true, JSON.stringify(checkProof(receipt, { key })))
+  const read = await reopened.get('/values/flower', { proof: true })
+  assert.equal(checkProof(read.proof, { key }).valid, true)
   await reopened.close()
 
   for (const pubkey of [key, ...Object.values(oplogs)]) {
