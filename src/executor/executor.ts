@@ -134,6 +134,9 @@ export class Executor extends EventEmitter {
   async start(): Promise<void> {
     // Each append of the index resolves, and reaches peers, only once it is on stable storage.
     this.logs.syncWrites(this.index)
+    // So does each epoch record: one announced and then lost in a power loss would be followed by
+    // another key for the same epoch, two signed keys logs.
+    if (this.confidential) this.logs.syncWrites(this.confidential.keyring.keysLog)
     this.roots = await currentRoots(this.index)
     this.peaks = await currentPeaks(this.index)
     this.lastTs = await lastAckTs(this.index)
