@@ -7,17 +7,21 @@ import type { Duplex } from 'node:stream'
 import type { LogStore } from '../log/store.js'
 
 export async function copyLogs(from: LogStore, to: LogStore, pubkeys: readonly string[]): Promise<void> {
+  // One replication stream per log: on a stream that is already running, a log both stores open
+  // afterwards was seen never to get a channel (the second of several never arrived).
+  for (const pubkey of pubkeys) await copyLog(from, to, pubkey)
+}
+
+async function copyLog(from: LogStore, to: LogStore, pubkey: string): Promise<void> {
+  const source = await from.byPubkey(pubkey)
+  if (source.length === 0) return
   const a = from.corestore.replicate(true) as Duplex
   const b = to.corestore.replicate(false) as Duplex
   a.pipe(b).pipe(a)
   try {
-    for (const pubkey of pubkeys) {
-      const source = await from.byPubkey(pubkey)
-      const target = await to.byPubkey(pubkey)
-      if (source.length === 0) continue
-      await reach(target, source.length)
-      await target.download({ start: 0, end: source.length }).done()
-    }
+    const target = await to.byPubkey(pubkey)
+    await reach(target, source.length)
+    await target.download({ start: 0, end: source.length }).done()
   } finally {
     a.destroy()
     b.destroy()

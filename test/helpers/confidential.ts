@@ -17,8 +17,8 @@ export async function replicaWithoutKeys(t: TestContext, dir: string): Promise<{
   await Promise.all([from.ready(), to.ready()])
   const settings = (await confidentialSettings(await from.byPubkey(manifest.key)))!
   const pubkeys = [manifest.key, settings.keys, ...Object.values(manifest.oplogs as Record<string, string>)]
-  // One log per replication: the index, the keys log and the oplogs, as any peer may fetch them.
-  for (const pubkey of pubkeys) await copyLogs(from, to, [pubkey])
+  // The index, the keys log and the oplogs, as any peer may fetch them.
+  await copyLogs(from, to, pubkeys)
   await Promise.all([from.close(), to.close()])
   await writeFile(path.join(replica, 'manifest.json'), JSON.stringify({ format: 'glassbox-dir/1', key: manifest.key, oplogs: {} }))
   return { replica, key: manifest.key, keys: settings.keys }
