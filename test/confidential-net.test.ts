@@ -3,6 +3,8 @@
 // writes sealed ops; a peer that is never let in replicates the logs and checks every seal.
 
 import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { confidentialSettings } from '../src/confidential/open.js'
 import { checkSeals } from '../src/confidential/seal-check.js'
@@ -16,6 +18,7 @@ import { verifyRemote } from '../src/net/remote-monitor.js'
 import { toHex } from '../src/codec/hash.js'
 import sodium from 'sodium-native'
 import { example, send1, tempDir } from './helpers/databases.js'
+import { glassbox } from './helpers/cli.js'
 
 let dht: BootstrapNodes
 before(async () => {
@@ -84,6 +87,21 @@ test('a remote participant of a confidential database is let in by a new epoch a
   assert.equal(full.valid, true, JSON.stringify(full.breach))
   assert.equal(full.verified, length)
   await assert.rejects(verifyRemote(await tempDir(t), executor.key, net()), { code: 'NOT_A_MEMBER' })
+
+  // And from the command line, as a monitor on another machine would run it.
+  const cwd = await tempDir(t)
+  const keyFile = path.join(cwd, 'auditor.key')
+  await writeFile(keyFile, JSON.stringify({ format: 'glassbox-key/1', publicKey: toHex(auditor.publicKey), secretKey: toHex(auditor.secretKey) }), { mode: 0o600 })
+  const bootstrap = dht.bootstrap.map((n) => `${n.host}:${n.port}`).join(',')
+  const sealsOnly = await glassbox(['verify', executor.key, '--seals-only', '--bootstrap', bootstrap, '--json'], cwd)
+  assert.equal(sealsOnly.code, 0, sealsOnly.stderr)
+  assert.equal(JSON.parse(sealsOnly.stdout).problem, null)
+  const asReader = await glassbox(['verify', executor.key, '--reader-key', keyFile, '--bootstrap', bootstrap, '--json'], cwd)
+  assert.equal(asReader.code, 0, asReader.stderr)
+  assert.equal(JSON.parse(asReader.stdout).valid, true)
+  const noKey = await glassbox(['verify', executor.key, '--bootstrap', bootstrap], cwd)
+  assert.equal(noKey.code, 2)
+  assert.match(noKey.stderr, /NOT_A_MEMBER|holds none of its keys/)
 })
 
 function keyPair(): { publicKey: Buffer; secretKey: Buffer } {
