@@ -14,16 +14,18 @@ export function blake2b256Into(out: Uint8Array, input: Uint8Array): void {
   out.set(blake2b(input, { dkLen: 32 }))
 }
 
-export function blake2bKeyed(outLen: number, key: Uint8Array, input: Uint8Array): Uint8Array {
-  return blake2b(input, { dkLen: outLen, key })
+export function blake2bKeyed(outLen: number, key: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
+  const h = blake2b.create({ dkLen: outLen, key })
+  for (const p of parts) h.update(p)
+  return h.digest()
 }
 
 export function randomBytes(n: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(n))
 }
 
-export function xchacha20Xor(key: Uint8Array, nonce: Uint8Array, data: Uint8Array): Uint8Array {
-  return xchacha20(key, nonce, data)
+export function xchacha20XorInPlace(key: Uint8Array, nonce: Uint8Array, data: Uint8Array): void {
+  xchacha20(key, nonce, data, data)
 }
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {

@@ -13,10 +13,10 @@ export function blake2b256Into(out: Uint8Array, input: Uint8Array): void {
   sodium.crypto_generichash(out as Buffer, input as Buffer)
 }
 
-/** BLAKE2b keyed by `key`, with an `outLen`-byte digest (16..64): confidential blocks' key derivation and MAC. */
-export function blake2bKeyed(outLen: number, key: Uint8Array, input: Uint8Array): Uint8Array {
+/** BLAKE2b keyed by `key` over `parts` one after the other, with an `outLen`-byte digest (16..64): confidential blocks' key derivation and MAC. */
+export function blake2bKeyed(outLen: number, key: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
   const out = Buffer.alloc(outLen)
-  sodium.crypto_generichash(out, asBuffer(input), asBuffer(key))
+  sodium.crypto_generichash_batch(out, parts.map(asBuffer), asBuffer(key))
   return new Uint8Array(out.buffer, out.byteOffset, outLen)
 }
 
@@ -25,11 +25,10 @@ export function randomBytes(n: number): Uint8Array {
   return randomFillSync(new Uint8Array(n))
 }
 
-/** `data` XOR the XChaCha20 keystream of `key` (32 bytes) and `nonce` (24 bytes), into a new array. */
-export function xchacha20Xor(key: Uint8Array, nonce: Uint8Array, data: Uint8Array): Uint8Array {
-  const out = Buffer.alloc(data.length)
-  sodium.crypto_stream_xchacha20_xor(out, asBuffer(data), asBuffer(nonce), asBuffer(key))
-  return new Uint8Array(out.buffer, out.byteOffset, out.length)
+/** XORs `data` with the XChaCha20 keystream of `key` (32 bytes) and `nonce` (24 bytes), in place. */
+export function xchacha20XorInPlace(key: Uint8Array, nonce: Uint8Array, data: Uint8Array): void {
+  const d = asBuffer(data)
+  sodium.crypto_stream_xchacha20_xor(d, d, asBuffer(nonce), asBuffer(key))
 }
 
 /** SHA-256 of the concatenation of `parts` (the RFC 6962 hashes are a prefix byte and one or two inputs). */

@@ -14,8 +14,7 @@
 //
 // Browser-safe (the judge page checks disclosed entries): everything goes through codec/primitives.
 
-import { concatBytes } from '../codec/hash.js'
-import { blake2bKeyed, randomBytes, xchacha20Xor } from '../codec/primitives.js'
+import { blake2bKeyed, randomBytes, xchacha20XorInPlace } from '../codec/primitives.js'
 import { GlassboxError } from '../errors.js'
 
 export const ENVELOPE_BYTES = 64
@@ -60,7 +59,7 @@ export function envelopeHead(stored: Uint8Array): EnvelopeHead {
 
 /** The key of one sealed block: BLAKE2b-256 keyed by the epoch key over context ‖ log key ‖ nonce. */
 export function blockKey(epochKey: Uint8Array, logKey: Uint8Array, nonce: Uint8Array): Uint8Array {
-  return blake2bKeyed(KEY_BYTES, epochKey, concatBytes([BLOCK_KEY_CONTEXT, logKey, nonce]))
+  return blake2bKeyed(KEY_BYTES, epochKey, [BLOCK_KEY_CONTEXT, logKey, nonce])
 }
 
 /**
@@ -71,7 +70,7 @@ export function blockKey(epochKey: Uint8Array, logKey: Uint8Array, nonce: Uint8A
 export function indexNonce(epochKey: Uint8Array, position: number, plaintext: Uint8Array): Uint8Array {
   const at = new Uint8Array(8)
   new DataView(at.buffer).setBigUint64(0, BigInt(position))
-  return blake2bKeyed(NONCE_BYTES, epochKey, concatBytes([INDEX_NONCE_CONTEXT, at, plaintext]))
+  return blake2bKeyed(NONCE_BYTES, epochKey, [INDEX_NONCE_CONTEXT, at, plaintext])
 }
 
 /** A random nonce, for oplog blocks (a participant does not know its op's seq before the append). */
@@ -91,7 +90,7 @@ export function sealInPlace(stored: Uint8Array, logKey: Uint8Array, seal: SealPa
   stored.set(seal.nonce, 8)
   const key = blockKey(seal.epochKey, logKey, seal.nonce)
   const body = stored.subarray(ENVELOPE_BYTES)
-  body.set(xchacha20Xor(key, seal.nonce, body))
+  xchacha20XorInPlace(key, seal.nonce, body)
   stored.set(mac(stored, key), 8 + NONCE_BYTES)
 }
 
@@ -119,7 +118,7 @@ export function openInPlace(stored: Uint8Array, key: Uint8Array): void {
     throw new EnvelopeError('ENVELOPE_UNOPENED', `a block sealed under epoch ${epoch} does not open with that epoch's key (a wrong key, or changed bytes)`)
   }
   const body = stored.subarray(ENVELOPE_BYTES)
-  body.set(xchacha20Xor(key, stored.subarray(8, 8 + NONCE_BYTES), body))
+  xchacha20XorInPlace(key, stored.subarray(8, 8 + NONCE_BYTES), body)
 }
 
 /** The bytes of a stored block once opened with its epoch's key: a copy, the stored block is left as it is. */
@@ -142,7 +141,7 @@ export function rebuildStored(envelope: Uint8Array, plaintext: Uint8Array, key: 
   if (!envelopeHead(stored).sealed) return stored
   if (!key || key.length !== KEY_BYTES) throw new EnvelopeError('ENVELOPE_MALFORMED', 'a sealed block is disclosed with its 32-byte block key')
   const body = stored.subarray(ENVELOPE_BYTES)
-  body.set(xchacha20Xor(key, stored.subarray(8, 8 + NONCE_BYTES), body))
+  xchacha20XorInPlace(key, stored.subarray(8, 8 + NONCE_BYTES), body)
   if (!sameBytes(mac(stored, key), stored.subarray(8 + NONCE_BYTES, ENVELOPE_BYTES))) {
     throw new EnvelopeError('ENVELOPE_UNOPENED', "the disclosed block key does not give the envelope's MAC over these bytes")
   }
@@ -151,7 +150,7 @@ export function rebuildStored(envelope: Uint8Array, plaintext: Uint8Array, key: 
 
 // The MAC of a sealed block: over its epoch (bytes 4..7) and its ciphertext, keyed by its block key.
 function mac(stored: Uint8Array, key: Uint8Array): Uint8Array {
-  return blake2bKeyed(MAC_BYTES, key, concatBytes([MAC_CONTEXT, stored.subarray(4, 8), stored.subarray(ENVELOPE_BYTES)]))
+  return blake2bKeyed(MAC_BYTES, key, [MAC_CONTEXT, stored.subarray(4, 8), stored.subarray(ENVELOPE_BYTES)])
 }
 
 // Not secret-dependent timing that matters here: a MAC mismatch only ever means "does not open".

@@ -3,6 +3,7 @@
 declare module 'sodium-native' {
   const sodium: {
     crypto_generichash(out: Buffer, input: Buffer, key?: Buffer): void
+    crypto_generichash_batch(out: Buffer, inputs: Buffer[], key?: Buffer): void
     crypto_sign_detached(sig: Buffer, message: Buffer, secretKey: Buffer): void
     crypto_sign_verify_detached(sig: Buffer, message: Buffer, publicKey: Buffer): boolean
     crypto_sign_keypair(publicKey: Buffer, secretKey: Buffer): void
