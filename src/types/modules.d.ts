@@ -15,10 +15,8 @@ declare module 'sodium-native' {
     crypto_sign_ed25519_sk_to_curve25519(x25519sk: Buffer, ed25519sk: Buffer): void
     crypto_box_seal(c: Buffer, m: Buffer, pk: Buffer): void
     crypto_box_seal_open(m: Buffer, c: Buffer, pk: Buffer, sk: Buffer): boolean
-    crypto_box_SEALBYTES: number
     crypto_secretbox_easy(c: Buffer, m: Buffer, n: Buffer, k: Buffer): void
     crypto_secretbox_open_easy(m: Buffer, c: Buffer, n: Buffer, k: Buffer): boolean
-    crypto_secretbox_MACBYTES: number
     randombytes_buf(buf: Buffer): void
     crypto_stream_xchacha20_xor(c: Buffer, m: Buffer, n: Buffer, k: Buffer): void
   }

@@ -5,7 +5,7 @@
 import type Hypercore from 'hypercore'
 import { fromHex, toHex } from '../codec/hash.js'
 import { decodeEntry, encodeEntry, SYS, type IndexEntry, type SealEntry } from '../codec/messages.js'
-import { proveInclusion, type InclusionProof } from '../log/merkle.js'
+import { proveInclusion } from '../log/merkle.js'
 import { sealSignedBy } from '../log/seal.js'
 import type { Keyring } from '../confidential/keyring.js'
 import { discloseOp } from '../confidential/op-envelope.js'
