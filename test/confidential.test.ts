@@ -11,6 +11,7 @@ import { LogStore } from '../src/log/store.js'
 import { ENVELOPE_BYTES, envelopeHead, sealBytes } from '../src/confidential/envelope.js'
 import { OP_UNOPENED, sealOp } from '../src/confidential/op-envelope.js'
 import { Keyring } from '../src/confidential/keyring.js'
+import { encodeEpoch, makeEpoch, newEpochKey } from '../src/confidential/epochs.js'
 import { confidentialSettings, directoryIdentities, openConfidential } from '../src/confidential/open.js'
 import { checkSeals } from '../src/confidential/seal-check.js'
 import { decodeEntry, encodeEntry, encodeOp, type OpEntry, type SealEntry } from '../src/codec/messages.js'
@@ -343,6 +344,51 @@ test('ops that do not open (clear, too short, an unknown epoch, changed bytes) a
   const report = await verifyDirectory(dir)
   assert.equal(report.valid, true, `no false breach: ${JSON.stringify(report.breach)}`)
   assert.equal(report.ops, 5)
+})
+
+test('a keys log whose record is not the epoch it stands for is refused by members and by peers without a key; an epoch left unused by a crash is harmless', async (t) => {
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, { contract: await example('kv-store'), oplogs: ['alice'], confidential: {} })
+  await send1(db, 'put', { key: 'a', value: 1 }, 'alice', true)
+  await db.close()
+
+  // A crash after the executor appended a new epoch's record, before any entry was sealed under it.
+  let logs = new LogStore(dir)
+  await logs.ready()
+  let keysLog = await logs.localKeys()
+  await keysLog.append(encodeEpoch(makeEpoch(1, 99, newEpochKey(), null, [])))
+  await logs.close()
+  // That record is malformed (an epoch > 0 without the previous key): decoding refuses it.
+  await assert.rejects(Database.load(dir), /previous must be null exactly for epoch 0/)
+
+  // A well-formed record left unused: the executor goes on, and the log verifies.
+  const dir2 = await tempDir(t)
+  await (await Database.create(dir2, { contract: await example('kv-store'), oplogs: ['alice'], confidential: {} })).close()
+  logs = new LogStore(dir2)
+  await logs.ready()
+  keysLog = await logs.localKeys()
+  const keyring = new Keyring(keysLog)
+  const kp = (await logs.localIndex()).keyPair!
+  keyring.addIdentity({ publicKey: kp.publicKey, secretKey: kp.secretKey! })
+  await keyring.refresh()
+  await keyring.rotate(5, keyring.members(0))
+  // And one record naming another epoch than its position, as a lying executor might write it.
+  const stray = makeEpoch(7, 5, newEpochKey(), await keyring.keyOf(1), keyring.members(0))
+  await logs.close()
+  const db2 = await Database.load(dir2)
+  await send1(db2, 'put', { key: 'b', value: 2 }, 'alice', true)
+  assert.equal((await db2.info()).confidential?.epoch, 1, 'the record left by the crash is the epoch in force')
+  await db2.close()
+  assert.equal((await verifyDirectory(dir2)).valid, true)
+
+  logs = new LogStore(dir2)
+  await logs.ready()
+  await (await logs.localKeys()).append(encodeEpoch(stray))
+  await logs.close()
+  await assert.rejects(verifyDirectory(dir2), { code: 'KEYS_LOG_MALFORMED' })
+  const { replica, key, keys } = await replicaWithoutKeys(t, dir2)
+  const report = await checkReplicaSeals(replica, key, keys)
+  assert.match(report.problem?.message ?? '', /keys log record 2 names epoch 7/)
 })
 
 test('every class only a confidential database can have has a case above (this test runs last)', () => {
