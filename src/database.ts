@@ -53,6 +53,12 @@ import { identityOf } from './confidential/epochs.js'
 import { openOp, sealOp } from './confidential/op-envelope.js'
 import { KeyringError } from './confidential/keyring.js'
 import { DEFAULT_PEER_TIMEOUT_MS } from './net/network-options.js'
+import { swarmKeyPair } from './net/swarm-identity.js'
+import type { StandbyChannels } from './failover/standby-channel.js'
+import { StandbyHold } from './failover/standby-hold.js'
+import { Standby, type StandbyOptions } from './failover/standby.js'
+import { writeKeyFile } from './claims/verifier-key.js'
+import { appendHeldBlocks, beginTakeover, endTakeover, EXECUTOR_KEY_FILE, readExecutorKey } from './failover/takeover.js'
 import { normalizePrefix } from './vm/overlay.js'
 import type { Change, Json, Limits, ListOptions, StateEntry } from './vm/types.js'
 
@@ -97,6 +103,12 @@ export interface LoadOptions {
    * long for the executor to let it in (default: the network's peer timeout); 0 fails at once.
    */
   membershipTimeoutMs?: number
+  /**
+   * With the executor: forward every block to this standby (its swarm key, hex) and append it only
+   * once the standby holds it (docs/protocol.md §18). Kept in the manifest, so every later run of the
+   * executor waits for the same standby; null forgets it. Default: the manifest's. Needs `network`.
+   */
+  standby?: string | null
 }
 
 export interface CallOptions {
@@ -183,6 +195,12 @@ export interface IndexHead {
  */
 export class Database extends EventEmitter {
   private executor: Executor | null = null
+  /** The standby channel of the network, when the database is on it (docs/protocol.md §18). */
+  private standbyChannels: StandbyChannels | null = null
+  /** With the executor and a standby: the hold each append waits for. */
+  private standbyHold: StandbyHold | null = null
+  /** Without the executor: this directory as the executor's standby. */
+  private standbyRole: Standby | null = null
   private follower: IndexFollower | null = null
   /** The network replication, when the database was loaded with `network`. */
   private replicator: Replicator | null = null
@@ -281,9 +299,15 @@ export class Database extends EventEmitter {
     let db: Database | null = null
     let store: StateStore | null = null
     let replicator: Replicator | null = null
+    let standbyChannels: StandbyChannels | null = null
     try {
       await logs.ready()
-      const index = await logs.byPubkey(manifest.key)
+      // A directory that took over as executor (failover/takeover.ts) holds the key pair in a file.
+      const executorKey = opts.readOnly ? null : await readExecutorKey(dir)
+      const index = await logs.byPubkey(manifest.key, executorKey ?? undefined)
+      if (executorKey && !index.writable) throw new DatabaseError('EXECUTOR_KEY_MISMATCH', `${dir}: ${EXECUTOR_KEY_FILE} does not hold the key pair that signs this database's index log`)
+      // A takeover not finished before a crash: the blocks the standby held go in first.
+      const handoverOwed = executorKey ? await appendHeldBlocks(dir, index) : false
       // A crash can leave appends in the page cache that a power loss would still drop: sync them
       // before any peer or client sees the log (docs/protocol.md §5.2).
       if (index.writable) await logs.flush()
@@ -295,7 +319,9 @@ export class Database extends EventEmitter {
         // Its peers can ask it for the state checkpoints kept in the directory too, unless their
         // values are confidential (docs/protocol.md §17): those are never served.
         const serveCheckpoints = !(await confidentialSettings(index))
-        replicator = (await replicateDatabase(logs, index, { ...opts.network, ...(serveCheckpoints ? { checkpointsFrom: dir } : {}) })).replicator
+        const replicated = await replicateDatabase(logs, index, { ...opts.network, ...(serveCheckpoints ? { checkpointsFrom: dir } : {}) })
+        replicator = replicated.replicator
+        standbyChannels = replicated.standby
       }
       // A confidential index decrypts on read from here on, for everything that opens it below.
       const identities = await directoryIdentities(logs, index, Object.keys(manifest.oplogs))
@@ -337,11 +363,18 @@ export class Database extends EventEmitter {
       loadedVM = null
       db = new Database(dir, manifest, logs, index, view, vm, limits, store, loaded.load)
       db.replicator = replicator
+      db.standbyChannels = standbyChannels
       db.confidential = confidential
       db.readOnly = opts.readOnly ?? false
       if (execute) {
         await db.startCheckpoints(checkEvery(opts.checkpointEvery ?? manifest.checkpointEvery, 'load'))
-        await db.startExecutor(opts.executor)
+        const handover = handoverOwed ? { handover: new Uint8Array((await swarmKeyPair(logs.corestore)).publicKey) } : {}
+        if (opts.standby !== undefined && opts.standby !== (manifest.standby ?? null)) {
+          const { standby: _, ...rest } = manifest
+          await writeManifest(dir, opts.standby === null ? rest : { ...rest, standby: opts.standby })
+        }
+        await db.startExecutor({ ...opts.executor, ...handover }, opts.standby === undefined ? manifest.standby : (opts.standby ?? undefined))
+        if (handoverOwed) await endTakeover(dir)
       }
       else if (replicator) db.startFollower()
       return db
@@ -456,7 +489,18 @@ export class Database extends EventEmitter {
     await this.checkpointing
   }
 
-  private async startExecutor(opts?: ExecutorOptions): Promise<void> {
+  private async startExecutor(opts: ExecutorOptions = {}, standby?: string): Promise<void> {
+    if (standby) {
+      if (!this.standbyChannels) throw new UsageError('USAGE', `${this.dir}: the executor has a standby (${standby.slice(0, 8)}…), which it reaches over the network: serve it online`)
+      const secretKey = this.index.keyPair?.secretKey
+      if (!secretKey) throw new DatabaseError('NOT_EXECUTOR', `${this.dir} does not hold the executor's key pair`)
+      this.standbyHold = new StandbyHold(this.standbyChannels, standby, secretKey)
+      for (const event of ['connected', 'disconnected', 'refused', 'fenced']) this.standbyHold.on(event, (detail?: unknown) => this.emit('standby', { event, detail }))
+      const hold = this.standbyHold
+      opts = { ...opts, beforeAppend: (start, blocks) => hold.hold(start, blocks) }
+    }
+    // An old executor that still forwards here learns that this one writes the log now.
+    if (this.standbyChannels) this.standbyChannels.responder = { fromExecutor: (_peer, _m, reply) => reply({ kind: 'fenced', length: this.index.length }) }
     const executor = new Executor(this.index, this.view, this.logs, this.holder, this.limits.maxOpBytes, opts)
     this.sealedRoot = toHex(this.view.state.root())
     executor.on('block', (block: BlockEvent) => {
@@ -989,9 +1033,49 @@ export class Database extends EventEmitter {
     return new Monitor(this.replayLogs(), opts)
   }
 
+  /**
+   * Writes the executor's key pair to `file` (glassbox-key/1, owner-only, never overwritten), for a
+   * standby to hold (docs/protocol.md §18). Only the directory that holds the key pair can.
+   */
+  async writeExecutorKey(file: string): Promise<string> {
+    const secretKey = this.index.keyPair?.secretKey
+    if (!this.index.writable || !secretKey) throw new DatabaseError('NOT_EXECUTOR', `${this.dir} does not hold the executor's key pair (run this where the database was created)`)
+    await writeKeyFile(file, secretKey)
+    return this.signer
+  }
+
+  /**
+   * Makes this replica the executor's standby (docs/protocol.md §18): it holds each block the
+   * executor forwards, and emits `silent` when the executor has said nothing for `takeoverAfterMs`.
+   * `secretKey` is the executor's key pair; the caller takes over with `takeOver`.
+   */
+  async standBy(secretKey: Uint8Array, opts: StandbyOptions): Promise<Standby> {
+    if (this.executor || !this.standbyChannels || !this.follower) throw new UsageError('USAGE', `${this.dir}: a standby is a replica of the database on the network, not its executor`)
+    if (this.confidential) throw new UsageError('USAGE', `${this.dir}: a confidential database has no standby yet (its keys log would need one too)`)
+    if (toHex(secretKey.subarray(32)) !== this.signer) throw new UsageError('USAGE', `the key pair given (${toHex(secretKey.subarray(32)).slice(0, 8)}…) is not the executor's (${this.signer.slice(0, 8)}…)`)
+    this.standbyRole = await Standby.open(this.index, this.dir, opts)
+    this.standbyChannels.responder = this.standbyRole
+    return this.standbyRole
+  }
+
+  /**
+   * The standby takes over: it answers the old executor "fenced" from now on, keeps the executor's
+   * key pair in the directory, and closes. Opening the directory again runs the executor, which
+   * appends the blocks held and the handover seal first (failover/takeover.ts).
+   */
+  async takeOver(secretKey: Uint8Array): Promise<void> {
+    if (!this.standbyRole) throw new UsageError('USAGE', `${this.dir} is not a standby`)
+    this.standbyRole.fence()
+    await beginTakeover(this.dir, secretKey)
+    await this.close()
+  }
+
   async close(): Promise<void> {
     for (const m of this.monitors) await m.stop()
     this.monitors.clear()
+    // A block waiting for the standby fails now: the executor can stop.
+    this.standbyHold?.close()
+    this.standbyRole?.close()
     await this.executor?.stop()
     this.executor = null
     await this.checkpointing

@@ -9,18 +9,29 @@ export const KEY_FILE_FORMAT = 'glassbox-key/1'
 
 /** The 64-byte secret key (seed, then public key) kept in `file`, made and written there if there is none. */
 export async function loadOrCreateKey(file: string): Promise<Uint8Array> {
-  let text: string | null = null
+  const known = await readKeyFile(file)
+  if (known) return known
+  const publicKey = Buffer.alloc(32)
+  const secretKey = Buffer.alloc(64)
+  sodium.crypto_sign_keypair(publicKey, secretKey)
+  await writeKeyFile(file, secretKey)
+  return new Uint8Array(secretKey)
+}
+
+/** Writes a key file readable by its owner only; an existing file is never overwritten. */
+export async function writeKeyFile(file: string, secretKey: Uint8Array): Promise<void> {
+  const hex = Buffer.from(secretKey).toString('hex')
+  await writeFile(file, JSON.stringify({ format: KEY_FILE_FORMAT, publicKey: hex.slice(64), secretKey: hex }) + '\n', { mode: 0o600, flag: 'wx' })
+}
+
+/** The 64-byte secret key kept in `file`, or null when there is no such file. */
+export async function readKeyFile(file: string): Promise<Uint8Array | null> {
+  let text: string
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
-  if (text === null) {
-    const publicKey = Buffer.alloc(32)
-    const secretKey = Buffer.alloc(64)
-    sodium.crypto_sign_keypair(publicKey, secretKey)
-    await writeFile(file, JSON.stringify({ format: KEY_FILE_FORMAT, publicKey: publicKey.toString('hex'), secretKey: secretKey.toString('hex') }) + '\n', { mode: 0o600, flag: 'wx' })
-    return new Uint8Array(secretKey)
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw err
   }
   let k: { format?: unknown; publicKey?: unknown; secretKey?: unknown }
   try {

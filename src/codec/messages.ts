@@ -45,7 +45,20 @@ export type OpEntry = { type: 'op'; ack: Ack; changes: Change[]; stateRoot: Uint
  * The last entry of every block (docs/protocol.md §8.2): the executor's signature over the index
  * log's tree hash at `length` (every entry before this one) and the state root after them.
  */
-export type SealEntry = { type: 'seal'; length: number; treeHash: Uint8Array; stateRoot: Uint8Array; positions: Uint8Array; peaks: Uint8Array[]; signature: Uint8Array }
+export type SealEntry = {
+  type: 'seal'
+  length: number
+  treeHash: Uint8Array
+  stateRoot: Uint8Array
+  positions: Uint8Array
+  peaks: Uint8Array[]
+  signature: Uint8Array
+  /**
+   * Present on the seal a standby writes when it takes over (docs/protocol.md §18): the swarm key of
+   * the instance that holds the executor's key pair and writes the log from here on.
+   */
+  handover?: Uint8Array
+}
 export type IndexEntry = HeaderEntry | ContractEntry | InputEntry | GenesisEntry | OpEntry | SealEntry
 
 export const SYS = {
@@ -121,7 +134,7 @@ export function decodeEntry(bytes: Uint8Array): IndexEntry {
       if (!(m.stateRoot instanceof Uint8Array) || m.stateRoot.length !== 32) throw schema('stateRoot must be 32 bytes')
       return { type: 'op', ack: decodeAck(m.ack), changes: decodeChanges(m.changes), stateRoot: m.stateRoot }
     case 'seal':
-      fields(m, 'seal entry', ['type', 'length', 'treeHash', 'stateRoot', 'positions', 'peaks', 'signature'])
+      fields(m, 'seal entry', ['type', 'length', 'treeHash', 'stateRoot', 'positions', 'peaks', 'signature', ...('handover' in m ? ['handover'] : [])])
       if (!Array.isArray(m.peaks)) throw schema('peaks must be an array')
       return {
         type: 'seal',
@@ -131,6 +144,7 @@ export function decodeEntry(bytes: Uint8Array): IndexEntry {
         positions: fixedBytes(m.positions, 32, 'positions'),
         peaks: m.peaks.map((p) => fixedBytes(p, 32, 'a peak')),
         signature: fixedBytes(m.signature, 64, 'signature'),
+        ...('handover' in m ? { handover: fixedBytes(m.handover, 32, 'handover') } : {}),
       }
     default:
       throw schema(`unknown entry type ${JSON.stringify(m.type)}`)

@@ -25,7 +25,7 @@ import { finishEntry, opened, type OpDraft } from './execute-op.js'
 import { confidentialOf, currentMembers, logSigner, type Confidential } from '../confidential/open.js'
 import { openOp } from '../confidential/op-envelope.js'
 import { createRuntime, type ContractRuntime, type RuntimeMode } from './runtime/runtime.js'
-import { sealBlock } from './seal-block.js'
+import { sealBlock, type StoredForm } from './seal-block.js'
 import { StageTimes } from './stage-times.js'
 import { SpeculativeBlocks, type SpeculativeBlock, type VMHolder } from './speculative-blocks.js'
 
@@ -42,6 +42,17 @@ export interface ExecutorOptions {
   runtime?: RuntimeMode
   /** Wall-clock ceiling of one op in 'thread' or 'process' mode, in ms (an alarm that stops the executor). */
   opCeilingMs?: number
+  /**
+   * Held before every append of the index log, with the block's position and entry bytes: the
+   * append waits until it resolves and the executor stops if it fails. A standby's hold (net/standby.ts):
+   * nothing reaches the log, or a peer, that the standby does not hold already.
+   */
+  beforeAppend?: (start: number, blocks: readonly Buffer[]) => Promise<void>
+  /**
+   * A standby taking over (docs/protocol.md §18): the swarm key of this instance. Before any op, the
+   * executor appends a block of one seal that names it, so the log says where the writer changed.
+   */
+  handover?: Uint8Array
 }
 
 export interface BlockEvent {
@@ -96,6 +107,8 @@ export class Executor extends EventEmitter {
   private readonly confidential: Confidential | null
   /** The append of a new epoch's record, which the next index append waits for. */
   private rotating: Promise<unknown> | null = null
+  private readonly beforeAppend: ExecutorOptions['beforeAppend']
+  private readonly handover: Uint8Array | undefined
 
   constructor(
     private readonly index: Hypercore,
@@ -112,6 +125,8 @@ export class Executor extends EventEmitter {
     this.systemKeys = { index: toHex(index.key), signer: toHex(signerOf(index)) }
     this.speculative = new SpeculativeBlocks(view, holder)
     this.confidential = confidentialOf(index)
+    this.beforeAppend = opts.beforeAppend
+    this.handover = opts.handover
   }
 
   /**
@@ -140,8 +155,21 @@ export class Executor extends EventEmitter {
     this.roots = await currentRoots(this.index)
     this.peaks = await currentPeaks(this.index)
     this.lastTs = await lastAckTs(this.index)
+    if (this.handover) await this.appendHandover(this.handover)
     await this.syncInputs()
     this.kick()
+  }
+
+  /** The block of one seal that names the instance taking over, at the head it took over. */
+  private async appendHandover(instance: Uint8Array): Promise<void> {
+    const start = this.index.length
+    const sealed = sealBlock(this.index, { roots: this.roots, peaks: this.peaks }, start, [], { stateRoot: this.view.state.root(), positions: this.view.lastSeq }, this.storedForm(), instance)
+    await this.beforeAppend?.(start, [sealed.bytes])
+    await this.index.append([sealed.bytes])
+    this.view.fold(sealed.seal)
+    this.roots = sealed.roots
+    this.peaks = sealed.peaks
+    this.emit('block', { start, entries: [], seal: sealed.seal } satisfies BlockEvent)
   }
 
   /** Schedules a pass over the oplogs; safe to call any number of times. */
@@ -267,14 +295,18 @@ export class Executor extends EventEmitter {
   private sealOf(block: SpeculativeBlock): void {
     const at = performance.now()
     const last = block.entries[block.entries.length - 1]
-    const encryption = this.confidential?.encryption
-    const stored = encryption ? (p: number, b: Uint8Array) => encryption.stored(p, b) : undefined
-    const sealed = sealBlock(this.index, { roots: this.roots, peaks: this.peaks }, block.start, block.blocks, { stateRoot: last.stateRoot, positions: this.view.lastSeq }, stored)
+    const sealed = sealBlock(this.index, { roots: this.roots, peaks: this.peaks }, block.start, block.blocks, { stateRoot: last.stateRoot, positions: this.view.lastSeq }, this.storedForm())
     this.speculative.seal(block, sealed.seal, sealed.bytes)
     this.roots = sealed.roots
     this.peaks = sealed.peaks
     this.times.add('seal', at)
     this.times.blocks++
+  }
+
+  /** How entries are stored: in their envelopes in a confidential database (docs/protocol.md §17.2). */
+  private storedForm(): StoredForm | undefined {
+    const encryption = this.confidential?.encryption
+    return encryption ? (p: number, b: Uint8Array) => encryption.stored(p, b) : undefined
   }
 
   /**
@@ -285,7 +317,9 @@ export class Executor extends EventEmitter {
     // A new epoch's record is in the keys log before any entry sealed under it.
     const rotating = this.rotating
     this.rotating = null
-    const appended = rotating ? rotating.then(() => this.index.append(block.blocks)) : this.index.append(block.blocks)
+    const hold = this.beforeAppend
+    const write = () => (hold ? hold(block.start, block.blocks).then(() => this.index.append(block.blocks)) : this.index.append(block.blocks))
+    const appended = rotating ? rotating.then(write) : write()
     return appended.then(
       () => {
         this.speculative.commitOldest()

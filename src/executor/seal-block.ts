@@ -42,13 +42,15 @@ export type StoredForm = (position: number, entry: Uint8Array) => Uint8Array
  * The tree hash is computed here rather than read back from Hypercore because the seal must go in
  * the same atomic append as the entries it covers.
  */
-export function sealBlock(index: Hypercore, head: LogHead, start: number, blocks: readonly Uint8Array[], after: BlockResult, stored?: StoredForm): SealedBlock {
+export function sealBlock(index: Hypercore, head: LogHead, start: number, blocks: readonly Uint8Array[], after: BlockResult, stored?: StoredForm, handover?: Uint8Array): SealedBlock {
   const secretKey = index.keyPair?.secretKey
   if (!secretKey) throw new Error('only the index log writer can seal blocks')
   const length = start + blocks.length
   const covered = appendLeaves(head.roots, start, stored ? blocks.map((b, i) => stored(start + i, b)) : blocks)
   const peaks = appendEntries(head.peaks, start, blocks)
-  const seal = signSeal(index.key, secretKey, { length, treeHash: treeHash(covered), stateRoot: after.stateRoot, positions: positionsHash(after.positions), peaks })
+  const signed = signSeal(index.key, secretKey, { length, treeHash: treeHash(covered), stateRoot: after.stateRoot, positions: positionsHash(after.positions), peaks })
+  // The handover is not in the seal's signed note: Hypercore's signature over the log covers it.
+  const seal: SealEntry = handover ? { ...signed, handover } : signed
   const encoded = encodeEntry(seal)
   const bytes = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength)
   return { seal, bytes, roots: appendLeaves(covered, length, [stored ? stored(length, bytes) : bytes]), peaks: appendLeaf(peaks, length, leafHash(bytes)) }

@@ -18,6 +18,11 @@ export interface Manifest {
    * (docs/protocol.md §14.1); absent or 0: none. A local setting, not part of the signed logs.
    */
   checkpointEvery?: number
+  /**
+   * The executor's standby (docs/protocol.md §18): its swarm key, hex. Every block goes to it before
+   * the append. A local setting, kept so that a restart cannot forget it and append alone.
+   */
+  standby?: string
 }
 
 export function manifestPath(dir: string): string {
@@ -38,7 +43,7 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
   } catch {
     throw new DatabaseError('DATABASE_CORRUPT', `${manifestPath(dir)} is not valid JSON`)
   }
-  if (m?.format !== MANIFEST_FORMAT || typeof m.key !== 'string' || typeof m.oplogs !== 'object' || (m.checkpointEvery !== undefined && !(Number.isSafeInteger(m.checkpointEvery) && m.checkpointEvery >= 0))) {
+  if (m?.format !== MANIFEST_FORMAT || typeof m.key !== 'string' || typeof m.oplogs !== 'object' || (m.checkpointEvery !== undefined && !(Number.isSafeInteger(m.checkpointEvery) && m.checkpointEvery >= 0)) || (m.standby !== undefined && !/^[0-9a-f]{64}$/.test(String(m.standby)))) {
     throw new DatabaseError('DATABASE_FORMAT', `${manifestPath(dir)} is not a ${MANIFEST_FORMAT} manifest`)
   }
   return m

@@ -59,11 +59,14 @@ export class LogStore {
     return this.open(this.corestore.get({ name: KEYS_NAME }))
   }
 
-  /** Any log by its public key (hex); local logs come back writable. */
-  async byPubkey(pubkey: string): Promise<Hypercore> {
+  /**
+   * Any log by its public key (hex); local logs come back writable, and so does a replica opened with
+   * the key pair that signs it (a standby that took over, docs/protocol.md §18).
+   */
+  async byPubkey(pubkey: string, keyPair?: { publicKey: Buffer; secretKey: Buffer }): Promise<Hypercore> {
     const known = this.byKey.get(pubkey)
     if (known) return known
-    return this.open(this.corestore.get({ key: Buffer.from(pubkey, 'hex') }))
+    return this.open(this.corestore.get({ key: Buffer.from(pubkey, 'hex'), ...(keyPair ? { keyPair } : {}) }))
   }
 
   private async open(core: Hypercore): Promise<Hypercore> {

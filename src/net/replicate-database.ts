@@ -7,6 +7,7 @@ import type { LogStore } from '../log/store.js'
 import { DEFAULT_PEER_TIMEOUT_MS, type NetworkOptions } from './network-options.js'
 import { Replicator } from './replicator.js'
 import { CheckpointPeers } from './checkpoint-channel.js'
+import { StandbyChannels } from '../failover/standby-channel.js'
 
 export interface ReplicateOptions extends NetworkOptions {
   /**
@@ -28,6 +29,8 @@ export interface ReplicateOptions extends NetworkOptions {
 export interface ReplicatedDatabase {
   replicator: Replicator
   checkpoints: CheckpointPeers
+  /** Where an executor forwards blocks to its standby (docs/protocol.md §18.2). */
+  standby: StandbyChannels
 }
 
 export { DEFAULT_PEER_TIMEOUT_MS }
@@ -38,12 +41,13 @@ export async function replicateDatabase(logs: LogStore, index: Hypercore, opts: 
   try {
     // On every connection before the first one is made: a peer that opens the channel first must find ours.
     const checkpoints = new CheckpointPeers(replicator, index.discoveryKey, opts.checkpointsFrom ?? null)
+    const standby = new StandbyChannels(replicator, index)
     await replicator.join(index.discoveryKey, { announce: opts.announce ?? false })
     if (!index.writable) {
       if (opts.downloadIndex !== false) index.download({ start: opts.indexFrom ?? 0, end: -1 })
       await syncIndex(index, replicator, opts.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS)
     }
-    return { replicator, checkpoints }
+    return { replicator, checkpoints, standby }
   } catch (err) {
     await replicator.close()
     throw err

@@ -9,9 +9,8 @@ import Hyperswarm, { type PeerDiscovery, type SwarmConnection } from 'hyperswarm
 import { EventEmitter } from 'node:events'
 import { NetworkError } from '../errors.js'
 import { bindHost, isLoopback, type NetworkOptions } from './network-options.js'
+import { swarmKeyPair } from './swarm-identity.js'
 
-/** The name under which the swarm key pair is derived from a store's primary key (no log uses it). */
-const SWARM_IDENTITY = 'glassbox/swarm-identity'
 
 /**
  * Liveness. An idle connection sends an empty message every KEEP_ALIVE_MS, and one that hears
@@ -49,8 +48,7 @@ export class Replicator extends EventEmitter {
    * connection per public key), instead of waiting for the dead one to time out.
    */
   static async open(corestore: Corestore, opts: NetworkOptions = {}): Promise<Replicator> {
-    const keyPair = await corestore.createKeyPair(SWARM_IDENTITY)
-    return new Replicator(corestore, keyPair, opts)
+    return new Replicator(corestore, await swarmKeyPair(corestore), opts)
   }
 
   private constructor(

@@ -1,0 +1,116 @@
+// The executor's side of the standby channel (docs/protocol.md §18.2): each block goes to the standby
+// before it is appended, and the append waits until the standby answers that it holds it. Without the
+// standby the executor waits (the price of never acking an op the standby could lose), and once the
+// standby has taken over it answers "fenced" and this executor stops for good before it writes.
+
+import { EventEmitter } from 'node:events'
+import { DatabaseError } from '../errors.js'
+import type { ExecutorEnd, StandbyChannels, ToExecutor } from './standby-channel.js'
+
+/** How often an executor with nothing to forward tells its standby it is alive. */
+export const PING_MS = 1_000
+
+interface Waiting {
+  start: number
+  end: number
+  blocks: string[]
+  resolve(): void
+  reject(err: Error): void
+}
+
+/**
+ * Emits `connected` and `disconnected` as the standby comes and goes, `refused` (reason) when it
+ * will not hold (it is not a standby, or the hello failed), and `fenced` (DatabaseError) once.
+ */
+export class StandbyHold extends EventEmitter {
+  private end: ExecutorEnd | null = null
+  private waiting: Waiting | null = null
+  private failure: Error | null = null
+  /** The standby refused the last forward: it goes again at the next tick. */
+  private refused = false
+  private readonly timer: NodeJS.Timeout
+
+  constructor(
+    private readonly channels: StandbyChannels,
+    /** The standby's swarm key, hex. */
+    readonly standby: string,
+    private readonly secretKey: Uint8Array,
+  ) {
+    super()
+    channels.onOpen((end) => this.opened(end))
+    channels.onClose((peer) => {
+      if (peer !== this.standby || !this.end) return
+      this.end = null
+      this.emit('disconnected')
+    })
+    channels.onAnswer((peer, m) => peer === this.standby && this.answered(m))
+    this.timer = setInterval(() => this.tick(), PING_MS)
+    this.timer.unref()
+  }
+
+  get connected(): boolean {
+    return this.end !== null
+  }
+
+  /** Resolves once the standby holds `blocks` at `start`; the append that waits for it may go on. */
+  hold(start: number, blocks: readonly Uint8Array[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure)
+    return new Promise<void>((resolve, reject) => {
+      this.waiting = { start, end: start + blocks.length, blocks: blocks.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')), resolve, reject }
+      this.forward()
+    })
+  }
+
+  /** Fails the block waiting, if any: the executor is stopping. */
+  close(): void {
+    clearInterval(this.timer)
+    this.fail(new DatabaseError('STANDBY_CLOSED', 'the database closed while its standby had not yet answered'))
+  }
+
+  private opened(end: ExecutorEnd): void {
+    if (end.peer !== this.standby) return
+    this.end = end
+    end.send(this.channels.hello(this.secretKey, end.peer))
+    this.emit('connected')
+    // A block forwarded on a connection that dropped before the answer goes again on this one.
+    this.forward()
+  }
+
+  /** Pings; and a forward the peer refused (a standby still starting, say) goes again. */
+  private tick(): void {
+    if (this.refused) {
+      this.refused = false
+      this.forward()
+    }
+    this.end?.send({ kind: 'ping' })
+  }
+
+  private forward(): void {
+    const w = this.waiting
+    if (w && this.end) this.end.send({ kind: 'forward', start: w.start, blocks: w.blocks })
+  }
+
+  private answered(m: ToExecutor): void {
+    if (m?.kind === 'held') {
+      const w = this.waiting
+      if (w && Number.isSafeInteger(m.end) && m.end >= w.end) {
+        this.waiting = null
+        w.resolve()
+      }
+    } else if (m?.kind === 'fenced') {
+      const err = new DatabaseError('EXECUTOR_FENCED', `the standby ${this.standby.slice(0, 8)}… writes the log now (it took over at length ${Number(m.length)}): this executor stops without appending`)
+      this.fail(err)
+      this.emit('fenced', err)
+    } else if (m?.kind === 'refused') {
+      this.refused = true
+      this.emit('refused', String(m.reason).slice(0, 300))
+    }
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err
+    const w = this.waiting
+    this.waiting = null
+    w?.reject(this.failure)
+  }
+}
