@@ -471,6 +471,14 @@ export function assertProcessedOnce(acks: Acks, origin: string, length: number, 
   assert.deepEqual(got, range(length), `${who}: the index acks seqs ${summarize(got)} of its oplog of length ${length}`)
 }
 
+/** Every op a call reported as processed sits where the executor's index acknowledges it. */
+export function assertOutcomesMatch(acks: Acks, writer: Writer, who: string): void {
+  for (const p of writer.published()) {
+    if (p.index === null) continue
+    assert.equal(acks.at.get(`${p.origin}/${p.seq}`), p.index, `${who}: op ${p.seq} was reported at index ${p.index}`)
+  }
+}
+
 function summarize(seqs: number[]): string {
   return seqs.length <= 12 ? `[${seqs.join(',')}]` : `[${seqs.slice(0, 6).join(',')} … ${seqs.slice(-6).join(',')}] (${seqs.length})`
 }

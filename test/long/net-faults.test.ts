@@ -16,6 +16,7 @@ import { example } from '../helpers/databases.js'
 import { eventually } from '../helpers/network.js'
 import {
   assertNoBreach,
+  assertOutcomesMatch,
   assertProcessedOnce,
   lastVerified,
   range,
@@ -64,14 +65,6 @@ async function acksCovering(net: TestNetwork, execDir: string, lengths: Map<stri
   )
   assert.ok(last.acks)
   return last.acks
-}
-
-/** Every op a call reported as processed sits where the executor's index acknowledges it. */
-function assertOutcomesMatch(acks: Acks, writer: Writer, who: string): void {
-  for (const p of writer.published()) {
-    if (p.index === null) continue
-    assert.equal(acks.at.get(`${p.origin}/${p.seq}`), p.index, `${who}: op ${p.seq} was reported at index ${p.index}`)
-  }
 }
 
 /** The ops the executor holds for `participant` are the ones its calls published (no op was replaced). */

@@ -4,7 +4,8 @@
 
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { COMMON_FLAGS, COMMON_OPTIONS, EXIT, parseFlags, positionals, type Command } from '../command.js'
+import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positionals, type Command } from '../command.js'
+import { UsageError } from '../../errors.js'
 import { printResult } from '../output.js'
 
 export interface KeyReturnType {
@@ -12,6 +13,18 @@ export interface KeyReturnType {
   publicKey: string
   /** Whether this run made the key pair (false: it was in the file already). */
   created: boolean
+}
+
+/** Writes the executor's key pair of the database in `dir` to `file`, for its standby (docs/failover.md). */
+export async function executorKey(file: string, dir: string): Promise<KeyReturnType> {
+  if (existsSync(file)) throw new UsageError('USAGE', `${file} exists already: the executor's key pair is written to a new file only`)
+  const { openDatabase } = await import('../session.js')
+  const db = await openDatabase(dir)
+  try {
+    return { file: path.resolve(file), publicKey: await db.writeExecutorKey(file), created: true }
+  } finally {
+    await db.close()
+  }
 }
 
 export async function key(file: string): Promise<KeyReturnType> {
@@ -22,19 +35,24 @@ export async function key(file: string): Promise<KeyReturnType> {
 }
 
 function human(r: KeyReturnType): string {
-  return `${r.publicKey}\n  ${r.created ? 'a new key pair, written to' : 'the key pair in'} ${r.file} (keep it private: it opens what is sealed to it)`
+  return `${r.publicKey}\n  ${r.created ? 'a new key pair, written to' : 'the key pair in'} ${r.file} (keep it private: it opens what is sealed to it, and signs as it)`
 }
 
 export const keyCommand: Command = {
   name: 'key',
   summary: 'Make or show a key pair in a file: a reader of confidential databases, a signer of claims',
-  usage: ['key <key-file> [--json]'],
-  flags: COMMON_FLAGS.filter(([flag]) => !flag.startsWith('--dir')),
-  notes: ['The file is made readable by its owner only, and never overwritten. The public key is printed.'],
+  usage: ['key <key-file> [--json]', 'key <key-file> --executor [--dir D] [--json]'],
+  flags: [['--executor', "write the executor's key pair of the database in D instead: what its standby holds (serve --standby)"], ...COMMON_FLAGS],
+  notes: [
+    'The file is made readable by its owner only, and never overwritten. The public key is printed.',
+    "With --executor, run it in the executor's directory while no `glassbox serve` holds it; the file signs",
+    'the database: give it only to the standby, over a channel you trust.',
+  ],
   async run(args, io) {
-    const { values, positionals: given } = parseFlags('key', args, COMMON_OPTIONS)
+    const { values, positionals: given } = parseFlags('key', args, { ...COMMON_OPTIONS, executor: { type: 'boolean' } })
     const [file] = positionals('key', given, ['<key-file>'])
-    printResult(io, values.json ?? false, await key(file), human)
+    if (values.dir !== undefined && !values.executor) throw new UsageError('USAGE', '--dir goes with --executor')
+    printResult(io, values.json ?? false, values.executor ? await executorKey(file, values.dir ?? DEFAULT_DIR) : await key(file), human)
     return EXIT.ok
   },
 }

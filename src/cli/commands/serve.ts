@@ -19,6 +19,10 @@ import type { HttpApi } from '../../net/http/server.js'
 import { UsageError } from '../../errors.js'
 import { readFile } from 'node:fs/promises'
 import { DEFAULT_OP_CEILING_MS, runtimeMode, type RuntimeMode } from '../../executor/runtime/runtime.js'
+import { readKeyFile } from '../../claims/verifier-key.js'
+
+/** How long a standby waits without a word from the executor before it takes over, by default. */
+export const DEFAULT_TAKEOVER_MS = 10_000
 
 export interface ServeParameters {
   dir: string
@@ -36,6 +40,15 @@ export interface ServeParameters {
   opCeilingMs?: number
   /** Overrides the manifest's checkpoint schedule for this run (0: none). */
   checkpointEvery?: number
+  /** The executor forwards every block to this standby (its swarm key, hex) first; null forgets the one kept (docs/protocol.md §18). */
+  standbyPeer?: string | null
+  /**
+   * Serve a replica as the executor's standby: hold what the executor forwards, and take over with
+   * `secretKey` (the executor's key pair) once it has said nothing for `takeoverAfterMs`.
+   */
+  standby?: { secretKey: Uint8Array; takeoverAfterMs: number; onStandingBy?(s: StandingBy): void; onTakeover?(t: { length: number }): void }
+  /** Told what the executor's standby link does: connected, disconnected, refused (with a reason). */
+  onStandbyEvent?(e: { event: string; detail?: unknown }): void
   /** Also serve the HTTP API (docs/http.md), with a monitor following the database in-process. */
   http?: { port: number; host: string; token: string | null; onError?(err: Error): void; claim?: boolean }
 }
@@ -54,6 +67,36 @@ export interface ServeReady {
   runtime?: RuntimeMode
   /** Present (true) when the directory is a copy, served read-only: no executor runs on a copy. */
   readOnly?: true
+  /** This peer's swarm key (hex) when online: the key `--standby-peer` names. */
+  swarmKey?: string
+}
+
+export interface StandingBy {
+  key: string
+  swarmKey: string
+  takeoverAfterMs: number
+}
+
+/**
+ * A standby's first phase: a replica that holds the blocks the executor forwards. Resolves true once
+ * it took over (the directory now holds the executor's key pair), false when asked to stop first.
+ */
+async function standBy(p: ServeParameters, network: ReplicateOptions): Promise<boolean> {
+  const standby = p.standby!
+  const db = await openDatabase(p.dir, { network: { ...network, announce: true } })
+  let tookOver = false
+  try {
+    const role = await db.standBy(standby.secretKey, { takeoverAfterMs: standby.takeoverAfterMs })
+    standby.onStandingBy?.({ key: db.key, swarmKey: db.swarmKey!, takeoverAfterMs: standby.takeoverAfterMs })
+    const silent = new Promise((resolve) => role.once('silent', () => resolve('silent')))
+    if ((await Promise.race([silent, p.until.then(() => 'stop')])) !== 'silent') return false
+    // It closes the replica: the executor opens on the same directory next.
+    tookOver = true
+    await db.takeOver(standby.secretKey)
+    return true
+  } finally {
+    if (!tookOver) await db.close()
+  }
 }
 
 export async function serve(p: ServeParameters): Promise<void> {
@@ -61,7 +104,14 @@ export async function serve(p: ServeParameters): Promise<void> {
   const network = p.network ?? (await readServeNetwork(p.dir))
   const executor = { runtime: p.runtime ?? 'thread', ...(p.opCeilingMs !== undefined ? { opCeilingMs: p.opCeilingMs } : {}) }
   const every = p.checkpointEvery === undefined ? {} : { checkpointEvery: p.checkpointEvery }
-  const db = await openDatabase(p.dir, network ? { network: { ...network, announce: true }, executor, ...every } : { executor, ...every })
+  if (p.standby) {
+    if (!network) throw new UsageError('USAGE', `${p.dir}: a standby is a replica on the network (join the database first)`)
+    if (!(await standBy(p, network))) return
+  }
+  const standbyPeer = p.standbyPeer === undefined ? {} : { standby: p.standbyPeer }
+  const db = await openDatabase(p.dir, network ? { network: { ...network, announce: true }, executor, ...every, ...standbyPeer } : { executor, ...every, ...standbyPeer })
+  if (p.standby) p.standby.onTakeover?.({ length: db.length })
+  db.on('standby', (e: { event: string; detail?: unknown }) => p.onStandbyEvent?.(e))
   if (p.network) {
     try {
       await writeNetworkFile(p.dir, p.network, { executor: db.runtime !== null })
@@ -88,7 +138,7 @@ export async function serve(p: ServeParameters): Promise<void> {
       api = await startHttpApi({ db, monitor, claims: claimer?.log ?? null, port: p.http.port, host: p.http.host, token: p.http.token, ...(p.http.onError ? { onError: p.http.onError } : {}) })
     }
     const runtime = db.runtime
-    p.onReady?.({ key: db.key, socket: record.socket, pid: process.pid, swarm: db.peers !== null, executor: runtime !== null, ...(api ? { http: api.url } : {}), ...(runtime ? { runtime } : {}), ...(db.readOnly ? { readOnly: true as const } : {}) })
+    p.onReady?.({ key: db.key, socket: record.socket, pid: process.pid, swarm: db.peers !== null, executor: runtime !== null, ...(api ? { http: api.url } : {}), ...(runtime ? { runtime } : {}), ...(db.readOnly ? { readOnly: true as const } : {}), ...(db.swarmKey ? { swarmKey: db.swarmKey } : {}) })
     await p.until
   } finally {
     // The API first: requests still waiting get their answer before the database closes.
@@ -109,7 +159,10 @@ async function writeRecord(dir: string, record: ServerRecord): Promise<void> {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Hold the database open, run its executor and answer other commands on a local socket',
-  usage: ['serve [--swarm] [--bootstrap H:P] [--http PORT [--http-host ADDR] [--token-file FILE] [--claim]] [--runtime MODE] [--op-ceiling-ms MS] [--checkpoint-every K] [--dir D] [--json]'],
+  usage: [
+    'serve [--swarm] [--bootstrap H:P] [--http PORT [--http-host ADDR] [--token-file FILE] [--claim]] [--runtime MODE] [--op-ceiling-ms MS] [--checkpoint-every K] [--standby-peer KEY] [--dir D] [--json]',
+    'serve --standby KEY-FILE [--takeover-after MS] [--dir D] [--json]',
+  ],
   flags: [
     ['--swarm', 'announce the database on the DHT and replicate its logs with peers (implied by --bootstrap)'],
     ...NETWORK_FLAGS,
@@ -120,6 +173,9 @@ export const serveCommand: Command = {
     ['--runtime MODE', 'where contract code runs: thread (default; a worker thread), process (a child process) or local (this thread)'],
     ['--op-ceiling-ms MS', `stop the executor with an alert when one op runs longer than MS in thread or process mode (default ${DEFAULT_OP_CEILING_MS})`],
     ['--checkpoint-every K', "keep a state checkpoint every K entries in this run, overriding the one `init --checkpoint-every` set (0: none)"],
+    ['--standby-peer KEY', "the executor appends each block only once the standby with swarm key KEY holds it; kept for later runs (`none` forgets it)"],
+    ['--standby KEY-FILE', "serve a joined directory as the executor's standby, holding the executor's key pair (`glassbox key FILE --executor`)"],
+    ['--takeover-after MS', `with --standby: take over once the executor has said nothing for MS (default ${DEFAULT_TAKEOVER_MS})`],
     ...COMMON_FLAGS,
   ],
   notes: [
@@ -133,6 +189,9 @@ export const serveCommand: Command = {
     'any op. The op ceiling is an alarm, never part of an outcome: the op past it is not recorded, the executor',
     'stops with that error (requests that wait for it get the error), and the next start runs the op again.',
     'Local mode has no ceiling.',
+    'Failover (docs/failover.md): the executor serves with --standby-peer and the standby with --standby. The',
+    'executor then waits for its standby before every append, so no op it acks can be lost with it; once the',
+    'standby takes over it answers the old executor "fenced", and the old one stops before it writes.',
   ],
   async run(args, io) {
     const { values, positionals: given } = parseFlags('serve', args, {
@@ -146,6 +205,9 @@ export const serveCommand: Command = {
       runtime: { type: 'string' },
       'op-ceiling-ms': { type: 'string' },
       'checkpoint-every': { type: 'string' },
+      'standby-peer': { type: 'string' },
+      standby: { type: 'string' },
+      'takeover-after': { type: 'string' },
     })
     positionals('serve', given, [])
     const httpPort = intFlag('http', values.http)
@@ -157,6 +219,14 @@ export const serveCommand: Command = {
     const opCeilingMs = intFlag('op-ceiling-ms', values['op-ceiling-ms'])
     const checkpointEvery = intFlag('checkpoint-every', values['checkpoint-every'])
     if (opCeilingMs === 0) throw new UsageError('USAGE', '--op-ceiling-ms must be at least 1')
+    const standbyPeer = values['standby-peer']
+    if (standbyPeer !== undefined && standbyPeer !== 'none' && !/^[0-9a-f]{64}$/.test(standbyPeer)) throw new UsageError('USAGE', '--standby-peer takes a swarm key (64 hex digits, printed by the standby) or `none`')
+    const takeoverAfterMs = intFlag('takeover-after', values['takeover-after'])
+    if (takeoverAfterMs !== undefined && !values.standby) throw new UsageError('USAGE', '--takeover-after needs --standby KEY-FILE')
+    if (values.standby && standbyPeer !== undefined) throw new UsageError('USAGE', '--standby and --standby-peer name the two ends of one link: give each to its own server')
+    const standbyKey = values.standby ? await readKeyFile(values.standby) : null
+    if (values.standby && !standbyKey) throw new UsageError('USAGE', `${values.standby}: no such key file (make it with \`glassbox key ${values.standby} --executor\` in the executor's directory)`)
+    const json = values.json ?? false
     const until = shutdownSignal(io, 'closing')
     const online = values.swarm || values.bootstrap !== undefined
     await serve({
@@ -170,6 +240,18 @@ export const serveCommand: Command = {
       ...(opCeilingMs !== undefined ? { opCeilingMs } : {}),
       ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
       onExecutorError: (err) => io.err(`glassbox: the executor stopped: ${err.message}`),
+      ...(standbyPeer !== undefined ? { standbyPeer: standbyPeer === 'none' ? null : standbyPeer } : {}),
+      ...(standbyKey
+        ? {
+            standby: {
+              secretKey: standbyKey,
+              takeoverAfterMs: takeoverAfterMs ?? DEFAULT_TAKEOVER_MS,
+              onStandingBy: (r: StandingBy) => io.out(json ? inlineJson({ standby: true, ...r }) : `standing by for ${r.key} as ${r.swarmKey} (takes over after ${r.takeoverAfterMs} ms without a word from the executor)`),
+              onTakeover: (t: { length: number }) => io.out(json ? inlineJson({ tookOver: true, ...t }) : `took over at length ${t.length}: this directory runs the executor now`),
+            },
+          }
+        : {}),
+      onStandbyEvent: (e) => io.err(`glassbox: standby ${e.event}${e.detail === undefined ? '' : `: ${e.detail instanceof Error ? e.detail.message : String(e.detail)}`}`),
       // One line either way: scripts wait for it before sending requests.
       onReady: (r) =>
         io.out(values.json ? inlineJson({ ready: true, ...r }) : `serving ${r.key} on ${r.socket} (pid ${r.pid}${r.runtime ? `, ${r.runtime} runtime` : ''})${r.swarm ? ', announced on the DHT' : ''}${r.executor ? '' : r.readOnly ? ', read-only (a copy: no executor runs here)' : ', following a remote executor'}${r.http ? `, HTTP API at ${r.http}` : ''}`),
