@@ -1,4 +1,4 @@
-// Failover under load between real processes (docs/failover.md): two participants write through
+// Failover under load between real processes (docs/protocol.md §18): two participants write through
 // their own servers while the executor, served with a standby, is killed with SIGKILL. The standby
 // takes over; every op a call saw acked is in the new executor's log exactly once, in order, where
 // its ack said; the old executor, restarted, is fenced before it writes; the log verifies whole.

@@ -15,7 +15,7 @@ export interface KeyReturnType {
   created: boolean
 }
 
-/** Writes the executor's key pair of the database in `dir` to `file`, for its standby (docs/failover.md). */
+/** Writes the executor's key pair of the database in `dir` to `file`, for its standby (docs/protocol.md §18). */
 export async function executorKey(file: string, dir: string): Promise<KeyReturnType> {
   if (existsSync(file)) throw new UsageError('USAGE', `${file} exists already: the executor's key pair is written to a new file only`)
   const { openDatabase } = await import('../session.js')

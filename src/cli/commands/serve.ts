@@ -189,7 +189,7 @@ export const serveCommand: Command = {
     'any op. The op ceiling is an alarm, never part of an outcome: the op past it is not recorded, the executor',
     'stops with that error (requests that wait for it get the error), and the next start runs the op again.',
     'Local mode has no ceiling.',
-    'Failover (docs/failover.md): the executor serves with --standby-peer and the standby with --standby. The',
+    'Failover (docs/protocol.md §18): the executor serves with --standby-peer and the standby with --standby. The',
     'executor then waits for its standby before every append, so no op it acks can be lost with it; once the',
     'standby takes over it answers the old executor "fenced", and the old one stops before it writes.',
   ],
