@@ -25,13 +25,15 @@ export interface RootConflict {
  * old length means two signed roots for one length (a fork).
  */
 export async function checkRoot(core: Hypercore, seen: SignedRoot, kind: 'index' | 'oplog'): Promise<RootConflict | null> {
-  const after = await signedRoot(core)
+  // The head is read after the comparison, never before: a replica that follows a reorg while this
+  // runs would otherwise pair the new tree hash with the old head, evidence that shows no conflict.
   if (core.length < seen.length) {
+    const length = core.length
     return {
       class: kind === 'index' ? 'index-truncated' : 'oplog-forked',
-      message: `the ${kind} log is ${core.length} long but was seen at length ${seen.length}`,
+      message: `the ${kind} log is ${length} long but was seen at length ${seen.length}`,
       before: seen,
-      after,
+      after: await signedRoot(core),
     }
   }
   const hashThen = toHex(await core.treeHash(seen.length))
@@ -40,7 +42,7 @@ export async function checkRoot(core: Hypercore, seen: SignedRoot, kind: 'index'
       class: kind === 'index' ? 'index-rewritten' : 'oplog-forked',
       message: `the ${kind} log's tree hash at length ${seen.length} changed from ${seen.hash.slice(0, 8)}… to ${hashThen.slice(0, 8)}…`,
       before: seen,
-      after,
+      after: await signedRoot(core),
     }
   }
   return null
