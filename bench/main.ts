@@ -23,6 +23,7 @@ import { runDisputeBench } from './dispute.js'
 import { runMemoryBench } from './memory.js'
 import { runBatchBench } from './batch.js'
 import { runConfidentialBench } from './confidential.js'
+import { runStandbyBench } from './standby.js'
 import { runGasBench } from './gas.js'
 import { measureFraudProof } from './fraud-proofs.js'
 import { runProofBench } from './proofs.js'
@@ -159,6 +160,10 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'confidential') {
     console.log()
     await runConfidentialBench()
+  }
+  if (only === undefined || only === 'standby') {
+    console.log()
+    await runStandbyBench()
   }
 }
 

@@ -14,7 +14,7 @@ import { joinDatabase } from '../src/participant/join.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { StandbyHold } from '../src/failover/standby-hold.js'
 import type { StandbyChannels } from '../src/failover/standby-channel.js'
-import { example, send1, tempDir, waitForEvent } from './helpers/databases.js'
+import { example, send1, tempDir, waitForEvent, withoutExecutor } from './helpers/databases.js'
 import { eventually } from './helpers/network.js'
 import { randomBytes } from 'node:crypto'
 
@@ -167,3 +167,23 @@ test('without its standby the executor appends nothing, and a peer without the k
 async function indexEntry(db: Database, seq: number): Promise<Uint8Array> {
   return (db as unknown as { readIndex(seq: number): Promise<Uint8Array> }).readIndex(seq)
 }
+
+test('a standby whose executor went away before it downloaded the last blocks still closes', { timeout: 60_000 }, async (t) => {
+  const s = await setup(t, 60_000)
+  t.after(async () => {
+    for (const db of [s.writer, s.standby, s.executor]) await db.close().catch(() => {})
+  })
+  // A backlog the executor runs in full blocks at once, then it is gone: the standby holds every
+  // block (it had to), while its replica may still be fetching their entries from a peer that no
+  // longer answers.
+  await s.executor.close()
+  await withoutExecutor(s.execDir, async (db) => {
+    for (let i = 0; i < 1500; i++) await db.call('put', { key: `backlog${i}`, value: i })
+  })
+  const executor = await Database.load(s.execDir, { network: net(true) })
+  s.executor = executor
+  await executor.settled()
+  await executor.close()
+  await s.writer.close()
+  await s.standby.close()
+})

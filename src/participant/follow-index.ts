@@ -13,6 +13,8 @@ export class IndexFollower {
   private running: Promise<void> | null = null
   private again = false
   private stopped = false
+  /** Set while a block is read: it may wait for a peer that never comes. */
+  private fetching = false
   private readonly onAppend = () => this.kick()
   /** Set when an entry could not be folded; the follower stops (the monitor will say why). */
   failure: Error | null = null
@@ -38,7 +40,9 @@ export class IndexFollower {
   async stop(): Promise<void> {
     this.stopped = true
     this.index.off('append', this.onAppend)
-    await this.idle()
+    // A block that no peer serves any more (the executor went away after announcing a length) would
+    // hold the close forever: that read fails when the logs close, and nothing is folded after it.
+    if (!this.fetching) await this.idle()
   }
 
   private kick(): void {
@@ -49,6 +53,7 @@ export class IndexFollower {
     }
     this.running = this.catchUp()
       .catch((err: Error) => {
+        if (this.stopped) return
         this.failure = err
         this.onAdvance()
       })
@@ -64,7 +69,13 @@ export class IndexFollower {
   private async catchUp(): Promise<void> {
     const before = this.view.length
     while (!this.stopped && this.view.length < this.index.length) {
-      const bytes = await this.index.get(this.view.length)
+      this.fetching = true
+      let bytes: Uint8Array | null
+      try {
+        bytes = await this.index.get(this.view.length)
+      } finally {
+        this.fetching = false
+      }
       if (!bytes || this.stopped) break
       const changes = this.view.fold(decodeEntry(bytes))
       for (const c of changes) {
@@ -74,6 +85,6 @@ export class IndexFollower {
         previous.dispose()
       }
     }
-    if (this.view.length > before) this.onAdvance()
+    if (this.view.length > before && !this.stopped) this.onAdvance()
   }
 }
