@@ -1053,7 +1053,7 @@ export class Database extends EventEmitter {
     if (this.executor || !this.standbyChannels || !this.follower) throw new UsageError('USAGE', `${this.dir}: a standby is a replica of the database on the network, not its executor`)
     if (this.confidential) throw new UsageError('USAGE', `${this.dir}: a confidential database has no standby yet (its keys log would need one too)`)
     if (toHex(secretKey.subarray(32)) !== this.signer) throw new UsageError('USAGE', `the key pair given (${toHex(secretKey.subarray(32)).slice(0, 8)}…) is not the executor's (${this.signer.slice(0, 8)}…)`)
-    this.standbyRole = await Standby.open(this.index, this.dir, opts)
+    this.standbyRole = await Standby.open(this.index, this.dir, opts, () => this.logs.flush())
     this.standbyChannels.responder = this.standbyRole
     return this.standbyRole
   }
@@ -1075,7 +1075,7 @@ export class Database extends EventEmitter {
     this.monitors.clear()
     // A block waiting for the standby fails now: the executor can stop.
     this.standbyHold?.close()
-    this.standbyRole?.close()
+    await this.standbyRole?.close()
     await this.executor?.stop()
     this.executor = null
     await this.checkpointing

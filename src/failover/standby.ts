@@ -5,21 +5,12 @@
 // does not hold, every entry any peer may have seen (every acked op) is in one of the two.
 
 import { EventEmitter } from 'node:events'
-import { open, rename } from 'node:fs/promises'
-import path from 'node:path'
 import type Hypercore from 'hypercore'
-import { readJsonFile } from '../log/json-file.js'
 import { DatabaseError } from '../errors.js'
+import { HeldLog, supersede, type HeldBlock } from './held-log.js'
 import type { StandbyResponder, ToExecutor, ToStandby } from './standby-channel.js'
 
-export const PENDING_FILE = 'standby-pending.json'
-const PENDING_FORMAT = 'glassbox-standby/1'
-
-/** Blocks forwarded, not yet in the replica: each is one append of the executor, at `start`. */
-export interface PendingBlock {
-  start: number
-  blocks: Buffer[]
-}
+export type { HeldBlock } from './held-log.js'
 
 export interface StandbyOptions {
   /** Take over after this long without a word from the executor, in ms. */
@@ -32,27 +23,29 @@ const MAX_PENDING_BYTES = 256 * 1024 * 1024
 
 /** Emits `silent` once the executor said nothing for `takeoverAfterMs`, and `held` ({end}) on each answer. */
 export class Standby extends EventEmitter implements StandbyResponder {
-  private pending: PendingBlock[] = []
+  /** What the held-blocks file holds (failover/held-log.ts), in order. */
+  private held: HeldBlock[] = []
   private fencedAt: number | null = null
   private timer: NodeJS.Timeout | null = null
   /** Forwards are handled one at a time, in the order they came. */
   private queue: Promise<void> = Promise.resolve()
-  private readonly onAppend = () => this.prune()
+  private closing = false
 
   private constructor(
     private readonly index: Hypercore,
-    private readonly dir: string,
+    private readonly log: HeldLog,
     private readonly opts: StandbyOptions,
+    /** Syncs the replica's logs to stable storage (before held blocks it covers are dropped). */
+    private readonly flush: () => Promise<void>,
   ) {
     super()
   }
 
   /** A standby for the replica `index` in `dir`, with the blocks it held before a restart. */
-  static async open(index: Hypercore, dir: string, opts: StandbyOptions): Promise<Standby> {
-    const standby = new Standby(index, dir, opts)
-    standby.pending = await readPending(dir, index.key)
-    standby.prune()
-    index.on('append', standby.onAppend)
+  static async open(index: Hypercore, dir: string, opts: StandbyOptions, flush: () => Promise<void>): Promise<Standby> {
+    const { log, held } = await HeldLog.open(dir)
+    const standby = new Standby(index, log, opts, flush)
+    standby.held = held
     standby.heard()
     return standby
   }
@@ -60,7 +53,7 @@ export class Standby extends EventEmitter implements StandbyResponder {
   /** Where the log is known to reach: the replica, then the forwarded blocks that follow on from it. */
   get knownLength(): number {
     let end = this.index.length
-    for (const p of this.pending) {
+    for (const p of this.held) {
       if (p.start > end) break
       end = Math.max(end, p.start + p.blocks.length)
     }
@@ -83,19 +76,45 @@ export class Standby extends EventEmitter implements StandbyResponder {
   private async hold(start: number, blocks: Buffer[], reply: (answer: ToExecutor) => void): Promise<void> {
     // A block forwarded again at a position held already replaces what was forwarded from there:
     // the executor restarted and had not appended it (it appends nothing before this answer).
-    const kept = this.pending.filter((p) => p.start < start)
-    const bytes = kept.reduce((n, p) => n + p.blocks.reduce((m, b) => m + b.length, 0), 0) + blocks.reduce((n, b) => n + b.length, 0)
+    const held = supersede(this.held, { start, blocks })
+    const length = this.index.length
+    const bytes = held.reduce((n, h) => n + (h.start + h.blocks.length > length ? h.blocks.reduce((m, b) => m + b.length, 0) : 0), 0)
     if (bytes > (this.opts.maxPendingBytes ?? MAX_PENDING_BYTES)) return reply({ kind: 'refused', reason: 'too many forwarded blocks are not yet in the replica' })
-    this.pending = [...kept, { start, blocks }]
-    await writePending(this.dir, this.index.key, this.pending)
+    await this.log.append({ start, blocks })
+    this.held = held
     // Held once nothing is missing before it: a standby that starts late waits for its replica.
-    while (this.knownLength < start + blocks.length) {
-      if (this.fencedAt !== null) return reply({ kind: 'fenced', length: this.fencedAt })
-      await new Promise((resolve) => this.index.once('append', resolve))
-    }
+    while (this.knownLength < start + blocks.length && !this.stopped) await this.replicaGrows()
     if (this.fencedAt !== null) return reply({ kind: 'fenced', length: this.fencedAt })
+    if (this.closing) return
     reply({ kind: 'held', end: start + blocks.length })
     this.emit('held', { end: start + blocks.length })
+    if (this.log.large) await this.compact()
+  }
+
+  /** Resolves when the replica grows, or the standby stops holding (fenced or closed). */
+  private replicaGrows(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.index.off('append', done)
+        this.off('stop', done)
+        resolve()
+      }
+      this.index.once('append', done)
+      this.once('stop', done)
+    })
+  }
+
+  /** Whether the standby has stopped holding: fenced, or closing. */
+  private get stopped(): boolean {
+    return this.fencedAt !== null || this.closing
+  }
+
+  /** Drops the records the replica holds on stable storage (synced here first). */
+  private async compact(): Promise<void> {
+    const length = this.index.length
+    await this.flush()
+    this.held = this.held.filter((h) => h.start + h.blocks.length > length)
+    await this.log.compact(this.held)
   }
 
   /** The executor said something: it is alive for another `takeoverAfterMs`. */
@@ -106,66 +125,35 @@ export class Standby extends EventEmitter implements StandbyResponder {
     this.timer.unref()
   }
 
-  private prune(): void {
-    const length = this.index.length
-    this.pending = this.pending.filter((p) => p.start + p.blocks.length > length)
-  }
-
   /**
    * Stops holding: from now on every forward is answered "fenced", so the old executor appends
    * nothing more. Returns the blocks to append, in order, from the replica's length on.
    */
-  fence(): PendingBlock[] {
+  fence(): HeldBlock[] {
     this.fencedAt = this.knownLength
     if (this.timer) clearTimeout(this.timer)
-    this.index.off('append', this.onAppend)
-    const length = this.index.length
-    const out: PendingBlock[] = []
-    let end = length
-    for (const p of this.pending) {
-      if (p.start > end) throw new DatabaseError('TAKEOVER_GAP', `the standby holds blocks from ${p.start} but its replica ends at ${end}: it cannot take over without the entries between`)
-      const from = end - p.start
-      if (from < p.blocks.length) out.push({ start: end, blocks: p.blocks.slice(from) })
-      end = Math.max(end, p.start + p.blocks.length)
-    }
-    return out
+    this.emit('stop')
+    return heldBeyond(this.held, this.index.length)
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    this.closing = true
     if (this.timer) clearTimeout(this.timer)
-    this.index.off('append', this.onAppend)
+    this.emit('stop')
+    await this.queue
+    await this.log.close()
   }
 }
 
-/** The forwarded blocks a standby kept in `dir` (none when it kept none). */
-export async function readPending(dir: string, key: Uint8Array): Promise<PendingBlock[]> {
-  const file = path.join(dir, PENDING_FILE)
-  const text = (await readJsonFile(file)) as { format?: unknown; key?: unknown; pending?: unknown } | null
-  if (text === null) return []
-  if (text.format !== PENDING_FORMAT || text.key !== Buffer.from(key).toString('hex') || !Array.isArray(text.pending)) {
-    throw new DatabaseError('DATABASE_FORMAT', `${file} is not a ${PENDING_FORMAT} file of this database`)
+/** The held blocks a log of `length` lacks, contiguous from `length`; TAKEOVER_GAP when some are missing. */
+export function heldBeyond(held: readonly HeldBlock[], length: number): HeldBlock[] {
+  const out: HeldBlock[] = []
+  let end = length
+  for (const p of held) {
+    if (p.start + p.blocks.length <= end) continue
+    if (p.start > end) throw new DatabaseError('TAKEOVER_GAP', `the standby holds blocks from ${p.start} but its log ends at ${end}: it cannot take over without the entries between`)
+    out.push({ start: end, blocks: p.blocks.slice(end - p.start) })
+    end = p.start + p.blocks.length
   }
-  return text.pending.map((p: { start: number; blocks: string[] }) => ({ start: p.start, blocks: p.blocks.map((b) => Buffer.from(b, 'base64')) }))
-}
-
-/** Written whole, synced, then renamed over the last one: a crash leaves the old list or the new. */
-async function writePending(dir: string, key: Uint8Array, pending: readonly PendingBlock[]): Promise<void> {
-  const file = path.join(dir, PENDING_FILE)
-  const body = { format: PENDING_FORMAT, key: Buffer.from(key).toString('hex'), pending: pending.map((p) => ({ start: p.start, blocks: p.blocks.map((b) => b.toString('base64')) })) }
-  const tmp = file + '.tmp'
-  const handle = await open(tmp, 'w')
-  try {
-    await handle.writeFile(JSON.stringify(body))
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  await rename(tmp, file)
-  // The rename itself is durable only once the directory is synced.
-  const folder = await open(dir, 'r')
-  try {
-    await folder.sync()
-  } finally {
-    await folder.close()
-  }
+  return out
 }

@@ -8,12 +8,11 @@
 //      held blocks is idempotent, and a second handover seal naming the same instance is harmless.
 
 import { existsSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import type Hypercore from 'hypercore'
 import { readKeyFile, writeKeyFile } from '../claims/verifier-key.js'
-import { DatabaseError } from '../errors.js'
-import { PENDING_FILE, readPending } from './standby.js'
+import { heldFileExists, readHeld, removeHeld } from './held-log.js'
+import { heldBeyond } from './standby.js'
 
 /** Where a directory that took over keeps the executor's key pair (glassbox-key/1, owner-only). */
 export const EXECUTOR_KEY_FILE = 'executor.key'
@@ -40,19 +39,12 @@ export async function beginTakeover(dir: string, secretKey: Uint8Array): Promise
  * whether a takeover is under way (the handover seal is still owed).
  */
 export async function appendHeldBlocks(dir: string, index: Hypercore): Promise<boolean> {
-  if (!existsSync(path.join(dir, PENDING_FILE))) return false
-  for (const p of await readPending(dir, index.key)) {
-    const end = p.start + p.blocks.length
-    if (end <= index.length) continue
-    if (p.start > index.length) {
-      throw new DatabaseError('TAKEOVER_GAP', `${dir}: the standby held blocks from ${p.start} but the index log ends at ${index.length}; fetch the entries between from a peer (serve --standby again) before taking over`)
-    }
-    await index.append(p.blocks.slice(index.length - p.start))
-  }
+  if (!heldFileExists(dir)) return false
+  for (const p of heldBeyond(await readHeld(dir), index.length)) await index.append(p.blocks)
   return true
 }
 
 /** Step 4: the handover seal is on stable storage. */
 export async function endTakeover(dir: string): Promise<void> {
-  await rm(path.join(dir, PENDING_FILE), { force: true })
+  await removeHeld(dir)
 }
