@@ -6,7 +6,7 @@
 
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { readKeyFile } from '../src/claims/verifier-key.js'
+import { readExecutorKeyFile } from '../src/failover/takeover.js'
 import { Database } from '../src/index.js'
 import { startBootstrapNodes } from '../src/net/dht-bootstrap.js'
 import { joinDatabase } from '../src/participant/join.js'
@@ -33,7 +33,7 @@ async function run(contract: string, n: number, bootstrap: { host: string; port:
         await offline.writeExecutorKey(keyFile)
         await joinDatabase(standbyDir, offline.key)
         standby = await Database.load(standbyDir, { network })
-        await standby.standBy((await readKeyFile(keyFile))!, { takeoverAfterMs: 600_000 })
+        await standby.standBy((await readExecutorKeyFile(keyFile))!, { takeoverAfterMs: 600_000 })
         await offline.close()
       }
       try {

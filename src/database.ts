@@ -57,8 +57,7 @@ import { swarmKeyPair } from './net/swarm-identity.js'
 import type { StandbyChannels } from './failover/standby-channel.js'
 import { StandbyHold } from './failover/standby-hold.js'
 import { Standby, type StandbyOptions } from './failover/standby.js'
-import { writeKeyFile } from './claims/verifier-key.js'
-import { appendHeldBlocks, beginTakeover, endTakeover, EXECUTOR_KEY_FILE, readExecutorKey } from './failover/takeover.js'
+import { appendHeldBlocks, beginTakeover, endTakeover, EXECUTOR_KEY_FILE, readExecutorKey, writeExecutorKeyFile, type ExecutorKeys } from './failover/takeover.js'
 import { normalizePrefix } from './vm/overlay.js'
 import type { Change, Json, Limits, ListOptions, StateEntry } from './vm/types.js'
 
@@ -201,6 +200,8 @@ export class Database extends EventEmitter {
   private standbyHold: StandbyHold | null = null
   /** Without the executor: this directory as the executor's standby. */
   private standbyRole: Standby | null = null
+  /** A standby's live downloads of every oplog the log acknowledges ops of. */
+  private readonly oplogDownloads = new Map<string, { destroy(): void }>()
   private follower: IndexFollower | null = null
   /** The network replication, when the database was loaded with `network`. */
   private replicator: Replicator | null = null
@@ -304,10 +305,17 @@ export class Database extends EventEmitter {
       await logs.ready()
       // A directory that took over as executor (failover/takeover.ts) holds the key pair in a file.
       const executorKey = opts.readOnly ? null : await readExecutorKey(dir)
-      const index = await logs.byPubkey(manifest.key, executorKey ?? undefined)
+      const index = await logs.byPubkey(manifest.key, executorKey?.index)
       if (executorKey && !index.writable) throw new DatabaseError('EXECUTOR_KEY_MISMATCH', `${dir}: ${EXECUTOR_KEY_FILE} does not hold the key pair that signs this database's index log`)
-      // A takeover not finished before a crash: the blocks the standby held go in first.
-      const handoverOwed = executorKey ? await appendHeldBlocks(dir, index) : false
+      // A takeover not finished before a crash: the keys log's held records go in first, so that the
+      // held entries after them are sealed under the epochs the old executor used.
+      const keysSettings = executorKey ? await confidentialSettings(index) : null
+      if (keysSettings) {
+        if (!executorKey?.keysLog) throw new DatabaseError('EXECUTOR_KEY_MISMATCH', `${dir}: ${EXECUTOR_KEY_FILE} has no key pair for the keys log of this confidential database`)
+        const keysLog = await logs.byPubkey(keysSettings.keys, executorKey.keysLog)
+        if (!keysLog.writable) throw new DatabaseError('EXECUTOR_KEY_MISMATCH', `${dir}: ${EXECUTOR_KEY_FILE} does not hold the key pair that signs this database's keys log`)
+        await appendHeldBlocks(dir, keysLog, 'keys')
+      }
       // A crash can leave appends in the page cache that a power loss would still drop: sync them
       // before any peer or client sees the log (docs/protocol.md §5.2).
       if (index.writable) await logs.flush()
@@ -327,6 +335,9 @@ export class Database extends EventEmitter {
       const identities = await directoryIdentities(logs, index, Object.keys(manifest.oplogs))
       if (opts.readerKey) identities.push(identityOf(opts.readerKey))
       const confidential = await openConfidential(logs, index, identities, { wait: opts.network !== undefined })
+      // ...then the index log's held blocks, through its encryption when it is confidential.
+      const handoverOwed = executorKey ? await appendHeldBlocks(dir, index) : false
+      if (handoverOwed) await logs.flush()
       if (confidential && !confidential.keyring.holds(0)) {
         // Not a member (yet): online, wait for an epoch sealed to this directory's keys; else refuse.
         const wait = opts.network ? (opts.membershipTimeoutMs ?? opts.network.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS) : 0
@@ -497,7 +508,7 @@ export class Database extends EventEmitter {
       this.standbyHold = new StandbyHold(this.standbyChannels, standby, secretKey)
       for (const event of ['connected', 'disconnected', 'refused', 'fenced']) this.standbyHold.on(event, (detail?: unknown) => this.emit('standby', { event, detail }))
       const hold = this.standbyHold
-      opts = { ...opts, beforeAppend: (start, blocks) => hold.hold(start, blocks) }
+      opts = { ...opts, beforeAppend: (start, blocks, log) => hold.hold(start, blocks, log) }
     }
     // An old executor that still forwards here learns that this one writes the log now.
     if (this.standbyChannels) this.standbyChannels.responder = { fromExecutor: (_peer, _m, reply) => reply({ kind: 'fenced', length: this.index.length }) }
@@ -1040,22 +1051,53 @@ export class Database extends EventEmitter {
   async writeExecutorKey(file: string): Promise<string> {
     const secretKey = this.index.keyPair?.secretKey
     if (!this.index.writable || !secretKey) throw new DatabaseError('NOT_EXECUTOR', `${this.dir} does not hold the executor's key pair (run this where the database was created)`)
-    await writeKeyFile(file, secretKey)
+    // A confidential database's executor also signs its keys log: the standby needs that key pair too.
+    const keysLog = this.confidential ? this.confidential.keyring.keysLog.keyPair?.secretKey ?? null : null
+    if (this.confidential && !keysLog) throw new DatabaseError('NOT_EXECUTOR', `${this.dir} does not hold the keys log's key pair`)
+    await writeExecutorKeyFile(file, { index: secretKey, keysLog })
     return this.signer
   }
 
   /**
    * Makes this replica the executor's standby (docs/protocol.md §18): it holds each block the
    * executor forwards, and emits `silent` when the executor has said nothing for `takeoverAfterMs`.
-   * `secretKey` is the executor's key pair; the caller takes over with `takeOver`.
+   * `keys` are the executor's key pairs (`readExecutorKeyFile`); the caller takes over with `takeOver`.
+   * A confidential database's standby is opened with the executor's key as its reader key (`readerKey`).
    */
-  async standBy(secretKey: Uint8Array, opts: StandbyOptions): Promise<Standby> {
+  async standBy(keys: ExecutorKeys, opts: StandbyOptions): Promise<Standby> {
     if (this.executor || !this.standbyChannels || !this.follower) throw new UsageError('USAGE', `${this.dir}: a standby is a replica of the database on the network, not its executor`)
-    if (this.confidential) throw new UsageError('USAGE', `${this.dir}: a confidential database has no standby yet (its keys log would need one too)`)
-    if (toHex(secretKey.subarray(32)) !== this.signer) throw new UsageError('USAGE', `the key pair given (${toHex(secretKey.subarray(32)).slice(0, 8)}…) is not the executor's (${this.signer.slice(0, 8)}…)`)
-    this.standbyRole = await Standby.open(this.index, this.dir, opts, () => this.logs.flush())
+    const given = toHex(keys.index.publicKey)
+    if (given !== this.signer) throw new UsageError('USAGE', `the key pair given (${given.slice(0, 8)}…) is not the executor's (${this.signer.slice(0, 8)}…)`)
+    const keysLog = this.confidential?.keyring.keysLog ?? null
+    if (keysLog && (!keys.keysLog || !keys.keysLog.publicKey.equals(signerOf(keysLog)))) {
+      throw new UsageError('USAGE', "the key file has no key pair for this confidential database's keys log (write it with `glassbox key FILE --executor` again)")
+    }
+    // Every op the log acknowledges is fetched, and kept coming as the log grows: after a takeover
+    // the executor's own oplogs are gone with it, and the log must still verify here. The standby
+    // holds no block before it has the ops acknowledged so far (the executor, forwarding, serves them).
+    await this.follower.idle()
+    const backfill = this.keepOplogs(true)
+    backfill.catch(() => {}) // a close meanwhile: nothing waits for it then
+    this.on('synced', () => void this.keepOplogs(false).catch(() => {}))
+    this.standbyRole = await Standby.open(this.index, keysLog, this.dir, opts, { flush: () => this.logs.flush(), oplog: (pubkey) => this.logs.byPubkey(pubkey), backfill })
     this.standbyChannels.responder = this.standbyRole
     return this.standbyRole
+  }
+
+  /**
+   * Downloads every oplog whose ops the log acknowledges, and every active input (so that ops arrive
+   * here while the executor runs them), whole and live; `wait`: until what is acked is here.
+   */
+  private async keepOplogs(wait: boolean): Promise<void> {
+    const acked = new Map<string, number | undefined>(this.view.inputs().map((k) => [k, undefined]))
+    for (const [origin, seq] of this.view.lastSeq) acked.set(origin, seq)
+    await Promise.all(
+      [...acked].map(async ([origin, seq]) => {
+        const core = await this.logs.byPubkey(origin)
+        if (!this.oplogDownloads.has(origin)) this.oplogDownloads.set(origin, core.download({ start: 0, end: -1 }))
+        if (wait && seq !== undefined) await core.download({ start: 0, end: seq + 1 }).done()
+      }),
+    )
   }
 
   /**
@@ -1063,10 +1105,10 @@ export class Database extends EventEmitter {
    * key pair in the directory, and closes. Opening the directory again runs the executor, which
    * appends the blocks held and the handover seal first (failover/takeover.ts).
    */
-  async takeOver(secretKey: Uint8Array): Promise<void> {
+  async takeOver(keys: ExecutorKeys): Promise<void> {
     if (!this.standbyRole) throw new UsageError('USAGE', `${this.dir} is not a standby`)
     this.standbyRole.fence()
-    await beginTakeover(this.dir, secretKey)
+    await beginTakeover(this.dir, { index: keys.index.secretKey, keysLog: keys.keysLog?.secretKey ?? null })
     await this.close()
   }
 
@@ -1076,6 +1118,7 @@ export class Database extends EventEmitter {
     // A block waiting for the standby fails now: the executor can stop.
     this.standbyHold?.close()
     await this.standbyRole?.close()
+    for (const d of this.oplogDownloads.values()) d.destroy()
     await this.executor?.stop()
     this.executor = null
     await this.checkpointing

@@ -9,9 +9,9 @@ import { after, before, test } from 'node:test'
 import { Database } from '../src/index.js'
 import { decodeEntry, type SealEntry } from '../src/codec/messages.js'
 import { startBootstrapNodes, type BootstrapNodes } from '../src/net/dht-bootstrap.js'
-import { readKeyFile } from '../src/claims/verifier-key.js'
+import { readExecutorKeyFile, type ExecutorKeys } from '../src/failover/takeover.js'
 import { joinDatabase } from '../src/participant/join.js'
-import { verifyDirectory } from '../src/verify/verify-dir.js'
+import { checkDirectorySeals, verifyDirectory } from '../src/verify/verify-dir.js'
 import { StandbyHold } from '../src/failover/standby-hold.js'
 import type { StandbyChannels } from '../src/failover/standby-channel.js'
 import { example, send1, tempDir, waitForEvent, withoutExecutor } from './helpers/databases.js'
@@ -31,25 +31,27 @@ const net = (announce = false) => ({ bootstrap: dht.bootstrap, timeoutMs: 20_000
 interface Setup {
   execDir: string
   standbyDir: string
-  secretKey: Uint8Array
+  keys: ExecutorKeys
   executor: Database
   standby: Database
   writer: Database
   writerKey: string
   /** Block ends the standby said it held, and any block the executor appended before that. */
   held: Set<number>
+  /** Keys log records the standby held (a confidential database's epochs). */
+  heldKeys: Set<number>
   appendedUnheld: number[]
 }
 
 /** An executor with a standby, and a writer in a third directory whose oplog is an input. */
-async function setup(t: import('node:test').TestContext, takeoverAfterMs: number): Promise<Setup> {
+async function setup(t: import('node:test').TestContext, takeoverAfterMs: number, confidential?: { rotateEvery: number }): Promise<Setup> {
   const execDir = await tempDir(t)
-  await (await Database.create(execDir, { contract: await example('kv-store') })).close()
+  await (await Database.create(execDir, { contract: await example('kv-store'), ...(confidential ? { confidential } : {}) })).close()
   let executor = await Database.load(execDir, { network: net(true) })
   await send1(executor, 'claimAdmin', {}, undefined, true)
   const keyFile = path.join(await tempDir(t), 'executor.key')
   await executor.writeExecutorKey(keyFile)
-  const secretKey = (await readKeyFile(keyFile))!
+  const keys = (await readExecutorKeyFile(keyFile))!
 
   const standbyDir = await tempDir(t)
   await joinDatabase(standbyDir, executor.key)
@@ -57,10 +59,12 @@ async function setup(t: import('node:test').TestContext, takeoverAfterMs: number
   const joined = await joinDatabase(writerDir, executor.key)
   await send1(executor, 'addParticipant', { pubkey: joined.oplog.pubkey }, undefined, true)
 
-  const standby = await Database.load(standbyDir, { network: net(true) })
-  const role = await standby.standBy(secretKey, { takeoverAfterMs })
+  // A confidential database's standby reads it with the executor's key.
+  const standby = await Database.load(standbyDir, { network: net(true), readerKey: keys.index.secretKey })
+  const role = await standby.standBy(keys, { takeoverAfterMs })
   const held = new Set<number>()
-  role.on('held', ({ end }: { end: number }) => held.add(end))
+  const heldKeys = new Set<number>()
+  role.on('held', ({ end, log }: { end: number; log?: 'keys' }) => (log === 'keys' ? heldKeys : held).add(end))
   // From here on every block waits for the standby.
   await executor.close()
   executor = await Database.load(execDir, { network: net(true), standby: standby.swarmKey! })
@@ -71,7 +75,7 @@ async function setup(t: import('node:test').TestContext, takeoverAfterMs: number
   })
   const writer = await Database.load(writerDir, { network: net() })
   await eventually(async () => (await writer.info()).inputs.includes(joined.oplog.pubkey), 'the writer sees itself added')
-  return { execDir, standbyDir, secretKey, executor, standby, writer, writerKey: joined.oplog.pubkey, held, appendedUnheld }
+  return { execDir, standbyDir, keys, executor, standby, writer, writerKey: joined.oplog.pubkey, held, heldKeys, appendedUnheld }
 }
 
 async function put(db: Database, key: string, value: number) {
@@ -93,7 +97,7 @@ test('the standby takes over a silent executor: every acked op is in its log, af
 
   // The executor goes silent; the standby takes over (here at once, as --takeover-after would).
   await s.executor.close()
-  await s.standby.takeOver(s.secretKey)
+  await s.standby.takeOver(s.keys)
   const next = await Database.load(s.standbyDir, { network: net(true) })
   s.standby = next
   assert.ok(next.runtime !== null, 'the standby now runs the executor')
@@ -157,7 +161,7 @@ test('without its standby the executor appends nothing, and a peer without the k
   await waitForEvent(waited, 'executed')
   assert.equal(s.executor.length, length, 'nothing appended while the standby is away')
   s.standby = await Database.load(s.standbyDir, { network: net(true) })
-  await s.standby.standBy(s.secretKey, { takeoverAfterMs: 60_000 })
+  await s.standby.standBy(s.keys, { takeoverAfterMs: 60_000 })
   assert.equal(s.standby.swarmKey, standbyKey)
   const [r] = await call.whenProcessed()
   assert.equal(r.success, true)
@@ -186,4 +190,37 @@ test('a standby whose executor went away before it downloaded the last blocks st
   await executor.close()
   await s.writer.close()
   await s.standby.close()
+})
+
+test('a confidential database fails over too: the standby holds each epoch before the keys log gets it, and reads and verifies after the takeover', async (t) => {
+  const s = await setup(t, 60_000, { rotateEvery: 6 })
+  t.after(async () => {
+    for (const db of [s.writer, s.standby, s.executor]) await db.close().catch(() => {})
+  })
+  const acked = []
+  for (let i = 0; i < 8; i++) acked.push(await put(s.writer, `k${i}`, i))
+  assert.deepEqual(s.appendedUnheld, [], 'no block reached the log before the standby held it')
+  assert.ok(s.heldKeys.size >= 2, `epochs rotated every 6 entries were held first (${s.heldKeys.size})`)
+  const before = s.executor.length
+
+  await s.executor.close()
+  await s.standby.takeOver(s.keys)
+  const next = await Database.load(s.standbyDir, { network: net(true) })
+  s.standby = next
+  assert.ok(next.runtime !== null, 'the standby now runs the executor')
+  for (const [i, r] of acked.entries()) {
+    assert.equal(next.get(`/values/k${i}`)?.value, i)
+    const entry = decodeEntry(await indexEntry(next, r.index!))
+    assert.ok(entry.type === 'op' && entry.ack.seq === r.seq, `acked op ${i} is where its ack said`)
+  }
+  const later = await put(s.writer, 'after', 99)
+  assert.ok(later.index! > before)
+  await next.close()
+  const report = await verifyDirectory(s.standbyDir)
+  assert.equal(report.breach, null, JSON.stringify(report.breach))
+  assert.equal(report.valid, true)
+  // A peer without a key still checks every seal, the handover seal among them, kept clear.
+  const seals = await checkDirectorySeals(s.standbyDir)
+  assert.equal(seals.problem, null, JSON.stringify(seals.problem))
+  assert.ok(seals.seals > 0)
 })

@@ -18,10 +18,10 @@ export async function loadOrCreateKey(file: string): Promise<Uint8Array> {
   return new Uint8Array(secretKey)
 }
 
-/** Writes a key file readable by its owner only; an existing file is never overwritten. */
-export async function writeKeyFile(file: string, secretKey: Uint8Array): Promise<void> {
+/** Writes a key file readable by its owner only (with `extra` fields beside the key); an existing file is never overwritten. */
+export async function writeKeyFile(file: string, secretKey: Uint8Array, extra: Record<string, string> = {}): Promise<void> {
   const hex = Buffer.from(secretKey).toString('hex')
-  await writeFile(file, JSON.stringify({ format: KEY_FILE_FORMAT, publicKey: hex.slice(64), secretKey: hex }) + '\n', { mode: 0o600, flag: 'wx' })
+  await writeFile(file, JSON.stringify({ format: KEY_FILE_FORMAT, publicKey: hex.slice(64), secretKey: hex, ...extra }) + '\n', { mode: 0o600, flag: 'wx' })
 }
 
 /** The 64-byte secret key kept in `file`, or null when there is no such file. */

@@ -104,7 +104,8 @@ export function isClearEntry(bytes: Uint8Array): boolean {
   if (bytes[0] !== 0x07 || bytes.length < 4) return false
   const n = bytes[2]
   const first = Buffer.from(bytes.buffer, bytes.byteOffset + 3, Math.min(n, bytes.length - 3)).toString('latin1')
-  if (first !== 'length' && first !== 'confidential' && first !== 'protocol') return false
+  // A seal's first key is `handover` when it has one (§18.3), else `length`.
+  if (first !== 'length' && first !== 'handover' && first !== 'confidential' && first !== 'protocol') return false
   try {
     const type = decodeEntry(bytes).type
     return type === 'header' || type === 'seal'

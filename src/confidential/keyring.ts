@@ -148,12 +148,14 @@ export class Keyring {
    * random key, sealed to each member, with the previous key wrapped under it. Resolves once the
    * record is appended; the keyring uses the new epoch at once.
    */
-  rotate(from: number, members: readonly string[]): Promise<unknown> {
+  rotate(from: number, members: readonly string[], hold?: (at: number, blocks: Buffer[]) => Promise<void>): Promise<unknown> {
     const epoch = this.records.length
     const key = newEpochKey()
     const record = makeEpoch(epoch, from, key, epoch > 0 ? this.keyHeld(epoch - 1) : null, members)
     this.records.push(record)
     this.keys.set(epoch, key)
-    return this.keysLog.append(encodeEpoch(record))
+    const bytes = Buffer.from(encodeEpoch(record))
+    // Record n sits at position n; a standby holds it before it is appended (failover/standby-hold.ts).
+    return hold ? hold(epoch, [bytes]).then(() => this.keysLog.append(bytes)) : this.keysLog.append(bytes)
   }
 }

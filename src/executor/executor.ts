@@ -43,11 +43,12 @@ export interface ExecutorOptions {
   /** Wall-clock ceiling of one op in 'thread' or 'process' mode, in ms (an alarm that stops the executor). */
   opCeilingMs?: number
   /**
-   * Held before every append of the index log, with the block's position and entry bytes: the
-   * append waits until it resolves and the executor stops if it fails. A standby's hold (net/standby.ts):
-   * nothing reaches the log, or a peer, that the standby does not hold already.
+   * Held before every append of the index log, with the block's position and entry bytes (and of a
+   * confidential database's keys log, `log: 'keys'`): the append waits until it resolves and the
+   * executor stops if it fails. A standby's hold (failover/standby-hold.ts): nothing reaches a log, or
+   * a peer, that the standby does not hold already.
    */
-  beforeAppend?: (start: number, blocks: readonly Buffer[]) => Promise<void>
+  beforeAppend?: (start: number, blocks: readonly Buffer[], log?: 'keys') => Promise<void>
   /**
    * A standby taking over (docs/protocol.md §18): the swarm key of this instance. Before any op, the
    * executor appends a block of one seal that names it, so the log says where the writer changed.
@@ -355,7 +356,8 @@ export class Executor extends EventEmitter {
     const record = keyring.record(latest)!
     const same = keyring.members(latest).join() === members.join()
     if (same && !(settings.rotateEvery > 0 && start - record.from >= settings.rotateEvery)) return
-    this.rotating = keyring.rotate(start, members)
+    const hold = this.beforeAppend
+    this.rotating = keyring.rotate(start, members, hold && ((at, blocks) => hold(at, blocks, 'keys')))
     this.rotating.catch(() => {}) // reported by the append that waits for it
   }
 

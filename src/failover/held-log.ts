@@ -1,6 +1,6 @@
 // The blocks a standby holds (docs/protocol.md §18.1), on stable storage: an append-only file of
 // records, each `u32 length | payload | BLAKE2b-256(payload)` with payload the canonical encoding of
-// `{start, blocks}`. One append and one datasync per block; no rename, no directory sync.
+// `{start, blocks, log?}` (`log: "keys"` for a confidential database's keys log). One append and one datasync per block; no rename, no directory sync.
 //
 // A record stays until the standby's replica holds its blocks *on stable storage*: the replica's own
 // writes are not synced as they arrive, so after a power loss it may be shorter than it was, and the
@@ -17,10 +17,15 @@ import { DatabaseError } from '../errors.js'
 
 export const HELD_FILE = 'standby-held.log'
 
-/** Blocks forwarded at `start` (one append of the executor). */
+/** The logs the executor writes: the index log, and a confidential database's keys log (§17.3). */
+export type HeldLogName = 'index' | 'keys'
+
+/** Blocks forwarded at `start` of one log (one append of the executor). */
 export interface HeldBlock {
   start: number
   blocks: Buffer[]
+  /** Absent: the index log. */
+  log?: 'keys'
 }
 
 /** Rewrite the file once it is this large and the replica has caught up with some of it. */
@@ -102,19 +107,23 @@ export function heldFileExists(dir: string): boolean {
   return existsSync(path.join(dir, HELD_FILE))
 }
 
-/** Applies a newly held block to the list: it replaces whatever was held from its start on. */
+/** Applies a newly held block to the list: it replaces whatever was held of its log from its start on. */
 export function supersede(held: readonly HeldBlock[], block: HeldBlock): HeldBlock[] {
   const kept: HeldBlock[] = []
   for (const h of held) {
+    if (h.log !== block.log) {
+      kept.push(h)
+      continue
+    }
     if (h.start >= block.start) continue
     const overlap = h.start + h.blocks.length - block.start
-    kept.push(overlap > 0 ? { start: h.start, blocks: h.blocks.slice(0, h.blocks.length - overlap) } : h)
+    kept.push(overlap > 0 ? { ...h, blocks: h.blocks.slice(0, h.blocks.length - overlap) } : h)
   }
   return [...kept, block]
 }
 
 function frame(block: HeldBlock): Buffer {
-  const payload = encode({ start: block.start, blocks: block.blocks.map((b) => new Uint8Array(b)) })
+  const payload = encode({ start: block.start, blocks: block.blocks.map((b) => new Uint8Array(b)), ...(block.log ? { log: block.log } : {}) })
   const out = Buffer.alloc(4 + payload.length + 32)
   out.writeUInt32BE(payload.length, 0)
   out.set(payload, 4)
@@ -150,11 +159,11 @@ async function readRecords(file: string): Promise<{ held: HeldBlock[]; validByte
 }
 
 function parse(payload: Uint8Array, file: string): HeldBlock {
-  const v = decode(payload) as { start?: unknown; blocks?: unknown }
-  if (!Number.isSafeInteger(v?.start) || !Array.isArray(v.blocks) || !v.blocks.every((b) => b instanceof Uint8Array)) {
-    throw new DatabaseError('DATABASE_FORMAT', `${file} holds a record that is not {start, blocks}`)
+  const v = decode(payload) as { start?: unknown; blocks?: unknown; log?: unknown }
+  if (!Number.isSafeInteger(v?.start) || !Array.isArray(v.blocks) || !v.blocks.every((b) => b instanceof Uint8Array) || (v.log !== undefined && v.log !== 'keys')) {
+    throw new DatabaseError('DATABASE_FORMAT', `${file} holds a record that is not {start, blocks, log?}`)
   }
-  return { start: v.start as number, blocks: (v.blocks as Uint8Array[]).map((b) => Buffer.from(b)) }
+  return { start: v.start as number, blocks: (v.blocks as Uint8Array[]).map((b) => Buffer.from(b)), ...(v.log === 'keys' ? { log: 'keys' as const } : {}) }
 }
 
 async function syncDirectory(dir: string): Promise<void> {

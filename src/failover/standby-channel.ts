@@ -20,12 +20,13 @@ export const STANDBY_PROTOCOL = 'glassbox/standby/1'
 /** Executor → standby. */
 export type ToStandby =
   | { kind: 'hello'; signature: string }
-  | { kind: 'forward'; start: number; blocks: string[] }
+  /** `log: "keys"` for a confidential database's keys log; absent for the index log. */
+  | { kind: 'forward'; start: number; blocks: string[]; log?: 'keys' }
   | { kind: 'ping' }
 
 /** Standby (or anyone asked) → executor. */
 export type ToExecutor =
-  | { kind: 'held'; end: number }
+  | { kind: 'held'; end: number; log?: 'keys' }
   /** This peer writes the log (it is its executor, or took over): the asker must not append. */
   | { kind: 'fenced'; length: number }
   | { kind: 'refused'; reason: string }

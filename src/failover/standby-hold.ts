@@ -11,6 +11,7 @@ import type { ExecutorEnd, StandbyChannels, ToExecutor } from './standby-channel
 export const PING_MS = 1_000
 
 interface Waiting {
+  log?: 'keys'
   start: number
   end: number
   blocks: string[]
@@ -24,7 +25,8 @@ interface Waiting {
  */
 export class StandbyHold extends EventEmitter {
   private end: ExecutorEnd | null = null
-  private waiting: Waiting | null = null
+  /** Blocks forwarded and not yet held, oldest first (at most one per log, in practice). */
+  private waiting: Waiting[] = []
   private failure: Error | null = null
   /** The standby refused the last forward: it goes again at the next tick. */
   private refused = false
@@ -52,12 +54,16 @@ export class StandbyHold extends EventEmitter {
     return this.end !== null
   }
 
-  /** Resolves once the standby holds `blocks` at `start`; the append that waits for it may go on. */
-  hold(start: number, blocks: readonly Uint8Array[]): Promise<void> {
+  /**
+   * Resolves once the standby holds `blocks` at `start` of the index log (or of the keys log, with
+   * `log: 'keys'`); the append that waits for it may go on.
+   */
+  hold(start: number, blocks: readonly Uint8Array[], log?: 'keys'): Promise<void> {
     if (this.failure) return Promise.reject(this.failure)
     return new Promise<void>((resolve, reject) => {
-      this.waiting = { start, end: start + blocks.length, blocks: blocks.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')), resolve, reject }
-      this.forward()
+      const w: Waiting = { start, end: start + blocks.length, blocks: blocks.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')), resolve, reject, ...(log ? { log } : {}) }
+      this.waiting.push(w)
+      this.send(w)
     })
   }
 
@@ -72,7 +78,7 @@ export class StandbyHold extends EventEmitter {
     this.end = end
     end.send(this.channels.hello(this.secretKey, end.peer))
     this.emit('connected')
-    // A block forwarded on a connection that dropped before the answer goes again on this one.
+    // Blocks forwarded on a connection that dropped before the answer go again on this one.
     this.forward()
   }
 
@@ -86,17 +92,20 @@ export class StandbyHold extends EventEmitter {
   }
 
   private forward(): void {
-    const w = this.waiting
-    if (w && this.end) this.end.send({ kind: 'forward', start: w.start, blocks: w.blocks })
+    for (const w of this.waiting) this.send(w)
+  }
+
+  private send(w: Waiting): void {
+    this.end?.send({ kind: 'forward', start: w.start, blocks: w.blocks, ...(w.log ? { log: w.log } : {}) })
   }
 
   private answered(m: ToExecutor): void {
     if (m?.kind === 'held') {
-      const w = this.waiting
-      if (w && Number.isSafeInteger(m.end) && m.end >= w.end) {
-        this.waiting = null
-        w.resolve()
-      }
+      if (!Number.isSafeInteger(m.end)) return
+      const log = m.log === 'keys' ? 'keys' : undefined
+      const held = this.waiting.filter((w) => w.log === log && m.end >= w.end)
+      this.waiting = this.waiting.filter((w) => !held.includes(w))
+      for (const w of held) w.resolve()
     } else if (m?.kind === 'fenced') {
       const err = new DatabaseError('EXECUTOR_FENCED', `the standby ${this.standby.slice(0, 8)}… writes the log now (it took over at length ${Number(m.length)}): this executor stops without appending`)
       this.fail(err)
@@ -109,8 +118,8 @@ export class StandbyHold extends EventEmitter {
 
   private fail(err: Error): void {
     this.failure ??= err
-    const w = this.waiting
-    this.waiting = null
-    w?.reject(this.failure)
+    const waiting = this.waiting
+    this.waiting = []
+    for (const w of waiting) w.reject(this.failure)
   }
 }

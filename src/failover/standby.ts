@@ -6,6 +6,7 @@
 
 import { EventEmitter } from 'node:events'
 import type Hypercore from 'hypercore'
+import { decodeEntry, type IndexEntry } from '../codec/messages.js'
 import { DatabaseError } from '../errors.js'
 import { HeldLog, supersede, type HeldBlock } from './held-log.js'
 import type { StandbyResponder, ToExecutor, ToStandby } from './standby-channel.js'
@@ -33,31 +34,48 @@ export class Standby extends EventEmitter implements StandbyResponder {
 
   private constructor(
     private readonly index: Hypercore,
+    /** A confidential database's keys log, which the executor also writes (§17.3); else null. */
+    private readonly keysLog: Hypercore | null,
     private readonly log: HeldLog,
     private readonly opts: StandbyOptions,
     /** Syncs the replica's logs to stable storage (before held blocks it covers are dropped). */
     private readonly flush: () => Promise<void>,
+    /** An oplog by its key, to fetch the ops a block acknowledges. */
+    private readonly oplog: (pubkey: string) => Promise<Hypercore>,
+    /** Resolves once the ops acknowledged before the standby started are here. */
+    private readonly backfill: Promise<void>,
   ) {
     super()
   }
 
   /** A standby for the replica `index` in `dir`, with the blocks it held before a restart. */
-  static async open(index: Hypercore, dir: string, opts: StandbyOptions, flush: () => Promise<void>): Promise<Standby> {
+  static async open(
+    index: Hypercore,
+    keysLog: Hypercore | null,
+    dir: string,
+    opts: StandbyOptions,
+    logs: { flush: () => Promise<void>; oplog: (pubkey: string) => Promise<Hypercore>; backfill: Promise<void> },
+  ): Promise<Standby> {
     const { log, held } = await HeldLog.open(dir)
-    const standby = new Standby(index, log, opts, flush)
+    const standby = new Standby(index, keysLog, log, opts, logs.flush, logs.oplog, logs.backfill)
     standby.held = held
     standby.heard()
     return standby
   }
 
-  /** Where the log is known to reach: the replica, then the forwarded blocks that follow on from it. */
-  get knownLength(): number {
-    let end = this.index.length
+  /** Where a log is known to reach: the replica, then the forwarded blocks that follow on from it. */
+  knownLength(log?: 'keys'): number {
+    let end = this.core(log).length
     for (const p of this.held) {
+      if (p.log !== log) continue
       if (p.start > end) break
       end = Math.max(end, p.start + p.blocks.length)
     }
     return end
+  }
+
+  private core(log?: 'keys'): Hypercore {
+    return log === 'keys' ? this.keysLog! : this.index
   }
 
   fromExecutor(_peer: string, m: ToStandby, reply: (answer: ToExecutor) => void): void {
@@ -65,41 +83,66 @@ export class Standby extends EventEmitter implements StandbyResponder {
     if (this.fencedAt !== null) return reply({ kind: 'fenced', length: this.fencedAt })
     if (m.kind !== 'forward') return
     const { start, blocks } = m
-    if (!Number.isSafeInteger(start) || start < 0 || !Array.isArray(blocks) || blocks.length === 0 || !blocks.every((b) => typeof b === 'string')) {
-      return reply({ kind: 'refused', reason: 'a forward names a start and one block or more, base64' })
+    const log = m.log === undefined ? undefined : m.log === 'keys' && this.keysLog ? ('keys' as const) : null
+    if (!Number.isSafeInteger(start) || start < 0 || !Array.isArray(blocks) || blocks.length === 0 || !blocks.every((b) => typeof b === 'string') || log === null) {
+      return reply({ kind: 'refused', reason: 'a forward names a start, one block or more (base64), and a log this database has' })
     }
-    this.queue = this.queue.then(() => this.hold(start, blocks.map((b) => Buffer.from(b, 'base64')), reply)).catch((err: Error) => {
+    this.queue = this.queue.then(() => this.hold({ start, blocks: blocks.map((b) => Buffer.from(b, 'base64')), ...(log ? { log } : {}) }, reply)).catch((err: Error) => {
       reply({ kind: 'refused', reason: `could not hold the block: ${err.message}` })
     })
   }
 
-  private async hold(start: number, blocks: Buffer[], reply: (answer: ToExecutor) => void): Promise<void> {
+  private async hold(block: HeldBlock, reply: (answer: ToExecutor) => void): Promise<void> {
     // A block forwarded again at a position held already replaces what was forwarded from there:
     // the executor restarted and had not appended it (it appends nothing before this answer).
-    const held = supersede(this.held, { start, blocks })
-    const length = this.index.length
-    const bytes = held.reduce((n, h) => n + (h.start + h.blocks.length > length ? h.blocks.reduce((m, b) => m + b.length, 0) : 0), 0)
+    const held = supersede(this.held, block)
+    const bytes = held.reduce((n, h) => n + (h.start + h.blocks.length > this.core(h.log).length ? h.blocks.reduce((m, b) => m + b.length, 0) : 0), 0)
     if (bytes > (this.opts.maxPendingBytes ?? MAX_PENDING_BYTES)) return reply({ kind: 'refused', reason: 'too many forwarded blocks are not yet in the replica' })
-    await this.log.append({ start, blocks })
+    await this.log.append(block)
     this.held = held
     // Held once nothing is missing before it: a standby that starts late waits for its replica.
-    while (this.knownLength < start + blocks.length && !this.stopped) await this.replicaGrows()
+    const end = block.start + block.blocks.length
+    while (this.knownLength(block.log) < end && !this.stopped) await this.replicaGrows(this.core(block.log))
+    // ...and once the ops the block acknowledges are here too: the executor's own oplogs die with it,
+    // and a log whose acked ops no one holds could no longer be verified.
+    if (!block.log) await this.fetchOps(block.blocks)
     if (this.fencedAt !== null) return reply({ kind: 'fenced', length: this.fencedAt })
     if (this.closing) return
-    reply({ kind: 'held', end: start + blocks.length })
-    this.emit('held', { end: start + blocks.length })
+    reply({ kind: 'held', end, ...(block.log ? { log: block.log } : {}) })
+    this.emit('held', { end, ...(block.log ? { log: block.log } : {}) })
     if (this.log.large) await this.compact()
   }
 
+  /** Fetches every op the entries acknowledge (stopping early if the standby stops). */
+  private async fetchOps(blocks: readonly Buffer[]): Promise<void> {
+    // One range per oplog: asked block by block, a full block's ops cost a round trip each.
+    const ranges = new Map<string, { start: number; end: number }>()
+    for (const bytes of blocks) {
+      let entry: IndexEntry
+      try {
+        entry = decodeEntry(bytes)
+      } catch {
+        continue // not an entry this version reads: the verifiers will say so
+      }
+      if (entry.type !== 'op') continue
+      const { origin, seq } = entry.ack
+      const r = ranges.get(origin)
+      ranges.set(origin, r ? { start: Math.min(r.start, seq), end: Math.max(r.end, seq + 1) } : { start: seq, end: seq + 1 })
+    }
+    const wanted = [this.backfill, ...[...ranges].map(([origin, range]) => this.oplog(origin).then((core) => core.download(range).done()))]
+    const stop = new Promise<void>((resolve) => this.once('stop', resolve))
+    await Promise.race([Promise.all(wanted), stop])
+  }
+
   /** Resolves when the replica grows, or the standby stops holding (fenced or closed). */
-  private replicaGrows(): Promise<void> {
+  private replicaGrows(core: Hypercore): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
-        this.index.off('append', done)
+        core.off('append', done)
         this.off('stop', done)
         resolve()
       }
-      this.index.once('append', done)
+      core.once('append', done)
       this.once('stop', done)
     })
   }
@@ -111,9 +154,9 @@ export class Standby extends EventEmitter implements StandbyResponder {
 
   /** Drops the records the replica holds on stable storage (synced here first). */
   private async compact(): Promise<void> {
-    const length = this.index.length
+    const lengths = { index: this.index.length, keys: this.keysLog?.length ?? 0 }
     await this.flush()
-    this.held = this.held.filter((h) => h.start + h.blocks.length > length)
+    this.held = this.held.filter((h) => h.start + h.blocks.length > lengths[h.log ?? 'index'])
     await this.log.compact(this.held)
   }
 
@@ -129,11 +172,10 @@ export class Standby extends EventEmitter implements StandbyResponder {
    * Stops holding: from now on every forward is answered "fenced", so the old executor appends
    * nothing more. Returns the blocks to append, in order, from the replica's length on.
    */
-  fence(): HeldBlock[] {
-    this.fencedAt = this.knownLength
+  fence(): void {
+    this.fencedAt = this.knownLength()
     if (this.timer) clearTimeout(this.timer)
     this.emit('stop')
-    return heldBeyond(this.held, this.index.length)
   }
 
   async close(): Promise<void> {
@@ -145,14 +187,14 @@ export class Standby extends EventEmitter implements StandbyResponder {
   }
 }
 
-/** The held blocks a log of `length` lacks, contiguous from `length`; TAKEOVER_GAP when some are missing. */
-export function heldBeyond(held: readonly HeldBlock[], length: number): HeldBlock[] {
+/** The held blocks of `log` that a log of `length` lacks, contiguous from `length`; TAKEOVER_GAP when some are missing. */
+export function heldBeyond(held: readonly HeldBlock[], length: number, log?: 'keys'): HeldBlock[] {
   const out: HeldBlock[] = []
   let end = length
   for (const p of held) {
-    if (p.start + p.blocks.length <= end) continue
-    if (p.start > end) throw new DatabaseError('TAKEOVER_GAP', `the standby holds blocks from ${p.start} but its log ends at ${end}: it cannot take over without the entries between`)
-    out.push({ start: end, blocks: p.blocks.slice(end - p.start) })
+    if (p.log !== log || p.start + p.blocks.length <= end) continue
+    if (p.start > end) throw new DatabaseError('TAKEOVER_GAP', `the standby holds blocks of its ${log ?? 'index'} log from ${p.start} but that log ends at ${end}: it cannot take over without the entries between`)
+    out.push({ ...p, start: end, blocks: p.blocks.slice(end - p.start) })
     end = p.start + p.blocks.length
   }
   return out

@@ -3,6 +3,7 @@
 
 import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { readExecutorKey } from '../failover/takeover.js'
 import { DatabaseError, UsageError } from '../errors.js'
 import { readManifest } from '../log/manifest.js'
 import { LogStore } from '../log/store.js'
@@ -35,6 +36,9 @@ export async function openLogs(dir: string, opts: { writable?: boolean; readerKe
   // A confidential database is replayed with the epoch keys the directory's own key pairs open.
   const identities = await directoryIdentities(store, index, Object.keys(manifest.oplogs))
   if (opts.readerKey) identities.push(identityOf(opts.readerKey))
+  // A directory that took over as executor keeps the executor's key pair in a file (§18.3).
+  const taken = await readExecutorKey(dir)
+  if (taken) identities.push(identityOf(taken.index.secretKey))
   const confidential = await openConfidential(store, index, identities)
   // Whoever holds any epoch's key holds epoch 0's too (each key wraps the one before it).
   if (confidential && !confidential.keyring.holds(0)) {

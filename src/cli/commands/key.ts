@@ -46,7 +46,7 @@ export const keyCommand: Command = {
   notes: [
     'The file is made readable by its owner only, and never overwritten. The public key is printed.',
     "With --executor, run it in the executor's directory while no `glassbox serve` holds it; the file signs",
-    'the database: give it only to the standby, over a channel you trust.',
+    'the database (and, for a confidential one, its keys log): give it only to the standby, over a channel you trust.',
   ],
   async run(args, io) {
     const { values, positionals: given } = parseFlags('key', args, { ...COMMON_OPTIONS, executor: { type: 'boolean' } })

@@ -19,7 +19,7 @@ import type { HttpApi } from '../../net/http/server.js'
 import { UsageError } from '../../errors.js'
 import { readFile } from 'node:fs/promises'
 import { DEFAULT_OP_CEILING_MS, runtimeMode, type RuntimeMode } from '../../executor/runtime/runtime.js'
-import { readKeyFile } from '../../claims/verifier-key.js'
+import { readExecutorKeyFile, type ExecutorKeys } from '../../failover/takeover.js'
 
 /** How long a standby waits without a word from the executor before it takes over, by default. */
 export const DEFAULT_TAKEOVER_MS = 10_000
@@ -46,7 +46,7 @@ export interface ServeParameters {
    * Serve a replica as the executor's standby: hold what the executor forwards, and take over with
    * `secretKey` (the executor's key pair) once it has said nothing for `takeoverAfterMs`.
    */
-  standby?: { secretKey: Uint8Array; takeoverAfterMs: number; onStandingBy?(s: StandingBy): void; onTakeover?(t: { length: number }): void }
+  standby?: { keys: ExecutorKeys; takeoverAfterMs: number; onStandingBy?(s: StandingBy): void; onTakeover?(t: { length: number }): void }
   /** Told what the executor's standby link does: connected, disconnected, refused (with a reason). */
   onStandbyEvent?(e: { event: string; detail?: unknown }): void
   /** Also serve the HTTP API (docs/http.md), with a monitor following the database in-process. */
@@ -83,16 +83,17 @@ export interface StandingBy {
  */
 async function standBy(p: ServeParameters, network: ReplicateOptions): Promise<boolean> {
   const standby = p.standby!
-  const db = await openDatabase(p.dir, { network: { ...network, announce: true } })
+  // A confidential database's standby reads it as the executor does, with its key.
+  const db = await openDatabase(p.dir, { network: { ...network, announce: true }, readerKey: standby.keys.index.secretKey })
   let tookOver = false
   try {
-    const role = await db.standBy(standby.secretKey, { takeoverAfterMs: standby.takeoverAfterMs })
+    const role = await db.standBy(standby.keys, { takeoverAfterMs: standby.takeoverAfterMs })
     standby.onStandingBy?.({ key: db.key, swarmKey: db.swarmKey!, takeoverAfterMs: standby.takeoverAfterMs })
     const silent = new Promise((resolve) => role.once('silent', () => resolve('silent')))
     if ((await Promise.race([silent, p.until.then(() => 'stop')])) !== 'silent') return false
     // It closes the replica: the executor opens on the same directory next.
     tookOver = true
-    await db.takeOver(standby.secretKey)
+    await db.takeOver(standby.keys)
     return true
   } finally {
     if (!tookOver) await db.close()
@@ -224,7 +225,7 @@ export const serveCommand: Command = {
     const takeoverAfterMs = intFlag('takeover-after', values['takeover-after'])
     if (takeoverAfterMs !== undefined && !values.standby) throw new UsageError('USAGE', '--takeover-after needs --standby KEY-FILE')
     if (values.standby && standbyPeer !== undefined) throw new UsageError('USAGE', '--standby and --standby-peer name the two ends of one link: give each to its own server')
-    const standbyKey = values.standby ? await readKeyFile(values.standby) : null
+    const standbyKey = values.standby ? await readExecutorKeyFile(values.standby) : null
     if (values.standby && !standbyKey) throw new UsageError('USAGE', `${values.standby}: no such key file (make it with \`glassbox key ${values.standby} --executor\` in the executor's directory)`)
     const json = values.json ?? false
     const until = shutdownSignal(io, 'closing')
@@ -244,7 +245,7 @@ export const serveCommand: Command = {
       ...(standbyKey
         ? {
             standby: {
-              secretKey: standbyKey,
+              keys: standbyKey,
               takeoverAfterMs: takeoverAfterMs ?? DEFAULT_TAKEOVER_MS,
               onStandingBy: (r: StandingBy) => io.out(json ? inlineJson({ standby: true, ...r }) : `standing by for ${r.key} as ${r.swarmKey} (takes over after ${r.takeoverAfterMs} ms without a word from the executor)`),
               onTakeover: (t: { length: number }) => io.out(json ? inlineJson({ tookOver: true, ...t }) : `took over at length ${t.length}: this directory runs the executor now`),
