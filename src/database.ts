@@ -5,6 +5,7 @@
 import type Hypercore from 'hypercore'
 import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
+import path from 'node:path'
 import { fromHex, isPubkeyHex, toHex } from './codec/hash.js'
 import { decodeEntry, encodeEntry, PROTOCOL, SYS, type IndexEntry, type OpEntry, type SealEntry } from './codec/messages.js'
 import { DatabaseError, UsageError } from './errors.js'
@@ -170,6 +171,12 @@ export interface DatabaseInfo {
    * epoch, and whether this directory holds that epoch's key (is a member now). Null in the clear.
    */
   confidential: { keys: string; readers: string[]; rotateEvery: number; epoch: number; member: boolean } | null
+  /**
+   * Failover (docs/protocol.md §18): the standby the executor waits for before each append (its swarm
+   * key, from the manifest), whether this directory stands by now, and whether it took over (holds
+   * `executor.key`).
+   */
+  failover: { standby: string | null; standingBy: boolean; tookOver: boolean }
 }
 
 /** A state read with its proof (`db.get(key, {proof: true})`). */
@@ -382,7 +389,8 @@ export class Database extends EventEmitter {
         const handover = handoverOwed ? { handover: new Uint8Array((await swarmKeyPair(logs.corestore)).publicKey) } : {}
         if (opts.standby !== undefined && opts.standby !== (manifest.standby ?? null)) {
           const { standby: _, ...rest } = manifest
-          await writeManifest(dir, opts.standby === null ? rest : { ...rest, standby: opts.standby })
+          db.manifest = opts.standby === null ? rest : { ...rest, standby: opts.standby }
+          await writeManifest(dir, db.manifest)
         }
         await db.startExecutor({ ...opts.executor, ...handover }, opts.standby === undefined ? manifest.standby : (opts.standby ?? undefined))
         if (handoverOwed) await endTakeover(dir)
@@ -957,6 +965,7 @@ export class Database extends EventEmitter {
       stateRoot: this.sealedRoot ?? toHex(this.view.state.root()),
       sandbox: await readSandboxMark(this.dir),
       confidential: await this.confidentialInfo(),
+      failover: { standby: this.manifest.standby ?? null, standingBy: this.standbyRole !== null, tookOver: existsSync(path.join(this.dir, EXECUTOR_KEY_FILE)) },
     }
   }
 

@@ -37,6 +37,8 @@ test('kill -9 of the executor under two writers: the standby takes over and no a
   const standbyKey = String(standing.swarmKey)
   const primary = await net.serve('exec', ['--bootstrap', net.bootstrap, '--standby-peer', standbyKey])
   assert.equal(primary.ready.executor, true)
+  assert.equal((await net.info(exec.dir)).failover.standby, standbyKey, 'info names the standby')
+  assert.equal((await net.info(net.path('standby'))).failover.standingBy, true, 'info, through the standby process, says it stands by')
 
   const w1 = new Writer(net, p1, { workers: 2, wait: true, prefix: 'a', via: 'socket' })
   const w2 = new Writer(net, p2, { workers: 2, wait: true, prefix: 'b', via: 'socket' })
@@ -48,6 +50,7 @@ test('kill -9 of the executor under two writers: the standby takes over and no a
   const ready = await standby.waitForLine((l) => l.ready === true, 'the standby serves as executor')
   assert.equal(ready.executor, true)
   assert.ok(Number(tookOver.length) > 0)
+  assert.equal((await net.info(net.path('standby'))).failover.tookOver, true)
 
   // The writers go on against the new executor.
   const [n1, n2] = [w1.done.length, w2.done.length]

@@ -86,7 +86,12 @@ async function standBy(p: ServeParameters, network: ReplicateOptions): Promise<b
   // A confidential database's standby reads it as the executor does, with its key.
   const db = await openDatabase(p.dir, { network: { ...network, announce: true }, readerKey: standby.keys.index.secretKey })
   let tookOver = false
+  // Other commands on the directory (info, get, history) reach the replica through this process.
+  const record: ServerRecord = { socket: await socketPathFor(p.dir), pid: process.pid }
+  const server = new IpcServer(db, record.socket)
   try {
+    await server.listen()
+    await writeRecord(p.dir, record)
     const role = await db.standBy(standby.keys, { takeoverAfterMs: standby.takeoverAfterMs })
     standby.onStandingBy?.({ key: db.key, swarmKey: db.swarmKey!, takeoverAfterMs: standby.takeoverAfterMs })
     const silent = new Promise((resolve) => role.once('silent', () => resolve('silent')))
@@ -96,6 +101,9 @@ async function standBy(p: ServeParameters, network: ReplicateOptions): Promise<b
     await db.takeOver(standby.keys)
     return true
   } finally {
+    await server.close()
+    const left = await readServerRecord(p.dir)
+    if (left?.pid === process.pid) await rm(path.join(p.dir, SERVER_FILE), { force: true })
     if (!tookOver) await db.close()
   }
 }
