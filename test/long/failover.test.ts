@@ -51,6 +51,8 @@ test('kill -9 of the executor under two writers: the standby takes over and no a
   assert.equal(ready.executor, true)
   assert.ok(Number(tookOver.length) > 0)
   assert.equal((await net.info(net.path('standby'))).failover.tookOver, true)
+  const handovers = (await net.finish(['history', 'index', '--dir', net.path('standby'), '--start', String(Number(tookOver.length) - 1)])).output()
+  assert.match(handovers, new RegExp(`handover: instance ${standbyKey.slice(0, 8)}`), 'history shows the handover seal')
 
   // The writers go on against the new executor.
   const [n1, n2] = [w1.done.length, w2.done.length]

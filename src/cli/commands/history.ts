@@ -42,7 +42,7 @@ function describeEntry(entry: IndexEntry): string {
     }
     case 'seal':
       // History items carry bytes as hex already.
-      return `seal: ${entry.length} entries signed, state root ${String(entry.stateRoot).slice(0, 8)}…`
+      return `seal: ${entry.length} entries signed, state root ${String(entry.stateRoot).slice(0, 8)}…${entry.handover ? `; handover: instance ${String(entry.handover).slice(0, 8)}… writes the log from here` : ''}`
   }
 }
 
