@@ -514,7 +514,7 @@ export class Database extends EventEmitter {
       const secretKey = this.index.keyPair?.secretKey
       if (!secretKey) throw new DatabaseError('NOT_EXECUTOR', `${this.dir} does not hold the executor's key pair`)
       this.standbyHold = new StandbyHold(this.standbyChannels, standby, secretKey)
-      for (const event of ['connected', 'disconnected', 'refused', 'fenced']) this.standbyHold.on(event, (detail?: unknown) => this.emit('standby', { event, detail }))
+      for (const event of ['connected', 'disconnected', 'refused', 'waiting', 'fenced']) this.standbyHold.on(event, (detail?: unknown) => this.emit('standby', { event, detail }))
       const hold = this.standbyHold
       opts = { ...opts, beforeAppend: (start, blocks, log) => hold.hold(start, blocks, log) }
     }

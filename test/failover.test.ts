@@ -156,10 +156,14 @@ test('without its standby the executor appends nothing, and a peer without the k
   const gone = waitForEvent(s.executor, 'standby', (e: { event: string }) => e.event === 'disconnected')
   await s.standby.close()
   await gone
+  const warned = waitForEvent<{ event: string; detail: string }>(s.executor, 'standby', (e) => e.event === 'waiting')
   const call = await s.writer.call('put', { key: 'b', value: 2 })
   const waited = (s.executor as unknown as { executor: import('node:events').EventEmitter }).executor
   await waitForEvent(waited, 'executed')
   assert.equal(s.executor.length, length, 'nothing appended while the standby is away')
+  // The operator hears that writes wait for the standby.
+  assert.match((await warned).detail, /has waited \d+ s for the standby, which is not connected/)
+  assert.equal(s.executor.length, length)
   s.standby = await Database.load(s.standbyDir, { network: net(true) })
   await s.standby.standBy(s.keys, { takeoverAfterMs: 60_000 })
   assert.equal(s.standby.swarmKey, standbyKey)

@@ -10,7 +10,12 @@ import type { ExecutorEnd, StandbyChannels, ToExecutor } from './standby-channel
 /** How often an executor with nothing to forward tells its standby it is alive. */
 export const PING_MS = 1_000
 
+/** A block that has waited this long for its standby is reported (`waiting`), once. */
+export const WAIT_WARNING_MS = 5_000
+
 interface Waiting {
+  since: number
+  reported?: boolean
   log?: 'keys'
   start: number
   end: number
@@ -21,7 +26,8 @@ interface Waiting {
 
 /**
  * Emits `connected` and `disconnected` as the standby comes and goes, `refused` (reason) when it
- * will not hold (it is not a standby, or the hello failed), and `fenced` (DatabaseError) once.
+ * will not hold (it is not a standby, or the hello failed), `waiting` (what) when a block has waited
+ * WAIT_WARNING_MS for it, and `fenced` (DatabaseError) once.
  */
 export class StandbyHold extends EventEmitter {
   private end: ExecutorEnd | null = null
@@ -61,7 +67,7 @@ export class StandbyHold extends EventEmitter {
   hold(start: number, blocks: readonly Uint8Array[], log?: 'keys'): Promise<void> {
     if (this.failure) return Promise.reject(this.failure)
     return new Promise<void>((resolve, reject) => {
-      const w: Waiting = { start, end: start + blocks.length, blocks: blocks.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')), resolve, reject, ...(log ? { log } : {}) }
+      const w: Waiting = { since: Date.now(), start, end: start + blocks.length, blocks: blocks.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')), resolve, reject, ...(log ? { log } : {}) }
       this.waiting.push(w)
       this.send(w)
     })
@@ -84,6 +90,12 @@ export class StandbyHold extends EventEmitter {
 
   /** Pings; and a forward the peer refused (a standby still starting, say) goes again. */
   private tick(): void {
+    // Writes stall while the standby does not answer: the operator hears of it.
+    for (const w of this.waiting) {
+      if (w.reported || Date.now() - w.since < WAIT_WARNING_MS) continue
+      w.reported = true
+      this.emit('waiting', `the ${w.log ?? 'index'} log's block at ${w.start} has waited ${Math.round((Date.now() - w.since) / 1000)} s for the standby${this.end ? '' : ', which is not connected'}; nothing is appended until it holds it`)
+    }
     if (this.refused) {
       this.refused = false
       this.forward()
