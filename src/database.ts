@@ -77,7 +77,7 @@ export interface CreateOptions {
    * that only its members hold (the executor, the inputs, and `readers`, public keys in hex); a new
    * epoch starts whenever the members change and, with `rotateEvery`, every that many entries.
    */
-  confidential?: { readers?: string[]; rotateEvery?: number }
+  confidential?: { readers?: string[]; rotateEvery?: number; publicContract?: boolean }
 }
 
 export interface LoadOptions {

@@ -14,6 +14,7 @@ import { Keyring } from '../src/confidential/keyring.js'
 import { encodeEpoch, makeEpoch, newEpochKey } from '../src/confidential/epochs.js'
 import { confidentialSettings, directoryIdentities, openConfidential } from '../src/confidential/open.js'
 import { checkSeals } from '../src/confidential/seal-check.js'
+import { isClearEntry } from '../src/confidential/index-encryption.js'
 import { decodeEntry, encodeEntry, encodeOp, type OpEntry, type SealEntry } from '../src/codec/messages.js'
 import type { ExecutionProof } from '../src/verify/fraud-proof.js'
 import { judge } from '../src/verify/judge.js'
@@ -202,6 +203,37 @@ test('a peer without a key replicates the logs and checks every seal, and reads 
   await assert.rejects(index.get(1), { code: 'KEY_UNAVAILABLE' })
   assert.equal(decodeEntry((await index.get(0))!).type, 'header', 'the header reads as ever')
   await logs.close()
+})
+
+test('with publicContract the contract source stays clear for anyone, everything else stays sealed, and members verify as before', async (t) => {
+  const dir = await tempDir(t)
+  const source = await example('kv-store')
+  const db = await Database.create(dir, { contract: source, oplogs: ['alice'], confidential: { publicContract: true } })
+  await send1(db, 'claimAdmin', {}, 'alice', true)
+  await send1(db, 'put', { key: 'k', value: SECRET }, 'alice', true)
+  await db.close()
+  const report = await verifyDirectory(dir)
+  assert.equal(report.valid, true, JSON.stringify(report.breach))
+
+  const { replica, key, keys } = await replicaWithoutKeys(t, dir)
+  assert.equal((await checkReplicaSeals(replica, key, keys)).problem, null)
+  const logs = new LogStore(replica, { readOnly: true })
+  await logs.ready()
+  t.after(() => logs.close())
+  const index = await logs.byPubkey(key)
+  await openConfidential(logs, index, [])
+  const contract = decodeEntry((await index.get(1))!)
+  assert.ok(contract.type === 'contract' && contract.code === source, 'an outsider reads the contract source')
+  await assert.rejects(index.get(2), { code: 'KEY_UNAVAILABLE' }, 'the entries after it stay sealed')
+  for (const block of await rawBlocks(dir, key)) assert.equal(block.includes(SECRET), false)
+
+  // The setting is part of the signed header: only `true` reads, and only then is the contract clear.
+  const clear = encodeEntry({ type: 'contract', code: source })
+  assert.equal(isClearEntry(clear), false)
+  assert.equal(isClearEntry(clear, true), true)
+  const header = (publicContract: unknown) => encodeEntry({ type: 'header', protocol: 'p', runtime: 'r', confidential: { keys: key, readers: [], rotateEvery: 0, publicContract } } as never)
+  assert.throws(() => decodeEntry(header(false)), /publicContract/)
+  assert.equal((decodeEntry(header(true)) as { confidential?: { publicContract?: true } }).confidential?.publicContract, true)
 })
 
 test('a seal over the wrong tree hash is caught by a peer without a key', async (t) => {

@@ -31,7 +31,13 @@ export interface Ack {
  * the epoch keys, the readers every epoch is sealed to besides the executor and the inputs, and how
  * many entries an epoch lasts at most (0: until the members change).
  */
-export type ConfidentialSettings = { keys: string; readers: string[]; rotateEvery: number }
+export type ConfidentialSettings = {
+  keys: string
+  readers: string[]
+  rotateEvery: number
+  /** The genesis contract entry is stored in the clear, for anyone to read (docs/protocol.md §17.1). */
+  publicContract?: true
+}
 export type HeaderEntry = { type: 'header'; protocol: string; runtime: string; confidential?: ConfidentialSettings }
 export type ContractEntry = { type: 'contract'; code: string }
 export type InputEntry = { type: 'input'; pubkey: string }
@@ -153,11 +159,12 @@ export function decodeEntry(bytes: Uint8Array): IndexEntry {
 
 function decodeConfidential(v: Canonical): ConfidentialSettings {
   const m = expectMap(v, 'header.confidential')
-  fields(m, 'header.confidential', ['keys', 'readers', 'rotateEvery'])
+  fields(m, 'header.confidential', ['keys', 'readers', 'rotateEvery', ...('publicContract' in m ? ['publicContract'] : [])])
+  if ('publicContract' in m && m.publicContract !== true) throw schema('header.confidential.publicContract is true when present')
   if (!Array.isArray(m.readers)) throw schema('header.confidential.readers must be an array')
   const readers = m.readers.map((r, i) => pubkey(r, `header.confidential.readers[${i}]`))
   if (readers.some((r, i) => i > 0 && r <= readers[i - 1])) throw schema('header.confidential.readers must be sorted and distinct')
-  return { keys: pubkey(m.keys, 'header.confidential.keys'), readers, rotateEvery: uint(m.rotateEvery, 'header.confidential.rotateEvery') }
+  return { keys: pubkey(m.keys, 'header.confidential.keys'), readers, rotateEvery: uint(m.rotateEvery, 'header.confidential.rotateEvery'), ...('publicContract' in m ? { publicContract: true as const } : {}) }
 }
 
 function decodeAck(v: Canonical): Ack {

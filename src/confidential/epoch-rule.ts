@@ -31,7 +31,8 @@ export class EpochRule {
    * is wrong. Call `blockStart` after each seal with the inputs then.
    */
   async check(seq: number, epoch: number, entry: IndexEntry): Promise<string | null> {
-    const clear = entry.type === 'header' || entry.type === 'seal'
+    // The contract entry is clear when the header makes it public, and sealed otherwise.
+    const clear = entry.type === 'header' || entry.type === 'seal' || (entry.type === 'contract' && this.settings.publicContract === true)
     if (clear !== (epoch < 0)) return clear ? `the ${entry.type} at #${seq} is stored sealed` : `entry #${seq} is stored in the clear`
     if (this.membersChanged && entry.type !== 'seal') {
       return `entry #${seq} follows a change of members in the same block: it is sealed for the members before the change`

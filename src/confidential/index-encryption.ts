@@ -22,6 +22,8 @@ export class IndexEncryption implements HypercoreEncryptionProvider, Discloser {
     private readonly logKey: Uint8Array,
     /** The index log the encryption is set on (to read a stored block for disclosure). */
     private readonly index: () => Hypercore,
+    /** Whether the genesis contract entry stays clear (the header's `publicContract`). */
+    private readonly publicContract = false,
   ) {}
 
   padding(): number {
@@ -36,7 +38,7 @@ export class IndexEncryption implements HypercoreEncryptionProvider, Discloser {
   stored(position: number, plaintext: Uint8Array): Buffer {
     const stored = Buffer.alloc(ENVELOPE_BYTES + plaintext.length)
     stored.set(plaintext, ENVELOPE_BYTES)
-    this.sealAt(position, stored, isClearEntry(plaintext) ? -1 : this.keyring.latest)
+    this.sealAt(position, stored, isClearEntry(plaintext, this.publicContract) ? -1 : this.keyring.latest)
     this.planned.set(position, { plaintext, stored })
     return stored
   }
@@ -49,7 +51,7 @@ export class IndexEncryption implements HypercoreEncryptionProvider, Discloser {
       block.set(planned.stored)
       return
     }
-    this.sealAt(index, block, isClearEntry(block.subarray(ENVELOPE_BYTES)) ? -1 : this.keyring.latest)
+    this.sealAt(index, block, isClearEntry(block.subarray(ENVELOPE_BYTES), this.publicContract) ? -1 : this.keyring.latest)
   }
 
   async decrypt(index: number, block: Buffer): Promise<void> {
@@ -98,17 +100,20 @@ export class IndexEncryption implements HypercoreEncryptionProvider, Discloser {
   }
 }
 
-/** Whether an index entry stays clear: the header and the seals. The cheap test first (their first map key). */
-export function isClearEntry(bytes: Uint8Array): boolean {
+/**
+ * Whether an index entry stays clear: the header and the seals, and the contract entry when the
+ * header makes it public. The cheap test first (their first map key).
+ */
+export function isClearEntry(bytes: Uint8Array, publicContract = false): boolean {
   // A canonical map: tag 0x07, a varint count, then the first key as a varint length and its bytes.
   if (bytes[0] !== 0x07 || bytes.length < 4) return false
   const n = bytes[2]
   const first = Buffer.from(bytes.buffer, bytes.byteOffset + 3, Math.min(n, bytes.length - 3)).toString('latin1')
   // A seal's first key is `handover` when it has one (§18.3), else `length`.
-  if (first !== 'length' && first !== 'handover' && first !== 'confidential' && first !== 'protocol') return false
+  if (first !== 'length' && first !== 'handover' && first !== 'confidential' && first !== 'protocol' && !(publicContract && first === 'code')) return false
   try {
     const type = decodeEntry(bytes).type
-    return type === 'header' || type === 'seal'
+    return type === 'header' || type === 'seal' || (publicContract && type === 'contract')
   } catch {
     return false
   }

@@ -51,7 +51,7 @@ export async function openConfidential(logs: LogStore, index: Hypercore, identit
   const keyring = new Keyring(await logs.byPubkey(settings.keys))
   for (const identity of identities) keyring.addIdentity(identity)
   await keyring.refresh()
-  const encryption = new IndexEncryption(keyring, index.key, () => index)
+  const encryption = new IndexEncryption(keyring, index.key, () => index, settings.publicContract === true)
   await index.setEncryption(encryption)
   const c = { settings, keyring, encryption }
   opened.set(index, c)
@@ -95,7 +95,7 @@ export function logSigner(core: Hypercore): string | null {
  * Makes a new database confidential (the creator, before genesis): its keys log, epoch 0 sealed to
  * the signer, the genesis inputs and the readers, and the index session's encryption.
  */
-export async function createConfidential(logs: LogStore, index: Hypercore, inputs: readonly string[], opts: { readers?: string[]; rotateEvery?: number }): Promise<Confidential> {
+export async function createConfidential(logs: LogStore, index: Hypercore, inputs: readonly string[], opts: { readers?: string[]; rotateEvery?: number; publicContract?: boolean }): Promise<Confidential> {
   const readers = [...new Set(opts.readers ?? [])].sort()
   for (const r of readers) if (!/^[0-9a-f]{64}$/.test(r)) throw new UsageError('USAGE', `reader ${JSON.stringify(r)} is not a public key (64 lowercase hex characters)`)
   const rotateEvery = opts.rotateEvery ?? 0
@@ -106,14 +106,14 @@ export async function createConfidential(logs: LogStore, index: Hypercore, input
   const signer = index.keyPair
   if (!signer?.secretKey) throw new Error('only the index log writer can make a database confidential')
   keyring.addIdentity({ publicKey: signer.publicKey, secretKey: signer.secretKey })
-  const settings = { keys: toHex(keysLog.key), readers, rotateEvery }
+  const settings: ConfidentialSettings = { keys: toHex(keysLog.key), readers, rotateEvery, ...(opts.publicContract ? { publicContract: true as const } : {}) }
   const inputSigners: string[] = []
   for (const input of inputs) {
     const s = logSigner(await logs.byPubkey(input))
     if (s) inputSigners.push(s)
   }
   await keyring.rotate(0, currentMembers(toHex(signer.publicKey), inputSigners, settings))
-  const encryption = new IndexEncryption(keyring, index.key, () => index)
+  const encryption = new IndexEncryption(keyring, index.key, () => index, settings.publicContract === true)
   await index.setEncryption(encryption)
   const c = { settings, keyring, encryption }
   opened.set(index, c)

@@ -58,6 +58,7 @@ export async function checkSeals(index: Hypercore, settings: ConfidentialSetting
     lastWasSeal = false
     if (head.sealed) {
       if (position === 0) return fail(0, 'the header is sealed; it must be clear')
+      if (position === 1 && settings.publicContract) return fail(1, 'the contract is sealed, but the header makes it public')
       if (head.epoch < epoch) return fail(position, `entry ${position} is sealed under epoch ${head.epoch}, older than epoch ${epoch} before it`)
       if (head.epoch >= report.epochs) return fail(position, `entry ${position} is sealed under epoch ${head.epoch}, which the keys log (${report.epochs} epochs) does not hold`)
       epoch = head.epoch
@@ -73,7 +74,8 @@ export async function checkSeals(index: Hypercore, settings: ConfidentialSetting
         if (entry.type !== 'header' || !entry.confidential || entry.confidential.keys !== settings.keys) return fail(0, 'the first block is not this confidential database\'s header')
         continue
       }
-      if (entry.type !== 'seal') return fail(position, `a ${entry.type} entry stored in the clear: only the header and the seals may be`)
+      if (entry.type === 'contract' && position === 1 && settings.publicContract) continue
+      if (entry.type !== 'seal') return fail(position, `a ${entry.type} entry stored in the clear: only the header and the seals may be${settings.publicContract ? ', and the contract' : ''}`)
       const problem = await checkSeal(index, entry, position, signer)
       if (problem) return fail(position, problem)
       report.seals++

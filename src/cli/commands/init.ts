@@ -17,7 +17,7 @@ export interface InitParameters {
   /** Keep a state checkpoint every this many entries (docs/protocol.md §14.1); 0 or absent: none. */
   checkpointEvery?: number
   /** A confidential database (docs/protocol.md §17): readers besides the inputs, and the rotation schedule. */
-  confidential?: { readers: string[]; rotateEvery: number }
+  confidential?: { readers: string[]; rotateEvery: number; publicContract?: boolean }
 }
 
 export interface InitReturnType {
@@ -29,7 +29,7 @@ export interface InitReturnType {
   /** Present when the database keeps scheduled state checkpoints. */
   checkpointEvery?: number
   /** Present for a confidential database: its keys log, readers and rotation. */
-  confidential?: { keys: string; readers: string[]; rotateEvery: number }
+  confidential?: { keys: string; readers: string[]; rotateEvery: number; publicContract?: true }
 }
 
 export async function init(p: InitParameters): Promise<InitReturnType> {
@@ -71,6 +71,7 @@ function human(r: InitReturnType): string {
   if (r.confidential) {
     const every = r.confidential.rotateEvery ? `every ${r.confidential.rotateEvery} entries and ` : ''
     lines.push(`confidential: entries and ops sealed under epoch keys (keys log ${r.confidential.keys}); a new epoch ${every}whenever the members change`)
+    if (r.confidential.publicContract) lines.push('the contract source stays public: anyone holding the log reads it')
     for (const reader of r.confidential.readers) lines.push(`reader ${reader}`)
   }
   return lines.join('\n')
@@ -85,12 +86,13 @@ const options = {
   confidential: { type: 'boolean' },
   reader: { type: 'string', multiple: true },
   'rotate-every': { type: 'string' },
+  'public-contract': { type: 'boolean' },
 } as const
 
 export const initCommand: Command = {
   name: 'init',
   summary: 'Create a database that runs a contract',
-  usage: ['init <contract-file> [--dir D] [--oplog NAME]... [--no-oplog] [--input KEY]... [--checkpoint-every K] [--confidential [--reader KEY]... [--rotate-every N]] [--json]'],
+  usage: ['init <contract-file> [--dir D] [--oplog NAME]... [--no-oplog] [--input KEY]... [--checkpoint-every K] [--confidential [--reader KEY]... [--rotate-every N] [--public-contract]] [--json]'],
   flags: [
     ['--oplog NAME', 'create a local oplog and declare it an input; repeatable (default: one named "main")'],
     ['--no-oplog', 'create no local oplog'],
@@ -99,6 +101,7 @@ export const initCommand: Command = {
     ['--confidential', 'seal entries and ops under epoch keys only members hold: the executor, the inputs and the readers (docs/protocol.md §17)'],
     ['--reader KEY', 'with --confidential: a reader (a monitor), by the public key `glassbox key FILE` prints; repeatable'],
     ['--rotate-every N', 'with --confidential: start a new epoch every N entries too (default 0: only when the members change)'],
+    ['--public-contract', 'with --confidential: keep the contract source in the clear, for anyone to read and check (later upgrades, which are ops, stay sealed)'],
     ...COMMON_FLAGS,
   ],
   async run(args, io) {
@@ -112,12 +115,12 @@ export const initCommand: Command = {
       if (!isPubkeyHex(key)) throw new UsageError('USAGE', `--input ${key} is not a public key (64 lowercase hex characters)`)
     }
     const checkpointEvery = intFlag('checkpoint-every', values['checkpoint-every'])
-    if (!values.confidential && (values.reader || values['rotate-every'] !== undefined)) throw new UsageError('USAGE', '--reader and --rotate-every need --confidential')
+    if (!values.confidential && (values.reader || values['rotate-every'] !== undefined || values['public-contract'])) throw new UsageError('USAGE', '--reader, --rotate-every and --public-contract need --confidential')
     const readers = values.reader ?? []
     for (const key of readers) {
       if (!isPubkeyHex(key)) throw new UsageError('USAGE', `--reader ${key} is not a public key (64 lowercase hex characters; \`glassbox key FILE\` prints one)`)
     }
-    const confidential = values.confidential ? { readers, rotateEvery: intFlag('rotate-every', values['rotate-every']) ?? 0 } : undefined
+    const confidential = values.confidential ? { readers, rotateEvery: intFlag('rotate-every', values['rotate-every']) ?? 0, ...(values['public-contract'] ? { publicContract: true } : {}) } : undefined
     const result = await init({ file, dir: values.dir ?? DEFAULT_DIR, oplogs, inputs, ...(checkpointEvery ? { checkpointEvery } : {}), ...(confidential ? { confidential } : {}) })
     printResult(io, values.json ?? false, result, human)
     return EXIT.ok
