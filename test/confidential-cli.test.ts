@@ -24,7 +24,7 @@ test('glassbox init --confidential, with a reader who verifies in full and a pee
   assert.equal(reader.created, true)
   assert.equal(JSON.parse((await run(['key', 'reader.key', '--json'])).stdout).publicKey, reader.publicKey, 'the same key on the next run')
 
-  await run(['init', 'kv-store.js', '--reader', reader.publicKey], 2).then((r) => assert.match(r.stderr, /--reader and --rotate-every need --confidential/))
+  await run(['init', 'kv-store.js', '--reader', reader.publicKey], 2).then((r) => assert.match(r.stderr, /--reader, --rotate-every and --public-contract need --confidential/))
   const init = JSON.parse((await run(['init', 'kv-store.js', '--dir', 'db', '--confidential', '--reader', reader.publicKey, '--json'])).stdout)
   assert.deepEqual(init.confidential.readers, [reader.publicKey])
   await run(['call', 'claimAdmin', '--dir', 'db'])
