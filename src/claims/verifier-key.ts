@@ -1,7 +1,8 @@
 // A verifier's signing key pair in a file (`verify --segment … --key FILE`): created on first use,
 // readable by its owner only. Each machine that validates a share signs its segment claims with its own.
 
-import { readFile, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
+import { readTextFile } from '../log/json-file.js'
 import sodium from 'sodium-native'
 import { GlassboxError } from '../errors.js'
 
@@ -26,21 +27,21 @@ export async function writeKeyFile(file: string, secretKey: Uint8Array, extra: R
 
 /** The 64-byte secret key kept in `file`, or null when there is no such file. */
 export async function readKeyFile(file: string): Promise<Uint8Array | null> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw err
-  }
+  return (await readKeyFileFields(file))?.secretKey ?? null
+}
+
+/** The key kept in `file` and the file's other fields (read once), or null when there is no such file. */
+export async function readKeyFileFields(file: string): Promise<{ secretKey: Uint8Array; fields: Record<string, unknown> } | null> {
+  const text = await readTextFile(file)
+  if (text === null) return null
   let k: { format?: unknown; publicKey?: unknown; secretKey?: unknown }
   try {
     k = JSON.parse(text)
   } catch {
     throw new GlassboxError('KEY_FILE', `${file} is not valid JSON`)
   }
-  if (k.format !== KEY_FILE_FORMAT || typeof k.secretKey !== 'string' || !/^[0-9a-f]{128}$/.test(k.secretKey) || k.secretKey.slice(64) !== k.publicKey) {
+  if (k?.format !== KEY_FILE_FORMAT || typeof k.secretKey !== 'string' || !/^[0-9a-f]{128}$/.test(k.secretKey) || k.secretKey.slice(64) !== k.publicKey) {
     throw new GlassboxError('KEY_FILE', `${file} is not a ${KEY_FILE_FORMAT} key file`)
   }
-  return new Uint8Array(Buffer.from(k.secretKey, 'hex'))
+  return { secretKey: new Uint8Array(Buffer.from(k.secretKey, 'hex')), fields: k as Record<string, unknown> }
 }

@@ -10,8 +10,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import type Hypercore from 'hypercore'
-import { readFile } from 'node:fs/promises'
-import { readKeyFile, writeKeyFile } from '../claims/verifier-key.js'
+import { readKeyFileFields, writeKeyFile } from '../claims/verifier-key.js'
 import { DatabaseError } from '../errors.js'
 import { heldFileExists, readHeld, removeHeld } from './held-log.js'
 import { heldBeyond } from './standby.js'
@@ -36,9 +35,10 @@ export function keyPairOf(secretKey: Uint8Array): KeyPair {
 
 /** The executor's key pairs in `file`, or null when there is no such file. */
 export async function readExecutorKeyFile(file: string): Promise<ExecutorKeys | null> {
-  const secretKey = await readKeyFile(file)
-  if (!secretKey) return null
-  const { keysLog } = JSON.parse(await readFile(file, 'utf8')) as { keysLog?: unknown }
+  const read = await readKeyFileFields(file)
+  if (!read) return null
+  const { secretKey, fields } = read
+  const keysLog = fields.keysLog
   if (keysLog !== undefined && (typeof keysLog !== 'string' || !/^[0-9a-f]{128}$/.test(keysLog))) throw new DatabaseError('KEY_FILE', `${file}: its keysLog is not a secret key (128 hex digits)`)
   return { index: keyPairOf(secretKey), keysLog: keysLog ? keyPairOf(Buffer.from(keysLog, 'hex')) : null }
 }

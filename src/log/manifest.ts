@@ -1,7 +1,8 @@
 // The database directory's manifest: which index log it holds and the names of its local oplogs.
 // Written atomically (temp file + rename) so a crash leaves either the old or the new one.
 
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { readTextFile } from './json-file.js'
 import path from 'node:path'
 import { DatabaseError } from '../errors.js'
 
@@ -30,13 +31,8 @@ export function manifestPath(dir: string): string {
 }
 
 export async function readManifest(dir: string): Promise<Manifest | null> {
-  let text: string
-  try {
-    text = await readFile(manifestPath(dir), 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw err
-  }
+  const text = await readTextFile(manifestPath(dir))
+  if (text === null) return null
   let m: Manifest
   try {
     m = JSON.parse(text)

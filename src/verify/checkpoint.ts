@@ -1,7 +1,8 @@
 // A monitor's persisted position: how far it verified, the roots it saw, and any breach it found.
 // Written atomically (temp file + rename), so a crash leaves the previous checkpoint intact.
 
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { readTextFile } from '../log/json-file.js'
 import path from 'node:path'
 import { VerifyError } from './replay.js'
 import type { BreachNotice, SignedRoot } from './breach.js'
@@ -30,13 +31,8 @@ export interface Checkpoint {
 }
 
 export async function readCheckpoint(file: string, key: string): Promise<Checkpoint | null> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw err
-  }
+  const text = await readTextFile(file)
+  if (text === null) return null
   let c: Checkpoint
   try {
     c = JSON.parse(text)
