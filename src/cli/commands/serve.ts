@@ -12,6 +12,7 @@ import { readServerRecord, SERVER_FILE, socketPathFor, type ServerRecord } from 
 import { inlineJson } from '../output.js'
 import { shutdownSignal } from '../signals.js'
 import { openDatabase } from '../session.js'
+import type { Database } from '../../database.js'
 import { NETWORK_FLAGS, NETWORK_OPTIONS, networkFromFlags } from '../network-flags.js'
 import type { ReplicateOptions } from '../../net/replicate-database.js'
 import { readServeNetwork, writeNetworkFile } from '../../net/network-file.js'
@@ -86,12 +87,10 @@ async function standBy(p: ServeParameters, network: ReplicateOptions): Promise<b
   // A confidential database's standby reads it as the executor does, with its key.
   const db = await openDatabase(p.dir, { network: { ...network, announce: true }, readerKey: standby.keys.index.secretKey })
   let tookOver = false
-  // Other commands on the directory (info, get, history) reach the replica through this process.
-  const record: ServerRecord = { socket: await socketPathFor(p.dir), pid: process.pid }
-  const server = new IpcServer(db, record.socket)
+  let socket: Socket | null = null
   try {
-    await server.listen()
-    await writeRecord(p.dir, record)
+    // Other commands on the directory (info, get, history) reach the replica through this process.
+    socket = await listenOnSocket(p.dir, db)
     const role = await db.standBy(standby.keys, { takeoverAfterMs: standby.takeoverAfterMs })
     standby.onStandingBy?.({ key: db.key, swarmKey: db.swarmKey!, takeoverAfterMs: standby.takeoverAfterMs })
     const silent = new Promise((resolve) => role.once('silent', () => resolve('silent')))
@@ -101,9 +100,7 @@ async function standBy(p: ServeParameters, network: ReplicateOptions): Promise<b
     await db.takeOver(standby.keys)
     return true
   } finally {
-    await server.close()
-    const left = await readServerRecord(p.dir)
-    if (left?.pid === process.pid) await rm(path.join(p.dir, SERVER_FILE), { force: true })
+    await socket?.close()
     if (!tookOver) await db.close()
   }
 }
@@ -130,14 +127,10 @@ export async function serve(p: ServeParameters): Promise<void> {
     }
   }
   db.on('error', (err: Error) => p.onExecutorError?.(err))
-  let server: IpcServer | null = null
+  let socket: Socket | null = null
   let api: HttpApi | null = null
-  const record: ServerRecord = { socket: '', pid: process.pid }
   try {
-    record.socket = await socketPathFor(p.dir)
-    server = new IpcServer(db, record.socket)
-    await server.listen()
-    await writeRecord(p.dir, record)
+    socket = await listenOnSocket(p.dir, db)
     if (p.http) {
       const { startHttpApi } = await import('../../net/http/server.js')
       const monitor = await db.monitor({ fraudProof: true })
@@ -147,22 +140,43 @@ export async function serve(p: ServeParameters): Promise<void> {
       api = await startHttpApi({ db, monitor, claims: claimer?.log ?? null, port: p.http.port, host: p.http.host, token: p.http.token, ...(p.http.onError ? { onError: p.http.onError } : {}) })
     }
     const runtime = db.runtime
-    p.onReady?.({ key: db.key, socket: record.socket, pid: process.pid, swarm: db.peers !== null, executor: runtime !== null, ...(api ? { http: api.url } : {}), ...(runtime ? { runtime } : {}), ...(db.readOnly ? { readOnly: true as const } : {}), ...(db.swarmKey ? { swarmKey: db.swarmKey } : {}) })
+    p.onReady?.({ key: db.key, socket: socket.path, pid: process.pid, swarm: db.peers !== null, executor: runtime !== null, ...(api ? { http: api.url } : {}), ...(runtime ? { runtime } : {}), ...(db.readOnly ? { readOnly: true as const } : {}), ...(db.swarmKey ? { swarmKey: db.swarmKey } : {}) })
     await p.until
   } finally {
     // The API first: requests still waiting get their answer before the database closes.
     await api?.close()
-    await server?.close()
-    const left = await readServerRecord(p.dir)
-    if (left?.pid === process.pid) await rm(path.join(p.dir, SERVER_FILE), { force: true })
+    await socket?.close()
     await db.close()
   }
 }
 
-async function writeRecord(dir: string, record: ServerRecord): Promise<void> {
+interface Socket {
+  path: string
+  /** Stops answering and removes the directory's record of this server (if it is still this one's). */
+  close(): Promise<void>
+}
+
+/** Answers the other commands on the directory's socket, and records where (D/server.json). */
+async function listenOnSocket(dir: string, db: Database): Promise<Socket> {
+  const record: ServerRecord = { socket: await socketPathFor(dir), pid: process.pid }
+  const server = new IpcServer(db, record.socket)
+  await server.listen()
   const file = path.join(dir, SERVER_FILE)
-  await writeFile(file + '.tmp', JSON.stringify(record) + '\n')
-  await rename(file + '.tmp', file)
+  try {
+    await writeFile(file + '.tmp', JSON.stringify(record) + '\n')
+    await rename(file + '.tmp', file)
+  } catch (err) {
+    await server.close()
+    throw err
+  }
+  return {
+    path: record.socket,
+    close: async () => {
+      await server.close()
+      const left = await readServerRecord(dir)
+      if (left?.pid === process.pid) await rm(file, { force: true })
+    },
+  }
 }
 
 export const serveCommand: Command = {
