@@ -31,6 +31,9 @@ export class Standby extends EventEmitter implements StandbyResponder {
   /** Forwards are handled one at a time, in the order they came. */
   private queue: Promise<void> = Promise.resolve()
   private closing = false
+  /** Resolves once the standby stops holding (fenced or closing): every wait races it. */
+  private readonly stopSignal: Promise<void>
+  private signalStop!: () => void
 
   private constructor(
     private readonly index: Hypercore,
@@ -46,6 +49,7 @@ export class Standby extends EventEmitter implements StandbyResponder {
     private readonly backfill: Promise<void>,
   ) {
     super()
+    this.stopSignal = new Promise((resolve) => (this.signalStop = resolve))
   }
 
   /** A standby for the replica `index` in `dir`, with the blocks it held before a restart. */
@@ -93,6 +97,9 @@ export class Standby extends EventEmitter implements StandbyResponder {
   }
 
   private async hold(block: HeldBlock, reply: (answer: ToExecutor) => void): Promise<void> {
+    // A forward that waited in the queue while the standby was fenced is not held.
+    if (this.fencedAt !== null) return reply({ kind: 'fenced', length: this.fencedAt })
+    if (this.closing) return
     // A block forwarded again at a position held already replaces what was forwarded from there:
     // the executor restarted and had not appended it (it appends nothing before this answer).
     const held = supersede(this.held, block)
@@ -130,21 +137,17 @@ export class Standby extends EventEmitter implements StandbyResponder {
       ranges.set(origin, r ? { start: Math.min(r.start, seq), end: Math.max(r.end, seq + 1) } : { start: seq, end: seq + 1 })
     }
     const wanted = [this.backfill, ...[...ranges].map(([origin, range]) => this.oplog(origin).then((core) => core.download(range).done()))]
-    const stop = new Promise<void>((resolve) => this.once('stop', resolve))
-    await Promise.race([Promise.all(wanted), stop])
+    await Promise.race([Promise.all(wanted), this.stopSignal])
   }
 
   /** Resolves when the replica grows, or the standby stops holding (fenced or closed). */
   private replicaGrows(core: Hypercore): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        core.off('append', done)
-        this.off('stop', done)
-        resolve()
-      }
+    let done = () => {}
+    const grown = new Promise<void>((resolve) => {
+      done = () => resolve()
       core.once('append', done)
-      this.once('stop', done)
     })
+    return Promise.race([grown, this.stopSignal]).finally(() => core.off('append', done))
   }
 
   /** Whether the standby has stopped holding: fenced, or closing. */
@@ -175,13 +178,13 @@ export class Standby extends EventEmitter implements StandbyResponder {
   fence(): void {
     this.fencedAt = this.knownLength()
     if (this.timer) clearTimeout(this.timer)
-    this.emit('stop')
+    this.signalStop()
   }
 
   async close(): Promise<void> {
     this.closing = true
     if (this.timer) clearTimeout(this.timer)
-    this.emit('stop')
+    this.signalStop()
     await this.queue
     await this.log.close()
   }
