@@ -343,8 +343,9 @@ export class Database extends EventEmitter {
       if (opts.readerKey) identities.push(identityOf(opts.readerKey))
       const confidential = await openConfidential(logs, index, identities, { wait: opts.network !== undefined })
       // ...then the index log's held blocks, through its encryption when it is confidential.
-      const handoverOwed = executorKey ? await appendHeldBlocks(dir, index) : false
-      if (handoverOwed) await logs.flush()
+      // (No sync of them here: the held-blocks file keeps them until the handover seal, whose append
+      // syncs everything before it, is durable.)
+      const handoverOwed = executorKey ? await appendHeldBlocks(dir, index, undefined, confidential ? (p, b) => confidential.encryption.stored(p, b) : undefined) : false
       if (confidential && !confidential.keyring.holds(0)) {
         // Not a member (yet): online, wait for an epoch sealed to this directory's keys; else refuse.
         const wait = opts.network ? (opts.membershipTimeoutMs ?? opts.network.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS) : 0

@@ -12,6 +12,9 @@ import path from 'node:path'
 import type Hypercore from 'hypercore'
 import { readKeyFileFields, writeKeyFile } from '../claims/verifier-key.js'
 import { DatabaseError } from '../errors.js'
+import { toHex } from '../codec/hash.js'
+import { appendLeaves, treeHash } from '../log/merkle.js'
+import type { StoredForm } from '../executor/seal-block.js'
 import { heldFileExists, readHeld, removeHeld } from './held-log.js'
 import { heldBeyond } from './standby.js'
 
@@ -63,13 +66,48 @@ export async function beginTakeover(dir: string, keys: { index: Uint8Array; keys
  * epochs of the held entries are known): appends the held blocks the log does not have yet. Returns
  * whether a takeover is under way (the handover seal is still owed).
  */
-export async function appendHeldBlocks(dir: string, core: Hypercore, log?: 'keys'): Promise<boolean> {
-  if (!heldFileExists(dir)) return false
-  for (const p of heldBeyond(await readHeld(dir), core.length, log)) await core.append(p.blocks)
+export async function appendHeldBlocks(dir: string, core: Hypercore, log?: 'keys', stored?: StoredForm): Promise<boolean> {
+  const what = `${dir}: the ${log ?? 'index'} log`
+  if (!heldFileExists(dir)) {
+    if (core.contiguousLength < core.length) throw new DatabaseError('TAKEOVER_GAP', `${what} lacks blocks ${core.contiguousLength}–${core.length - 1} and holds none of them aside`)
+    return false
+  }
+  const held = await readHeld(dir)
+  const have = core.contiguousLength
+  if (have < core.length) {
+    // The replica knew of the last blocks (their upgrade came) without their data, which only the
+    // dead executor and the held blocks have. A writable log cannot fetch them, so it is cut back to
+    // what it holds, at the same fork, and the held bytes go in again: the same tree, the same
+    // signatures, so no peer sees anything change. Checked before anything is cut.
+    const blocks = heldBeyond(held, have, log)
+    const end = blocks.reduce((e, p) => p.start + p.blocks.length, have)
+    if (end < core.length) throw new DatabaseError('TAKEOVER_GAP', `${what} lacks blocks ${end}–${core.length - 1}, which the standby did not hold`)
+    const length = core.length
+    const known = (await core.proof({ upgrade: { start: 0, length: have } })).upgrade?.nodes ?? []
+    const missing = blocks.flatMap((p) => p.blocks.map((b, i) => (stored ? stored(p.start + i, b) : b))).slice(0, length - have)
+    if (toHex(treeHash(appendLeaves(have === 0 ? [] : known, have, missing))) !== toHex(signedTreeHash(core))) {
+      throw new DatabaseError('TAKEOVER_MISMATCH', `${what}: the held blocks do not rebuild the tree the log has at length ${length}; not taking over`)
+    }
+    await core.truncate(have, core.fork)
+    for (const p of blocks) await core.append(p.blocks)
+    return true
+  }
+  for (const p of heldBeyond(held, core.length, log)) await core.append(p.blocks)
   return true
 }
 
 /** Step 4: the handover seal is on stable storage. */
 export async function endTakeover(dir: string): Promise<void> {
   await removeHeld(dir)
+}
+
+/**
+ * The tree hash of the log's signed head. `treeHash(length)` would wait for nodes a replica lacks
+ * when it lacks the data under them; Hypercore keeps the head's root hash in its header (internal,
+ * as `state.signature` in verify/heads.ts).
+ */
+function signedTreeHash(core: Hypercore): Uint8Array {
+  const tree = (core as unknown as { core?: { header?: { tree?: { length: number; rootHash: Uint8Array } } } }).core?.header?.tree
+  if (!tree?.rootHash || tree.length !== core.length) throw new Error("this Hypercore version keeps no signed head's root hash in its header: cannot check held blocks")
+  return tree.rootHash
 }

@@ -1,0 +1,82 @@
+// Taking over a replica that knew of the last blocks without their data (their upgrade arrived, the
+// executor died before the data did): the held bytes rebuild exactly the tree the log had, or nothing
+// is cut and the takeover is refused with a clear error.
+
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { LogStore } from '../src/log/store.js'
+import { HeldLog } from '../src/failover/held-log.js'
+import { appendHeldBlocks, keyPairOf } from '../src/failover/takeover.js'
+import { tempDir } from './helpers/databases.js'
+
+/** A writer's log of four blocks (two appends), and a replica directory holding the upgrade to 4 but the data of 0–1 only. */
+async function replicaWithoutTail(t: import('node:test').TestContext) {
+  const writerDir = await tempDir(t)
+  const writer = new LogStore(writerDir)
+  await writer.ready()
+  const log = await writer.localIndex()
+  await log.append([Buffer.from('a'), Buffer.from('b')])
+  await log.append([Buffer.from('c'), Buffer.from('d')])
+  const key = log.key.toString('hex')
+  const secretKey = new Uint8Array(log.keyPair!.secretKey!)
+  const treeHash = Buffer.from(await log.treeHash(4)).toString('hex')
+  const dir = await tempDir(t)
+  const replica = new LogStore(dir)
+  await replica.ready()
+  // Streams in memory hold no handle of their own: this keeps the process up while they replicate.
+  const alive = setInterval(() => {}, 1000)
+  const s1 = writer.corestore.replicate(true) as NodeJS.ReadWriteStream
+  const s2 = replica.corestore.replicate(false) as NodeJS.ReadWriteStream
+  s1.pipe(s2).pipe(s1)
+  const copy = await replica.byPubkey(key)
+  await copy.update({ wait: true })
+  await copy.download({ start: 0, end: 2 }).done()
+  assert.equal(copy.length, 4)
+  assert.equal(copy.contiguousLength, 2)
+  clearInterval(alive)
+  await replica.close()
+  await writer.close()
+  return { dir, key, secretKey, treeHash }
+}
+
+async function takeOver(dir: string, key: string, secretKey: Uint8Array) {
+  const logs = new LogStore(dir)
+  await logs.ready()
+  const core = await logs.byPubkey(key, keyPairOf(secretKey))
+  return { logs, core, run: () => appendHeldBlocks(dir, core) }
+}
+
+test('held bytes fill the tail the replica knew of but never got, rebuilding the same tree', async (t) => {
+  const r = await replicaWithoutTail(t)
+  const { log } = await HeldLog.open(r.dir)
+  await log.append({ start: 2, blocks: [Buffer.from('c'), Buffer.from('d')] })
+  await log.close()
+  const { logs, core, run } = await takeOver(r.dir, r.key, r.secretKey)
+  t.after(() => logs.close())
+  assert.equal(await run(), true)
+  assert.equal(core.length, 4)
+  assert.equal(core.contiguousLength, 4)
+  assert.equal(Buffer.from(await core.treeHash(4)).toString('hex'), r.treeHash, 'the same tree as the writer signed')
+  assert.equal(String(await core.get(3)), 'd')
+})
+
+test('held bytes that do not rebuild the tree are refused before anything is cut; a tail not held is a gap', async (t) => {
+  const r = await replicaWithoutTail(t)
+  const { log } = await HeldLog.open(r.dir)
+  await log.append({ start: 2, blocks: [Buffer.from('c'), Buffer.from('X')] })
+  await log.close()
+  const { logs, core, run } = await takeOver(r.dir, r.key, r.secretKey)
+  await assert.rejects(run(), { code: 'TAKEOVER_MISMATCH' })
+  assert.equal(core.length, 4, 'nothing was cut')
+  assert.equal(core.contiguousLength, 2, 'and nothing was appended')
+  await logs.close()
+
+  const other = await replicaWithoutTail(t)
+  const held = await HeldLog.open(other.dir)
+  await held.log.append({ start: 3, blocks: [Buffer.from('d')] })
+  await held.log.close()
+  const gap = await takeOver(other.dir, other.key, other.secretKey)
+  t.after(() => gap.logs.close())
+  await assert.rejects(gap.run(), { code: 'TAKEOVER_GAP' })
+  assert.equal(gap.core.length, 4)
+})
