@@ -57,6 +57,7 @@ import { DEFAULT_PEER_TIMEOUT_MS } from './net/network-options.js'
 import { swarmKeyPair } from './net/swarm-identity.js'
 import type { StandbyChannels } from './failover/standby-channel.js'
 import { StandbyHold } from './failover/standby-hold.js'
+import { AppendJournal, journaledOplogs, replayJournal } from './log/append-journal.js'
 import { Standby, type StandbyOptions } from './failover/standby.js'
 import { appendHeldBlocks, beginTakeover, endTakeover, EXECUTOR_KEY_FILE, readExecutorKey, writeExecutorKeyFile, type ExecutorKeys } from './failover/takeover.js'
 import { normalizePrefix } from './vm/overlay.js'
@@ -205,6 +206,8 @@ export class Database extends EventEmitter {
   private standbyChannels: StandbyChannels | null = null
   /** With the executor and a standby: the hold each append waits for. */
   private standbyHold: StandbyHold | null = null
+  /** Where the directory makes each append to a log it signs durable before it is written. */
+  private journal: AppendJournal | null = null
   /** Without the executor: this directory as the executor's standby. */
   private standbyRole: Standby | null = null
   /** A standby's live downloads of every oplog the log acknowledges ops of. */
@@ -314,18 +317,27 @@ export class Database extends EventEmitter {
       const executorKey = opts.readOnly ? null : await readExecutorKey(dir)
       const index = await logs.byPubkey(manifest.key, executorKey?.index)
       if (executorKey && !index.writable) throw new DatabaseError('EXECUTOR_KEY_MISMATCH', `${dir}: ${EXECUTOR_KEY_FILE} does not hold the key pair that signs this database's index log`)
-      // A takeover not finished before a crash: the keys log's held records go in first, so that the
-      // held entries after them are sealed under the epochs the old executor used.
-      const keysSettings = executorKey ? await confidentialSettings(index) : null
-      if (keysSettings) {
-        if (!executorKey?.keysLog) throw new DatabaseError('EXECUTOR_KEY_MISMATCH', `${dir}: ${EXECUTOR_KEY_FILE} has no key pair for the keys log of this confidential database`)
-        const keysLog = await logs.byPubkey(keysSettings.keys, executorKey.keysLog)
-        if (!keysLog.writable) throw new DatabaseError('EXECUTOR_KEY_MISMATCH', `${dir}: ${EXECUTOR_KEY_FILE} does not hold the key pair that signs this database's keys log`)
-        await appendHeldBlocks(dir, keysLog, 'keys')
+      // Appends that a crash or power loss took from the directory's logs after they were journaled
+      // go back in (log/append-journal.ts): its oplogs', then the keys log's, whose epochs seal the
+      // index entries after them (a takeover's held records, failover/takeover.ts, before each).
+      const journaled = !opts.readOnly
+      if (journaled) {
+        for (const key of await journaledOplogs(dir)) {
+          const oplog = await logs.byPubkey(key)
+          if (!oplog.writable) throw new DatabaseError('JOURNAL_MISMATCH', `${dir}: its journal holds blocks of oplog ${key.slice(0, 8)}…, which this directory does not sign`)
+          await replayJournal(dir, oplog, key)
+        }
       }
-      // A crash can leave appends in the page cache that a power loss would still drop: sync them
-      // before any peer or client sees the log (docs/protocol.md §5.2).
-      if (index.writable) await logs.flush()
+      const keysSettings = journaled && index.writable ? await confidentialSettings(index) : null
+      if (keysSettings) {
+        if (executorKey && !executorKey.keysLog) throw new DatabaseError('EXECUTOR_KEY_MISMATCH', `${dir}: ${EXECUTOR_KEY_FILE} has no key pair for the keys log of this confidential database`)
+        const keysLog = await logs.byPubkey(keysSettings.keys, executorKey?.keysLog ?? undefined)
+        if (!keysLog.writable) throw new DatabaseError('EXECUTOR_KEY_MISMATCH', `${dir}: ${executorKey ? EXECUTOR_KEY_FILE : 'this directory'} does not hold the key pair that signs this database's keys log`)
+        if (executorKey) await appendHeldBlocks(dir, keysLog, 'keys')
+        await replayJournal(dir, keysLog, 'keys')
+      }
+      // (Appends a crash left in the page cache need no sync before peers see them: the journal,
+      // kept until the logs are synced, holds them; docs/protocol.md §5.2.)
       if (opts.network) {
         // Local oplogs are opened first so that the executor's requests for them find them.
         for (const name of Object.keys(manifest.oplogs)) await logs.localOplog(name)
@@ -346,6 +358,7 @@ export class Database extends EventEmitter {
       // (No sync of them here: the held-blocks file keeps them until the handover seal, whose append
       // syncs everything before it, is durable.)
       const handoverOwed = executorKey ? await appendHeldBlocks(dir, index, undefined, confidential ? (p, b) => confidential.encryption.stored(p, b) : undefined) : false
+      if (journaled && index.writable) await replayJournal(dir, index)
       if (confidential && !confidential.keyring.holds(0)) {
         // Not a member (yet): online, wait for an epoch sealed to this directory's keys; else refuse.
         const wait = opts.network ? (opts.membershipTimeoutMs ?? opts.network.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS) : 0
@@ -385,6 +398,11 @@ export class Database extends EventEmitter {
       db.standbyChannels = standbyChannels
       db.confidential = confidential
       db.readOnly = opts.readOnly ?? false
+      // Syncs what the last run's journal (and a takeover's held blocks) put back, then journals anew.
+      if (journaled) {
+        const keysLog = confidential?.keyring.keysLog ?? null
+        db.journal = await AppendJournal.start(dir, () => logs.flush(), { executorLogs: (log) => (log === undefined ? index : log === 'keys' ? keysLog : null) })
+      }
       if (execute) {
         await db.startCheckpoints(checkEvery(opts.checkpointEvery ?? manifest.checkpointEvery, 'load'))
         const handover = handoverOwed ? { handover: new Uint8Array((await swarmKeyPair(logs.corestore)).publicKey) } : {}
@@ -510,15 +528,24 @@ export class Database extends EventEmitter {
   }
 
   private async startExecutor(opts: ExecutorOptions = {}, standby?: string): Promise<void> {
-    if (standby) {
-      if (!this.standbyChannels) throw new UsageError('USAGE', `${this.dir}: the executor has a standby (${standby.slice(0, 8)}…), which it reaches over the network: serve it online`)
-      const secretKey = this.index.keyPair?.secretKey
-      if (!secretKey) throw new DatabaseError('NOT_EXECUTOR', `${this.dir} does not hold the executor's key pair`)
-      this.standbyHold = new StandbyHold(this.standbyChannels, standby, secretKey)
-      for (const event of ['connected', 'disconnected', 'refused', 'waiting', 'fenced']) this.standbyHold.on(event, (detail?: unknown) => this.emit('standby', { event, detail }))
-      const hold = this.standbyHold
-      opts = { ...opts, beforeAppend: (start, blocks, log) => hold.hold(start, blocks, log) }
+    if (standby && !this.standbyChannels) throw new UsageError('USAGE', `${this.dir}: the executor has a standby (${standby.slice(0, 8)}…), which it reaches over the network: serve it online`)
+    const secretKey = this.index.keyPair?.secretKey
+    if (standby && !secretKey) throw new DatabaseError('NOT_EXECUTOR', `${this.dir} does not hold the executor's key pair`)
+    const journal = this.journal
+    if (!journal) throw new DatabaseError('NOT_EXECUTOR', `${this.dir} is open read-only: it runs no executor`)
+    let hold = (start: number, blocks: readonly Buffer[], log?: 'keys') => journal.hold(start, blocks, log)
+    if (standby && this.standbyChannels && secretKey) {
+      const standbyHold = new StandbyHold(this.standbyChannels, standby, secretKey)
+      this.standbyHold = standbyHold
+      for (const event of ['connected', 'disconnected', 'refused', 'waiting', 'fenced']) standbyHold.on(event, (detail?: unknown) => this.emit('standby', { event, detail }))
+      // Held there, then journaled here: the journal never holds a block the standby refused (a
+      // fenced executor's journal must not put back, at its next open, a block the new one never got).
+      hold = async (start, blocks, log) => {
+        await standbyHold.hold(start, blocks, log)
+        await journal.hold(start, blocks, log)
+      }
     }
+    opts = { ...opts, beforeAppend: hold, journaled: true }
     // An old executor that still forwards here learns that this one writes the log now.
     if (this.standbyChannels) this.standbyChannels.responder = { fromExecutor: (_peer, _m, reply) => reply({ kind: 'fenced', length: this.index.length }) }
     const executor = new Executor(this.index, this.view, this.logs, this.holder, this.limits.maxOpBytes, opts)
@@ -594,6 +621,7 @@ export class Database extends EventEmitter {
       maxOpBytes: this.limits.maxOpBytes,
       atHead: (fn) => this.atHead(fn),
       ...(this.confidential && oplog ? { seal: (op: Buffer) => sealOp(this.confidential!.keyring, oplog.key, op) } : {}),
+      ...(this.journal ? { append: this.journal.append.bind(this.journal) } : {}),
     }).catch((err: unknown) => {
       // A copy answers methods that only read; one that emits ops would append to the copy's oplog.
       if (this.readOnly && !opts.readOnly && (err as { code?: unknown }).code === 'NO_OPLOG') throw copiedDirectoryError(this.dir, 'publish ops')
@@ -1131,6 +1159,8 @@ export class Database extends EventEmitter {
     for (const d of this.oplogDownloads.values()) d.destroy()
     await this.executor?.stop()
     this.executor = null
+    await this.journal?.close()
+    this.journal = null
     await this.checkpointing
     await this.follower?.stop()
     this.follower = null

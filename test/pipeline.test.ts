@@ -18,29 +18,44 @@ export const apply = { PUT (tx, op) { tx.put('/v/' + op.key, op.value) } }
 
 type Append = (blocks: Buffer[]) => Promise<unknown>
 
-/** Holds the index log's appends at a gate the test opens; returns the gate's controls. */
+/**
+ * Holds the index log's appends at a gate the test opens; returns the gate's controls. An append
+ * reaches the gate once its block is journaled, so the controls wait for it to arrive.
+ */
 function gateAppends(db: Database) {
   const index = (db as unknown as { index: { append: Append } }).index
   const append = index.append.bind(index)
   let open: (() => void) | null = null
+  let arrived: () => void = () => {}
+  let arrival = new Promise<void>((resolve) => (arrived = resolve))
   let failWith: Error | null = null
   let held = 0
   index.append = async (blocks) => {
     held++
-    await new Promise<void>((resolve) => (open = resolve))
+    const gate = new Promise<void>((resolve) => (open = resolve))
+    arrived()
+    await gate
     if (failWith) throw failWith
     return append(blocks)
+  }
+  /** Opens the gate for the append at it (waiting for one to arrive), then sets it for the next. */
+  const pass = async (): Promise<void> => {
+    await arrival
+    arrival = new Promise<void>((resolve) => (arrived = resolve))
+    const through = open
+    open = null
+    through?.()
   }
   return {
     get held() {
       return held
     },
-    release(): void {
-      open?.()
-    },
-    fail(err: Error): void {
+    /** Resolves once an append waits at the gate. */
+    arrival: () => arrival,
+    release: pass,
+    async fail(err: Error): Promise<void> {
       failWith = err
-      open?.()
+      await pass()
     },
     restore(): void {
       index.append = append
@@ -71,6 +86,7 @@ test('the next block executes while the last is appended, and readers see only t
   const two = await db.call('put', { key: 'b', value: 3 })
   const executed = await second
   assert.equal(executed.speculative, 2, 'two blocks executed, neither on stable storage')
+  await gate.arrival()
   assert.equal(gate.held, 1, 'block 2 waits for block 1 to be durable before its own append')
 
   // Nothing speculative is visible: values, listings, calls, proofs and checkpoints are the head's.
@@ -87,9 +103,9 @@ test('the next block executes while the last is appended, and readers see only t
   // ... and the speculative blocks are intact after every one of those reads.
   assert.equal(executor.committed(() => 0), 0)
 
-  gate.release()
+  await gate.release()
   await one.whenProcessed()
-  gate.release()
+  await gate.release()
   await two.whenProcessed()
   gate.restore()
   await db.settled()
@@ -112,7 +128,7 @@ test('a failed append takes back its block and the block built on it; a restart 
   const one = await db.call('put', { key: 'lost', value: 2 })
   const two = await db.call('put', { key: 'also-lost', value: 3 })
   await second
-  gate.fail(new Error('disk full'))
+  await gate.fail(new Error('disk full'))
   await assert.rejects(one.whenProcessed(), /disk full/)
   await assert.rejects(two.whenProcessed(), /disk full/)
   await assert.rejects(db.settled(), /disk full/)

@@ -2,8 +2,9 @@
 // order, and append the resulting entries to the index log in blocks (one atomic append each).
 // Crash safety comes from the log itself: the next op owed to each oplog is read back from the
 // acks in the index, so a restarted executor resumes exactly where the last durable block ended.
-// Order of a block (docs/protocol.md §5.2): append, sync, then announce to peers, answer clients and
-// emit `block`; the sync is held inside the append itself (LogStore.syncWrites).
+// Order of a block (docs/protocol.md §5.2): make it durable, append, then announce to peers, answer
+// clients and emit `block`. A database's executor journals the block first (append-journal.ts, via
+// `beforeAppend`); without a journal the sync is held inside the append itself (LogStore.syncWrites).
 // Pipelined (seed 000's speculative execution): the next block executes on top of the last one while
 // that one is appended and synced. Blocks not yet on stable storage are speculative
 // (speculative-blocks.ts): appended one at a time and in order, never seen outside the executor
@@ -49,6 +50,11 @@ export interface ExecutorOptions {
    * a peer, that the standby does not hold already.
    */
   beforeAppend?: (start: number, blocks: readonly Buffer[], log?: 'keys') => Promise<void>
+  /**
+   * `beforeAppend` makes each block durable (it journals it, append-journal.ts): the logs' own
+   * writes then need no sync. Without it, every append waits for a sync of the log store.
+   */
+  journaled?: boolean
   /**
    * A standby taking over (docs/protocol.md §18): the swarm key of this instance. Before any op, the
    * executor appends a block of one seal that names it, so the log says where the writer changed.
@@ -110,6 +116,7 @@ export class Executor extends EventEmitter {
   private rotating: Promise<unknown> | null = null
   private readonly beforeAppend: ExecutorOptions['beforeAppend']
   private readonly handover: Uint8Array | undefined
+  private readonly journaled: boolean
 
   constructor(
     private readonly index: Hypercore,
@@ -128,6 +135,7 @@ export class Executor extends EventEmitter {
     this.confidential = confidentialOf(index)
     this.beforeAppend = opts.beforeAppend
     this.handover = opts.handover
+    this.journaled = opts.journaled === true && opts.beforeAppend !== undefined
   }
 
   /**
@@ -148,11 +156,14 @@ export class Executor extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    // Each append of the index resolves, and reaches peers, only once it is on stable storage.
-    this.logs.syncWrites(this.index)
-    // So does each epoch record: one announced and then lost in a power loss would be followed by
-    // another key for the same epoch, two signed keys logs.
-    if (this.confidential) this.logs.syncWrites(this.confidential.keyring.keysLog)
+    // Each append of the index resolves, and reaches peers, only once it is on stable storage:
+    // journaled before it is written, or else synced inside the write. So does each epoch record:
+    // one announced and then lost in a power loss would be followed by another key for the same
+    // epoch, two signed keys logs.
+    if (!this.journaled) {
+      this.logs.syncWrites(this.index)
+      if (this.confidential) this.logs.syncWrites(this.confidential.keyring.keysLog)
+    }
     this.roots = await currentRoots(this.index)
     this.peaks = await currentPeaks(this.index)
     this.lastTs = await lastAckTs(this.index)
@@ -324,8 +335,9 @@ export class Executor extends EventEmitter {
     return appended.then(
       () => {
         this.speculative.commitOldest()
-        // The append resolved after its sync (see start): the block is on stable storage before anyone
-        // sees it, since a length served and then lost in a power loss would let us sign a fork.
+        // The block was journaled before its append, or synced inside it (see start): it is on stable
+        // storage before anyone sees it, since a length served and then lost in a power loss would
+        // let us sign a fork.
         const seal = block.seal as SealEntry
         const at = performance.now()
         this.speculative.committed(() => this.emit('block', { start: block.start, entries: block.entries, seal } satisfies BlockEvent))

@@ -31,6 +31,8 @@ export interface CallParameters {
   atHead?: <T>(fn: () => T) => T
   /** A confidential database: seals each op block before it is appended (docs/protocol.md §17.4). */
   seal?: (op: Buffer) => Promise<Buffer>
+  /** Appends to the oplog, durable first (the directory's journal, log/append-journal.ts); default: the oplog's own append. */
+  append?: (oplog: Hypercore, blocks: Buffer[]) => Promise<{ length: number }>
 }
 
 export async function callMethod(method: string, params: Json, p: CallParameters): Promise<PublishedCall> {
@@ -38,7 +40,7 @@ export async function callMethod(method: string, params: Json, p: CallParameters
   const prepared = p.atHead ? p.atHead(() => prepareCall(method, params, p)) : prepareCall(method, params, p)
   if (prepared.ops.length === 0 || !p.oplog) return { response: prepared.response, ops: [] }
   const blocks = p.seal ? await Promise.all(prepared.blocks.map(p.seal)) : prepared.blocks
-  const { length } = await p.oplog.append(blocks)
+  const { length } = await (p.append ? p.append(p.oplog, blocks) : p.oplog.append(blocks))
   const first = length - prepared.blocks.length
   return {
     response: prepared.response,

@@ -4,11 +4,14 @@
 // durable is a memtable flush, which writes and fsyncs SST and blob files and the MANIFEST. So the
 // durable state of a directory is captured at the end of every RocksDB flush that touches it:
 // everything but the write-ahead log (`*.log`) and the state store (which a load rebuilds from the
-// log, so losing it is within the model and keeps the copy free of LMDB's own timing).
+// log, so losing it is within the model and keeps the copy free of LMDB's own timing). A block
+// journal (the executor's, a standby's) is datasynced record by record: its durable content is
+// captured after every record and every compaction, into the copy of the last flush.
 
 import { createRequire } from 'node:module'
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
+import { BlockJournal } from '../../src/log/block-journal.js'
 
 interface RocksSession {
   path: string
@@ -18,10 +21,17 @@ type Flush = (this: RocksSession, ...args: unknown[]) => Promise<void>
 const disks = new Set<PowerLossDisk>()
 let patched = false
 
-/** Wraps RocksDB's flush once per process, so every disk sees the syncs of its own directory. */
+/** Wraps RocksDB's flush and the journals' syncs once per process, so every disk sees the syncs of its own directory. */
 function watchFlushes(): void {
   if (patched) return
   patched = true
+  for (const method of ['append', 'compact'] as const) {
+    const original = BlockJournal.prototype[method] as (this: BlockJournal, ...args: unknown[]) => Promise<void>
+    ;(BlockJournal.prototype[method] as unknown) = async function (this: BlockJournal, ...args: unknown[]) {
+      await original.apply(this, args)
+      for (const disk of disks) disk.journalSynced(this.file)
+    }
+  }
   const requireHere = createRequire(import.meta.url)
   const requireStorage = createRequire(requireHere.resolve('hypercore-storage'))
   const RocksDB = requireStorage('rocksdb-native') as { prototype: { flush: Flush } }
@@ -69,6 +79,13 @@ export class PowerLossDisk {
     }
     if (this.latest) rmSync(this.latest, { recursive: true, force: true })
     this.latest = target
+  }
+
+  /** A journal in the directory synced a record: the copy of the last flush gets the file as it is now. */
+  journalSynced(file: string): void {
+    const relative = path.relative(path.resolve(this.dir), path.resolve(file))
+    if (this.cutOff || !this.latest || relative.startsWith('..')) return
+    copyFileSync(file, path.join(this.latest, relative))
   }
 
   /** The power goes out: returns the directory holding what survived; later syncs are ignored. */

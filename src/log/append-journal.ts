@@ -1,0 +1,185 @@
+// Durable appends for the logs a directory signs (docs/protocol.md §5.2): the index log and a
+// confidential database's keys log when it is the executor's, and its own oplogs. A block must be on
+// stable storage before anyone sees it: an index length served and then lost in a power loss would
+// let the executor sign a fork, and an op acknowledged and then lost would leave an ack without its
+// op. Hypercore keeps its logs in RocksDB, whose one way to stable storage is a memtable flush
+// (LogStore.flush, several milliseconds). So each append is first written to a journal and
+// datasynced (a fraction of a millisecond), and the Hypercore append after it is left unsynced.
+//
+// Opening the directory appends again whatever the journal holds beyond each log (the same bytes:
+// the same tree, the same signatures, so nothing any peer saw changes); the new journal starts only
+// after the logs are synced. A journal grown large is compacted the same way: the logs are synced
+// first, then the records they hold are dropped. A clean close syncs the logs and removes the
+// journal, so a database at rest is its logs alone.
+
+import { rm } from 'node:fs/promises'
+import path from 'node:path'
+import type Hypercore from 'hypercore'
+import { toHex } from '../codec/hash.js'
+import { DatabaseError } from '../errors.js'
+import { BlockJournal, readJournal, supersede, type JournalRecord } from './block-journal.js'
+
+export const JOURNAL_FILE = 'journal.log'
+
+/** The log a record names (JournalRecord.log): undefined for the index log, 'keys', or an oplog's key. */
+export type JournaledLog = string | undefined
+
+/** Finds the core of a log the journal names (null when the directory does not have it open). */
+export type LogResolver = (log: JournaledLog) => Hypercore | null
+
+/** The oplogs (by key) the journal in `dir` holds blocks of. */
+export async function journaledOplogs(dir: string): Promise<string[]> {
+  const logs = (await readJournal(path.join(dir, JOURNAL_FILE))).map((r) => r.log)
+  return [...new Set(logs.filter((l): l is string => l !== undefined && l !== 'keys'))]
+}
+
+/**
+ * Appends what the journal in `dir` holds of `core` (the index log; with `log` the keys log or an
+ * oplog's key) beyond its length: the blocks a crash or power loss took from the log after they were
+ * journaled. Returns how many blocks went back in. Throws DatabaseError when the journal disagrees
+ * with the log (JOURNAL_MISMATCH) or leaves a hole in it (JOURNAL_GAP): the disk lost or changed
+ * blocks the journal no longer covers, and appending more would sign a different log.
+ */
+export async function replayJournal(dir: string, core: Hypercore, log?: string): Promise<number> {
+  const what = `${dir}: the ${log === undefined ? 'index' : log === 'keys' ? 'keys' : `oplog ${log.slice(0, 8)}…`} log`
+  let appended = 0
+  for (const record of await readJournal(path.join(dir, JOURNAL_FILE))) {
+    if (record.log !== log) continue
+    const have = core.length
+    if (record.start > have) {
+      throw new DatabaseError('JOURNAL_GAP', `${what} ends at ${have}, but its journal (${JOURNAL_FILE}) goes on from ${record.start}: blocks ${have}–${record.start - 1} are lost`)
+    }
+    // What the log already holds of the record must be what was journaled.
+    for (let i = record.start; i < Math.min(have, record.start + record.blocks.length); i++) {
+      const stored = await core.get(i, { wait: false })
+      if (!stored || !Buffer.from(stored).equals(record.blocks[i - record.start])) {
+        throw new DatabaseError('JOURNAL_MISMATCH', `${what} holds at ${i} a block other than the one its journal (${JOURNAL_FILE}) wrote there; refusing to append after it`)
+      }
+    }
+    const tail = record.blocks.slice(have - record.start)
+    if (tail.length === 0) continue
+    await core.append(tail)
+    appended += tail.length
+  }
+  return appended
+}
+
+interface Batch {
+  blocks: Buffer[]
+  waiters: { count: number; resolve(r: { length: number }): void; reject(err: Error): void }[]
+}
+
+export class AppendJournal {
+  private records: JournalRecord[] = []
+  /** Records are written one at a time, in the order they were asked for. */
+  private queue: Promise<void> = Promise.resolve()
+  /** Appends to one oplog waiting for the one in flight: they go in together, as one record. */
+  private readonly batches = new Map<Hypercore, Batch>()
+  private readonly draining = new Map<Hypercore, Promise<void>>()
+  /** The cores of the oplogs appended through `append`, by key. */
+  private readonly oplogs = new Map<string, Hypercore>()
+
+  private constructor(
+    private readonly journal: BlockJournal,
+    /** The index log and keys log, when this directory is the executor's. */
+    private readonly executorLogs: LogResolver,
+    /** Syncs the logs to stable storage (before records they hold are dropped). */
+    private readonly flush: () => Promise<void>,
+  ) {}
+
+  /**
+   * The journal in `dir`, once `replayJournal` has put back what the last one held: the logs are
+   * synced, so the old records are dropped and a new journal begins.
+   */
+  static async start(dir: string, flush: () => Promise<void>, opts: { executorLogs?: LogResolver; compactBytes?: number } = {}): Promise<AppendJournal> {
+    await flush()
+    const file = path.join(dir, JOURNAL_FILE)
+    await rm(file, { force: true })
+    const { log } = await BlockJournal.open(file, opts)
+    return new AppendJournal(log, opts.executorLogs ?? (() => null), flush)
+  }
+
+  /**
+   * Resolves once the blocks about to be appended at `start` of a log are on stable storage; the
+   * caller appends them next, and nothing else appends to that log meanwhile (the executor's
+   * `beforeAppend`, one append at a time).
+   */
+  hold(start: number, blocks: readonly Buffer[], log?: string): Promise<void> {
+    const record: JournalRecord = { start, blocks: [...blocks], ...(log !== undefined ? { log } : {}) }
+    const written = this.queue.then(() => this.write(record))
+    this.queue = written.catch(() => {}) // the failure is the caller's; the next record still waits its turn
+    return written
+  }
+
+  /**
+   * Appends `blocks` to `core` (an oplog this directory signs), journaled first. Appends that arrive
+   * while one is in flight share the next record and the next Hypercore append. Resolves with the
+   * log's length once the blocks are in, like Hypercore's append.
+   */
+  append(core: Hypercore, blocks: readonly Buffer[]): Promise<{ length: number }> {
+    return new Promise((resolve, reject) => {
+      let batch = this.batches.get(core)
+      if (!batch) this.batches.set(core, (batch = { blocks: [], waiters: [] }))
+      batch.blocks.push(...blocks)
+      batch.waiters.push({ count: blocks.length, resolve, reject })
+      if (!this.draining.has(core)) this.draining.set(core, this.drain(core))
+    })
+  }
+
+  /**
+   * Syncs the logs and removes the journal. If the sync fails the journal stays, and the next open
+   * puts back what it holds: closing goes on either way.
+   */
+  async close(): Promise<void> {
+    await Promise.all(this.draining.values())
+    await this.queue
+    const synced = await this.flush().then(
+      () => true,
+      () => false,
+    )
+    await this.journal.close()
+    if (synced) await rm(this.journal.file, { force: true })
+  }
+
+  private async drain(core: Hypercore): Promise<void> {
+    const key = toHex(core.key)
+    this.oplogs.set(key, core)
+    try {
+      for (let batch = this.batches.get(core); batch; batch = this.batches.get(core)) {
+        this.batches.delete(core)
+        try {
+          await this.hold(core.length, batch.blocks, key)
+          const { length } = await core.append(batch.blocks)
+          let end = length - batch.blocks.length
+          for (const w of batch.waiters) w.resolve({ length: (end += w.count) })
+        } catch (err) {
+          for (const w of batch.waiters) w.reject(err as Error)
+        }
+      }
+    } finally {
+      this.draining.delete(core)
+    }
+  }
+
+  private async write(record: JournalRecord): Promise<void> {
+    if (this.journal.large) await this.compact()
+    await this.journal.append(record)
+    this.records = supersede(this.records, record)
+  }
+
+  /** Syncs the logs, then keeps only the records of blocks that were not in them when the sync began. */
+  private async compact(): Promise<void> {
+    const lengths = new Map(this.records.map((r) => [r.log, this.coreOf(r.log)?.length ?? 0]))
+    await this.flush()
+    const keep = this.records.flatMap((r) => {
+      const have = lengths.get(r.log) ?? 0
+      return r.start + r.blocks.length > have ? [{ ...r, start: Math.max(r.start, have), blocks: r.blocks.slice(Math.max(0, have - r.start)) }] : []
+    })
+    await this.journal.compact(keep)
+    this.records = keep
+  }
+
+  private coreOf(log: JournaledLog): Hypercore | null {
+    return log === undefined || log === 'keys' ? this.executorLogs(log) : (this.oplogs.get(log) ?? null)
+  }
+}

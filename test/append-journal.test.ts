@@ -1,0 +1,134 @@
+// The executor's journal (executor/append-journal.ts): every block is journaled and datasynced before
+// its unsynced Hypercore append. Blocks a power loss takes from the log go back in at the next open,
+// the same bytes, and their ops run once; a journal that leaves a hole in the log or disagrees with it
+// is refused before anything is appended; compaction keeps every record the log did not hold yet.
+
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { cp, rename } from 'node:fs/promises'
+import path from 'node:path'
+import { test } from 'node:test'
+import { toHex } from '../src/codec/hash.js'
+import { AppendJournal, JOURNAL_FILE, replayJournal } from '../src/log/append-journal.js'
+import { Database } from '../src/index.js'
+import { BlockJournal, readJournal } from '../src/log/block-journal.js'
+import { LogStore } from '../src/log/store.js'
+import { example, send1, tempDir } from './helpers/databases.js'
+import { PowerLossDisk } from './helpers/power-loss.js'
+
+async function put(db: Database, key: string, value: number): Promise<void> {
+  await send1(db, 'put', { key, value })
+}
+
+/** The index log of a directory at rest: its length and the tree hash there, and its ops acknowledged. */
+async function indexOf(dir: string): Promise<{ length: number; hash: string; acks: string[] }> {
+  const db = await Database.load(dir, { readOnly: true })
+  try {
+    const length = (await db.info()).length
+    const acks = (await db.history()).flatMap((h) => (h.log === 'index' && h.entry.type === 'op' ? [`${h.entry.ack.seq}@${h.entry.ack.ts}`] : []))
+    const hash = toHex(await (db as unknown as { index: { treeHash(n: number): Promise<Uint8Array> } }).index.treeHash(length))
+    return { length, hash, acks }
+  } finally {
+    await db.close()
+  }
+}
+
+test('blocks a power loss took from the log go back in from the journal, the same bytes, their ops run once', { timeout: 60_000 }, async (t) => {
+  const dir = path.join(await tempDir(t), 'db')
+  const db = await Database.create(dir, { contract: await example('kv-store'), executor: { blockSize: 1 } })
+  await send1(db, 'claimAdmin', {})
+  await put(db, 'a', 1)
+  await db.close()
+  const disk = new PowerLossDisk(dir)
+  t.after(() => disk.dispose())
+  disk.synced()
+
+  const again = await Database.load(dir, { executor: { blockSize: 1 } })
+  await put(again, 'b', 2)
+  await put(again, 'c', 3)
+  assert.ok((await readJournal(path.join(dir, JOURNAL_FILE))).length >= 2, 'each block was journaled')
+  // The power goes out: the log as synced when the executor started, the journal as synced since.
+  const lost = disk.cut()
+  await again.close()
+  assert.equal(existsSync(path.join(dir, JOURNAL_FILE)), false, 'a clean close leaves the logs alone')
+
+  const full = await indexOf(dir)
+  assert.ok((await indexOf(lost)).length < full.length, 'the log that survived lacks the last blocks')
+  const reopened = await Database.load(lost)
+  await reopened.settled()
+  assert.deepEqual(reopened.list('/values/').map((e) => e.key), ['/values/a', '/values/b', '/values/c'])
+  const report = await reopened.verify()
+  assert.equal(report.valid, true, JSON.stringify(report.breach ?? report).slice(0, 800))
+  await reopened.close()
+  const after = await indexOf(lost)
+  assert.equal(after.length, full.length)
+  assert.equal(after.hash, full.hash, 'the same log, signed the same way: nothing a peer saw changed')
+  assert.deepEqual(after.acks, full.acks, 'each op acknowledged once, with its first ack')
+})
+
+test('a journal that leaves a hole in the log, or disagrees with it, is refused and nothing is appended', { timeout: 60_000 }, async (t) => {
+  const dir = path.join(await tempDir(t), 'db')
+  const db = await Database.create(dir, { contract: await example('kv-store'), executor: { blockSize: 1 } })
+  await send1(db, 'claimAdmin', {})
+  await db.close()
+  const early = new PowerLossDisk(dir)
+  t.after(() => early.dispose())
+  early.synced()
+  // Moved, not copied: the logs' device file must keep its inode.
+  const behind = path.join(path.dirname(dir), 'behind')
+  await rename(early.cut(), behind)
+  // Two runs later, a journal that starts after blocks the early copy never got.
+  const first = await Database.load(dir, { executor: { blockSize: 1 } })
+  await put(first, 'a', 1)
+  await first.close()
+  const late = new PowerLossDisk(dir)
+  t.after(() => late.dispose())
+  late.synced()
+  const run = await Database.load(dir, { executor: { blockSize: 1 } })
+  await put(run, 'b', 1)
+  await cp(path.join(late.cut(), JOURNAL_FILE), path.join(behind, JOURNAL_FILE))
+  await run.close()
+
+  const length = (await indexOf(behind)).length
+  await assert.rejects(Database.load(behind), (err: Error & { code?: string }) => err.code === 'JOURNAL_GAP' && /blocks \d+–\d+ are lost/.test(err.message))
+  assert.equal((await indexOf(behind)).length, length, 'nothing was appended')
+
+  // A journal whose block at a position the log holds is another one.
+  const { log } = await BlockJournal.open(path.join(behind, JOURNAL_FILE))
+  await log.compact([{ start: 1, blocks: [Buffer.from('not the block at 1')] }])
+  await log.close()
+  await assert.rejects(Database.load(behind), (err: Error & { code?: string }) => err.code === 'JOURNAL_MISMATCH')
+  assert.equal((await indexOf(behind)).length, length, 'nothing was appended')
+})
+
+test('compaction syncs the logs and keeps the records of blocks not in them yet', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir(t)
+  const logs = new LogStore(path.join(dir, 'cores'))
+  await logs.ready()
+  t.after(() => logs.close())
+  const index = await logs.localIndex()
+  let flushes = 0
+  const flush = async () => {
+    flushes++
+    await logs.flush()
+  }
+  // Every record past the first compacts the journal.
+  const journal = await AppendJournal.start(dir, flush, { executorLogs: (log) => (log === undefined ? index : null), compactBytes: 1 })
+  const block = (text: string) => Buffer.from(text)
+  await journal.hold(0, [block('zero')])
+  await index.append([block('zero')])
+  // Journaled but not appended yet (its append is in flight) when the next record compacts.
+  await journal.hold(1, [block('one')])
+  await journal.hold(2, [block('two')])
+  assert.ok(flushes >= 3, 'each compaction synced the logs first')
+  const kept = (await readJournal(path.join(dir, JOURNAL_FILE))).map((r) => ({ start: r.start, blocks: r.blocks.map(String) }))
+  assert.deepEqual(kept, [
+    { start: 1, blocks: ['one'] },
+    { start: 2, blocks: ['two'] },
+  ])
+  // The log lost nothing the journal does not give back.
+  assert.equal(await replayJournal(dir, index), 2)
+  assert.deepEqual([String(await index.get(1)), String(await index.get(2))], ['one', 'two'])
+  assert.equal(await replayJournal(dir, index), 0, 'replaying again appends nothing')
+  await journal.close()
+})
