@@ -6,6 +6,7 @@
 import type { TransformFailure } from 'esbuild'
 import { ContractError } from '../errors.js'
 import { utf8Bytes } from './keys.js'
+import { withGuestInterop } from './interop.js'
 import { CONTRACT_FILENAME } from './transform-options.js'
 import { transformContract } from './transform.js'
 
@@ -30,7 +31,7 @@ export function compileContract(source: string, maxSourceBytes: number): string 
   }
   // `exports` is deliberately not a parameter: esbuild's output only uses `module.exports`, and a
   // contract may declare its own top-level `exports`.
-  return `(function (require, module) {"use strict";\n${code}\n})`
+  return `(function (require, module) {"use strict";\n${withGuestInterop(code)}\n})`
 }
 
 function describeFailure(err: unknown): string {

@@ -2,6 +2,8 @@
 // functions. Every rule that decides an op's outcome (key limits, `.sys/`, overlay reads) is
 // enforced by the host; the guest only checks types so that errors name the contract's mistake.
 
+import { INTEROP_MODULE } from '../interop.js'
+
 export const MODULES_SOURCE = String.raw`
 // A host function never throws into QuickJS (an error thrown across the boundary is built by the
 // host under nobody's gas); it returns a string, null or undefined, or an Error for the guest to throw.
@@ -102,10 +104,35 @@ defineProperty(contractApi, 'isWriter', { get: function () { return callIsWriter
 const contractModule = moduleObject(contractApi)
 const utilModule = moduleObject({ genUUID })
 
+// esbuild's CommonJS interop, for the factory (compile.ts takes the factory's own copies out): the
+// same meaning, without a getter defined per export and copied again, on every run. An export is
+// read through the table of getters the module gave __export, when it is asked for.
+const exportTables = new WeakMap()
+const weakMapGet = WeakMap.prototype.get
+const weakMapSet = WeakMap.prototype.set
+const interopModule = {
+  __export: function __export(target, all) {
+    reflectApply(weakMapSet, exportTables, [target, all])
+  },
+  __toCommonJS: function __toCommonJS(mod) {
+    return mod
+  },
+  // Every module require gives is an ES module object: a fresh object with the module's own
+  // properties, read-only, inheriting its exports, as esbuild's helper makes it.
+  __toESM: function __toESM(mod) {
+    const target = Object.create(getPrototypeOf(mod))
+    for (const key of ownKeys(mod)) {
+      defineProperty(target, key, { value: mod[key], enumerable: getOwnPropertyDescriptor(mod, key).enumerable, writable: false })
+    }
+    return target
+  },
+}
+
 const require = function require(name) {
   if (name === 'contract') return contractModule
   if (name === 'assert') return assertModule
   if (name === 'util') return utilModule
+  if (name === '${INTEROP_MODULE}') return interopModule
   throw new Error('the contract imports ' + jsonStringify(String(name)) + ', which does not exist (only contract, assert and util do)')
 }
 
@@ -115,7 +142,19 @@ function instantiate() {
   phase = 'load'
   factory(require, module)
   phase = mode
-  return module.exports
+  const table = module.exports !== null && typeof module.exports === 'object' ? reflectApply(weakMapGet, exportTables, [module.exports]) : undefined
+  return { table, plain: module.exports }
+}
+
+/** The names a module exports (in the order esbuild lists them). */
+function exportedNames(exp) {
+  return objectKeys(exp.table === undefined ? exp.plain : exp.table)
+}
+
+/** One export of a module, read when asked for; undefined when it has none by that name. */
+function exported(exp, name) {
+  if (exp.table === undefined) return exp.plain[name]
+  return reflectApply(hasOwn, exp.table, [name]) ? exp.table[name]() : undefined
 }
 
 // A mutation that is refused fails the whole op, even if the contract catches the error.

@@ -41,7 +41,7 @@ const runners = {
       const op = jsonParse(opText)
       const a = jsonParse(ackText)
       const ack = { origin: a.origin, seq: a.seq, ts: new NativeDate(a.ts), metadata: a.metadata }
-      const [fn, self] = pickHandler(instantiate().apply, op)
+      const [fn, self] = pickHandler(exported(instantiate(), 'apply'), op)
       return settle(reflectApply(fn, self, [tx, op, ack]), false)
     } catch (e) {
       return failure(e)
@@ -58,7 +58,7 @@ const runners = {
       }
       const params = jsonParse(paramsText)
       const exports = instantiate()
-      const fn = method === 'apply' || method === 'process' || method === 'authorize' ? undefined : exports[method]
+      const fn = method === 'apply' || method === 'process' || method === 'authorize' ? undefined : exported(exports, method)
       if (typeof fn !== 'function') throw new Error('the contract has no method ' + jsonStringify(method))
       return settle(reflectApply(fn, undefined, [params, emit]), true)
     } catch (e) {
@@ -69,7 +69,7 @@ const runners = {
     begin('call')
     try {
       const query = jsonParse(queryText)
-      const fn = instantiate().authorize
+      const fn = exported(instantiate(), 'authorize')
       if (typeof fn !== 'function') throw new Error('the contract does not export authorize')
       return settle(reflectApply(fn, undefined, [query, identity]), true)
     } catch (e) {
@@ -80,7 +80,7 @@ const runners = {
     begin('process')
     try {
       const op = jsonParse(opText)
-      const fn = instantiate().process
+      const fn = exported(instantiate(), 'process')
       if (typeof fn !== 'function') throw new Error('the contract does not export process')
       return settle(reflectApply(fn, undefined, [op]), true)
     } catch (e) {
@@ -92,18 +92,18 @@ const runners = {
     try {
       const exports = instantiate()
       phase = 'load'
-      if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) throw new Error('the contract has no exports')
+      if (exports.plain === null || (typeof exports.plain !== 'object' && typeof exports.plain !== 'function')) throw new Error('the contract has no exports')
       const methods = []
-      for (const name of objectKeys(exports)) {
-        if (name !== 'apply' && name !== 'process' && name !== 'authorize' && name !== 'default' && typeof exports[name] === 'function') methods.push(name)
+      for (const name of exportedNames(exports)) {
+        if (name !== 'apply' && name !== 'process' && name !== 'authorize' && name !== 'default' && typeof exported(exports, name) === 'function') methods.push(name)
       }
-      const a = exports.apply
+      const a = exported(exports, 'apply')
       let applyKind = typeof a === 'function' ? 'function' : a === undefined ? 'missing' : 'invalid'
       if (a !== null && typeof a === 'object') {
         const names = objectKeys(a)
         applyKind = names.length > 0 && names.every((n) => typeof a[n] === 'function') ? 'object' : 'invalid'
       }
-      return '0' + jsonStringify({ methods: methods.sort(), apply: applyKind, process: typeof exports.process, authorize: typeof exports.authorize })
+      return '0' + jsonStringify({ methods: methods.sort(), apply: applyKind, process: typeof exported(exports, 'process'), authorize: typeof exported(exports, 'authorize') })
     } catch (e) {
       return failure(e)
     }

@@ -16,7 +16,7 @@ export const GUEST_SOURCE = [
   ASSERT_SOURCE,
   MODULES_SOURCE,
   RUNNERS_SOURCE,
-  'lockdown([runners, tx, emit, require, contractModule, assertModule, utilModule, host, factory])',
+  'lockdown([runners, tx, emit, require, contractModule, assertModule, utilModule, interopModule, host, factory])',
   'return runners',
   '})',
 ].join('\n')
