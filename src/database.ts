@@ -63,6 +63,9 @@ import { appendHeldBlocks, beginTakeover, endTakeover, EXECUTOR_KEY_FILE, readEx
 import { normalizePrefix } from './vm/overlay.js'
 import type { Change, Json, Limits, ListOptions, StateEntry } from './vm/types.js'
 
+/** Entries of a burst of blocks after which the state store takes the state anyway (see startExecutor). */
+const STORE_COMMIT_ENTRIES = 256
+
 export interface CreateOptions {
   /** The contract's bundled ES module source (see bundleContract for files). */
   contract: string
@@ -206,6 +209,8 @@ export class Database extends EventEmitter {
   private standbyChannels: StandbyChannels | null = null
   /** With the executor and a standby: the hold each append waits for. */
   private standbyHold: StandbyHold | null = null
+  /** Entries in the log that the state store has not taken yet (it need not take every block). */
+  private storeBehind = 0
   /** Where the directory makes each append to a log it signs durable before it is written. */
   private journal: AppendJournal | null = null
   /** Without the executor: this directory as the executor's standby. */
@@ -552,8 +557,12 @@ export class Database extends EventEmitter {
     this.sealedRoot = toHex(this.view.state.root())
     executor.on('block', (block: BlockEvent) => {
       this.sealedRoot = toHex(block.seal.stateRoot)
-      // The block is in the log: the store takes the state at its end (a failed commit only leaves it behind).
-      this.store?.commit(this.view)
+      // The block is in the log: the store takes the state at its end (a failed commit only leaves
+      // it behind), on the committed head, which this runs on. Not after every block of a burst: a
+      // commit is a synchronous LMDB transaction with its sync, and a store behind the log is caught
+      // up from it at the next open. So at the end of a burst, and every STORE_COMMIT_ENTRIES.
+      this.storeBehind += block.entries.length + 1
+      if (this.storeBehind >= STORE_COMMIT_ENTRIES || executor.blocksInFlight === 0) this.commitStore()
       this.checkpointAt(block.seal.length)
       this.wake()
       this.emit('block', block)
@@ -568,10 +577,16 @@ export class Database extends EventEmitter {
     await executor.start()
   }
 
+  /** The state store takes the state of the view; call on the committed head. */
+  private commitStore(): void {
+    this.storeBehind = 0
+    this.store?.commit(this.view)
+  }
+
   /** Follows the index log as peers replicate it (a participant or reader without the executor). */
   private startFollower(): void {
     this.follower = new IndexFollower(this.index, this.view, this.holder, () => {
-      this.store?.commit(this.view)
+      this.commitStore()
       this.wake()
       this.emit('synced', { length: this.view.length })
     })
@@ -818,10 +833,11 @@ export class Database extends EventEmitter {
     return block
   }
 
-  /** Resolves when the executor has processed every op available now. */
+  /** Resolves when the executor has processed every op available now, and the state store holds their state. */
   async settled(): Promise<void> {
     await this.executor?.idle()
     await this.follower?.idle()
+    if (this.storeBehind > 0) this.atHead(() => this.commitStore())
   }
 
   /** The entry at `key`, or null; with `{proof: true}`, the value with a proof a third party can check. */
@@ -1161,6 +1177,7 @@ export class Database extends EventEmitter {
     this.executor = null
     await this.journal?.close()
     this.journal = null
+    if (this.storeBehind > 0) this.commitStore()
     await this.checkpointing
     await this.follower?.stop()
     this.follower = null

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { randomBytes } from 'node:crypto'
 import { toHex } from '../src/codec/hash.js'
-import { appendLeaves, currentRoots, inclusionRoot, proveInclusion, ProofError, treeHash, type InclusionProof } from '../src/log/merkle.js'
+import { appendLeaves, currentRoots, treeHashAt, inclusionRoot, proveInclusion, ProofError, treeHash, type InclusionProof } from '../src/log/merkle.js'
 import { keyOfSigner, sealSignedBy, signerOf, signSeal } from '../src/log/seal.js'
 import { LogStore } from '../src/log/store.js'
 import { tempDir } from './helpers/databases.js'
@@ -33,6 +33,16 @@ test('appendLeaves and treeHash give the tree hash Hypercore signs, at every len
   const batched = appendLeaves(appendLeaves([], 0, blocks.slice(0, 17)), 17, blocks.slice(17))
   assert.deepEqual(batched, roots)
   assert.deepEqual((await currentRoots(core)).map((n) => [n.index, n.size, toHex(n.hash)]), roots.map((n) => [n.index, n.size, toHex(n.hash)]))
+})
+
+test("treeHashAt reads the log's own length from memory, and any other length from Hypercore, the same hash", async (t) => {
+  const blocks = blocksOf(9)
+  const core = await logOf(t, blocks.slice(0, 1))
+  for (let length = 1; length <= blocks.length; length++) {
+    if (length > 1) await core.append(blocks[length - 1])
+    assert.equal(toHex(await treeHashAt(core, length)), toHex(await core.treeHash(length)), `at its length ${length}`)
+    if (length > 1) assert.equal(toHex(await treeHashAt(core, length - 1)), toHex(await core.treeHash(length - 1)), `behind it, at ${length - 1}`)
+  }
 })
 
 test('an inclusion proof recomputes the tree hash at its length, for every block and length', async (t) => {

@@ -14,7 +14,7 @@ import { IndexState } from '../src/state/index-state.js'
 import type { Undo } from '../src/state/memory-state.js'
 import type { Change } from '../src/vm/types.js'
 import { LogStore } from '../src/log/store.js'
-import { example, send, tempDir } from './helpers/databases.js'
+import { example, send, tempDir, withoutExecutor } from './helpers/databases.js'
 
 /** A kv-store database in a temporary directory, with its executor, blocks of `blockSize` ops. */
 async function kvDatabase(t: TestContext, blockSize = 8): Promise<{ dir: string; db: Database }> {
@@ -378,4 +378,24 @@ test('an IndexState built on a stored map folds like a fresh one', () => {
   assert.equal(view.genesisDone, true)
   assert.equal(view.length, 1)
   assert.equal(view.state.get('/x'), 1)
+})
+
+test('the store takes the state at the end of a burst of blocks, not after each, and holds the head once settled or closed', async (t) => {
+  const { dir, db } = await kvDatabase(t, 1)
+  await db.close()
+  // Fifty ops waiting when the executor starts: fifty blocks of one op, each appended while the next executes.
+  await withoutExecutor(dir, async (idle) => {
+    for (let i = 0; i < 50; i++) await idle.call('put', { key: `k${i}`, value: i })
+  })
+  const running = await Database.load(dir, { executor: { blockSize: 1 } })
+  const store = (running as unknown as { store: { stats: { commits: number } } }).store
+  await running.settled()
+  assert.equal(running.list('/values/').length, 50)
+  assert.ok(store.stats.commits < 25, `${store.stats.commits} commits for 50 blocks`)
+  const expected = running.list('/values/')
+  await running.close()
+  const again = await Database.load(dir)
+  t.after(() => again.close())
+  assert.deepEqual([again.stateLoad.from, again.stateLoad.folded], ['store', 0], 'the store held the head')
+  assert.deepEqual(again.list('/values/'), expected)
 })

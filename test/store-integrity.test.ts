@@ -164,6 +164,7 @@ async function noteDatabase(t: TestContext, catches: boolean): Promise<{ dir: st
   const dir = await tempDir(t)
   const db = await Database.create(dir, { contract: noteContract(catches) })
   await send1(db, 'set', { text: NOTE }, undefined, true)
+  await db.settled() // the store takes the state
   return { dir, db, mdb: path.join(dir, 'state', 'data.mdb') }
 }
 

@@ -16,7 +16,7 @@ import { decodeEntry, SYS, type OpEntry, type SealEntry } from '../codec/message
 import { toHex } from '../codec/hash.js'
 import { currentPeaks } from '../log/accumulator-log.js'
 import { ReadAhead } from './read-ahead.js'
-import { currentRoots, type TreeNode } from '../log/merkle.js'
+import { currentRoots, treeHashAt, type TreeNode } from '../log/merkle.js'
 import { signerOf } from '../log/seal.js'
 import type { LogStore } from '../log/store.js'
 import type { IndexState } from '../state/index-state.js'
@@ -149,6 +149,11 @@ export class Executor extends EventEmitter {
   /** The committed value of `key`: a read that needs no more than one key, without taking blocks back. */
   committedValue(key: string): Json | undefined {
     return this.speculative.committedValue(key)
+  }
+
+  /** Blocks executed or being appended that are not on stable storage yet. */
+  get blocksInFlight(): number {
+    return this.speculative.size
   }
 
   get runtimeMode(): RuntimeMode {
@@ -396,7 +401,7 @@ export class Executor extends EventEmitter {
       let root = roots.get(origin)
       if (!root || root.oplogLength <= seq) {
         const oplogLength = core.length
-        root = { oplogLength, oplogHash: await core.treeHash(oplogLength) }
+        root = { oplogLength, oplogHash: await treeHashAt(core, oplogLength) }
         roots.set(origin, root)
       }
       // A confidential database's op opens here, before the runtime sees it; one that does not fails.

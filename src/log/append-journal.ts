@@ -71,8 +71,9 @@ interface Batch {
 
 export class AppendJournal {
   private records: JournalRecord[] = []
-  /** Records are written one at a time, in the order they were asked for. */
-  private queue: Promise<void> = Promise.resolve()
+  /** Records asked for while others are written: they go in together next, with one sync. */
+  private pending: { record: JournalRecord; resolve(): void; reject(err: Error): void }[] = []
+  private writing: Promise<void> | null = null
   /** Appends to one oplog waiting for the one in flight: they go in together, as one record. */
   private readonly batches = new Map<Hypercore, Batch>()
   private readonly draining = new Map<Hypercore, Promise<void>>()
@@ -102,13 +103,24 @@ export class AppendJournal {
   /**
    * Resolves once the blocks about to be appended at `start` of a log are on stable storage; the
    * caller appends them next, and nothing else appends to that log meanwhile (the executor's
-   * `beforeAppend`, one append at a time).
+   * `beforeAppend`, one append at a time). Records asked for while others are being written share
+   * the next write and sync, whichever logs they are of.
    */
   hold(start: number, blocks: readonly Buffer[], log?: string): Promise<void> {
     const record: JournalRecord = { start, blocks: [...blocks], ...(log !== undefined ? { log } : {}) }
-    const written = this.queue.then(() => this.write(record))
-    this.queue = written.catch(() => {}) // the failure is the caller's; the next record still waits its turn
-    return written
+    return new Promise((resolve, reject) => {
+      this.pending.push({ record, resolve, reject })
+      this.startWriting()
+    })
+  }
+
+  private startWriting(): void {
+    if (this.writing) return
+    this.writing = this.writeAll().finally(() => {
+      this.writing = null
+      // Asked for after the loop ended but before this ran: nobody else starts a writer for it.
+      if (this.pending.length > 0) this.startWriting()
+    })
   }
 
   /**
@@ -132,7 +144,7 @@ export class AppendJournal {
    */
   async close(): Promise<void> {
     await Promise.all(this.draining.values())
-    await this.queue
+    await this.writing
     const synced = await this.flush().then(
       () => true,
       () => false,
@@ -161,10 +173,21 @@ export class AppendJournal {
     }
   }
 
-  private async write(record: JournalRecord): Promise<void> {
-    if (this.journal.large) await this.compact()
-    await this.journal.append(record)
-    this.records = supersede(this.records, record)
+  /** Writes what is pending, in the order it was asked for, until nothing is. */
+  private async writeAll(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending
+      this.pending = []
+      try {
+        if (this.journal.large) await this.compact()
+        await this.journal.appendAll(batch.map((p) => p.record))
+        for (const p of batch) this.records = supersede(this.records, p.record)
+      } catch (err) {
+        for (const p of batch) p.reject(err as Error)
+        continue
+      }
+      for (const p of batch) p.resolve()
+    }
   }
 
   /** Syncs the logs, then keeps only the records of blocks that were not in them when the sync began. */

@@ -111,6 +111,17 @@ export async function currentRoots(core: Hypercore): Promise<TreeNode[]> {
   return (proof.upgrade?.nodes ?? []).map(copyNode)
 }
 
+/**
+ * The tree hash of `core` at `length`. At the log's own length it comes from the roots Hypercore
+ * keeps in memory (its session state, internal at hypercore 11), with no storage read; at any other
+ * length, or without those roots, from Hypercore's `treeHash`.
+ */
+export async function treeHashAt(core: Hypercore, length: number): Promise<Uint8Array> {
+  const roots = (core as unknown as { state?: { roots?: TreeNode[]; length?: number } }).state
+  if (roots?.roots && roots.length === length && length === core.length && length > 0) return treeHash(roots.roots)
+  return core.treeHash(length)
+}
+
 /** Proves block `index` is in `core` at `length` (which the core must have reached). */
 export async function proveInclusion(core: Hypercore, index: number, length: number): Promise<InclusionProof> {
   if (!(index < length && length <= core.length)) {

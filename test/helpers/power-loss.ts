@@ -25,7 +25,7 @@ let patched = false
 function watchFlushes(): void {
   if (patched) return
   patched = true
-  for (const method of ['append', 'compact'] as const) {
+  for (const method of ['appendAll', 'compact'] as const) {
     const original = BlockJournal.prototype[method] as (this: BlockJournal, ...args: unknown[]) => Promise<void>
     ;(BlockJournal.prototype[method] as unknown) = async function (this: BlockJournal, ...args: unknown[]) {
       await original.apply(this, args)
