@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { cp, rename } from 'node:fs/promises'
+import { cp, readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'node:test'
 import { toHex } from '../src/codec/hash.js'
@@ -99,6 +99,12 @@ test('a journal that leaves a hole in the log, or disagrees with it, is refused 
   await log.close()
   await assert.rejects(Database.load(behind), (err: Error & { code?: string }) => err.code === 'JOURNAL_MISMATCH')
   assert.equal((await indexOf(behind)).length, length, 'nothing was appended')
+
+  // A journal that names an oplog this directory does not sign.
+  const foreign = await BlockJournal.open(path.join(behind, JOURNAL_FILE))
+  await foreign.log.compact([{ start: 0, blocks: [Buffer.from('an op')], log: 'ab'.repeat(32) }])
+  await foreign.log.close()
+  await assert.rejects(Database.load(behind), (err: Error & { code?: string }) => err.code === 'JOURNAL_MISMATCH' && /does not sign/.test(err.message))
 })
 
 test('compaction syncs the logs and keeps the records of blocks not in them yet', { timeout: 60_000 }, async (t) => {
@@ -156,4 +162,24 @@ test('a confidential database: epoch records and sealed entries a power loss too
   const report = await reopened.verify()
   assert.equal(report.valid, true, JSON.stringify(report.breach))
   await send1(reopened, 'put', { key: 'after', value: 1 }, 'alice', true)
+})
+
+test('a torn last record is dropped, a damaged one with records after it is refused, and nothing is cut', async (t) => {
+  const dir = await tempDir(t)
+  const file = path.join(dir, JOURNAL_FILE)
+  const { log } = await BlockJournal.open(file)
+  await log.append({ start: 0, blocks: [Buffer.from('zero')] })
+  await log.append({ start: 1, blocks: [Buffer.from('one')] })
+  await log.close()
+  const whole = await readFile(file)
+  // A crash in the middle of a third record's write: the two before it stand.
+  await writeFile(file, Buffer.concat([whole, Buffer.from([0, 0, 0, 9, 1, 2])]))
+  assert.deepEqual((await readJournal(file)).map((r) => r.start), [0, 1])
+  // A byte of the first record changed: not a crash, since it was synced before the second was written.
+  const damaged = Buffer.from(whole)
+  damaged[8] ^= 1
+  await writeFile(file, damaged)
+  await assert.rejects(readJournal(file), (err: Error & { code?: string }) => err.code === 'JOURNAL_CORRUPT')
+  await assert.rejects(BlockJournal.open(file), (err: Error & { code?: string }) => err.code === 'JOURNAL_CORRUPT')
+  assert.deepEqual(await readFile(file), damaged, 'the evidence is left as it was')
 })

@@ -151,7 +151,14 @@ async function readRecords(file: string): Promise<{ records: JournalRecord[]; va
     const end = at + 4 + length + 32
     if (end > bytes.length) break
     const payload = bytes.subarray(at + 4, at + 4 + length)
-    if (!Buffer.from(hash(payload)).equals(bytes.subarray(at + 4 + length, end))) break
+    if (!Buffer.from(hash(payload)).equals(bytes.subarray(at + 4 + length, end))) {
+      // Each record is synced before the next is written, so only the last can be torn: a bad
+      // record with more after it is a disk that changed what it had made durable.
+      if (end < bytes.length) {
+        throw new DatabaseError('JOURNAL_CORRUPT', `${file}: the record at byte ${at} does not match its checksum, and records follow it: the file was damaged, not cut short by a crash`)
+      }
+      break
+    }
     records = supersede(records, parse(payload, file))
     at = end
   }
