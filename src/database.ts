@@ -360,8 +360,8 @@ export class Database extends EventEmitter {
       if (opts.readerKey) identities.push(identityOf(opts.readerKey))
       const confidential = await openConfidential(logs, index, identities, { wait: opts.network !== undefined })
       // ...then the index log's held blocks, through its encryption when it is confidential.
-      // (No sync of them here: the held-blocks file keeps them until the handover seal, whose append
-      // syncs everything before it, is durable.)
+      // (No sync of them here: the held-blocks file keeps them until the handover seal is journaled,
+      // and the journal starts only once the logs, these blocks with them, are synced.)
       const handoverOwed = executorKey ? await appendHeldBlocks(dir, index, undefined, confidential ? (p, b) => confidential.encryption.stored(p, b) : undefined) : false
       if (journaled && index.writable) await replayJournal(dir, index)
       if (confidential && !confidential.keyring.holds(0)) {
