@@ -21,6 +21,10 @@ import { BlockJournal, readJournal, supersede, type JournalRecord } from './bloc
 
 export const JOURNAL_FILE = 'journal.log'
 
+/** What to do about a journal the logs contradict: the executor must not go on from this directory. */
+export const JOURNAL_ADVICE =
+  'do not run the executor here (it would sign a second history at lengths peers may have seen): restore the directory from a copy, or take over from a replica that holds the log (README, "A standby executor")'
+
 /** The log a record names (JournalRecord.log): undefined for the index log, 'keys', or an oplog's key. */
 export type JournaledLog = string | undefined
 
@@ -47,13 +51,13 @@ export async function replayJournal(dir: string, core: Hypercore, log?: string):
     if (record.log !== log) continue
     const have = core.length
     if (record.start > have) {
-      throw new DatabaseError('JOURNAL_GAP', `${what} ends at ${have}, but its journal (${JOURNAL_FILE}) goes on from ${record.start}: blocks ${have}–${record.start - 1} are lost`)
+      throw new DatabaseError('JOURNAL_GAP', `${what} ends at ${have}, but its journal (${JOURNAL_FILE}) goes on from ${record.start}: blocks ${have}–${record.start - 1} are lost; ${JOURNAL_ADVICE}`)
     }
     // What the log already holds of the record must be what was journaled.
     for (let i = record.start; i < Math.min(have, record.start + record.blocks.length); i++) {
       const stored = await core.get(i, { wait: false })
       if (!stored || !Buffer.from(stored).equals(record.blocks[i - record.start])) {
-        throw new DatabaseError('JOURNAL_MISMATCH', `${what} holds at ${i} a block other than the one its journal (${JOURNAL_FILE}) wrote there; refusing to append after it`)
+        throw new DatabaseError('JOURNAL_MISMATCH', `${what} holds at ${i} a block other than the one its journal (${JOURNAL_FILE}) wrote there; nothing was appended; ${JOURNAL_ADVICE}`)
       }
     }
     const tail = record.blocks.slice(have - record.start)
