@@ -74,6 +74,23 @@ const jsonValue = fc.letrec((tie) => ({
   ),
 })).value
 
+test('map keys go in UTF-8 byte order, beyond the BMP too, and strings of every length keep their bytes', () => {
+  const keysOf = (bytes: Uint8Array) => Object.keys(decode(bytes) as object)
+  // UTF-16 puts U+1F600 (a surrogate pair) before U+E000; UTF-8, and so the encoding, after it.
+  assert.deepEqual(keysOf(encode({ '\u{1F600}': 1, '\uE000': 2, z: 3, a: 4 })), ['a', 'z', '\uE000', '\u{1F600}'])
+  assert.deepEqual(keysOf(encode({ '\uFFFF': 1, '\uE000': 2, é: 3, ab: 4, a: 5 })), ['a', 'ab', 'é', '\uE000', '\uFFFF'])
+  // Around the sizes where a string's length takes another varint byte, or is written through a copy.
+  for (const n of [0, 1, 42, 43, 127, 128, 4095, 4096, 4097, 20_000]) {
+    for (const unit of ['a', 'é', '\uE000', '\u{1F600}']) {
+      const text = unit.repeat(Math.ceil(n / unit.length)).slice(0, n - (n % unit.length))
+      const bytes = encode(text)
+      const utf8 = Buffer.from(text, 'utf8')
+      assert.deepEqual(Buffer.from(bytes.subarray(bytes.length - utf8.length)), utf8, `${n} × ${JSON.stringify(unit)}`)
+      assert.equal(decode(bytes), text)
+    }
+  }
+})
+
 test('property: decode(encode(v)) equals v (with -0 as 0) and the bytes ignore key insertion order', () => {
   fc.assert(
     fc.property(jsonValue, (v) => {

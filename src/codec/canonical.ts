@@ -70,12 +70,44 @@ class Writer {
   }
 }
 
+/** Bytes of the varint of `n`. */
+function varintSize(n: number): number {
+  let size = 1
+  while (n > 0x7f) {
+    n = Math.floor(n / 0x80)
+    size++
+  }
+  return size
+}
+
+/** Strings up to this many UTF-16 units are written in place; longer ones through a copy. */
+const IN_PLACE_UNITS = 4096
+
+/** A string's body (varint byte length, UTF-8 bytes); `s` must be well-formed. */
+function writeUtf8(w: Writer, s: string): void {
+  if (s.length > IN_PLACE_UNITS) {
+    const bytes = utf8.encode(s)
+    w.varint(bytes.length)
+    return w.raw(bytes)
+  }
+  // Written where it goes, after room for the longest varint its length could need (3 bytes of
+  // UTF-8 at most per UTF-16 unit); moved back when the varint turns out shorter.
+  const room = varintSize(s.length * 3)
+  w.reserve(room + s.length * 3)
+  const { written } = utf8.encodeInto(s, w.buf.subarray(w.pos + room))
+  const size = varintSize(written)
+  if (size < room) w.buf.copyWithin(w.pos + size, w.pos + room, w.pos + room + written)
+  w.varint(written)
+  w.pos += written
+}
+
 function encodeString(w: Writer, s: string): void {
   if (!s.isWellFormed()) throw new EncodeError('ENCODE_STRING', 'string has a lone surrogate')
-  const bytes = utf8.encode(s)
-  w.varint(bytes.length)
-  w.raw(bytes)
+  writeUtf8(w, s)
 }
+
+/** Any UTF-16 surrogate: only where there is none does the order of code units agree with UTF-8's. */
+const SURROGATE = /[\uD800-\uDFFF]/
 
 /** Byte-wise comparison: the order of map keys, and of state keys. */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -119,13 +151,22 @@ function write(w: Writer, v: unknown, depth: number): void {
   }
   const obj = v as Record<string, unknown>
   const keys = Object.keys(obj).filter((k) => obj[k] !== undefined)
-  const encoded = keys.map((k) => ({ k, bytes: utf8.encode(k) })).sort((a, b) => compareBytes(a.bytes, b.bytes))
+  for (const k of keys) if (!k.isWellFormed()) throw new EncodeError('ENCODE_STRING', 'map key has a lone surrogate')
   w.byte(TAG.map)
-  w.varint(encoded.length)
-  for (const { k, bytes } of encoded) {
-    if (!k.isWellFormed()) throw new EncodeError('ENCODE_STRING', 'map key has a lone surrogate')
-    w.varint(bytes.length)
-    w.raw(bytes)
+  w.varint(keys.length)
+  if (keys.some((k) => SURROGATE.test(k))) {
+    // Keys beyond the BMP: UTF-16 order differs from UTF-8's, so they are sorted by their bytes.
+    const encoded = keys.map((k) => ({ k, bytes: utf8.encode(k) })).sort((a, b) => compareBytes(a.bytes, b.bytes))
+    for (const { k, bytes } of encoded) {
+      w.varint(bytes.length)
+      w.raw(bytes)
+      write(w, obj[k], depth + 1)
+    }
+    return
+  }
+  keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  for (const k of keys) {
+    writeUtf8(w, k)
     write(w, obj[k], depth + 1)
   }
 }
@@ -136,10 +177,20 @@ function write(w: Writer, v: unknown, depth: number): void {
  * a Canonical value throws EncodeError.
  */
 export function encode(value: unknown): Uint8Array {
-  const w = new Writer()
-  write(w, value, 0)
-  return w.buf.slice(0, w.pos)
+  // One writer serves every call (encode never calls itself); its buffer is kept unless it grew large.
+  const w = scratch
+  w.pos = 0
+  try {
+    write(w, value, 0)
+    return w.buf.slice(0, w.pos)
+  } finally {
+    if (w.buf.length > MAX_KEPT_BYTES) scratch = new Writer()
+  }
 }
+
+/** A writer's buffer beyond this size is let go after the call that grew it. */
+const MAX_KEPT_BYTES = 1 << 20
+let scratch = new Writer()
 
 class Reader {
   pos = 0
