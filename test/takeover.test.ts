@@ -3,11 +3,14 @@
 // is cut and the takeover is refused with a clear error.
 
 import assert from 'node:assert/strict'
+import path from 'node:path'
 import { test } from 'node:test'
 import { LogStore } from '../src/log/store.js'
 import { HeldLog } from '../src/failover/held-log.js'
 import { appendHeldBlocks, keyPairOf } from '../src/failover/takeover.js'
 import { tempDir } from './helpers/databases.js'
+import { JOURNAL_FILE, replayJournal } from '../src/log/append-journal.js'
+import { BlockJournal } from '../src/log/block-journal.js'
 
 /** A writer's log of four blocks (two appends), and a replica directory holding the upgrade to 4 but the data of 0–1 only. */
 async function replicaWithoutTail(t: import('node:test').TestContext) {
@@ -76,4 +79,21 @@ test('held bytes that do not rebuild the tree are refused before anything is cut
   t.after(() => gap.logs.close())
   await assert.rejects(gap.run(), { code: 'TAKEOVER_GAP' })
   assert.equal(gap.core.length, 4)
+})
+
+test("an old executor's journal over a log that went on without it: blocks known only by their signed length are not taken for a disagreement", async (t) => {
+  const { dir, key, secretKey } = await replicaWithoutTail(t)
+  // Journaled by the old executor (and held by the standby that took over), never appended here.
+  const { log } = await BlockJournal.open(path.join(dir, JOURNAL_FILE))
+  await log.append({ start: 3, blocks: [Buffer.from('d')] })
+  await log.close()
+  const { logs, core } = await takeOver(dir, key, secretKey)
+  t.after(() => logs.close())
+  assert.equal(await replayJournal(dir, core), 0, 'the log is longer already: nothing to append')
+  assert.equal(core.length, 4)
+  // One the log holds is still compared.
+  const { log: again } = await BlockJournal.open(path.join(dir, JOURNAL_FILE))
+  await again.compact([{ start: 1, blocks: [Buffer.from('not b')] }])
+  await again.close()
+  await assert.rejects(replayJournal(dir, core), (err: Error & { code?: string }) => err.code === 'JOURNAL_MISMATCH')
 })
