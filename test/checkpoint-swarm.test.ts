@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict'
 import { cp, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { after, before, test, type TestContext } from 'node:test'
+import { after, test, type TestContext } from 'node:test'
 import { Database } from '../src/index.js'
-import { startBootstrapNodes, type BootstrapNodes } from '../src/net/dht-bootstrap.js'
 import { openRemoteLogs } from '../src/net/remote-logs.js'
 import { openRemoteMonitor } from '../src/net/remote-monitor.js'
 import { syncDatabase } from '../src/net/state-sync.js'
@@ -22,14 +21,9 @@ import c from 'compact-encoding'
 import Protomux from 'protomux'
 import { glassbox } from './helpers/cli.js'
 import { example, send1, tempDir } from './helpers/databases.js'
+import { localDht } from './helpers/network.js'
 
-let dht: BootstrapNodes
-before(async () => {
-  dht = await startBootstrapNodes()
-})
-after(async () => {
-  await dht.close()
-})
+const dht = localDht()
 
 async function putValues(db: Database, from: number, n: number): Promise<void> {
   for (let i = from; i < from + n; i++) await send1(db, 'put', { key: `k${String(i).padStart(4, '0')}`, value: { i } }, 'alice', true)
@@ -101,7 +95,7 @@ test('glassbox sync asks the swarm by default, and starts from an honest peer\'s
   const { db, late, copy } = await served(t)
   await peerServing(t, copy, db.key)
   const replica = await tempDir(t)
-  const bootstrap = dht.bootstrap.map((n) => `${n.host}:${n.port}`).join(',')
+  const bootstrap = dht.flag()
   const run = await glassbox(['sync', db.key, '--dir', replica, '--bootstrap', bootstrap, '--json'], replica)
   assert.equal(run.code, 0, run.stderr)
   const report = JSON.parse(run.stdout) as { valid: boolean; start: { from: string; url: string; length: number }; stateRoot: string }

@@ -8,23 +8,14 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { after, before, test } from 'node:test'
-import { startBootstrapNodes, type BootstrapNodes } from '../src/net/dht-bootstrap.js'
+import { test } from 'node:test'
 import type { CallOutput } from '../src/net/methods.js'
 import { CLI, glassbox, childEnv, type Run } from './helpers/cli.js'
 import { tempDir } from './helpers/databases.js'
-import { eventually } from './helpers/network.js'
+import { eventually, localDht } from './helpers/network.js'
 import { TestNetwork } from './helpers/net-processes.js'
 
-let dht: BootstrapNodes
-before(async () => {
-  dht = await startBootstrapNodes()
-})
-after(async () => {
-  await dht.close()
-})
-
-const bootstrap = () => dht.bootstrap.map((n) => `${n.host}:${n.port}`).join(',')
+const dht = localDht()
 
 /** A key no peer serves: valid hex, so the only thing wrong with it is that nobody has it. */
 const UNSERVED = 'ab'.repeat(32)
@@ -44,7 +35,7 @@ function shell(line: string, cwd: string): Promise<Run> {
 }
 
 test('join prints a next step that works when pasted with the executor directory filled in', async (t) => {
-  const net = await TestNetwork.start(t, bootstrap())
+  const net = await TestNetwork.start(t, dht.flag())
   const exec = await net.executor('exec')
   const alice = net.path('alice')
   const joined = await net.finish(['join', exec.key, '--dir', alice, '--bootstrap', net.bootstrap])
@@ -64,7 +55,7 @@ test('join prints a next step that works when pasted with the executor directory
 })
 
 test('join with a key nobody serves fails after --timeout and leaves no directory behind', async (t) => {
-  const net = await TestNetwork.start(t, bootstrap())
+  const net = await TestNetwork.start(t, dht.flag())
   const fresh = net.path('nobody')
   const failed = await net.finish(['join', UNSERVED, '--dir', fresh, '--bootstrap', net.bootstrap, '--timeout', '1'])
   assert.equal(await failed.exited, 2, failed.describe())
@@ -86,7 +77,7 @@ test('join with a key nobody serves fails after --timeout and leaves no director
 })
 
 test('a call waiting for an offline executor says what it published, and --timeout gives up with exit 3', async (t) => {
-  const net = await TestNetwork.start(t, bootstrap())
+  const net = await TestNetwork.start(t, dht.flag())
   const exec = await net.executor('exec')
   const alice = await net.participant(exec, 'alice')
   await exec.serve.kill('SIGTERM')
@@ -113,7 +104,7 @@ test('a call waiting for an offline executor says what it published, and --timeo
 })
 
 test('the executor directory remembers --bootstrap across restarts, without taking other commands online', async (t) => {
-  const net = await TestNetwork.start(t, bootstrap())
+  const net = await TestNetwork.start(t, dht.flag())
   const exec = await net.executor('exec')
   assert.equal(exec.ready.swarm, true)
   await exec.serve.kill('SIGTERM')

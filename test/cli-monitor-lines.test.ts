@@ -3,23 +3,17 @@
 
 import assert from 'node:assert/strict'
 import path from 'node:path'
-import { after, before, test } from 'node:test'
+import { after, test } from 'node:test'
 import { IpcClient } from '../src/cli/ipc/client.js'
-import { startBootstrapNodes, type BootstrapNodes } from '../src/net/dht-bootstrap.js'
 import type { CallOutput, InfoOutput } from '../src/net/methods.js'
 import { lastVerified, TestNetwork } from './helpers/net-processes.js'
 import { callAndWait, initLikeCli } from './helpers/setup2-init.js'
+import { localDht } from './helpers/network.js'
 
-let dht: BootstrapNodes
-before(async () => {
-  dht = await startBootstrapNodes()
-})
-after(async () => {
-  await dht.close()
-})
+const dht = localDht()
 
 test('a remote monitor prints every verified length once', async (t) => {
-  const net = await TestNetwork.start(t, dht.bootstrap.map((n) => `${n.host}:${n.port}`).join(','))
+  const net = await TestNetwork.start(t, dht.flag())
   // The executor's directory is made in this process (a kv-store whose own oplog claimed the admin,
   // as `init` and `call claimAdmin` make it), and the test talks to its server on the server's socket:
   // the processes under test are the executor's `serve` and the remote monitor.

@@ -5,12 +5,11 @@
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { after, before, test } from 'node:test'
+import { after, test } from 'node:test'
 import { confidentialSettings } from '../src/confidential/open.js'
 import { checkSeals } from '../src/confidential/seal-check.js'
 import { Database } from '../src/index.js'
 import { LogStore } from '../src/log/store.js'
-import { startBootstrapNodes, type BootstrapNodes } from '../src/net/dht-bootstrap.js'
 import { replicateDatabase } from '../src/net/replicate-database.js'
 import { joinDatabase } from '../src/participant/join.js'
 import { checkRemoteSeals } from '../src/net/remote-seals.js'
@@ -19,14 +18,9 @@ import { toHex } from '../src/codec/hash.js'
 import sodium from 'sodium-native'
 import { example, send1, tempDir } from './helpers/databases.js'
 import { glassbox } from './helpers/cli.js'
+import { localDht } from './helpers/network.js'
 
-let dht: BootstrapNodes
-before(async () => {
-  dht = await startBootstrapNodes()
-})
-after(async () => {
-  await dht.close()
-})
+const dht = localDht()
 
 const net = () => ({ bootstrap: dht.bootstrap, timeoutMs: 20_000 })
 const SECRET = 'the-remote-secret-4471'
@@ -92,7 +86,7 @@ test('a remote participant of a confidential database is let in by a new epoch a
   const cwd = await tempDir(t)
   const keyFile = path.join(cwd, 'auditor.key')
   await writeFile(keyFile, JSON.stringify({ format: 'glassbox-key/1', publicKey: toHex(auditor.publicKey), secretKey: toHex(auditor.secretKey) }), { mode: 0o600 })
-  const bootstrap = dht.bootstrap.map((n) => `${n.host}:${n.port}`).join(',')
+  const bootstrap = dht.flag()
   const sealsOnly = await glassbox(['verify', executor.key, '--seals-only', '--bootstrap', bootstrap, '--json'], cwd)
   assert.equal(sealsOnly.code, 0, sealsOnly.stderr)
   assert.equal(JSON.parse(sealsOnly.stdout).problem, null)

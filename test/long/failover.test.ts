@@ -5,23 +5,14 @@
 
 import assert from 'node:assert/strict'
 import path from 'node:path'
-import { after, before, test } from 'node:test'
-import { startBootstrapNodes, type BootstrapNodes } from '../../src/net/dht-bootstrap.js'
-import { eventually } from '../helpers/network.js'
+import { test } from 'node:test'
+import { eventually, localDht } from '../helpers/network.js'
 import { assertOutcomesMatch, assertProcessedOnce, TestNetwork, Writer } from '../helpers/net-processes.js'
 
-let dht: BootstrapNodes
-before(async () => {
-  dht = await startBootstrapNodes()
-})
-after(async () => {
-  await dht.close()
-})
-
-const bootstrap = () => dht.bootstrap.map((n) => `${n.host}:${n.port}`).join(',')
+const dht = localDht()
 
 test('kill -9 of the executor under two writers: the standby takes over and no acked op is lost, repeated or moved', async (t) => {
-  const net = await TestNetwork.start(t, bootstrap())
+  const net = await TestNetwork.start(t, dht.flag())
   const exec = await net.executor('exec')
   const p1 = await net.participant(exec, 'p1')
   const p2 = await net.participant(exec, 'p2')

@@ -7,13 +7,12 @@
 import assert from 'node:assert/strict'
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
-import { after, before, test } from 'node:test'
+import { after, test } from 'node:test'
 import { Database } from '../../src/index.js'
-import { startBootstrapNodes, type BootstrapNodes } from '../../src/net/dht-bootstrap.js'
 import type { VerifyReport } from '../../src/verify/monitor.js'
 import type { Checkpoint } from '../../src/verify/checkpoint.js'
 import { example } from '../helpers/databases.js'
-import { eventually } from '../helpers/network.js'
+import { eventually, localDht } from '../helpers/network.js'
 import {
   assertNoBreach,
   assertOutcomesMatch,
@@ -28,13 +27,7 @@ import {
   type ParticipantPeer,
 } from '../helpers/net-processes.js'
 
-let dht: BootstrapNodes
-before(async () => {
-  dht = await startBootstrapNodes()
-})
-after(async () => {
-  await dht.close()
-})
+const dht = localDht()
 
 /** Records how long each phase of a test took, for its diagnostic line. */
 function phases(): { mark(name: string): void; toString(): string } {
@@ -49,8 +42,6 @@ function phases(): { mark(name: string): void; toString(): string } {
     toString: () => marks.join(', '),
   }
 }
-
-const bootstrap = () => dht.bootstrap.map((n) => `${n.host}:${n.port}`).join(',')
 
 /** Reads the executor's acks until every oplog in `lengths` has that many ops acked (or more: the caller's check then fails). */
 async function acksCovering(net: TestNetwork, execDir: string, lengths: Map<string, number>, what: string): Promise<Acks> {
@@ -91,7 +82,7 @@ async function monitorConverges(monitor: GlassboxProcess, length: number): Promi
 test('two remote participants write at once: each op is acked exactly once, and a remote monitor verifies the head', async (t) => {
   const started = Date.now()
   const time = phases()
-  const net = await TestNetwork.start(t, bootstrap())
+  const net = await TestNetwork.start(t, dht.flag())
   const exec = await net.executor('E')
   const monitor = net.monitor(exec.key, 'M')
   const [p1, p2] = await Promise.all([net.participant(exec, 'P1'), net.participant(exec, 'P2')])
@@ -137,7 +128,7 @@ test('two remote participants write at once: each op is acked exactly once, and 
 test('a remote monitor SIGKILLed mid-replication resumes from its checkpoint and reaches the head a fresh verify finds', async (t) => {
   const started = Date.now()
   const time = phases()
-  const net = await TestNetwork.start(t, bootstrap())
+  const net = await TestNetwork.start(t, dht.flag())
   const dir = net.path('E')
   const OPS = 3000
   const db = await Database.create(dir, { contract: await example('kv-store') })
@@ -241,7 +232,7 @@ test('a remote monitor SIGKILLed mid-replication resumes from its checkpoint and
 test('the executor is SIGKILLed and restarted while participants write: every op is processed once, in order', async (t) => {
   const started = Date.now()
   const time = phases()
-  const net = await TestNetwork.start(t, bootstrap())
+  const net = await TestNetwork.start(t, dht.flag())
   const exec = await net.executor('E')
   const [p1, p2] = await Promise.all([net.participant(exec, 'P1'), net.participant(exec, 'P2')])
   const monitor = net.monitor(exec.key, 'M')
@@ -306,7 +297,7 @@ test('the executor is SIGKILLed and restarted while participants write: every op
 test("a participant's server is SIGKILLed right after publishing or mid-call: all its ops are processed once after it restarts", async (t) => {
   const started = Date.now()
   const time = phases()
-  const net = await TestNetwork.start(t, bootstrap())
+  const net = await TestNetwork.start(t, dht.flag())
   const exec = await net.executor('E')
   const p1 = await net.participant(exec, 'P1')
   const monitor = net.monitor(exec.key, 'M')
@@ -356,7 +347,7 @@ test("a participant's server is SIGKILLed right after publishing or mid-call: al
 test('a participant dies holding ops the executor never fetched: they are processed once after it restarts, and other participants go on meanwhile', async (t) => {
   const started = Date.now()
   const time = phases()
-  const net = await TestNetwork.start(t, bootstrap())
+  const net = await TestNetwork.start(t, dht.flag())
   const exec = await net.executor('E')
   const [p1, p2] = await Promise.all([net.participant(exec, 'P1'), net.participant(exec, 'P2')])
   const monitor = net.monitor(exec.key, 'M')
