@@ -27,6 +27,9 @@ export class DatabaseError extends GlassboxError {}
 /** Bad arguments from a caller (CLI flags, API parameters). */
 export class UsageError extends GlassboxError {}
 
+/** A state checkpoint that does not match its seal, does not open, or is not a checkpoint at all (docs/protocol.md §12). */
+export class CheckpointError extends GlassboxError {}
+
 /** A peer-to-peer or network failure: no peer found in time, a bad bootstrap address, a lost connection. */
 export class NetworkError extends GlassboxError {}
 

@@ -38,7 +38,7 @@ export class IndexEncryption implements HypercoreEncryptionProvider, Discloser {
   stored(position: number, plaintext: Uint8Array): Buffer {
     const stored = Buffer.alloc(ENVELOPE_BYTES + plaintext.length)
     stored.set(plaintext, ENVELOPE_BYTES)
-    this.sealAt(position, stored, isClearEntry(plaintext, this.publicContract) ? -1 : this.epochFor(position))
+    this.sealAt(position, stored, isClearEntry(plaintext, this.publicContract) ? -1 : this.keyring.epochAt(position))
     this.planned.set(position, { plaintext, stored })
     return stored
   }
@@ -51,7 +51,7 @@ export class IndexEncryption implements HypercoreEncryptionProvider, Discloser {
       block.set(planned.stored)
       return
     }
-    this.sealAt(index, block, isClearEntry(block.subarray(ENVELOPE_BYTES), this.publicContract) ? -1 : this.epochFor(index))
+    this.sealAt(index, block, isClearEntry(block.subarray(ENVELOPE_BYTES), this.publicContract) ? -1 : this.keyring.epochAt(index))
   }
 
   async decrypt(index: number, block: Buffer): Promise<void> {
@@ -91,17 +91,6 @@ export class IndexEncryption implements HypercoreEncryptionProvider, Discloser {
     if (!head.sealed) return { envelope: toHex(envelope), blockKey: null }
     const key = await this.keyring.keyOf(head.epoch)
     return { envelope: toHex(envelope), blockKey: toHex(blockKey(key, this.logKey, envelopeNonce(stored))) }
-  }
-
-  /**
-   * The epoch an entry at `position` is sealed under: the newest whose record starts at or before it.
-   * The executor seals each block under the epoch it started there (or the latest), so this gives the
-   * same bytes for blocks appended again later, from the keys log alone (a standby's takeover, §18.3).
-   */
-  private epochFor(position: number): number {
-    let epoch = this.keyring.latest
-    while (epoch > 0 && (this.keyring.record(epoch)?.from ?? 0) > position) epoch--
-    return epoch
   }
 
   private sealAt(position: number, stored: Buffer, epoch: number): void {

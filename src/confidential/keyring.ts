@@ -137,6 +137,17 @@ export class Keyring {
     return this.records.length - 1
   }
 
+  /**
+   * The epoch in force at index position `position` (as read so far): the newest whose record starts
+   * at or before it. The executor seals each block under the epoch it started there (or the latest),
+   * so this gives the same epoch for a block appended again later (a standby's takeover, §18.3).
+   */
+  epochAt(position: number): number {
+    let epoch = this.latest
+    while (epoch > 0 && (this.records[epoch]?.from ?? 0) > position) epoch--
+    return epoch
+  }
+
   /** Members of epoch `epoch` (public keys, hex, sorted). */
   members(epoch: number): string[] {
     const record = this.records[epoch]

@@ -10,7 +10,8 @@
 
 import { fromHex, toHex } from '../../codec/hash.js'
 import { decodeEntry, encodeEntry, type SealEntry } from '../../codec/messages.js'
-import { GlassboxError } from '../../errors.js'
+import { CheckpointError } from '../../errors.js'
+import { isSealedManifest, openSealedManifest, type CheckpointKeys } from '../../confidential/sealed-checkpoint.js'
 import { positionsHash } from '../../log/positions.js'
 import { keyOfSigner, sealSignedBy } from '../../log/seal.js'
 import type { StateEntry } from '../../vm/types.js'
@@ -54,8 +55,7 @@ export interface StateCheckpoint {
   chunks: StateChunk[]
 }
 
-/** A checkpoint that does not match its seal, or is not a checkpoint at all. The message says what is wrong. */
-export class CheckpointError extends GlassboxError {}
+export { CheckpointError }
 
 /**
  * The checkpoint of `view`, which must stand right after a seal (the state and positions that seal
@@ -159,19 +159,34 @@ export function checkChunk(checked: CheckedManifest, index: number, value: unkno
   return result.entries
 }
 
+export interface OpenCheckpointOptions {
+  /** Called as chunks are checked. */
+  onChunk?: (done: number, total: number) => void
+  /** A confidential database's epoch keys: a sealed checkpoint (§17.8) is opened with them. */
+  keys?: CheckpointKeys
+}
+
 /**
  * Checks a whole checkpoint and builds its state; the map's root is the seal's state root. Chunks
- * come from `chunk(i)`, in order, each checked before the next is asked for.
+ * come from `chunk(i)`, in order, each checked before the next is asked for. A sealed checkpoint is
+ * opened part by part with `opts.keys`, then checked as one in the clear.
  */
-export async function openStateCheckpoint(manifest: unknown, database: string, chunk: (index: number) => Promise<unknown>, onChunk?: (done: number, total: number) => void): Promise<VerifiedStateCheckpoint> {
+export async function openStateCheckpoint(manifest: unknown, database: string, chunk: (index: number) => Promise<unknown>, opts: OpenCheckpointOptions = {}): Promise<VerifiedStateCheckpoint> {
+  let unseal = (value: unknown, _index: number): unknown => value
+  if (isSealedManifest(manifest)) {
+    if (!opts.keys) throw new CheckpointError('CHECKPOINT_SEALED', `the state checkpoint at ${manifest.length} is sealed for the members of a confidential database: open it with a member's key`)
+    const opened = await openSealedManifest(manifest, database, opts.keys)
+    manifest = opened.manifest
+    unseal = opened.chunk
+  }
   const checked = checkManifest(manifest, database)
   const entries: StateEntry[] = []
   let after: string | undefined
   for (let i = 0; i < checked.manifest.chunks; i++) {
-    const got = checkChunk(checked, i, await chunk(i), after)
+    const got = checkChunk(checked, i, unseal(await chunk(i), i), after)
     for (const e of got) entries.push(e)
     if (got.length > 0) after = got[got.length - 1].key
-    onChunk?.(i + 1, checked.manifest.chunks)
+    opts.onChunk?.(i + 1, checked.manifest.chunks)
   }
   const state = AuthMap.fromSorted(entries)
   // The chunks' proofs already hold at the root; the rebuilt map must agree, or the code is wrong.
