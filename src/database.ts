@@ -52,6 +52,7 @@ import { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
 import { confidentialSettings, createConfidential, directoryIdentities, openConfidential, type Confidential } from './confidential/open.js'
 import { identityOf } from './confidential/epochs.js'
 import { openOp, sealOp } from './confidential/op-envelope.js'
+import { sealStateCheckpoint } from './confidential/sealed-checkpoint.js'
 import { KeyringError } from './confidential/keyring.js'
 import { DEFAULT_PEER_TIMEOUT_MS } from './net/network-options.js'
 import { swarmKeyPair } from './net/swarm-identity.js'
@@ -255,9 +256,6 @@ export class Database extends EventEmitter {
   static async create(dir: string, opts: CreateOptions): Promise<Database> {
     if (await readManifest(dir)) throw new DatabaseError('DATABASE_EXISTS', `${dir} already holds a database`)
     const names = opts.oplogs ?? ['main']
-    if (opts.confidential && (opts.checkpointEvery ?? 0) > 0) {
-      throw new UsageError('USAGE', 'a confidential database keeps no state checkpoints (they would hold its values in the clear): not with checkpointEvery')
-    }
     if (new Set(names).size !== names.length) throw new UsageError('USAGE', 'oplog names must be distinct')
     // Loaded here to refuse a contract that does not load before anything is written; the database
     // opened below takes this VM rather than loading the source again.
@@ -348,10 +346,9 @@ export class Database extends EventEmitter {
         for (const name of Object.keys(manifest.oplogs)) await logs.localOplog(name)
         // Loaded here: the network stack (Hyperswarm, HyperDHT, UDX) is heavy, and most opens stay offline.
         const { replicateDatabase } = await import('./net/replicate-database.js')
-        // Its peers can ask it for the state checkpoints kept in the directory too, unless their
-        // values are confidential (docs/protocol.md §17): those are never served.
-        const serveCheckpoints = !(await confidentialSettings(index))
-        const replicated = await replicateDatabase(logs, index, { ...opts.network, ...(serveCheckpoints ? { checkpointsFrom: dir } : {}) })
+        // Its peers can ask it for the state checkpoints kept in the directory too (a confidential
+        // database's are sealed, docs/protocol.md §17.8).
+        const replicated = await replicateDatabase(logs, index, { ...opts.network, checkpointsFrom: dir })
         replicator = replicated.replicator
         standbyChannels = replicated.standby
       }
@@ -497,7 +494,6 @@ export class Database extends EventEmitter {
    */
   private async startCheckpoints(every: number): Promise<void> {
     if (every === 0) return
-    this.refuseClearCheckpoints()
     this.schedule = new CheckpointSchedule(every, await listStateCheckpoints(this.dir))
     const last = this.view.lastSeal
     if (last && last.position === this.view.length - 1) this.checkpointAt(last.seal.length)
@@ -516,7 +512,7 @@ export class Database extends EventEmitter {
       this.checkpointFailed(err as Error)
       return
     }
-    this.checkpointing = this.checkpointing.then(() => writeStateCheckpoint(this.dir, cp)).then(
+    this.checkpointing = this.checkpointing.then(() => this.keepCheckpoint(cp)).then(
       () => void this.emit('checkpoint', { length }),
       (err: Error) => this.checkpointFailed(err),
     )
@@ -916,25 +912,26 @@ export class Database extends EventEmitter {
 
   /**
    * The state checkpoint at the latest seal (docs/protocol.md §12): the state in chunks of
-   * `chunkSize` entries, each provable against the seal's state root, and the oplog positions.
+   * `chunkSize` entries, each provable against the seal's state root, and the oplog positions. In
+   * the clear, also for a confidential database (its member asks): what is kept is sealed.
    */
   async stateCheckpoint(chunkSize?: number): Promise<StateCheckpoint> {
-    this.refuseClearCheckpoints()
     const { proof } = await this.atSeal(() => makeStateCheckpoint(this.view, this.index.key, signerOf(this.index), chunkSize))
     return proof
   }
 
-  /** A state checkpoint holds every value in the clear: a confidential database keeps none (docs/protocol.md §17.7). */
-  private refuseClearCheckpoints(): void {
-    if (this.confidential) {
-      throw new DatabaseError('CONFIDENTIAL', `${this.dir}: a state checkpoint would hold this confidential database's values in the clear, so none is kept (sealed checkpoints are not supported yet)`)
-    }
+  /**
+   * Takes a state checkpoint and keeps it in D/state-checkpoints/<length>, where `serve` serves it;
+   * a confidential database's is sealed under the epoch in force at its length (§17.8).
+   */
+  async writeStateCheckpoint(chunkSize?: number): Promise<{ manifest: StateCheckpointManifest; path: string; sealed: boolean }> {
+    const cp = await this.stateCheckpoint(chunkSize)
+    return { manifest: cp.manifest, path: await this.keepCheckpoint(cp), sealed: this.confidential !== null }
   }
 
-  /** Takes a state checkpoint and keeps it in D/state-checkpoints/<length>, where `serve --http` serves it. */
-  async writeStateCheckpoint(chunkSize?: number): Promise<{ manifest: StateCheckpointManifest; path: string }> {
-    const cp = await this.stateCheckpoint(chunkSize)
-    return { manifest: cp.manifest, path: await writeStateCheckpoint(this.dir, cp) }
+  /** Writes a checkpoint to the directory: sealed when the database is confidential, so no value is kept or served in the clear. */
+  private async keepCheckpoint(cp: StateCheckpoint): Promise<string> {
+    return writeStateCheckpoint(this.dir, this.confidential ? await sealStateCheckpoint(cp, this.confidential.keyring) : cp)
   }
 
   /**

@@ -305,14 +305,14 @@ test('a lying executor of a confidential database gets a fraud proof that disclo
   assert.notEqual((await judge({ ...proof, entry: { ...proof.entry, disclosure: { ...proof.entry.disclosure!, blockKey: flip(proof.entry.disclosure!.blockKey!) } } })).verdict, 'proven')
 })
 
-test('served over HTTP, a confidential database answers contents only to the token holder; info, the checkpoint and queries to anyone', async (t) => {
+test('served over HTTP, a confidential database answers contents only to the token holder; info, the checkpoints (sealed) and queries to anyone', async (t) => {
   const db = await Database.create(await tempDir(t), { contract: await example('kv-store'), oplogs: ['alice'], confidential: {} })
   t.after(() => db.close())
   await send1(db, 'put', { key: 'flower', value: SECRET }, 'alice', true)
   const api = await startHttpApi({ db, port: 0, token: 'owner-token' })
   t.after(() => api.close())
   const get = (route: string, token?: string) => fetch(`${api.url}${route}`, token ? { headers: { authorization: `Bearer ${token}` } } : {})
-  for (const route of ['/v1/state/%2Fvalues%2Fflower', '/v1/state?prefix=%2Fvalues%2F', '/v1/history', '/v1/state-checkpoints', '/v1/breaches']) {
+  for (const route of ['/v1/state/%2Fvalues%2Fflower', '/v1/state?prefix=%2Fvalues%2F', '/v1/history', '/v1/breaches']) {
     const refused = await get(route)
     assert.equal(refused.status, 403, route)
     const body = await refused.text()
@@ -323,7 +323,7 @@ test('served over HTTP, a confidential database answers contents only to the tok
   const owner = await get('/v1/state/%2Fvalues%2Fflower', 'owner-token')
   assert.equal(owner.status, 200)
   assert.match(await owner.text(), new RegExp(SECRET))
-  for (const route of ['/healthz', '/v1/info', '/checkpoint']) assert.equal((await get(route)).status, 200, route)
+  for (const route of ['/healthz', '/v1/info', '/checkpoint', '/v1/state-checkpoints']) assert.equal((await get(route)).status, 200, route)
   const info = (await (await get('/v1/info')).json()) as { confidential: { epoch: number } }
   assert.equal(info.confidential.epoch, 0)
 })

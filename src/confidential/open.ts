@@ -36,6 +36,22 @@ export async function confidentialSettings(index: Hypercore, opts: { wait?: bool
 }
 
 /**
+ * Whether this node holds the index's header and it is of a database in the clear. False while the
+ * header has not arrived: what may be shown only for a clear database waits for it.
+ */
+export async function headerIsClear(index: Hypercore): Promise<boolean> {
+  if (index.length === 0) return false
+  const first = await index.get(0, { wait: false, raw: true }).catch(() => null)
+  if (!first) return false
+  try {
+    const header = decodeEntry(first)
+    return header.type === 'header' && !header.confidential
+  } catch {
+    return false // an envelope first: a confidential header
+  }
+}
+
+/**
  * Sets up a confidential index log for reading (and, with the signer's key, writing); null for a
  * database in the clear. `identities` are the key pairs whose sealed epoch keys the directory may open.
  */

@@ -7,7 +7,7 @@
 import c from 'compact-encoding'
 import Protomux, { type Channel, type Message } from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
-import { listStateCheckpoints, readChunk, readManifest } from '../state/checkpoint/checkpoint-files.js'
+import { listStateCheckpoints, readServed } from '../state/checkpoint/checkpoint-files.js'
 import { NetworkError } from '../errors.js'
 import type { Replicator } from './replicator.js'
 
@@ -52,6 +52,7 @@ class PeerChannel {
     channel: Channel,
     private readonly dir: string | null,
     private readonly peer: string,
+    private readonly sealedOnly: () => Promise<boolean>,
   ) {
     this.channel = channel
     this.request = channel.addMessage({ encoding: c.json as never, onmessage: (m) => void this.answer(m) })
@@ -118,7 +119,7 @@ class PeerChannel {
     const index = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0
     if (length === undefined && chunk === undefined) return { body: { checkpoints: this.dir ? await listStateCheckpoints(this.dir) : [] } }
     if (!index(length) || (chunk !== undefined && !index(chunk))) return { error: 'a request names a length, and a chunk with it, as integers from 0' }
-    const body = this.dir === null ? null : chunk === undefined ? await readManifest(this.dir, length) : await readChunk(this.dir, length, chunk)
+    const body = this.dir === null ? null : await readServed(this.dir, length, chunk, await this.sealedOnly())
     if (body === null) return { error: chunk === undefined ? `no state checkpoint at length ${length} is kept here` : `no chunk ${chunk} of a state checkpoint at length ${length} is kept here` }
     return { body }
   }
@@ -127,6 +128,7 @@ class PeerChannel {
 /**
  * The checkpoint channel on every connection of `replicator` for the database whose index log has
  * `discoveryKey`: serves the checkpoints kept in `dir` (none when null) and lets this side ask peers.
+ * `sealedOnly` says, when a part is asked for, whether only sealed ones may be served (§17.8).
  */
 export class CheckpointPeers {
   private readonly channels = new Map<string, PeerChannel>()
@@ -135,6 +137,7 @@ export class CheckpointPeers {
     replicator: Replicator,
     private readonly discoveryKey: Buffer,
     private readonly dir: string | null,
+    private readonly sealedOnly: () => Promise<boolean>,
   ) {
     replicator.eachConnection((peer, conn) => this.attach(peer, conn))
   }
@@ -168,7 +171,7 @@ export class CheckpointPeers {
     })
     // Null when the connection is already gone, or carries this channel already.
     if (!opened) return
-    channel = new PeerChannel(opened, this.dir, peer)
+    channel = new PeerChannel(opened, this.dir, peer, this.sealedOnly)
     this.channels.set(peer, channel)
     opened.open()
   }

@@ -130,8 +130,8 @@ export interface CheckpointParams {
 export interface CheckpointOutput {
   checkpoint: LogCheckpoint
   proof?: AccumulatorProof
-  /** The state checkpoint taken, and where it was written. */
-  state?: { length: number; keys: number; chunks: number; chunkSize: number; path: string }
+  /** The state checkpoint taken, where it was written, and whether it is sealed (a confidential database, docs/protocol.md §17.8). */
+  state?: { length: number; keys: number; chunks: number; chunkSize: number; path: string; sealed: boolean }
 }
 
 export interface PreviewParams {
@@ -282,7 +282,7 @@ const handlers: { [M in MethodName]: Handler } = {
     if (consistency !== undefined) out.proof = await db.accumulatorProof({ consistency, size: at })
     if (written) {
       const { length, keys, chunks, chunkSize: size } = written.manifest
-      out.state = { length, keys, chunks, chunkSize: size, path: written.path }
+      out.state = { length, keys, chunks, chunkSize: size, path: written.path, sealed: written.sealed }
     }
     return out
   },

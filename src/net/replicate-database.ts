@@ -8,6 +8,7 @@ import { DEFAULT_PEER_TIMEOUT_MS, type NetworkOptions } from './network-options.
 import { Replicator } from './replicator.js'
 import { CheckpointPeers } from './checkpoint-channel.js'
 import { StandbyChannels } from '../failover/standby-channel.js'
+import { headerIsClear } from '../confidential/open.js'
 
 export interface ReplicateOptions extends NetworkOptions {
   /**
@@ -40,7 +41,8 @@ export async function replicateDatabase(logs: LogStore, index: Hypercore, opts: 
   const replicator = await Replicator.open(logs.corestore, opts)
   try {
     // On every connection before the first one is made: a peer that opens the channel first must find ours.
-    const checkpoints = new CheckpointPeers(replicator, index.discoveryKey, opts.checkpointsFrom ?? null)
+    // Only a database known to be in the clear serves checkpoints in the clear (§17.8).
+    const checkpoints = new CheckpointPeers(replicator, index.discoveryKey, opts.checkpointsFrom ?? null, async () => !(await headerIsClear(index)))
     const standby = new StandbyChannels(replicator, index)
     await replicator.join(index.discoveryKey, { announce: opts.announce ?? false })
     if (!index.writable) {

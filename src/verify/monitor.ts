@@ -160,7 +160,7 @@ export class Monitor extends EventEmitter {
     if (!manifest) {
       throw new VerifyError('CHECKPOINT_FORMAT', `${this.opts.checkpointPath} resumes from the state checkpoint at length ${length}, which ${dir} no longer keeps; sync again, or remove the file`)
     }
-    return openStateCheckpoint(manifest, this.key, (i) => readChunk(dir, length, i))
+    return openStateCheckpoint(manifest, this.key, (i) => readChunk(dir, length, i), this.logs.keyring ? { keys: this.logs.keyring } : {})
   }
 
   /** Verifies every entry the index holds now. */

@@ -34,7 +34,8 @@ export const checkpointCommand: Command = {
     'state root and Hypercore tree hash as extension lines) signed by the index key. Any signed-note verifier',
     'configured with the printed verifier key (--json: verifierKey) checks it. Proof hashes are base64.',
     'A state checkpoint is what `glassbox sync` starts a new replica from instead of genesis; `serve --http`',
-    'serves the ones kept in the directory (GET /v1/state-checkpoints).',
+    'serves the ones kept in the directory (GET /v1/state-checkpoints). A confidential database\'s is sealed',
+    'under the epoch in force at its length: only its members open it.',
   ],
   async run(args, io) {
     const { values, positionals: given } = parseFlags('checkpoint', args, {
@@ -65,7 +66,7 @@ export const checkpointCommand: Command = {
     printResult(io, values.json ?? false, result, (r) => {
       const text = r.proof ? jsonText(r.proof) : r.checkpoint.note.trimEnd()
       const s = r.state
-      return s ? `${text}\nstate checkpoint at length ${s.length}: ${s.keys} keys in ${s.chunks} chunk${s.chunks === 1 ? '' : 's'} of up to ${s.chunkSize}, in ${s.path}` : text
+      return s ? `${text}\n${s.sealed ? 'sealed ' : ''}state checkpoint at length ${s.length}: ${s.keys} keys in ${s.chunks} chunk${s.chunks === 1 ? '' : 's'} of up to ${s.chunkSize}, in ${s.path}` : text
     })
     return EXIT.ok
   },

@@ -205,7 +205,8 @@ async function configure(app: FastifyInstance, ctx: RouteContext, limit: { max: 
     if (ctx.closing.aborted) throw new HttpError('SHUTTING_DOWN', 503, 'the server is closing')
   })
   // A confidential database (docs/protocol.md §17) answers only what holds no contents to anyone;
-  // the rest (state, history, receipts, checkpoints, proofs, breaches, disputes) to the token's holder.
+  // the rest (state, history, receipts, proofs, breaches, disputes) to the token's holder. Its state
+  // checkpoints are served sealed (§17.8).
   if (ctx.db.confidential) {
     app.addHook('onRequest', async (req) => {
       const url = req.routeOptions.url ?? ''
@@ -226,7 +227,7 @@ async function configure(app: FastifyInstance, ctx: RouteContext, limit: { max: 
 }
 
 /** Routes a confidential database answers to anyone: none of them reveals an entry, an op or a value. */
-const CONFIDENTIAL_PUBLIC = ['/healthz', '/metrics', '/openapi.json', '/docs', '/checkpoint', '/v1/info', '/v1/verification', '/v1/attestation', '/v1/queries', '/v1/claims']
+const CONFIDENTIAL_PUBLIC = ['/healthz', '/metrics', '/openapi.json', '/docs', '/checkpoint', '/v1/info', '/v1/verification', '/v1/attestation', '/v1/queries', '/v1/claims', '/v1/state-checkpoints']
 
 function positive(name: string, n: number): number {
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError('USAGE', `${name} must be a whole number >= 1, not ${n}`)

@@ -5,7 +5,15 @@
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { readJsonFile } from '../../log/json-file.js'
-import type { StateCheckpoint, StateCheckpointManifest } from './state-checkpoint.js'
+import type { StateCheckpointManifest } from './state-checkpoint.js'
+import { isSealedManifest, type SealedManifest } from '../../confidential/sealed-checkpoint.js'
+import { CheckpointError } from '../../errors.js'
+
+/** A checkpoint as kept and served: in the clear (§12.1) or sealed (§17.8), each part a JSON file. */
+export interface StoredCheckpoint {
+  manifest: { length: number }
+  chunks: { index: number }[]
+}
 
 export function checkpointsDir(dir: string): string {
   return path.join(dir, 'state-checkpoints')
@@ -20,7 +28,7 @@ export function chunkFile(i: number): string {
 }
 
 /** Writes a checkpoint (replacing one of the same length); returns its directory. */
-export async function writeStateCheckpoint(dir: string, cp: StateCheckpoint): Promise<string> {
+export async function writeStateCheckpoint(dir: string, cp: StoredCheckpoint): Promise<string> {
   const final = checkpointDir(dir, cp.manifest.length)
   const temp = `${final}.partial`
   await rm(temp, { recursive: true, force: true })
@@ -46,11 +54,23 @@ export async function listStateCheckpoints(dir: string): Promise<number[]> {
 }
 
 /** The manifest of the checkpoint at `length`, or null if there is none. Unchecked: readers check it. */
-export async function readManifest(dir: string, length: number): Promise<StateCheckpointManifest | null> {
-  return readJsonFile(path.join(checkpointDir(dir, length), 'manifest.json')) as Promise<StateCheckpointManifest | null>
+export async function readManifest(dir: string, length: number): Promise<StateCheckpointManifest | SealedManifest | null> {
+  return readJsonFile(path.join(checkpointDir(dir, length), 'manifest.json')) as Promise<StateCheckpointManifest | SealedManifest | null>
 }
 
 /** Chunk `i` of the checkpoint at `length`, or null. Unchecked. */
 export async function readChunk(dir: string, length: number, i: number): Promise<unknown> {
   return readJsonFile(path.join(checkpointDir(dir, length), chunkFile(i)))
+}
+
+/**
+ * A kept manifest (`chunk` undefined) or chunk as a peer may be served it, or null when none is kept.
+ * With `sealedOnly` (a confidential database) a part in the clear is never served: CHECKPOINT_NOT_SEALED.
+ */
+export async function readServed(dir: string, length: number, chunk: number | undefined, sealedOnly: boolean): Promise<unknown> {
+  const part = chunk === undefined ? await readManifest(dir, length) : await readChunk(dir, length, chunk)
+  if (part === null || !sealedOnly) return part
+  const sealed = chunk === undefined ? isSealedManifest(part) : typeof (part as { sealed?: unknown }).sealed === 'string'
+  if (!sealed) throw new CheckpointError('CHECKPOINT_NOT_SEALED', `the state checkpoint at ${length} is kept in the clear, and this database is confidential: it is not served`)
+  return part
 }

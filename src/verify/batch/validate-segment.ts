@@ -50,7 +50,7 @@ export async function validateSegment(dir: string, segment: Segment): Promise<Se
       const manifest = await readManifest(dir, length)
       if (!manifest) throw new VerifyError('CHECKPOINT_MISSING', `segment [${segment.from}, ${segment.to}) starts from the state checkpoint at ${length}, which ${dir} does not keep`)
       // Refused with CheckpointError when it is not the state its seal signs.
-      base = await openStateCheckpoint(manifest, key, (i) => readChunk(dir, length, i))
+      base = await openStateCheckpoint(manifest, key, (i) => readChunk(dir, length, i), logs.keyring ? { keys: logs.keyring } : {})
       if (base.seal.length !== segment.from - 1) throw new VerifyError('CHECKPOINT_INVALID', `the state checkpoint at ${length} has its seal at ${base.seal.length}, not at ${segment.from - 1}`)
       startAt = { length: segment.from, stateRoot: toHex(base.seal.stateRoot), seal: toHex(hash(base.sealBytes)) }
     }
