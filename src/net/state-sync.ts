@@ -6,14 +6,15 @@
 // one is tried; with none left, the replica verifies from genesis.
 
 import { fetchJson } from '../claims/light-client.js'
-import { writeStateCheckpoint } from '../state/checkpoint/checkpoint-files.js'
-import { openStateCheckpoint, type StateChunk, type VerifiedStateCheckpoint } from '../state/checkpoint/state-checkpoint.js'
+import { isSealedManifest, type CheckpointKeys } from '../confidential/sealed-checkpoint.js'
+import { writeStateCheckpoint, type StoredCheckpoint } from '../state/checkpoint/checkpoint-files.js'
+import { openStateCheckpoint, type VerifiedStateCheckpoint } from '../state/checkpoint/state-checkpoint.js'
 import type { MonitorOptions, VerifyReport } from '../verify/monitor.js'
 import { CheckpointNotInLog } from '../verify/replay.js'
 import { defaultCheckpointPath } from '../verify/verify-dir.js'
 import type { ForkProof } from '../verify/fraud-proof.js'
 import type { CheckpointRequest, CheckpointSource } from './checkpoint-channel.js'
-import { openRemoteLogs, type RemoteLogsOptions } from './remote-logs.js'
+import { openRemoteLogs, type RemoteLogs, type RemoteLogsOptions } from './remote-logs.js'
 import { verifyRemote, verifyToHead, watchRemote } from './remote-monitor.js'
 
 /** The source that stands for every peer of the database's swarm, in `SyncOptions.from`. */
@@ -47,8 +48,14 @@ export interface SyncReport extends VerifyReport {
 
 type FetchOptions = Pick<SyncOptions, 'length' | 'fetchTimeoutMs' | 'onChunk' | 'fetcher'>
 
-/** Fetches and checks the state checkpoint an HTTP API serves; throws saying why it is refused. */
-export async function fetchStateCheckpoint(url: string, database: string, opts: FetchOptions = {}): Promise<{ checkpoint: VerifiedStateCheckpoint; chunks: StateChunk[] }> {
+/** A checkpoint that checked, and its parts as the source served them (sealed ones stay sealed when kept). */
+export interface FetchedCheckpoint {
+  checkpoint: VerifiedStateCheckpoint
+  served: StoredCheckpoint
+}
+
+/** Fetches and checks the state checkpoint an HTTP API serves; throws saying why it is refused. `keys` open a sealed one (§17.8). */
+export async function fetchStateCheckpoint(url: string, database: string, opts: FetchOptions & { keys?: CheckpointKeys } = {}): Promise<FetchedCheckpoint> {
   return fetchFrom(httpSource(url, opts), database, opts)
 }
 
@@ -69,21 +76,21 @@ async function highestListed(source: CheckpointSource): Promise<number> {
   return Math.max(...lengths)
 }
 
-async function fetchFrom(source: CheckpointSource, database: string, opts: FetchOptions): Promise<{ checkpoint: VerifiedStateCheckpoint; chunks: StateChunk[] }> {
+async function fetchFrom(source: CheckpointSource, database: string, opts: FetchOptions & { keys?: CheckpointKeys; manifest?: unknown }): Promise<FetchedCheckpoint> {
   const length = opts.length ?? (await highestListed(source))
-  const manifest = await source.ask({ length })
-  const chunks: StateChunk[] = []
+  const manifest = opts.manifest ?? (await source.ask({ length }))
+  const chunks: StoredCheckpoint['chunks'] = []
   const checkpoint = await openStateCheckpoint(
     manifest,
     database,
     async (i) => {
       const chunk = await source.ask({ length, chunk: i })
-      chunks.push(chunk as StateChunk)
+      chunks.push(chunk as StoredCheckpoint['chunks'][number])
       return chunk
     },
-    (done, total) => opts.onChunk?.(done, total, source.name),
+    { onChunk: (done, total) => opts.onChunk?.(done, total, source.name), ...(opts.keys ? { keys: opts.keys } : {}) },
   )
-  return { checkpoint, chunks }
+  return { checkpoint, served: { manifest: manifest as StoredCheckpoint['manifest'], chunks } }
 }
 
 /** Replicates database `key` into `dir`, starting from the first source's checkpoint that checks, and verifies to the head. */
@@ -92,7 +99,7 @@ export async function syncDatabase(dir: string, key: string, opts: SyncOptions):
   // A kept replica keeps its monitor's position too, so `monitor --checkpoint` there goes on from it.
   const saved = opts.keep === false ? null : defaultCheckpointPath(dir)
   for (const from of opts.from) {
-    const report = from === SWARM_SOURCE ? await fromSwarm(dir, key, opts, saved, refused) : await fromUrl(from, dir, key, opts, saved, refused)
+    const report = from === SWARM_SOURCE ? await fromRemote(dir, key, opts, saved, refused, swarmCandidates) : await fromUrl(from, dir, key, opts, saved, refused)
     if (report) return report
   }
   const report = await verifyRemote(dir, key, { ...opts, checkpointPath: saved })
@@ -101,10 +108,30 @@ export async function syncDatabase(dir: string, key: string, opts: SyncOptions):
 
 type Refused = SyncReport['refused']
 
+interface Candidate {
+  source: CheckpointSource
+  length: number
+  manifest?: unknown
+}
+
+/**
+ * Starts from the checkpoint an HTTP API serves. One in the clear is checked before the replica
+ * joins the swarm; a sealed one (§17.8) needs the database's epoch keys, so the replica joins first.
+ */
 async function fromUrl(url: string, dir: string, key: string, opts: SyncOptions, saved: string | null, refused: Refused): Promise<SyncReport | null> {
-  let got: Awaited<ReturnType<typeof fetchFrom>>
+  const source = httpSource(url, opts)
+  let candidate: Candidate
   try {
-    got = await fetchStateCheckpoint(url, key, opts)
+    const length = opts.length ?? (await highestListed(source))
+    candidate = { source, length, manifest: await source.ask({ length }) }
+  } catch (err) {
+    refused.push({ url, reason: (err as Error).message })
+    return null
+  }
+  if (isSealedManifest(candidate.manifest)) return fromRemote(dir, key, opts, saved, refused, async () => [candidate])
+  let got: FetchedCheckpoint
+  try {
+    got = await fetchFrom(source, key, { ...opts, length: candidate.length, manifest: candidate.manifest })
   } catch (err) {
     refused.push({ url, reason: (err as Error).message })
     return null
@@ -119,33 +146,39 @@ async function fromUrl(url: string, dir: string, key: string, opts: SyncOptions,
   return started(dir, report, url, got, opts, refused)
 }
 
+/** Every peer the DHT names for the database (not just the first to answer for the index), asked for its highest checkpoint. */
+async function swarmCandidates(remote: RemoteLogs, opts: SyncOptions, refused: Refused): Promise<Candidate[]> {
+  const timeout = opts.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS
+  await remote.replicator.flush(timeout)
+  const candidates: Candidate[] = []
+  await Promise.all(
+    remote.checkpoints.peers.map(async (peer) => {
+      const source = remote.checkpoints.source(peer, timeout)
+      try {
+        candidates.push({ source, length: opts.length ?? (await highestListed(source)) })
+      } catch (err) {
+        refused.push({ url: source.name, reason: (err as Error).message })
+      }
+    }),
+  )
+  if (candidates.length === 0 && remote.checkpoints.peers.length === 0) refused.push({ url: SWARM_SOURCE, reason: 'no peer was connected to ask' })
+  return candidates.sort((a, b) => b.length - a.length)
+}
+
 /**
- * Asks the peers met on the swarm, highest checkpoint first, over the replica's own connections:
- * the index log is fetched only from the seal of the checkpoint that checks.
+ * Starts from the first candidate's checkpoint that checks, over the replica's own connections: the
+ * index log is fetched only from that checkpoint's seal, and a confidential database's keyring (the
+ * reader key's) opens sealed checkpoints.
  */
-async function fromSwarm(dir: string, key: string, opts: SyncOptions, saved: string | null, refused: Refused): Promise<SyncReport | null> {
+async function fromRemote(dir: string, key: string, opts: SyncOptions, saved: string | null, refused: Refused, candidatesOf: (remote: RemoteLogs, opts: SyncOptions, refused: Refused) => Promise<Candidate[]>): Promise<SyncReport | null> {
   const remote = await openRemoteLogs(dir, key, { ...opts, indexFrom: null })
   let handedOver = false
   try {
-    const timeout = opts.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS
-    // Every peer the DHT names for the database, not just the first to answer for the index.
-    await remote.replicator.flush(timeout)
-    const candidates: { source: CheckpointSource; length: number }[] = []
-    await Promise.all(
-      remote.checkpoints.peers.map(async (peer) => {
-        const source = remote.checkpoints.source(peer, timeout)
-        try {
-          candidates.push({ source, length: opts.length ?? (await highestListed(source)) })
-        } catch (err) {
-          refused.push({ url: source.name, reason: (err as Error).message })
-        }
-      }),
-    )
-    candidates.sort((a, b) => b.length - a.length)
-    for (const { source, length } of candidates) {
-      let got: Awaited<ReturnType<typeof fetchFrom>>
+    const keys = remote.logs.keyring
+    for (const { source, length, manifest } of await candidatesOf(remote, opts, refused)) {
+      let got: FetchedCheckpoint
       try {
-        got = await fetchFrom(source, key, { ...opts, length })
+        got = await fetchFrom(source, key, { ...opts, length, ...(manifest === undefined ? {} : { manifest }), ...(keys ? { keys } : {}) })
       } catch (err) {
         refused.push({ url: source.name, reason: (err as Error).message })
         continue
@@ -162,7 +195,6 @@ async function fromSwarm(dir: string, key: string, opts: SyncOptions, saved: str
       handedOver = true
       return started(dir, await verifyToHead(monitor), source.name, got, opts, refused)
     }
-    if (candidates.length === 0 && remote.checkpoints.peers.length === 0) refused.push({ url: SWARM_SOURCE, reason: 'no peer was connected to ask' })
     return null
   } finally {
     if (!handedOver) await remote.close()
@@ -179,9 +211,10 @@ function refuse(err: unknown, url: string, refused: Refused): null {
   return null
 }
 
-async function started(dir: string, report: VerifyReport, url: string, got: { checkpoint: VerifiedStateCheckpoint; chunks: StateChunk[] }, opts: SyncOptions, refused: Refused): Promise<SyncReport> {
-  const { checkpoint, chunks } = got
-  if (opts.keep !== false) await writeStateCheckpoint(dir, { manifest: checkpoint.manifest, chunks })
+async function started(dir: string, report: VerifyReport, url: string, got: FetchedCheckpoint, opts: SyncOptions, refused: Refused): Promise<SyncReport> {
+  const { checkpoint, served } = got
+  // Kept as served: a sealed checkpoint stays sealed in the replica, which serves it in turn.
+  if (opts.keep !== false) await writeStateCheckpoint(dir, served)
   const { length, keys, chunks: count } = checkpoint.manifest
   return { ...report, start: { from: 'checkpoint', url, length, keys, chunks: count }, refused }
 }

@@ -1,6 +1,6 @@
 // `glassbox monitor`: verify continuously, print breach notices and append them to a file.
 
-import { existsSync } from 'node:fs'
+import { loadReaderKey } from '../reader-key.js'
 import { appendFile, mkdir } from 'node:fs/promises'
 import { isPubkeyHex } from '../../codec/hash.js'
 import { UsageError } from '../../errors.js'
@@ -228,8 +228,7 @@ export const monitorCommand: Command = {
     const json = values.json ?? false
     if (key !== undefined) await mkdir(dir, { recursive: true })
     const readerKeyFile = values['reader-key']
-    if (readerKeyFile !== undefined && !existsSync(readerKeyFile)) throw new UsageError('USAGE', `no key file at ${readerKeyFile} (make one with \`glassbox key ${readerKeyFile}\`)`)
-    const readerKey = readerKeyFile === undefined ? undefined : await (await import('../../claims/verifier-key.js')).loadOrCreateKey(readerKeyFile)
+    const readerKey = readerKeyFile === undefined ? undefined : await loadReaderKey(readerKeyFile)
     const breach = await monitor({
       dir,
       ...(readerKey ? { readerKey } : {}),

@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { proofFileName } from '../../verify/fraud-proof.js'
 import { jsonText, printResult } from '../output.js'
+import { loadReaderKey } from '../reader-key.js'
 import { progressPrinter, reportText } from '../report.js'
 
 /**
@@ -48,11 +49,12 @@ function syncText(r: SyncReport): string {
 export const syncCommand: Command = {
   name: 'sync',
   summary: 'Start a replica of a remote database from a state checkpoint, then verify the entries after it',
-  usage: ['sync <database-key> --dir REPLICA [--from URL|swarm …] [--length N] [--bootstrap H:P] [--json]'],
+  usage: ['sync <database-key> --dir REPLICA [--from URL|swarm …] [--length N] [--reader-key KEYFILE] [--bootstrap H:P] [--json]'],
   flags: [
     ['--from URL', 'the HTTP API (`serve --http`) of a peer keeping state checkpoints; repeat to name fallbacks, tried in order'],
     ['--from swarm', 'ask the peers met on the swarm, highest checkpoint first (the default when no --from is given)'],
     ['--length N', 'the checkpoint at this index length (default: the highest the peer keeps)'],
+    ['--reader-key KEYFILE', "a confidential database: open its sealed checkpoint and verify with a reader's key pair (`glassbox key KEYFILE`; named at `init --reader`)"],
     ...NETWORK_FLAGS,
     ...COMMON_FLAGS,
   ],
@@ -64,10 +66,12 @@ export const syncCommand: Command = {
     'verified as `glassbox verify` does. A peer that is unreachable or serves a checkpoint that does not check',
     'is named and the next source is tried; with none left, the replica is verified from genesis. The',
     'checkpoint is kept in REPLICA/state-checkpoints, so a `serve --http` there can serve it in turn.',
+    "A confidential database's checkpoints are sealed: only a member (--reader-key) opens them, and the",
+    'replica keeps and serves them sealed.',
     'Exit codes: 0 valid, 1 a breach after the checkpoint, 2 an error.',
   ],
   async run(args, io) {
-    const { values, positionals: given } = parseFlags('sync', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, from: { type: 'string', multiple: true }, length: { type: 'string' } })
+    const { values, positionals: given } = parseFlags('sync', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, from: { type: 'string', multiple: true }, length: { type: 'string' }, 'reader-key': { type: 'string' } })
     const [key] = positionals('sync', given, ['<database-key>'])
     if (key === undefined || !isPubkeyHex(key)) throw new UsageError('USAGE', `${key ?? 'nothing'} is not a database key (64 lowercase hex characters)`)
     // 'swarm' is SWARM_SOURCE, named here without loading the network stack for a usage error.
@@ -75,6 +79,7 @@ export const syncCommand: Command = {
     if (values.dir === undefined) throw new UsageError('USAGE', 'sync needs --dir: where the replica is kept')
     const length = intFlag('length', values.length)
     const json = values.json ?? false
+    const readerKey = values['reader-key'] === undefined ? undefined : await loadReaderKey(values['reader-key'])
     const { syncDatabase } = await import('../../net/state-sync.js')
     const report = await writeRefusedProofs(
       values.dir,
@@ -82,6 +87,7 @@ export const syncCommand: Command = {
         ...networkFromFlags(values),
         from,
         ...(length === undefined ? {} : { length }),
+        ...(readerKey ? { readerKey } : {}),
         ...(json ? {} : { onProgress: progressPrinter(), onChunk: progressPrinter(process.stderr, 'checking checkpoint chunks') }),
       }),
     )

@@ -1,6 +1,5 @@
 // `glassbox verify`: replay the logs and check every index entry against the contract.
 
-import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -9,6 +8,7 @@ import { UsageError } from '../../errors.js'
 import type { ReplicateOptions } from '../../net/replicate-database.js'
 import { NETWORK_FLAGS, NETWORK_OPTIONS, networkFromFlags } from '../network-flags.js'
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, intFlag, parseFlags, positionals, type Command } from '../command.js'
+import { loadReaderKey } from '../reader-key.js'
 import { jsonText, printResult } from '../output.js'
 import { livenessText, progressPrinter, reportText, SEAL_TIMEOUT_FLAG, SEAL_TIMEOUT_HELP, OP_TIMEOUT_FLAG, OP_TIMEOUT_HELP, livenessFrom, livenessOf, type LivenessTimeouts } from '../report.js'
 import { serverSession } from '../session.js'
@@ -78,8 +78,10 @@ async function replay(p: VerifyParameters): Promise<VerifyReport> {
     const { writeRefusedProofs } = await import('./sync.js')
     // A temporary replica is removed afterwards: its proofs go to the working directory instead.
     const home = p.remote.replicaIsTemporary ? '.' : p.dir
+    const readerKey = p.readerKeyFile ? await loadReaderKey(p.readerKeyFile) : undefined
     return writeRefusedProofs(home, await syncDatabase(p.dir, p.remote.key, {
       ...p.remote.network,
+      ...(readerKey ? { readerKey } : {}),
       from: p.remote.fromCheckpoint,
       keep: !p.remote.replicaIsTemporary,
       fraudProof: true,
@@ -89,7 +91,7 @@ async function replay(p: VerifyParameters): Promise<VerifyReport> {
   }
   if (p.remote) {
     const { verifyRemote } = await import('../../net/remote-monitor.js')
-    const readerKey = p.readerKeyFile ? await loadKey(p.readerKeyFile) : undefined
+    const readerKey = p.readerKeyFile ? await loadReaderKey(p.readerKeyFile) : undefined
     return verifyRemote(p.dir, p.remote.key, {
       ...p.remote.network,
       ...(readerKey ? { readerKey } : {}),
@@ -107,7 +109,7 @@ async function replay(p: VerifyParameters): Promise<VerifyReport> {
       await server.close()
     }
   }
-  const readerKey = p.readerKeyFile ? await loadKey(p.readerKeyFile) : undefined
+  const readerKey = p.readerKeyFile ? await loadReaderKey(p.readerKeyFile) : undefined
   // Opened as logs, not as a Database, so that a log with hostile entries can still be judged.
   return verifyDirectory(p.dir, {
     ...(readerKey ? { readerKey } : {}),
@@ -129,13 +131,6 @@ async function writeProof(report: VerifyReport, p: VerifyParameters): Promise<Ve
   await mkdir(path.dirname(file), { recursive: true })
   await writeFile(file, jsonText(built.proof) + '\n')
   return { ...rest, fraudProof: file }
-}
-
-/** A reader key file that must exist: a typo must not make a new key that opens nothing. */
-async function loadKey(file: string): Promise<Uint8Array> {
-  if (!existsSync(file)) throw new UsageError('USAGE', `no key file at ${file} (make one with \`glassbox key ${file}\`)`)
-  const { loadOrCreateKey } = await import('../../claims/verifier-key.js')
-  return loadOrCreateKey(file)
 }
 
 function sealsText(r: SealCheckReport): string {
@@ -170,7 +165,7 @@ export const verifyCommand: Command = {
   usage: [
     'verify [--checkpoint] [--proof-out FILE] [--seal-timeout MS] [--op-timeout MS] [--dir D] [--json]',
     'verify <database-key> [--bootstrap H:P] [--dir REPLICA] [--checkpoint] [--proof-out FILE] [--seal-timeout MS] [--op-timeout MS] [--json]',
-    'verify <database-key> --from-checkpoint URL|swarm [--from-checkpoint URL…] [--bootstrap H:P] [--dir REPLICA] [--json]',
+    'verify <database-key> --from-checkpoint URL|swarm [--from-checkpoint URL…] [--reader-key KEYFILE] [--bootstrap H:P] [--dir REPLICA] [--json]',
     'verify --jobs N [--proof-out FILE] [--dir D] [--json]',
     'verify --segment I/N --claim-out FILE [--key KEYFILE] [--jobs N] [--dir D] [--json]',
     'verify [<database-key> [--bootstrap H:P]] [--reader-key KEYFILE | --seals-only] [--dir D] [--json]   (a confidential database)',
@@ -206,6 +201,7 @@ export const verifyCommand: Command = {
     "at the next one's seal; segment results must chain. A breach gives the same notice and fraud proof as a full replay.",
     "A confidential database is verified in full with the keys of the directory's own oplogs or of --reader-key;",
     'a directory that holds none is refused (NOT_A_MEMBER) and can still check the seals with --seals-only.',
+    "Its state checkpoints are sealed: --from-checkpoint opens them with the same keys.",
   ],
   async run(args, io) {
     const { values, positionals: given } = parseFlags('verify', args, { ...COMMON_OPTIONS, ...NETWORK_OPTIONS, checkpoint: { type: 'boolean' }, 'from-checkpoint': { type: 'string', multiple: true }, 'proof-out': { type: 'string' }, 'seal-timeout': { type: 'string' }, 'op-timeout': { type: 'string' }, jobs: { type: 'string' }, segment: { type: 'string' }, 'claim-out': { type: 'string' }, key: { type: 'string' }, 'reader-key': { type: 'string' }, 'seals-only': { type: 'boolean' } })
@@ -224,8 +220,11 @@ export const verifyCommand: Command = {
     if (!share && (values['claim-out'] !== undefined || values.key !== undefined)) throw new UsageError('USAGE', '--claim-out and --key go with --segment I/N')
     if ((share || (jobs ?? 1) > 1) && (key !== undefined || values.checkpoint)) throw new UsageError('USAGE', '--jobs and --segment validate a local directory from its state checkpoints: not with a database key or --checkpoint')
     const dir = values.dir ?? DEFAULT_DIR
-    if ((values['seals-only'] || values['reader-key'] !== undefined) && (share || (jobs ?? 1) > 1 || fromCheckpoint)) {
-      throw new UsageError('USAGE', '--seals-only and --reader-key are for confidential databases, which keep no state checkpoints: not with --jobs, --segment or --from-checkpoint')
+    if (values['seals-only'] && (share || (jobs ?? 1) > 1 || fromCheckpoint)) {
+      throw new UsageError('USAGE', '--seals-only checks the seals of a confidential database without a key, and its state checkpoints are sealed: not with --jobs, --segment or --from-checkpoint')
+    }
+    if (values['reader-key'] !== undefined && (share || (jobs ?? 1) > 1)) {
+      throw new UsageError('USAGE', "--jobs and --segment validate a member's own directory with its own keys: not with --reader-key")
     }
     if (values['seals-only'] && (values['reader-key'] !== undefined || values.checkpoint)) throw new UsageError('USAGE', '--seals-only checks every seal without a key: not with --reader-key or --checkpoint')
     if (values['seals-only']) {
