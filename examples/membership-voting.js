@@ -6,6 +6,10 @@
 // enacts it with `tx.addOplog` / `tx.removeOplog` and the executor starts or stops processing that
 // oplog from the next op on; once a majority say no, the proposal fails. Either way it is closed.
 //
+// The same vote names the executor's standby (action "standby", pubkey: the standby's swarm key, as
+// `glassbox serve --standby` prints it): `standby()` returns it, the executor holds each block there
+// before appending it, and only that standby may take over (docs/protocol.md §18.4).
+//
 // Proposal ids come from `genUUID()` in the API function: the id is fixed in the op before it
 // reaches `apply`, which has no randomness. Proposals live at `/proposals/{id}`.
 
@@ -14,6 +18,7 @@ import { index, isWriter, listOplogs, oplog } from 'contract'
 import { genUUID } from 'util'
 
 const PROPOSALS = '/proposals/'
+const STANDBY = '/standby'
 const PUBKEY = /^[0-9a-f]{64}$/
 const ID = /^[A-Za-z0-9-]{1,64}$/
 
@@ -26,6 +31,12 @@ export async function listMembers() {
 /** Whether the caller's oplog is a member, and its key. */
 export function whoami() {
   return { pubkey: oplog ? oplog.pubkey : null, member: isWriter }
+}
+
+/** The executor's standby the members voted for (its swarm key), or null. */
+export async function standby() {
+  const entry = await index.get(STANDBY)
+  return entry ? entry.value.pubkey : null
 }
 
 export async function listProposals() {
@@ -72,6 +83,8 @@ async function settle(tx, proposal) {
     if (proposal.action === 'add') {
       assert(!members.includes(proposal.pubkey), `${short(proposal.pubkey)} is already a member`)
       tx.addOplog({ pubkey: proposal.pubkey })
+    } else if (proposal.action === 'standby') {
+      tx.put(STANDBY, { pubkey: proposal.pubkey, proposal: proposal.id })
     } else {
       assert(members.includes(proposal.pubkey), `${short(proposal.pubkey)} is no longer a member`)
       assert(members.length > 1, 'the last member cannot be removed')
@@ -88,12 +101,12 @@ async function settle(tx, proposal) {
 export const apply = {
   async PROPOSE(tx, op, ack) {
     assert(typeof op.id === 'string' && ID.test(op.id), `proposal id must be 1 to 64 of A-Z a-z 0-9 -, got ${JSON.stringify(op.id)}`)
-    assert(op.action === 'add' || op.action === 'remove', `action must be "add" or "remove", got ${JSON.stringify(op.action)}`)
+    assert(op.action === 'add' || op.action === 'remove' || op.action === 'standby', `action must be "add", "remove" or "standby", got ${JSON.stringify(op.action)}`)
     assert(typeof op.pubkey === 'string' && PUBKEY.test(op.pubkey), `pubkey must be 64 lowercase hex characters, got ${JSON.stringify(op.pubkey)}`)
     assert((await tx.get(PROPOSALS + op.id)) === null, `proposal ${op.id} already exists`)
     const members = await listMembers()
     if (op.action === 'add') assert(!members.includes(op.pubkey), `${short(op.pubkey)} is already a member`)
-    else assert(members.includes(op.pubkey), `${short(op.pubkey)} is not a member`)
+    else if (op.action === 'remove') assert(members.includes(op.pubkey), `${short(op.pubkey)} is not a member`)
     const open = (await index.list(PROPOSALS)).find((e) => e.value.state === 'open' && e.value.pubkey === op.pubkey)
     assert(!open, `proposal ${open && open.value.id} about ${short(op.pubkey)} is still open`)
     const proposal = { id: op.id, action: op.action, pubkey: op.pubkey, proposer: ack.origin, state: 'open', votes: { [ack.origin]: true } }

@@ -30,7 +30,7 @@ import { executeOp, finishEntry } from './executor/execute-op.js'
 import { BlockTree, type CommitResult, type PathBlock, type PathRun, type SpeculativeOp } from './executor/block-tree.js'
 import type { Undo } from './state/memory-state.js'
 import { readHistory, type HistoryOptions, type HistoryItem } from './participant/history.js'
-import { IndexState } from './state/index-state.js'
+import { entryChanges, IndexState } from './state/index-state.js'
 import { loadState, type StateLoad } from './state/store/load-state.js'
 import type { StateStore } from './state/store/state-store.js'
 import type { ReplicateOptions } from './net/replicate-database.js'
@@ -60,9 +60,10 @@ import type { StandbyChannels } from './failover/standby-channel.js'
 import { StandbyHold } from './failover/standby-hold.js'
 import { AppendJournal, journaledOplogs, replayJournal } from './log/append-journal.js'
 import { Standby, type StandbyOptions } from './failover/standby.js'
+import { namedStandby, stateWith, STANDBY_METHOD } from './failover/named-standby.js'
 import { appendHeldBlocks, beginTakeover, endTakeover, EXECUTOR_KEY_FILE, readExecutorKey, writeExecutorKeyFile, type ExecutorKeys } from './failover/takeover.js'
 import { normalizePrefix } from './vm/overlay.js'
-import type { Change, Json, Limits, ListOptions, StateEntry } from './vm/types.js'
+import type { Change, Json, Limits, ListOptions, StateEntry, StateReader } from './vm/types.js'
 
 /** Entries of a burst of blocks after which the state store takes the state anyway (see startExecutor). */
 const STORE_COMMIT_ENTRIES = 256
@@ -178,10 +179,10 @@ export interface DatabaseInfo {
   confidential: { keys: string; readers: string[]; rotateEvery: number; epoch: number; member: boolean } | null
   /**
    * Failover (docs/protocol.md §18): the standby the executor waits for before each append (its swarm
-   * key, from the manifest), whether this directory stands by now, and whether it took over (holds
-   * `executor.key`).
+   * key: the one the contract names, §18.4, when it exports standby(), else the manifest's), whether
+   * this directory stands by now, and whether it took over (holds `executor.key`).
    */
-  failover: { standby: string | null; standingBy: boolean; tookOver: boolean }
+  failover: { standby: string | null; namedByContract: boolean; standingBy: boolean; tookOver: boolean }
 }
 
 /** A state read with its proof (`db.get(key, {proof: true})`). */
@@ -208,6 +209,8 @@ export class Database extends EventEmitter {
   private executor: Executor | null = null
   /** The standby channel of the network, when the database is on it (docs/protocol.md §18). */
   private standbyChannels: StandbyChannels | null = null
+  /** With the executor: the standby the last block waited for (null: none); undefined before the first. */
+  private standbyTarget: string | null | undefined = undefined
   /** With the executor and a standby: the hold each append waits for. */
   private standbyHold: StandbyHold | null = null
   /** Entries in the log that the state store has not taken yet (it need not take every block). */
@@ -408,6 +411,9 @@ export class Database extends EventEmitter {
       if (execute) {
         await db.startCheckpoints(checkEvery(opts.checkpointEvery ?? manifest.checkpointEvery, 'load'))
         const handover = handoverOwed ? { handover: new Uint8Array((await swarmKeyPair(logs.corestore)).publicKey) } : {}
+        if (typeof opts.standby === 'string' && (await db.holder.vm.ready(), db.holder.vm.methods.includes(STANDBY_METHOD))) {
+          throw new UsageError('USAGE', `${dir}: the contract names the standby (it exports ${STANDBY_METHOD}()), so the executor takes none of the operator's choice (--standby-peer)`)
+        }
         if (opts.standby !== undefined && opts.standby !== (manifest.standby ?? null)) {
           const { standby: _, ...rest } = manifest
           db.manifest = opts.standby === null ? rest : { ...rest, standby: opts.standby }
@@ -534,19 +540,40 @@ export class Database extends EventEmitter {
     if (standby && !secretKey) throw new DatabaseError('NOT_EXECUTOR', `${this.dir} does not hold the executor's key pair`)
     const journal = this.journal
     if (!journal) throw new DatabaseError('NOT_EXECUTOR', `${this.dir} is open read-only: it runs no executor`)
-    let hold = (start: number, blocks: readonly Buffer[], log?: 'keys') => journal.hold(start, blocks, log)
-    if (standby && this.standbyChannels && secretKey) {
-      const standbyHold = new StandbyHold(this.standbyChannels, standby, secretKey)
-      this.standbyHold = standbyHold
-      for (const event of ['connected', 'disconnected', 'refused', 'waiting', 'fenced']) standbyHold.on(event, (detail?: unknown) => this.emit('standby', { event, detail }))
-      // Held there, then journaled here: the journal never holds a block the standby refused (a
-      // fenced executor's journal must not put back, at its next open, a block the new one never got).
-      hold = async (start, blocks, log) => {
-        await standbyHold.hold(start, blocks, log)
-        await journal.hold(start, blocks, log)
+    // Each block is held by the standby the contract names on the state before it, if it names one
+    // (§18.4), else by the operator's (`standby`). This instance named is no standby: it writes.
+    const own = this.swarmKey
+    let lastNamed: string | null | undefined
+    const standbyOf = (state: StateReader): string | null | undefined => {
+      const named = namedStandby(this.holder.vm, state, (why) => this.emit('standby', { event: 'invalid', detail: why }))
+      if (named !== lastNamed) {
+        lastNamed = named
+        if (named !== undefined) this.emit('standby', { event: 'named', detail: named })
       }
+      return named
     }
-    opts = { ...opts, beforeAppend: hold, journaled: true }
+    const targetOf = (named: string | null | undefined): string | null => (named === undefined ? standby ?? null : named === own ? null : named)
+    const holdAt = (target: string): StandbyHold => {
+      if (!this.standbyChannels || !secretKey) throw new DatabaseError('STANDBY_OFFLINE', `${this.dir}: the contract names a standby (${target.slice(0, 8)}…), which the executor reaches over the network: serve it online`)
+      if (this.standbyHold) {
+        this.standbyHold.retarget(target)
+        return this.standbyHold
+      }
+      const standbyHold = new StandbyHold(this.standbyChannels, target, secretKey)
+      this.standbyHold = standbyHold
+      for (const event of ['connected', 'disconnected', 'refused', 'waiting', 'fenced', 'retargeted']) standbyHold.on(event, (detail?: unknown) => this.emit('standby', { event, detail }))
+      return standbyHold
+    }
+    // Held there, then journaled here: the journal never holds a block the standby refused (a fenced
+    // executor's journal must not put back, at its next open, a block the new one never got).
+    const hold = async (start: number, blocks: readonly Buffer[], log?: 'keys', named?: string | null) => {
+      const target = targetOf(named)
+      this.standbyTarget = target
+      if (target) await holdAt(target).hold(start, blocks, log)
+      await journal.hold(start, blocks, log)
+    }
+    if (standby) holdAt(standby)
+    opts = { ...opts, beforeAppend: hold, standbyOf, journaled: true }
     // An old executor that still forwards here learns that this one writes the log now.
     if (this.standbyChannels) this.standbyChannels.responder = { fromExecutor: (_peer, _m, reply) => reply({ kind: 'fenced', length: this.index.length }) }
     const executor = new Executor(this.index, this.view, this.logs, this.holder, this.limits.maxOpBytes, opts)
@@ -1007,7 +1034,7 @@ export class Database extends EventEmitter {
       stateRoot: this.sealedRoot ?? toHex(this.view.state.root()),
       sandbox: await readSandboxMark(this.dir),
       confidential: await this.confidentialInfo(),
-      failover: { standby: this.manifest.standby ?? null, standingBy: this.standbyRole !== null, tookOver: existsSync(path.join(this.dir, EXECUTOR_KEY_FILE)) },
+      failover: { standby: this.standbyTarget === undefined ? this.manifest.standby ?? null : this.standbyTarget, namedByContract: (await this.holder.vm.ready(), this.holder.vm.methods.includes(STANDBY_METHOD)), standingBy: this.standbyRole !== null, tookOver: existsSync(path.join(this.dir, EXECUTOR_KEY_FILE)) },
     }
   }
 
@@ -1152,12 +1179,48 @@ export class Database extends EventEmitter {
   }
 
   /**
+   * Whether this standby may take over now (docs/protocol.md §18.4). When the contract names the
+   * standby, the state this replica knows (its log, then the blocks it holds beyond it) must name
+   * this instance: every block is held by the standby its predecessor names, so at most one standby
+   * is named by everything it holds. `named`: what the contract names (undefined: it names none).
+   */
+  async takeoverNamed(): Promise<{ eligible: boolean; named: string | null | undefined }> {
+    if (!this.standbyRole || !this.follower) throw new UsageError('USAGE', `${this.dir} is not a standby`)
+    await this.follower.idle()
+    const blocks: Uint8Array[] = []
+    for (let at = this.view.length; at < this.index.length; at++) {
+      const block = await this.index.get(at, { wait: false })
+      if (!block) return { eligible: false, named: undefined }
+      blocks.push(block)
+    }
+    let held: Buffer[]
+    try {
+      held = this.standbyRole.heldIndexBlocks(this.index.length)
+    } catch {
+      return { eligible: false, named: undefined } // a gap: no takeover could append past it anyway
+    }
+    const changes = [...blocks, ...held].flatMap((b) => entryChanges(decodeEntry(b)))
+    // A contract changed in what is held names with its own code.
+    const source = changes.filter((c) => c.key === SYS.source && c.type === 'put').pop()
+    const vm = source && source.type === 'put' && typeof source.value === 'string' ? await ContractVM.create(source.value) : this.holder.vm
+    await vm.ready()
+    try {
+      const named = namedStandby(vm, stateWith(this.view.state, changes))
+      return { eligible: named === undefined || named === this.swarmKey, named }
+    } finally {
+      if (vm !== this.holder.vm) vm.dispose()
+    }
+  }
+
+  /**
    * The standby takes over: it answers the old executor "fenced" from now on, keeps the executor's
    * key pair in the directory, and closes. Opening the directory again runs the executor, which
    * appends the blocks held and the handover seal first (failover/takeover.ts).
    */
   async takeOver(keys: ExecutorKeys): Promise<void> {
     if (!this.standbyRole) throw new UsageError('USAGE', `${this.dir} is not a standby`)
+    const { eligible, named } = await this.takeoverNamed()
+    if (!eligible) throw new DatabaseError('STANDBY_NOT_NAMED', `${this.dir}: the contract names ${named ? `the standby ${named.slice(0, 8)}…` : 'no standby'}, not this one (${this.swarmKey?.slice(0, 8)}…): it does not take over`)
     this.standbyRole.fence()
     await beginTakeover(this.dir, { index: keys.index.secretKey, keysLog: keys.keysLog?.secretKey ?? null })
     await this.close()

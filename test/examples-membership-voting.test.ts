@@ -144,7 +144,7 @@ test('membership-voting: malformed proposals and votes are rejected and change n
   await fails(db, 'propose', { action: 'add', pubkey: db.oplogs.bob }, 'alice', /is already a member/)
   await fails(db, 'propose', { action: 'remove', pubkey: outsider }, 'alice', /is not a member/)
   await fails(db, 'propose', { action: 'add', pubkey: 'ABCD' }, 'alice', /pubkey must be 64 lowercase hex/)
-  await fails(db, 'propose', { action: 'promote', pubkey: outsider }, 'alice', /action must be "add" or "remove"/)
+  await fails(db, 'propose', { action: 'promote', pubkey: outsider }, 'alice', /action must be "add", "remove" or "standby"/)
   await fails(db, 'vote', { id: 'no-such-id', approve: true }, 'alice', /there is no proposal "no-such-id"/)
   const id = await propose(db, 'add', outsider, 'alice')
   await fails(db, 'vote', { id, approve: 'yes' }, 'bob', /approve must be true or false/)

@@ -21,7 +21,7 @@ import { signerOf } from '../log/seal.js'
 import type { LogStore } from '../log/store.js'
 import type { IndexState } from '../state/index-state.js'
 import { ContractVM } from '../vm/index.js'
-import type { Json, Limits, SystemKeys } from '../vm/types.js'
+import type { Json, Limits, StateReader, SystemKeys } from '../vm/types.js'
 import { finishEntry, opened, type OpDraft } from './execute-op.js'
 import { confidentialOf, currentMembers, logSigner, type Confidential } from '../confidential/open.js'
 import { openOp } from '../confidential/op-envelope.js'
@@ -49,7 +49,13 @@ export interface ExecutorOptions {
    * executor stops if it fails. A standby's hold (failover/standby-hold.ts): nothing reaches a log, or
    * a peer, that the standby does not hold already.
    */
-  beforeAppend?: (start: number, blocks: readonly Buffer[], log?: 'keys') => Promise<void>
+  beforeAppend?: (start: number, blocks: readonly Buffer[], log?: 'keys', standby?: string | null) => Promise<void>
+  /**
+   * The standby the contract names on a state (failover/named-standby.ts), asked on the state before
+   * each block and passed to `beforeAppend` with the block (and its epoch record): undefined when
+   * the contract names none.
+   */
+  standbyOf?: (state: StateReader) => string | null | undefined
   /**
    * `beforeAppend` makes each block durable (it journals it, append-journal.ts): the logs' own
    * writes then need no sync. Without it, every append waits for a sync of the log store.
@@ -115,6 +121,7 @@ export class Executor extends EventEmitter {
   /** The append of a new epoch's record, which the next index append waits for. */
   private rotating: Promise<unknown> | null = null
   private readonly beforeAppend: ExecutorOptions['beforeAppend']
+  private readonly standbyOf: ExecutorOptions['standbyOf']
   private readonly handover: Uint8Array | undefined
   private readonly journaled: boolean
 
@@ -134,6 +141,7 @@ export class Executor extends EventEmitter {
     this.speculative = new SpeculativeBlocks(view, holder)
     this.confidential = confidentialOf(index)
     this.beforeAppend = opts.beforeAppend
+    this.standbyOf = opts.standbyOf
     this.handover = opts.handover
     this.journaled = opts.journaled === true && opts.beforeAppend !== undefined
   }
@@ -181,7 +189,8 @@ export class Executor extends EventEmitter {
   private async appendHandover(instance: Uint8Array): Promise<void> {
     const start = this.index.length
     const sealed = sealBlock(this.index, { roots: this.roots, peaks: this.peaks }, start, [], { stateRoot: this.view.state.root(), positions: this.view.lastSeq }, this.storedForm(), instance)
-    await this.beforeAppend?.(start, [sealed.bytes])
+    if (this.standbyOf && !this.holder.vm.isReady) await this.holder.vm.ready()
+    await this.beforeAppend?.(start, [sealed.bytes], undefined, this.standbyOf?.(this.view.state))
     await this.index.append([sealed.bytes])
     this.view.fold(sealed.seal)
     this.roots = sealed.roots
@@ -252,6 +261,9 @@ export class Executor extends EventEmitter {
         const block = this.speculative.open()
         // Who may read the block: the members when it starts (it ends at any change of them).
         const members = this.confidential ? this.members() : null
+        // Who holds it before its append: the standby the state before it names, if the contract names one.
+        if (this.standbyOf && !this.holder.vm.isReady) await this.holder.vm.ready()
+        const standby = this.standbyOf?.(this.view.state)
         try {
           await this.buildBlock(block)
           // A store that lied meanwhile (halt()) or an append that failed stops the block here: its
@@ -268,7 +280,7 @@ export class Executor extends EventEmitter {
           // Members changed with no op to seal (a new input's manifest arrived, a restart after a
           // removal): the new epoch now, so a new member need not wait for someone else's op to write.
           if (members) {
-            this.ensureEpoch(block.start, members)
+            this.ensureEpoch(block.start, members, standby)
             if (this.rotating) await this.rotating
           }
           if (!appending) break
@@ -284,9 +296,9 @@ export class Executor extends EventEmitter {
         const waited = performance.now()
         if (appending) await appending
         this.times.add('waitDurable', waited)
-        if (members) this.ensureEpoch(block.start, members)
+        if (members) this.ensureEpoch(block.start, members, standby)
         this.sealOf(block)
-        appending = this.append(block)
+        appending = this.append(block, standby)
         // Awaited before the next append or at the end; a failure meanwhile must not go unhandled.
         appending.catch(() => {})
       }
@@ -330,12 +342,12 @@ export class Executor extends EventEmitter {
    * Appends a sealed block; once it is on stable storage it leaves the speculative branch and
    * `block` is emitted on the committed head, whatever the next block's execution is doing.
    */
-  private append(block: SpeculativeBlock): Promise<void> {
+  private append(block: SpeculativeBlock, standby: string | null | undefined): Promise<void> {
     // A new epoch's record is in the keys log before any entry sealed under it.
     const rotating = this.rotating
     this.rotating = null
     const hold = this.beforeAppend
-    const write = () => (hold ? hold(block.start, block.blocks).then(() => this.index.append(block.blocks)) : this.index.append(block.blocks))
+    const write = () => (hold ? hold(block.start, block.blocks, undefined, standby).then(() => this.index.append(block.blocks)) : this.index.append(block.blocks))
     const appended = rotating ? rotating.then(write) : write()
     return appended.then(
       () => {
@@ -367,14 +379,14 @@ export class Executor extends EventEmitter {
    * Starts a new epoch (docs/protocol.md §17.3) before sealing a block whose members are not the
    * current epoch's, or once the epoch has lasted `rotateEvery` entries.
    */
-  private ensureEpoch(start: number, members: readonly string[]): void {
+  private ensureEpoch(start: number, members: readonly string[], standby: string | null | undefined): void {
     const { keyring, settings } = this.confidential!
     const latest = keyring.latest
     const record = keyring.record(latest)!
     const same = keyring.members(latest).join() === members.join()
     if (same && !(settings.rotateEvery > 0 && start - record.from >= settings.rotateEvery)) return
     const hold = this.beforeAppend
-    this.rotating = keyring.rotate(start, members, hold && ((at, blocks) => hold(at, blocks, 'keys')))
+    this.rotating = keyring.rotate(start, members, hold && ((at, blocks) => hold(at, blocks, 'keys', standby)))
     this.rotating.catch(() => {}) // reported by the append that waits for it
   }
 

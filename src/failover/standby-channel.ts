@@ -81,6 +81,12 @@ export class StandbyChannels {
     this.closeListeners.push(listener)
   }
 
+  /** The open end to `peer`, if its connection carries the channel now. */
+  openEnd(peer: string): ExecutorEnd | null {
+    const end = this.ends.get(peer)
+    return end && end.isOpen ? end : null
+  }
+
   /** The hello this side sends to `peer` when it holds the index key pair. */
   hello(secretKey: Uint8Array, peer: string): ToStandby {
     return { kind: 'hello', signature: toHex(sign(helloMessage(this.index.key, this.replicator.publicKey, peer), secretKey)) }

@@ -41,7 +41,7 @@ export class StandbyHold extends EventEmitter {
   constructor(
     private readonly channels: StandbyChannels,
     /** The standby's swarm key, hex. */
-    readonly standby: string,
+    private target: string,
     private readonly secretKey: Uint8Array,
   ) {
     super()
@@ -58,6 +58,25 @@ export class StandbyHold extends EventEmitter {
 
   get connected(): boolean {
     return this.end !== null
+  }
+
+  /** The standby's swarm key, hex. */
+  get standby(): string {
+    return this.target
+  }
+
+  /**
+   * Holds the next blocks at another standby (the contract named it, docs/protocol.md §18.4). Each
+   * block is held by one standby only, the one its predecessor's state names, so at most one standby
+   * may take over at any time. Emits `retargeted` (the new key).
+   */
+  retarget(standby: string): void {
+    if (standby === this.target) return
+    this.target = standby
+    this.end = null
+    this.emit('retargeted', standby)
+    const end = this.channels.openEnd(standby)
+    if (end) this.opened(end)
   }
 
   /**

@@ -26,6 +26,7 @@ const MAX_PENDING_BYTES = 256 * 1024 * 1024
 export class Standby extends EventEmitter implements StandbyResponder {
   /** What the held-blocks file holds (failover/held-log.ts), in order. */
   private held: HeldBlock[] = []
+  private lastHeard = Date.now()
   private fencedAt: number | null = null
   private timer: NodeJS.Timeout | null = null
   /** Forwards are handled one at a time, in the order they came. */
@@ -163,9 +164,20 @@ export class Standby extends EventEmitter implements StandbyResponder {
     await this.log.compact(this.held)
   }
 
+  /** Whether the executor has said nothing for `takeoverAfterMs`. */
+  get silent(): boolean {
+    return this.fencedAt === null && Date.now() - this.lastHeard >= this.opts.takeoverAfterMs
+  }
+
+  /** The index log's blocks held beyond `length`, in order (TAKEOVER_GAP when some between are missing). */
+  heldIndexBlocks(length: number): Buffer[] {
+    return heldBeyond(this.held, length).flatMap((h) => h.blocks)
+  }
+
   /** The executor said something: it is alive for another `takeoverAfterMs`. */
   private heard(): void {
     if (this.fencedAt !== null) return
+    this.lastHeard = Date.now()
     if (this.timer) clearTimeout(this.timer)
     this.timer = setTimeout(() => this.emit('silent'), this.opts.takeoverAfterMs)
     this.timer.unref()

@@ -26,7 +26,7 @@ function human(r: InfoReturnType): string {
     ...(r.confidential
       ? [['confidential', `yes: epoch ${r.confidential.epoch}, ${r.confidential.member ? 'this directory is a member' : 'this directory is not a member (it holds no key of the newest epoch)'}; readers ${r.confidential.readers.length}; ${r.confidential.rotateEvery ? `new epoch every ${r.confidential.rotateEvery} entries and` : 'new epoch'} at every change of members`]]
       : []),
-    ...(r.failover?.standby ? [['standby', `${r.failover.standby} holds each block before the executor appends it`]] : []),
+    ...(r.failover?.standby ? [['standby', `${r.failover.standby} holds each block before the executor appends it${r.failover.namedByContract ? ' (named by the contract)' : ''}`]] : []),
     ...(r.failover?.standingBy ? [['standby', "this directory stands by for the executor (serve --standby)"]] : []),
     ...(r.failover?.tookOver ? [['failover', 'this directory took over as the executor (it holds executor.key)']] : []),
     ['keys', String(r.keys)],

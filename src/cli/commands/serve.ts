@@ -93,8 +93,25 @@ async function standBy(p: ServeParameters, network: ReplicateOptions): Promise<b
     socket = await listenOnSocket(p.dir, db)
     const role = await db.standBy(standby.keys, { takeoverAfterMs: standby.takeoverAfterMs })
     standby.onStandingBy?.({ key: db.key, swarmKey: db.swarmKey!, takeoverAfterMs: standby.takeoverAfterMs })
-    const silent = new Promise((resolve) => role.once('silent', () => resolve('silent')))
-    if ((await Promise.race([silent, p.until.then(() => 'stop')])) !== 'silent') return false
+    // Silent long enough, and named by the contract if it names the standby (docs/protocol.md §18.4):
+    // a standby not named waits on, and looks again as its log or the blocks it holds grow.
+    for (;;) {
+      const next = new Promise((resolve) => (role.silent ? resolve('silent') : role.once('silent', () => resolve('silent'))))
+      if ((await Promise.race([next, p.until.then(() => 'stop')])) !== 'silent') return false
+      const { eligible, named } = await db.takeoverNamed()
+      if (eligible && role.silent) break
+      if (!eligible) p.onStandbyEvent?.({ event: 'not-named', detail: named ?? null })
+      let grew = () => {}
+      const moved = new Promise<string>((resolve) => {
+        grew = () => resolve('moved')
+        db.on('synced', grew)
+        role.on('held', grew)
+      })
+      const what = await Promise.race([moved, p.until.then(() => 'stop')])
+      db.off('synced', grew)
+      role.off('held', grew)
+      if (what === 'stop') return false
+    }
     // It closes the replica: the executor opens on the same directory next.
     tookOver = true
     await db.takeOver(standby.keys)
@@ -215,6 +232,8 @@ export const serveCommand: Command = {
     'Failover (docs/protocol.md §18): the executor serves with --standby-peer and the standby with --standby. The',
     'executor then waits for its standby before every append, so no op it acks can be lost with it; once the',
     'standby takes over it answers the old executor "fenced", and the old one stops before it writes.',
+    'A contract that exports standby() names the standby itself (§18.4): the executor then takes no',
+    '--standby-peer, and a standby it does not name stays standing by when the executor falls silent.',
   ],
   async run(args, io) {
     const { values, positionals: given } = parseFlags('serve', args, {
