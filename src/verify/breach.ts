@@ -22,6 +22,7 @@ export const BREACH_CLASSES = {
   'index-truncated': 'the index log went backwards',
   'oplog-forked': 'a participant oplog was rewritten',
   'sealed-to-outsider': "a confidential entry sealed under an epoch whose key a non-member holds (or after a change of members in its block)",
+  'unnamed-handover': 'a handover seal naming an instance other than the standby the contract names',
 } as const
 
 export type BreachClass = keyof typeof BREACH_CLASSES

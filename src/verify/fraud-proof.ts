@@ -38,6 +38,7 @@ export const UNPROVABLE: Partial<Record<BreachClass, string>> = {
   'oplog-forked': 'a participant, not the executor, rewrote its log: the evidence is the two participant roots in the notice',
   'index-truncated': 'a shorter log is not a second signed statement: the evidence is the root seen before',
   'sealed-to-outsider': "the evidence is the entry's envelope, the keys log's record of its epoch and the input set of its block, which the proof format does not carry yet",
+  'unnamed-handover': "the evidence is the state the contract's standby() reads at the seal, which the proof format does not carry yet",
 }
 
 interface ProofBase {

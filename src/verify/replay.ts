@@ -27,6 +27,7 @@ import type { BreachClass, BreachNotice } from './breach.js'
 import { buildFraudProof, forkProof, type BuiltProof, type ForkProof } from './fraud-proof.js'
 import { recompute } from './recompute.js'
 import type { Keyring } from '../confidential/keyring.js'
+import { namedStandby } from '../failover/named-standby.js'
 import { EpochRule } from '../confidential/epoch-rule.js'
 import type { IndexEncryption } from '../confidential/index-encryption.js'
 import { openOp } from '../confidential/op-envelope.js'
@@ -353,8 +354,24 @@ export class Replay {
     const positions = toHex(positionsHash(this.view.lastSeq))
     if (toHex(seal.positions) !== positions) return bad(`the seal's oplog positions are not where the entries it covers leave the oplogs`, positions, toHex(seal.positions))
     if (!sealSignedBy(seal, this.logs.index.key, this.signer)) return bad('the seal is not signed by the index log key', toHex(this.signer), toHex(seal.signature))
+    if (seal.handover) {
+      const wrong = await this.unnamedHandover(seal.handover)
+      if (wrong) return this.breach('unnamed-handover', seq, bytes, seal, wrong.message, wrong.named, toHex(seal.handover))
+    }
     this.view.fold(seal)
     return null
+  }
+
+  /**
+   * A handover seal must name the standby the contract names on the state it seals, when the
+   * contract names one (docs/protocol.md §18.4): only that instance may take over.
+   */
+  private async unnamedHandover(instance: Uint8Array): Promise<{ message: string; named: string | null } | null> {
+    if (!this.vm) return null
+    await this.vm.ready()
+    const named = namedStandby(this.vm, this.view.state)
+    if (named === undefined || named === toHex(instance)) return null
+    return { message: `the handover seal names instance ${short(toHex(instance))}, but the contract names ${named ? `the standby ${short(named)}` : 'no standby'}`, named }
   }
 
   private async checkOp(seq: number, bytes: Uint8Array, entry: IndexEntry): Promise<Verdict> {
