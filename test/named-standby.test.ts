@@ -15,7 +15,8 @@ import { MemoryState } from '../src/state/memory-state.js'
 import { ContractVM } from '../src/vm/index.js'
 import type { Json } from '../src/vm/types.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
-import { example, tempDir } from './helpers/databases.js'
+import { example, tempDir, waitForEvent } from './helpers/databases.js'
+import { AppendJournal } from '../src/log/append-journal.js'
 import { assertCovered, covered, FAILOVER_CLASSES } from './helpers/breaches.js'
 import { eventually, localDht } from './helpers/network.js'
 
@@ -167,4 +168,38 @@ test('a standby the contract does not name refuses to take over; one forced to i
   assert.equal(report.verified, head, 'every entry before the handover verifies')
   covered.add(report.breach!.class)
   assertCovered(FAILOVER_CLASSES)
+})
+
+test('a standby that holds the block voting it out, never appended, does not take over', async (t) => {
+  const execDir = await tempDir(t)
+  await (await Database.create(execDir, { contract: await example('membership-voting'), oplogs: ['alice', 'bob'] })).close()
+  const executor = await Database.load(execDir, { network: net(true) })
+  t.after(() => executor.close().catch(() => {}))
+  const keyFile = path.join(await tempDir(t), 'executor.key')
+  await executor.writeExecutorKey(keyFile)
+  const keys = (await readExecutorKeyFile(keyFile))!
+  const a = await standBy(t, executor.key, keys)
+  t.after(() => a.db.close().catch(() => {}))
+  await vote(executor, 'standby', a.db.swarmKey!)
+  const { response } = await ok(executor, 'propose', { action: 'standby', pubkey: 'bb'.repeat(32) }, 'alice')
+  const head = executor.length
+  await eventually(async () => a.db.length >= head, 'the standby holds the whole log')
+  assert.deepEqual(await a.db.takeoverNamed(), { eligible: true, named: a.db.swarmKey })
+
+  // The executor dies right after A held the block of Bob's deciding vote, before its own journal
+  // or any peer got it: the block is in A's held blocks only.
+  const hold = AppendJournal.prototype.hold
+  AppendJournal.prototype.hold = function (start, blocks, log) {
+    return log === undefined ? Promise.reject(new Error('power cut')) : hold.call(this, start, blocks, log)
+  }
+  t.after(() => (AppendJournal.prototype.hold = hold))
+  const stopped = waitForEvent<Error>(executor, 'error')
+  await executor.call('vote', { id: (response as { id: string }).id, approve: true }, { as: 'bob' })
+  assert.match((await stopped).message, /power cut/)
+  AppendJournal.prototype.hold = hold
+  await executor.close()
+  assert.ok(a.held.has(head + 2), 'A held the block (the vote and its seal)')
+  assert.equal(a.db.length, head, 'the log never got it')
+  assert.deepEqual(await a.db.takeoverNamed(), { eligible: false, named: 'bb'.repeat(32) }, 'what A holds names another standby')
+  await assert.rejects(a.db.takeOver(keys), { code: 'STANDBY_NOT_NAMED' })
 })
