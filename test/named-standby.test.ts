@@ -17,6 +17,7 @@ import type { Json } from '../src/vm/types.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { example, tempDir, waitForEvent } from './helpers/databases.js'
 import { AppendJournal } from '../src/log/append-journal.js'
+import { serverLine, startServer } from './helpers/cli.js'
 import { assertCovered, covered, FAILOVER_CLASSES } from './helpers/breaches.js'
 import { eventually, localDht } from './helpers/network.js'
 
@@ -202,4 +203,25 @@ test('a standby that holds the block voting it out, never appended, does not tak
   assert.equal(a.db.length, head, 'the log never got it')
   assert.deepEqual(await a.db.takeoverNamed(), { eligible: false, named: 'bb'.repeat(32) }, 'what A holds names another standby')
   await assert.rejects(a.db.takeOver(keys), { code: 'STANDBY_NOT_NAMED' })
+})
+
+test('serve --standby, not named, stays standing by when the executor falls silent, and says why', async (t) => {
+  const execDir = await tempDir(t)
+  await (await Database.create(execDir, { contract: await example('membership-voting'), oplogs: ['alice', 'bob'] })).close()
+  const executor = await Database.load(execDir, { network: net(true) })
+  t.after(() => executor.close().catch(() => {}))
+  const keyFile = path.join(await tempDir(t), 'executor.key')
+  await executor.writeExecutorKey(keyFile)
+  const dir = await tempDir(t)
+  await joinDatabase(dir, executor.key)
+  const server = await startServer(dir, dir, ['--standby', keyFile, '--takeover-after', '300', '--bootstrap', dht.flag()])
+  t.after(() => {
+    server.child.kill('SIGKILL')
+  })
+  await ok(executor, 'propose', { action: 'standby', pubkey: 'cc'.repeat(32) }, 'alice')
+  await executor.close()
+  assert.match(await serverLine(server, /standby not-named/), /standby not-named: null/, 'no standby is named yet (the vote is open)')
+  assert.doesNotMatch(server.stderr(), /took over/)
+  server.child.kill('SIGTERM')
+  assert.equal(await server.exited, 0, server.stderr())
 })
