@@ -39,6 +39,7 @@ import { IndexFollower } from './participant/follow-index.js'
 import { readSandboxMark, type SandboxMark } from './sandbox/mark.js'
 import type { StageTimes } from './executor/stage-times.js'
 import { listStateCheckpoints, writeStateCheckpoint } from './state/checkpoint/checkpoint-files.js'
+import { keptBase } from './state/checkpoint/kept-base.js'
 import { checkEvery, CheckpointSchedule } from './state/checkpoint/checkpoint-schedule.js'
 import { makeStateCheckpoint, type StateCheckpoint, type StateCheckpointManifest } from './state/checkpoint/state-checkpoint.js'
 import { Monitor, type MonitorOptions, type VerifyReport } from './verify/monitor.js'
@@ -375,7 +376,7 @@ export class Database extends EventEmitter {
       }
       await checkProtocol(dir, index)
       // From the state store plus the log's tail when the log vouches for the store, else the whole log.
-      const loaded = await loadState(dir, index)
+      const loaded = await loadState(dir, index, {}, () => keptBase(dir, index, confidential?.keyring))
       const { view, claimedRoot } = loaded
       store = loaded.store
       if (!view.genesisDone) throw new DatabaseError('DATABASE_INCOMPLETE', `${dir}: the index log has no genesis entry`)

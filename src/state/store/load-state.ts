@@ -12,6 +12,9 @@ import { decodeEntry, encodeEntry, type IndexEntry } from '../../codec/messages.
 import { AuthMap } from '../auth/auth-map.js'
 import { IndexState } from '../index-state.js'
 import { damageMark, probeStore, StateStore, stateDir, StoreRejected, type StateStoreOptions, type StoredMeta } from './state-store.js'
+import { seedFromCheckpoint } from './seed-state.js'
+import { positionsHash } from '../../log/positions.js'
+import type { VerifiedStateCheckpoint } from '../checkpoint/state-checkpoint.js'
 
 /** How the state was opened (see `Database.stateLoad`). */
 export interface StateLoad {
@@ -38,7 +41,11 @@ export interface LoadedState {
 /** Entries folded between commits while opening, so a long fold does not hold every value in memory. */
 const FOLD_COMMIT_ENTRIES = 1 << 16
 
-export async function loadState(dir: string, index: Hypercore, opts: StateStoreOptions = {}): Promise<LoadedState> {
+/**
+ * `base`: the state checkpoint a replica holding the log only from its seal on starts from
+ * (state/checkpoint/kept-base.ts); asked only when the store holds nothing to resume.
+ */
+export async function loadState(dir: string, index: Hypercore, opts: StateStoreOptions = {}, base?: () => Promise<VerifiedStateCheckpoint | null>): Promise<LoadedState> {
   // A store known to have lied is rebuilt whatever its bytes say now.
   let discarded = damageMark(dir) ?? (await probeStore(dir))
   let store = openStore(dir, opts, discarded !== null)
@@ -54,6 +61,14 @@ export async function loadState(dir: string, index: Hypercore, opts: StateStoreO
       await store.close()
       store = openStore(dir, opts, true)
     }
+  }
+  // A replica without the history before a kept checkpoint: its store starts from the checkpoint.
+  if (store && !resumed && base) {
+    const cp = await base()
+    const first = cp ? await index.get(0, { wait: false }) : null
+    const header = first ? decodeEntry(first) : null
+    const previous = cp && cp.seal.length > 0 ? await index.get(cp.seal.length - 1, { wait: false }) : null
+    if (cp && header?.type === 'header' && header.runtime && seedFromCheckpoint(store, cp, header.runtime, previous ? decodeEntry(previous) : null)) resumed = await resume(store, index)
   }
   const view = resumed?.view ?? freshView(store)
   let claimedRoot = resumed?.claim ?? null
@@ -143,6 +158,12 @@ async function checkAgainstLog(meta: StoredMeta, store: StateStore, index: Hyper
     if (entry.type === 'seal' && at === meta.length - 1) {
       const mine = meta.lastSeal
       if (!mine || mine.position !== at || toHex(encodeEntry(mine.seal)) !== toHex(block)) throw new StoreRejected(`its last seal is not the log's seal at ${at}`)
+      // A replica started from a checkpoint at this seal holds no entry before it: the seal signs the
+      // store's root and oplog positions themselves.
+      if (at > 0 && !(await index.has(at - 1))) {
+        if (toHex(entry.stateRoot) !== toHex(meta.root) || toHex(entry.positions) !== toHex(positionsHash(meta.lastSeq))) throw new StoreRejected(`its state is not the one the seal at ${at} signs`)
+        return
+      }
     }
     claim ??= claimOf(entry)
     if (entry.type === 'op') {

@@ -1,0 +1,74 @@
+// A standby that starts from a sealed state checkpoint (docs/protocol.md §12.3, §17.8, §18): its
+// replica is synced from the executor's checkpoint, joined, and opened as a database whose state
+// store starts at the checkpoint's seal, with no fold of the history before it. It then stands by,
+// takes over, and resumes where the executor stopped: no entry before the checkpoint executed or
+// folded, no op acknowledged twice.
+
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { test } from 'node:test'
+import { decodeEntry, type SealEntry } from '../src/codec/messages.js'
+import { readExecutorKeyFile } from '../src/failover/takeover.js'
+import { Database } from '../src/index.js'
+import { syncDatabase } from '../src/net/state-sync.js'
+import { joinDatabase } from '../src/participant/join.js'
+import { example, send1, tempDir } from './helpers/databases.js'
+import { eventually, localDht } from './helpers/network.js'
+
+const dht = localDht()
+const net = (announce = false) => ({ bootstrap: dht.bootstrap, timeoutMs: 20_000, announce })
+const SECRET = 'iris-2218-standby'
+
+test('a standby synced from a sealed checkpoint opens from it, stands by and takes over without the history before it', async (t) => {
+  const execDir = await tempDir(t)
+  await (await Database.create(execDir, { contract: await example('kv-store'), confidential: {} })).close()
+  let executor = await Database.load(execDir, { network: net(true) })
+  const open: Database[] = []
+  t.after(async () => {
+    for (const db of [...open, executor]) await db.close().catch(() => {})
+  })
+  await send1(executor, 'claimAdmin', {}, undefined, true)
+  for (let i = 0; i < 30; i++) await send1(executor, 'put', { key: `k${i}`, value: `${SECRET}-${i}` }, undefined, true)
+  const { manifest } = await executor.writeStateCheckpoint(8)
+  for (let i = 30; i < 34; i++) await send1(executor, 'put', { key: `k${i}`, value: i }, undefined, true)
+  const keyFile = path.join(await tempDir(t), 'executor.key')
+  await executor.writeExecutorKey(keyFile)
+  const keys = (await readExecutorKeyFile(keyFile))!
+
+  // The standby's replica: synced from the checkpoint (opened with the executor's key), then joined.
+  const dir = await tempDir(t)
+  const synced = await syncDatabase(dir, executor.key, { ...net(), from: ['swarm'], readerKey: keys.index.secretKey })
+  assert.equal(synced.valid, true, JSON.stringify(synced.breach))
+  assert.equal(synced.start.from, 'checkpoint')
+  await joinDatabase(dir, executor.key)
+  const standby = await Database.load(dir, { network: net(true), readerKey: keys.index.secretKey })
+  open.push(standby)
+  assert.equal(standby.stateLoad.from, 'store', 'the state store starts from the checkpoint')
+  assert.ok(standby.stateLoad.folded <= executor.length - manifest.length, `only entries after the checkpoint are folded (${standby.stateLoad.folded})`)
+  await eventually(() => standby.length >= executor.length, 'the standby follows the log')
+  assert.equal(standby.get('/values/k3')?.value, `${SECRET}-3`)
+  assert.equal(standby.get('/values/k33')?.value, 33)
+
+  const role = await standby.standBy(keys, { takeoverAfterMs: 60_000 })
+  const held = new Set<number>()
+  role.on('held', ({ end, log }: { end: number; log?: 'keys' }) => log === undefined && held.add(end))
+  await executor.close()
+  executor = await Database.load(execDir, { network: net(true), standby: standby.swarmKey! })
+  await send1(executor, 'put', { key: 'last', value: 'held first' }, undefined, true)
+  assert.ok(held.has(executor.length), 'the standby held the last block before its append')
+  const head = executor.length
+  const root = (await executor.checkpoint()).stateRoot
+  await executor.close()
+
+  await standby.takeOver(keys)
+  open.splice(open.indexOf(standby), 1)
+  const next = await Database.load(dir, { network: net(true) })
+  open.push(next)
+  assert.ok(next.runtime !== null, 'the standby runs the executor now')
+  assert.equal(next.length, head + 1, 'the log goes on: the held blocks, then one handover seal')
+  const handover = decodeEntry(await (next as unknown as { readIndex(seq: number): Promise<Uint8Array> }).readIndex(head)) as SealEntry
+  assert.equal(Buffer.from(handover.handover!).toString('hex'), next.swarmKey)
+  assert.equal(Buffer.from(handover.stateRoot).toString('hex'), root, 'the state it resumes from is the executor\'s last')
+  assert.equal(next.get('/values/last')?.value, 'held first')
+  assert.equal(next.get('/values/k0')?.value, `${SECRET}-0`)
+})
