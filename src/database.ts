@@ -1220,9 +1220,16 @@ export class Database extends EventEmitter {
    */
   async takeOver(keys: ExecutorKeys): Promise<void> {
     if (!this.standbyRole) throw new UsageError('USAGE', `${this.dir} is not a standby`)
-    const { eligible, named } = await this.takeoverNamed()
-    if (!eligible) throw new DatabaseError('STANDBY_NOT_NAMED', `${this.dir}: the contract names ${named ? `the standby ${named.slice(0, 8)}…` : 'no standby'}, not this one (${this.swarmKey?.slice(0, 8)}…): it does not take over`)
+    const notNamed = (named: string | null | undefined) =>
+      new DatabaseError('STANDBY_NOT_NAMED', `${this.dir}: the contract names ${named ? `the standby ${named.slice(0, 8)}…` : 'no standby'}, not this one (${this.swarmKey?.slice(0, 8)}…): it does not take over`)
+    const before = await this.takeoverNamed()
+    if (!before.eligible) throw notNamed(before.named)
+    // Asked again once fenced, over what is held for good: a block held in between may name another.
+    // Fenced then, this standby stays so (the executor it fenced could not append without it).
     this.standbyRole.fence()
+    await this.standbyRole.settled()
+    const after = await this.takeoverNamed()
+    if (!after.eligible) throw notNamed(after.named)
     await beginTakeover(this.dir, { index: keys.index.secretKey, keysLog: keys.keysLog?.secretKey ?? null })
     await this.close()
   }

@@ -193,6 +193,11 @@ export class Standby extends EventEmitter implements StandbyResponder {
     this.signalStop()
   }
 
+  /** Resolves once a forward being held when the fence came is done (held, or refused): what is held is then final. */
+  async settled(): Promise<void> {
+    await this.queue
+  }
+
   async close(): Promise<void> {
     this.closing = true
     if (this.timer) clearTimeout(this.timer)
