@@ -54,17 +54,25 @@ async function standBy(t: TestContext, key: string, keys: ExecutorKeys): Promise
   return { dir, db, held }
 }
 
-test('the members vote the standby in and out; blocks are held by the one named before them, and only it takes over', async (t) => {
+/** A membership-voting executor online, with alice and bob as members, and its key pair in a file. */
+async function votingExecutor(t: TestContext): Promise<{ executor: Database; keyFile: string; keys: ExecutorKeys }> {
   const execDir = await tempDir(t)
   await (await Database.create(execDir, { contract: await example('membership-voting'), oplogs: ['alice', 'bob'] })).close()
-  let executor = await Database.load(execDir, { network: net(true) })
+  const executor = await Database.load(execDir, { network: net(true) })
+  t.after(() => executor.close().catch(() => {}))
+  const keyFile = path.join(await tempDir(t), 'executor.key')
+  await executor.writeExecutorKey(keyFile)
+  return { executor, keyFile, keys: (await readExecutorKeyFile(keyFile))! }
+}
+
+test('the members vote the standby in and out; blocks are held by the one named before them, and only it takes over', async (t) => {
+  const setup = await votingExecutor(t)
+  let { executor } = setup
+  const { keys } = setup
   const closing: Database[] = []
   t.after(async () => {
     for (const db of [...closing, executor]) await db.close().catch(() => {})
   })
-  const keyFile = path.join(await tempDir(t), 'executor.key')
-  await executor.writeExecutorKey(keyFile)
-  const keys = (await readExecutorKeyFile(keyFile))!
   const a = await standBy(t, executor.key, keys)
   const b = await standBy(t, executor.key, keys)
   closing.push(a.db, b.db)
@@ -138,13 +146,7 @@ test('a contract that names the standby refuses one of the operator\'s choice; a
 })
 
 test('a standby the contract does not name refuses to take over; one forced to is caught by every replay (unnamed-handover)', async (t) => {
-  const execDir = await tempDir(t)
-  await (await Database.create(execDir, { contract: await example('membership-voting'), oplogs: ['alice', 'bob'] })).close()
-  const executor = await Database.load(execDir, { network: net(true) })
-  t.after(() => executor.close().catch(() => {}))
-  const keyFile = path.join(await tempDir(t), 'executor.key')
-  await executor.writeExecutorKey(keyFile)
-  const keys = (await readExecutorKeyFile(keyFile))!
+  const { executor, keys } = await votingExecutor(t)
   const a = await standBy(t, executor.key, keys)
   t.after(() => a.db.close().catch(() => {}))
   await ok(executor, 'propose', { action: 'add', pubkey: 'a1'.repeat(32) }, 'alice')
@@ -172,13 +174,7 @@ test('a standby the contract does not name refuses to take over; one forced to i
 })
 
 test('a standby that holds the block voting it out, never appended, does not take over', async (t) => {
-  const execDir = await tempDir(t)
-  await (await Database.create(execDir, { contract: await example('membership-voting'), oplogs: ['alice', 'bob'] })).close()
-  const executor = await Database.load(execDir, { network: net(true) })
-  t.after(() => executor.close().catch(() => {}))
-  const keyFile = path.join(await tempDir(t), 'executor.key')
-  await executor.writeExecutorKey(keyFile)
-  const keys = (await readExecutorKeyFile(keyFile))!
+  const { executor, keys } = await votingExecutor(t)
   const a = await standBy(t, executor.key, keys)
   t.after(() => a.db.close().catch(() => {}))
   await vote(executor, 'standby', a.db.swarmKey!)
@@ -206,12 +202,7 @@ test('a standby that holds the block voting it out, never appended, does not tak
 })
 
 test('serve --standby, not named, stays standing by when the executor falls silent, and says why', async (t) => {
-  const execDir = await tempDir(t)
-  await (await Database.create(execDir, { contract: await example('membership-voting'), oplogs: ['alice', 'bob'] })).close()
-  const executor = await Database.load(execDir, { network: net(true) })
-  t.after(() => executor.close().catch(() => {}))
-  const keyFile = path.join(await tempDir(t), 'executor.key')
-  await executor.writeExecutorKey(keyFile)
+  const { executor, keyFile } = await votingExecutor(t)
   const dir = await tempDir(t)
   await joinDatabase(dir, executor.key)
   const server = await startServer(dir, dir, ['--standby', keyFile, '--takeover-after', '300', '--bootstrap', dht.flag()])

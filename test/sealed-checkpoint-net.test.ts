@@ -4,7 +4,6 @@
 // checkpoint left in the clear in a confidential directory is never served.
 
 import assert from 'node:assert/strict'
-import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'node:test'
 import { loadOrCreateKey } from '../src/claims/verifier-key.js'
@@ -17,8 +16,9 @@ import { LogStore } from '../src/log/store.js'
 import { syncDatabase } from '../src/net/state-sync.js'
 import { verifyRemote } from '../src/net/remote-monitor.js'
 import { defaultCheckpointPath } from '../src/verify/verify-dir.js'
-import { checkpointsDir, readManifest, writeStateCheckpoint } from '../src/state/checkpoint/checkpoint-files.js'
+import { readManifest, writeStateCheckpoint } from '../src/state/checkpoint/checkpoint-files.js'
 import { glassbox } from './helpers/cli.js'
+import { keptCheckpointText } from './helpers/confidential.js'
 import { example, send1, tempDir } from './helpers/databases.js'
 import { localDht } from './helpers/network.js'
 
@@ -26,13 +26,6 @@ const dht = localDht()
 const net = () => ({ bootstrap: dht.bootstrap, timeoutMs: 20_000 })
 const SECRET = 'lotus-0932-sealed'
 
-async function keptText(dir: string): Promise<string> {
-  let out = ''
-  for (const length of await readdir(checkpointsDir(dir))) {
-    for (const f of await readdir(path.join(checkpointsDir(dir), length))) out += await readFile(path.join(checkpointsDir(dir), length, f), 'utf8')
-  }
-  return out
-}
 
 test('a reader syncs a confidential database from its sealed checkpoint over the swarm and over HTTP; a peer without a key is refused', async (t) => {
   const keys = await tempDir(t)
@@ -56,7 +49,7 @@ test('a reader syncs a confidential database from its sealed checkpoint over the
   assert.equal(report.stateRoot, before.stateRoot)
   assert.equal(report.resumedFrom, manifest.length + 1)
   assert.equal(((await readManifest(replica, manifest.length)) as { format: string }).format, SEALED_STATE_FORMAT, 'kept as served: sealed')
-  assert.ok(!(await keptText(replica)).includes(SECRET))
+  assert.ok(!(await keptCheckpointText(replica)).includes(SECRET))
   // A later run in the replica starts after the kept (sealed) checkpoint again, opened with the reader's key.
   await send1(executor, 'put', { key: 'k15', value: 15 }, undefined, true)
   const again = await verifyRemote(replica, executor.key, { ...net(), readerKey: auditor, checkpointPath: defaultCheckpointPath(replica) })

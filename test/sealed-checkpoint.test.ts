@@ -19,18 +19,11 @@ import { checkpointsDir, chunkFile, readChunk, readManifest } from '../src/state
 import { openStateCheckpoint } from '../src/state/checkpoint/state-checkpoint.js'
 import { verifyBatch } from '../src/verify/batch/index.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
+import { keptCheckpointText } from './helpers/confidential.js'
 import { example, send1, tempDir, withoutExecutor } from './helpers/databases.js'
 
 const SECRET = 'orchid-5521-sealed'
 
-/** Everything kept under D/state-checkpoints, as text. */
-async function keptText(dir: string): Promise<string> {
-  let out = ''
-  for (const length of await readdir(checkpointsDir(dir))) {
-    for (const f of await readdir(path.join(checkpointsDir(dir), length))) out += await readFile(path.join(checkpointsDir(dir), length, f), 'utf8')
-  }
-  return out
-}
 
 /** The keyring an oplog's key pair opens, for `fn`. */
 async function keyringOf<T>(dir: string, oplogName: string, fn: (keyring: Keyring) => Promise<T>): Promise<T> {
@@ -62,7 +55,7 @@ test('a confidential database keeps its state checkpoints sealed; a member opens
   assert.equal(written.sealed, true)
   const { length, chunks } = written.manifest
   assert.ok(chunks >= 3, `several chunks (${chunks})`)
-  assert.ok(!(await keptText(dir)).includes(SECRET), 'no value is kept in the clear')
+  assert.ok(!(await keptCheckpointText(dir)).includes(SECRET), 'no value is kept in the clear')
   const kept = (await readManifest(dir, length)) as SealedManifest
   assert.equal(kept.format, SEALED_STATE_FORMAT)
   assert.deepEqual(Object.keys(kept).sort(), ['chunks', 'database', 'epoch', 'format', 'length', 'sealed'])
@@ -159,7 +152,7 @@ test('scheduled checkpoints of a confidential database are sealed, and batch val
   const lengths = (await readdir(checkpointsDir(dir))).filter((n) => /^\d+$/.test(n))
   assert.ok(lengths.length >= 2, `checkpoints taken on the schedule: ${lengths.join(', ')}`)
   for (const l of lengths) assert.equal(((await readManifest(dir, Number(l))) as SealedManifest).format, SEALED_STATE_FORMAT)
-  assert.ok(!(await keptText(dir)).includes(SECRET))
+  assert.ok(!(await keptCheckpointText(dir)).includes(SECRET))
   const full = await verifyDirectory(dir)
   const batch = await verifyBatch(dir, { jobs: 2, isolation: 'thread' })
   assert.equal(batch.valid, true, JSON.stringify(batch.breach))
