@@ -7,7 +7,8 @@ import { cp, open, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'node:test'
 import { Database } from '../src/index.js'
-import { closedCleanly } from '../src/state/store/clean-close.js'
+import { closedCleanly, markClosedCleanly } from '../src/state/store/clean-close.js'
+import { AuthMap } from '../src/state/auth/auth-map.js'
 import { probeStore } from '../src/state/store/state-store.js'
 import { example, send1, tempDir } from './helpers/databases.js'
 
@@ -52,15 +53,23 @@ test('a store changed after its last clean close (a crash after a commit) is pro
   await cp(aside, storeOf(dir), { recursive: true })
 
   assert.equal(closedCleanly(storeOf(dir)), false)
-  assert.equal(await probeStore(dir), null, 'the probe finds the store readable')
+  assert.deepEqual(await probeStore(dir), { problem: null, cleanClose: false }, 'the probe finds the store readable')
   const again = await Database.load(dir)
   try {
     assert.deepEqual(again.list(''), expected)
     assert.deepEqual([again.stateLoad.from, again.stateLoad.folded], ['store', 0])
+    assert.equal(again.stateLoad.fromLeafHashes, false, 'every value was hashed: the file is not the one a clean close left')
   } finally {
     await again.close()
   }
   assert.equal(closedCleanly(storeOf(dir)), true, 'closed cleanly again')
+  const clean = await Database.load(dir)
+  try {
+    assert.deepEqual(clean.list(''), expected)
+    assert.deepEqual([clean.stateLoad.from, clean.stateLoad.fromLeafHashes], ['store', true], 'a clean close: the stored leaf hashes, no value hashed')
+  } finally {
+    await clean.close()
+  }
 })
 
 test('a store closed cleanly and then overwritten with garbage is probed and rebuilt from the log', async (t) => {
@@ -72,11 +81,42 @@ test('a store closed cleanly and then overwritten with garbage is probed and reb
   const data = path.join(storeOf(dir), 'data.mdb')
   const size = (await readFile(data)).length
   await writeFile(data, Buffer.alloc(size, 0x5a))
-  assert.notEqual(await probeStore(dir), null, 'the probe refuses the garbage')
+  assert.notEqual((await probeStore(dir)).problem, null, 'the probe refuses the garbage')
   const again = await Database.load(dir)
   try {
     assert.deepEqual(again.list(''), expected)
     assert.equal(again.stateLoad.from, 'log')
+  } finally {
+    await again.close()
+  }
+})
+
+test('stored leaf hashes are trusted only as far as they give the recorded root: one changed, with a matching record, is rebuilt', async (t) => {
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, { contract: await example('kv-store') })
+  await send1(db, 'put', { key: 'a', value: 'leaf-hash-guard' })
+  const expected = db.list('')
+  await db.close()
+  // The leaf hash stored before the value of /values/a, with one bit flipped.
+  const one = new AuthMap()
+  one.apply([{ type: 'put', key: '/values/a', value: 'leaf-hash-guard' }])
+  const leaf = Buffer.from(one.leafHashOf('/values/a')!)
+  const data = path.join(storeOf(dir), 'data.mdb')
+  const bytes = await readFile(data)
+  const at = bytes.indexOf(leaf)
+  assert.ok(at >= 0, 'the leaf hash is stored beside the value')
+  const f = await open(data, 'r+')
+  await f.write(Buffer.from([bytes[at] ^ 1]), 0, 1, at)
+  await f.close()
+  // A record that matches the changed file (a disk that lies consistently, say): the open trusts it...
+  markClosedCleanly(storeOf(dir))
+  assert.deepEqual(await probeStore(dir), { problem: null, cleanClose: true })
+  // ...and the root the leaf hashes give is not the recorded one, so the store is rebuilt from the log.
+  const again = await Database.load(dir)
+  try {
+    assert.deepEqual(again.list(''), expected)
+    assert.equal(again.stateLoad.from, 'log')
+    assert.match(again.stateLoad.discarded ?? '', /its leaf hashes do not give the state root it records/)
   } finally {
     await again.close()
   }

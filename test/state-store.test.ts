@@ -73,7 +73,7 @@ test('a restart resumes from the store: nothing is folded, and the state is the 
 
   const again = await reopen(dir)
   try {
-    assert.deepEqual(again.stateLoad, { from: 'store', storedLength: before.length, folded: 0, discarded: null, persistent: true })
+    assert.deepEqual(again.stateLoad, { from: 'store', storedLength: before.length, folded: 0, discarded: null, persistent: true, fromLeafHashes: true })
     assert.deepEqual(await snapshot(again), before)
     // Acks come back from the store: an op processed before the restart is found where it was.
     const [first] = await send(again, 'put', { key: 'k0', value: 'changed' })
@@ -341,6 +341,21 @@ test('an AuthMap over a value source has the root and answers of one in memory',
   assert.throws(() => map.get('/k/5'), { code: 'STORE_INTEGRITY', key: '/k/5' })
   source.bytes.delete('/k/6')
   assert.throws(() => map.get('/k/6'), { code: 'STORE_INTEGRITY', key: '/k/6', found: null })
+})
+
+test('an AuthMap built from stored leaf hashes has the root and answers of one in memory, and still checks each value read', () => {
+  const entries: [string, Json][] = Array.from({ length: 200 }, (_, i) => [`/k/${String(i).padStart(3, '0')}`, { i }])
+  const memory = AuthMap.fromSorted(entries.map(([key, value]) => ({ key, value })))
+  const { source } = storedMap(entries)
+  // Records as the state store keeps them: the leaf hash, then the value (only the hash is read here).
+  const leaves = entries.map(([key]) => ({ key, leaf: Buffer.concat([memory.leafHashOf(key)!, source.bytes.get(key)!]) }))
+  const map = AuthMap.fromLeafHashes(leaves, source)
+  assert.deepEqual(map.root(), memory.root())
+  assert.equal(source.reads, 0, 'building reads no value')
+  assert.deepEqual(map.get('/k/042'), { i: 42 })
+  source.bytes.set('/k/005', encode({ i: 6 }))
+  assert.throws(() => map.get('/k/005'), { code: 'STORE_INTEGRITY', key: '/k/005' })
+  assert.throws(() => AuthMap.fromLeafHashes([{ key: '/a', leaf: new Uint8Array(31) }], source), /31 bytes, not 32/)
 })
 
 const change = fc.oneof(

@@ -135,6 +135,26 @@ export class AuthMap implements StateReader {
     return map
   }
 
+  /**
+   * A map of `entries` whose leaf hashes were stored beside their values (the state store keeps
+   * them; `leaf` may be longer, only its first 32 bytes are read): nothing is hashed but the inner
+   * nodes, at the first root(). The root must then be
+   * checked against one the log vouches for, and each value is checked against its leaf hash
+   * when it is read, as for any source.
+   */
+  static fromLeafHashes(entries: Iterable<{ key: string; leaf: Uint8Array }>, source: ValueSource): AuthMap {
+    const map = AuthMap.build(entries, (m, _len, e) => {
+      // The leaf hash is the first H bytes (what follows, if anything, is not read).
+      const leaf = e.leaf
+      if (leaf.length < H) throw new RangeError(`fromLeafHashes(): the leaf hash of ${JSON.stringify(e.key)} is ${leaf.length} bytes, not ${H}`)
+      const vh = m.vh
+      for (let i = 0; i < H; i++) vh[i] = leaf[i]
+      return STORED
+    })
+    map.attachSource(source)
+    return map
+  }
+
   private static build<E extends { key: string }>(entries: Iterable<E>, leaf: (map: AuthMap, len: number, entry: E) => Slot): AuthMap {
     const map = new AuthMap()
     const spine: number[] = []
@@ -183,6 +203,12 @@ export class AuthMap implements StateReader {
   /** Keys put or deleted since the source last took them (null when no source is attached). */
   get unsaved(): ReadonlySet<string> | null {
     return this.changed
+  }
+
+  /** The leaf hash of `key` (a view into the map's pool: copy it before the map changes), or undefined. */
+  leafHashOf(key: string): Uint8Array | undefined {
+    const leaf = this.leafOf(key)
+    return leaf < 0 ? undefined : this.leafHashes.subarray(leaf * H, leaf * H + H)
   }
 
   /** Says the source now holds every unsaved key's current value: their memory is released. */

@@ -28,6 +28,8 @@ export interface StateLoad {
   discarded: string | null
   /** False when the state lives in memory only (the store could not be opened or written). */
   persistent: boolean
+  /** True when the store was the one a clean close left, so its stored leaf hashes were used and no value was hashed. */
+  fromLeafHashes: boolean
 }
 
 export interface LoadedState {
@@ -47,12 +49,15 @@ const FOLD_COMMIT_ENTRIES = 1 << 16
  */
 export async function loadState(dir: string, index: Hypercore, opts: StateStoreOptions = {}, base?: () => Promise<VerifiedStateCheckpoint | null>): Promise<LoadedState> {
   // A store known to have lied is rebuilt whatever its bytes say now.
-  let discarded = damageMark(dir) ?? (await probeStore(dir))
+  const probe = damageMark(dir) === null ? await probeStore(dir) : null
+  let discarded = damageMark(dir) ?? probe?.problem ?? null
   let store = openStore(dir, opts, discarded !== null)
   let resumed: { view: IndexState; claim: Uint8Array } | null = null
+  let resumedFromLeaves = false
   if (store && discarded === null) {
     try {
-      resumed = await resume(store, index)
+      resumed = await resume(store, index, probe?.cleanClose === true)
+      resumedFromLeaves = probe?.cleanClose === true
     } catch (err) {
       discarded = err instanceof StoreRejected ? err.message : `it could not be read (${(err as Error).message})`
     }
@@ -94,6 +99,7 @@ export async function loadState(dir: string, index: Hypercore, opts: StateStoreO
     folded,
     discarded,
     persistent: store !== null && store.stats.lastError === null,
+    fromLeafHashes: resumed !== null && resumedFromLeaves,
   }
   return { view, store, load, claimedRoot }
 }
@@ -127,13 +133,17 @@ function claimOf(entry: IndexEntry): Uint8Array | null {
 }
 
 /** The view the store holds, once the log vouches for it; throws StoreRejected (null store: empty). */
-async function resume(store: StateStore, index: Hypercore): Promise<{ view: IndexState; claim: Uint8Array } | null> {
+/**
+ * `cleanClose`: the data file is the one a clean close left, byte for byte, so its stored leaf
+ * hashes are the ones written with its values and no value need be hashed; else every value is.
+ */
+async function resume(store: StateStore, index: Hypercore, cleanClose = false): Promise<{ view: IndexState; claim: Uint8Array } | null> {
   const meta = store.readMeta()
   if (!meta) return null
   if (meta.length > index.length) throw new StoreRejected(`it holds the state at length ${meta.length}, ahead of the index log (${index.length})`)
   await checkAgainstLog(meta, store, index)
-  const map = AuthMap.fromStored(store.entries(), store)
-  if (map.size !== meta.keys || toHex(map.root()) !== toHex(meta.root)) throw new StoreRejected('its values do not give the state root it records')
+  const map = cleanClose ? AuthMap.fromLeafHashes(store.leaves(), store) : AuthMap.fromStored(store.entries(), store)
+  if (map.size !== meta.keys || toHex(map.root()) !== toHex(meta.root)) throw new StoreRejected(`its ${cleanClose ? 'leaf hashes' : 'values'} do not give the state root it records`)
   const view = new IndexState(map)
   view.length = meta.length
   view.runtime = meta.runtime

@@ -24,7 +24,8 @@ import { closedCleanly, markClosedCleanly } from './clean-close.js'
 import type { EncodedEntry, ValueSource } from '../auth/auth-map.js'
 import type { IndexState } from '../index-state.js'
 
-const FORMAT = 'glassbox-state/1'
+// 2: each value is stored after its leaf hash (so a store closed cleanly opens without hashing values).
+const FORMAT = 'glassbox-state-store/2'
 const META_KEY = Buffer.from('meta')
 const H = 32
 
@@ -50,23 +51,30 @@ export function damageMark(dir: string): string | null {
 /** Longest a probe may take before the store is presumed damaged (a cycle of pages, say). */
 const PROBE_TIMEOUT_MS = 120_000
 
+/** What the probe found: null if the store can be opened (or there is none yet), else why not; and whether it is the one a clean close left. */
+export interface ProbeResult {
+  problem: string | null
+  /** The data file holds exactly the bytes this software wrote and closed (clean-close.ts). */
+  cleanClose: boolean
+}
+
 /**
  * Whether the store at `dir` can be opened without risk to this process: a child process opens
  * it and reads every record first (see probe-store.ts), unless the store was closed cleanly and
- * not changed since (clean-close.ts). Resolves to null if it can (or there is no store yet), else
- * to why not.
+ * not changed since (clean-close.ts).
  */
-export function probeStore(dir: string): Promise<string | null> {
+export function probeStore(dir: string): Promise<ProbeResult> {
   const at = stateDir(dir)
+  if (!existsSync(path.join(at, 'data.mdb'))) return Promise.resolve({ problem: null, cleanClose: false })
   // A store closed cleanly and not changed since, byte for byte, needs no probe.
-  if (!existsSync(path.join(at, 'data.mdb')) || closedCleanly(at)) return Promise.resolve(null)
+  if (closedCleanly(at)) return Promise.resolve({ problem: null, cleanClose: true })
   const script = fileURLToPath(new URL('./probe-store.js', import.meta.url))
   return new Promise((resolve) => {
     execFile(process.execPath, [script, at], { timeout: PROBE_TIMEOUT_MS, maxBuffer: 1 << 16 }, (err, _stdout, stderr) => {
-      if (!err) return resolve(null)
-      if (err.signal) return resolve(`it crashed a process that read it (${err.signal})`)
+      if (!err) return resolve({ problem: null, cleanClose: false })
+      if (err.signal) return resolve({ problem: `it crashed a process that read it (${err.signal})`, cleanClose: false })
       const last = stderr.trim().split('\n').filter((line) => /error/i.test(line)).pop() ?? `exit code ${err.code}`
-      resolve(`it could not be read (${last.trim()})`)
+      resolve({ problem: `it could not be read (${last.trim()})`, cleanClose: false })
     })
   })
 }
@@ -139,7 +147,9 @@ export class StateStore implements ValueSource, AckSource {
   }
 
   read(key: string): Uint8Array | undefined {
-    return this.values.getBinary(Buffer.from(key, 'utf8'))
+    const stored = this.values.getBinary(Buffer.from(key, 'utf8'))
+    // A record too short to hold its leaf hash is no value: the map's check reports it missing.
+    return stored && stored.length >= H ? stored.subarray(H) : undefined
   }
 
   /**
@@ -179,7 +189,19 @@ export class StateStore implements ValueSource, AckSource {
 
   /** Every key with its value's encoding, in key order (UTF-8 byte order is the state's key order). */
   *entries(): IterableIterator<EncodedEntry> {
-    for (const { key, value } of this.values.getRange({})) yield { key: key.toString('utf8'), encoded: value }
+    for (const { key, value } of this.values.getRange({})) yield { key: key.toString('utf8'), encoded: value.subarray(H) }
+  }
+
+  /**
+   * Every key with its record, whose first 32 bytes are the leaf hash stored beside the value, in
+   * key order: trusted only for a store a clean close left (probeStore's `cleanClose`), and then only
+   * once they give the recorded root. (The record whole, not a view of it: one allocation less per key.)
+   */
+  *leaves(): IterableIterator<{ key: string; leaf: Uint8Array }> {
+    for (const { key, value } of this.values.getRange({})) {
+      if (value.length < H) throw new StoreRejected(`its record of ${JSON.stringify(key.toString('utf8'))} is too short to hold a leaf hash`)
+      yield { key: key.toString('utf8'), leaf: value }
+    }
   }
 
   /** The bookkeeping of the state held, or null if the store is empty; throws StoreRejected if it is unreadable. */
@@ -211,8 +233,9 @@ export class StateStore implements ValueSource, AckSource {
           for (const key of changed) {
             const value = map.get(key)
             const k = Buffer.from(key, 'utf8')
-            if (value === undefined) this.values.removeSync(k)
-            else this.values.putSync(k, Buffer.from(encode(value)))
+            const leaf = value === undefined ? undefined : map.leafHashOf(key)
+            if (value === undefined || leaf === undefined) this.values.removeSync(k)
+            else this.values.putSync(k, Buffer.concat([leaf, encode(value)]))
           }
         }
         for (const { origin, seq, at } of view.acks.unsaved()) {
