@@ -1186,21 +1186,24 @@ export class Database extends EventEmitter {
    * is named by everything it holds. `named`: what the contract names (undefined: it names none).
    */
   async takeoverNamed(): Promise<{ eligible: boolean; named: string | null | undefined }> {
-    if (!this.standbyRole || !this.follower) throw new UsageError('USAGE', `${this.dir} is not a standby`)
-    await this.follower.idle()
+    if (!this.standbyRole) throw new UsageError('USAGE', `${this.dir} is not a standby`)
+    await this.holder.vm.ready()
+    const namesStandby = this.holder.vm.methods.includes(STANDBY_METHOD)
+    // Not waiting for the follower: it may wait for ever for blocks whose data never came (the
+    // executor died after the upgrade reached this replica). The entries after the view are read
+    // here instead, from the replica or else from the held blocks; folding again a change the
+    // view already holds is harmless, since each change says the value a key ends with.
+    const from = this.view.length
+    const held = this.standbyRole.heldIndexAt(from)
+    const end = Math.max(this.index.length, this.standbyRole.knownLength())
     const blocks: Uint8Array[] = []
-    for (let at = this.view.length; at < this.index.length; at++) {
-      const block = await this.index.get(at, { wait: false })
-      if (!block) return { eligible: false, named: undefined }
+    for (let at = from; at < end; at++) {
+      const block = (at < this.index.length ? await this.index.get(at, { wait: false }) : null) ?? held.get(at) ?? null
+      // A block not here at all: no naming can be read past it. A contract that names none takes over as ever.
+      if (!block) return namesStandby ? { eligible: false, named: undefined } : { eligible: true, named: undefined }
       blocks.push(block)
     }
-    let held: Buffer[]
-    try {
-      held = this.standbyRole.heldIndexBlocks(this.index.length)
-    } catch {
-      return { eligible: false, named: undefined } // a gap: no takeover could append past it anyway
-    }
-    const changes = [...blocks, ...held].flatMap((b) => entryChanges(decodeEntry(b)))
+    const changes = blocks.flatMap((b) => entryChanges(decodeEntry(b)))
     // A contract changed in what is held names with its own code.
     const source = changes.filter((c) => c.key === SYS.source && c.type === 'put').pop()
     const vm = source && source.type === 'put' && typeof source.value === 'string' ? await ContractVM.create(source.value) : this.holder.vm

@@ -26,7 +26,8 @@ const MAX_PENDING_BYTES = 256 * 1024 * 1024
 export class Standby extends EventEmitter implements StandbyResponder {
   /** What the held-blocks file holds (failover/held-log.ts), in order. */
   private held: HeldBlock[] = []
-  private lastHeard = Date.now()
+  /** Set when the silence timer fires, cleared by the next word: `silent` agrees with the event. */
+  private quiet = false
   private fencedAt: number | null = null
   private timer: NodeJS.Timeout | null = null
   /** Forwards are handled one at a time, in the order they came. */
@@ -166,20 +167,30 @@ export class Standby extends EventEmitter implements StandbyResponder {
 
   /** Whether the executor has said nothing for `takeoverAfterMs`. */
   get silent(): boolean {
-    return this.fencedAt === null && Date.now() - this.lastHeard >= this.opts.takeoverAfterMs
+    return this.fencedAt === null && this.quiet
   }
 
-  /** The index log's blocks held beyond `length`, in order (TAKEOVER_GAP when some between are missing). */
-  heldIndexBlocks(length: number): Buffer[] {
-    return heldBeyond(this.held, length).flatMap((h) => h.blocks)
+  /** The index log's blocks held at positions from `from` on, by position (a later forward supersedes an earlier one). */
+  heldIndexAt(from: number): Map<number, Buffer> {
+    const out = new Map<number, Buffer>()
+    for (const h of this.held) {
+      if (h.log !== undefined) continue
+      h.blocks.forEach((b, i) => {
+        if (h.start + i >= from) out.set(h.start + i, b)
+      })
+    }
+    return out
   }
 
   /** The executor said something: it is alive for another `takeoverAfterMs`. */
   private heard(): void {
     if (this.fencedAt !== null) return
-    this.lastHeard = Date.now()
+    this.quiet = false
     if (this.timer) clearTimeout(this.timer)
-    this.timer = setTimeout(() => this.emit('silent'), this.opts.takeoverAfterMs)
+    this.timer = setTimeout(() => {
+      this.quiet = true
+      this.emit('silent')
+    }, this.opts.takeoverAfterMs)
     this.timer.unref()
   }
 

@@ -99,8 +99,10 @@ async function standBy(p: ServeParameters, network: ReplicateOptions): Promise<b
       const next = new Promise((resolve) => (role.silent ? resolve('silent') : role.once('silent', () => resolve('silent'))))
       if ((await Promise.race([next, p.until.then(() => 'stop')])) !== 'silent') return false
       const { eligible, named } = await db.takeoverNamed()
+      // The executor spoke again while this was asked: wait for its next silence.
       if (eligible && role.silent) break
-      if (!eligible) p.onStandbyEvent?.({ event: 'not-named', detail: named ?? null })
+      if (eligible) continue
+      p.onStandbyEvent?.({ event: 'not-named', detail: named ?? null })
       let grew = () => {}
       const moved = new Promise<string>((resolve) => {
         grew = () => resolve('moved')
