@@ -39,7 +39,7 @@ import { IndexFollower } from './participant/follow-index.js'
 import { readSandboxMark, type SandboxMark } from './sandbox/mark.js'
 import type { StageTimes } from './executor/stage-times.js'
 import { listStateCheckpoints, writeStateCheckpoint } from './state/checkpoint/checkpoint-files.js'
-import { keptBase } from './state/checkpoint/kept-base.js'
+import { keptBase, keptBaseLength } from './state/checkpoint/kept-base.js'
 import { checkEvery, CheckpointSchedule } from './state/checkpoint/checkpoint-schedule.js'
 import { makeStateCheckpoint, type StateCheckpoint, type StateCheckpointManifest } from './state/checkpoint/state-checkpoint.js'
 import { Monitor, type MonitorOptions, type VerifyReport } from './verify/monitor.js'
@@ -220,7 +220,7 @@ export class Database extends EventEmitter {
   private journal: AppendJournal | null = null
   /** Without the executor: this directory as the executor's standby. */
   private standbyRole: Standby | null = null
-  /** A standby's live downloads of every oplog the log acknowledges ops of. */
+  /** A standby's live downloads of the index log and of every oplog the log acknowledges ops of. */
   private readonly oplogDownloads = new Map<string, { destroy(): void }>()
   private follower: IndexFollower | null = null
   /** The network replication, when the database was loaded with `network`. */
@@ -352,7 +352,9 @@ export class Database extends EventEmitter {
         const { replicateDatabase } = await import('./net/replicate-database.js')
         // Its peers can ask it for the state checkpoints kept in the directory too (a confidential
         // database's are sealed, docs/protocol.md §17.8).
-        const replicated = await replicateDatabase(logs, index, { ...opts.network, checkpointsFrom: dir })
+        // A replica started from a checkpoint fetches the log from that checkpoint's seal on (§12.3).
+        const base = index.writable ? null : await keptBaseLength(dir, index)
+        const replicated = await replicateDatabase(logs, index, { ...opts.network, checkpointsFrom: dir, ...(base === null ? {} : { indexFrom: base }) })
         replicator = replicated.replicator
         standbyChannels = replicated.standby
       }
@@ -1155,6 +1157,9 @@ export class Database extends EventEmitter {
     // the executor's own oplogs are gone with it, and the log must still verify here. The standby
     // holds no block before it has the ops acknowledged so far (the executor, forwarding, serves them).
     await this.follower.idle()
+    // The whole index too, for a replica started from a checkpoint: the log must stay served whole
+    // once the executor that held it is gone.
+    this.oplogDownloads.set(this.key, this.index.download({ start: 0, end: -1 }))
     const backfill = this.keepOplogs(true)
     backfill.catch(() => {}) // a close meanwhile: nothing waits for it then
     this.on('synced', () => void this.keepOplogs(false).catch(() => {}))

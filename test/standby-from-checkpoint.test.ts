@@ -13,6 +13,8 @@ import { Database } from '../src/index.js'
 import { syncDatabase } from '../src/net/state-sync.js'
 import { joinDatabase } from '../src/participant/join.js'
 import { example, send1, tempDir } from './helpers/databases.js'
+import { glassbox } from './helpers/cli.js'
+import { existsSync } from 'node:fs'
 import { eventually, localDht } from './helpers/network.js'
 
 const dht = localDht()
@@ -71,4 +73,39 @@ test('a standby synced from a sealed checkpoint opens from it, stands by and tak
   assert.equal(Buffer.from(handover.stateRoot).toString('hex'), root, 'the state it resumes from is the executor\'s last')
   assert.equal(next.get('/values/last')?.value, 'held first')
   assert.equal(next.get('/values/k0')?.value, `${SECRET}-0`)
+})
+
+test('glassbox join --from-checkpoint starts the replica from a checkpoint and opens from it; with none to start from it joins nothing', async (t) => {
+  const execDir = await tempDir(t)
+  await (await Database.create(execDir, { contract: await example('kv-store') })).close()
+  const executor = await Database.load(execDir, { network: net(true) })
+  t.after(() => executor.close())
+  await send1(executor, 'claimAdmin', {}, undefined, true)
+  for (let i = 0; i < 20; i++) await send1(executor, 'put', { key: `k${i}`, value: i }, undefined, true)
+  const { manifest } = await executor.writeStateCheckpoint(8)
+  await send1(executor, 'put', { key: 'after', value: 1 }, undefined, true)
+
+  const root = await tempDir(t)
+  const dir = path.join(root, 'replica')
+  const run = await glassbox(['join', executor.key, '--dir', dir, '--from-checkpoint', 'swarm', '--bootstrap', dht.flag(), '--json'], root)
+  assert.equal(run.code, 0, run.stderr)
+  const joined = JSON.parse(run.stdout) as { checkpoint: { length: number; url: string; verified: number }; length: number; contract: { methods: string[] } }
+  assert.equal(joined.checkpoint.length, manifest.length)
+  assert.equal(joined.checkpoint.url, `swarm:${executor.swarmKey}`)
+  assert.equal(joined.length, executor.length)
+  assert.ok(joined.contract.methods.includes('put'))
+  const replica = await Database.load(dir)
+  try {
+    assert.equal(replica.stateLoad.from, 'store')
+    assert.equal(replica.get('/values/k7')?.value, 7)
+    assert.equal(await (replica as unknown as { index: { has(i: number): Promise<boolean> } }).index.has(1), false, 'the history before the checkpoint was never fetched')
+  } finally {
+    await replica.close()
+  }
+
+  const nowhere = path.join(root, 'nowhere')
+  const refused = await glassbox(['join', executor.key, '--dir', nowhere, '--from-checkpoint', 'http://127.0.0.1:9', '--bootstrap', dht.flag(), '--peer-timeout', '5'], root)
+  assert.equal(refused.code, 2)
+  assert.match(refused.stderr, /no state checkpoint to start from: http:\/\/127\.0\.0\.1:9/)
+  assert.equal(existsSync(nowhere), false, 'nothing was joined')
 })

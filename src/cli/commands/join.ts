@@ -2,6 +2,7 @@
 
 import { readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
+import { isPubkeyHex } from '../../codec/hash.js'
 import { GlassboxError, UsageError } from '../../errors.js'
 import { readManifest } from '../../log/manifest.js'
 import { writeNetworkFile } from '../../net/network-file.js'
@@ -11,6 +12,7 @@ import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positional
 import { NETWORK_FLAGS, NETWORK_OPTIONS, networkFromFlags } from '../network-flags.js'
 import { printResult } from '../output.js'
 import { openDatabase } from '../session.js'
+import { loadReaderKey } from '../reader-key.js'
 
 export interface JoinParameters {
   key: string
@@ -19,6 +21,10 @@ export interface JoinParameters {
   network: ReplicateOptions
   /** Fetch the index log now, to show the contract (default true). */
   fetch: boolean
+  /** Start the replica from the state checkpoint these sources serve (docs/protocol.md §12.3): URLs, or 'swarm'. */
+  fromCheckpoint?: string[]
+  /** A confidential database: the key pair that opens its sealed checkpoint (§17.8). */
+  readerKeyFile?: string
 }
 
 export interface JoinReturnType {
@@ -32,14 +38,17 @@ export interface JoinReturnType {
   input: boolean
   /** A confidential database (docs/protocol.md §17) this directory is not a member of yet: nothing of it can be read here until it is. */
   confidential?: { member: false }
+  /** With --from-checkpoint: the checkpoint the replica started from (its length and source), and the entries verified after it. */
+  checkpoint?: { length: number; url: string; verified: number }
 }
 
 export async function join(p: JoinParameters): Promise<JoinReturnType> {
   const before = await entriesOf(p.dir)
   const rejoined = (await readManifest(p.dir)) !== null
+  const checkpoint = p.fromCheckpoint ? await startFromCheckpoint(p, rejoined, before) : undefined
   const joined = await joinDatabase(p.dir, p.key, p.oplog)
   await writeNetworkFile(p.dir, p.network)
-  const result: JoinReturnType = { dir: path.resolve(p.dir), key: joined.key, oplog: joined.oplog, contract: null, length: null, input: false }
+  const result: JoinReturnType = { dir: path.resolve(p.dir), key: joined.key, oplog: joined.oplog, contract: null, length: null, input: false, ...(checkpoint ? { checkpoint } : {}) }
   if (!p.fetch) return result
   try {
     // A confidential database is not waited for here: joining is how one asks to be let in.
@@ -67,6 +76,27 @@ export async function join(p: JoinParameters): Promise<JoinReturnType> {
   }
 }
 
+/**
+ * Syncs the new replica from a checkpoint (`glassbox sync`), so that it opens from it instead of
+ * fetching and folding the whole history; refused when no source serves one that checks.
+ */
+async function startFromCheckpoint(p: JoinParameters, rejoined: boolean, before: Set<string> | null): Promise<JoinReturnType['checkpoint']> {
+  if (!isPubkeyHex(p.key)) throw new UsageError('USAGE', `${p.key} is not a database key (64 lowercase hex characters)`)
+  if (rejoined) throw new UsageError('USAGE', `${p.dir} is joined already: --from-checkpoint starts a new replica`)
+  const { syncDatabase } = await import('../../net/state-sync.js')
+  const readerKey = p.readerKeyFile ? await loadReaderKey(p.readerKeyFile) : undefined
+  const report = await syncDatabase(p.dir, p.key, { ...p.network, from: p.fromCheckpoint!, ...(readerKey ? { readerKey } : {}) }).catch(async (err: Error) => {
+    await removeAllBut(p.dir, before)
+    throw err
+  })
+  if (report.start.from !== 'checkpoint' || !report.valid) {
+    await removeAllBut(p.dir, before)
+    const why = !report.valid ? `the log breaks the contract after it (${report.breach?.class ?? 'breach'}); check it with glassbox verify` : report.refused.map((r) => `${r.url}: ${r.reason}`).join('; ') || 'no source served one'
+    throw new GlassboxError('CHECKPOINT_REFUSED', `no state checkpoint to start from: ${why}. Nothing was joined`)
+  }
+  return { length: report.start.length, url: report.start.url, verified: report.verified }
+}
+
 /** The names in `dir`, or null when there is no such directory. */
 async function entriesOf(dir: string): Promise<Set<string> | null> {
   try {
@@ -87,6 +117,7 @@ export const EXECUTOR_DIR = '<EXECUTOR_DIR>'
 
 function human(r: JoinReturnType): string {
   const lines = [`joined database ${r.key}`, `  in ${r.dir}`, `oplog ${r.oplog.name} ${r.oplog.pubkey}`]
+  if (r.checkpoint) lines.push(`  started from the state checkpoint at length ${r.checkpoint.length} of ${r.checkpoint.url} (${r.checkpoint.verified} entries verified)`)
   if (r.contract) lines.push(`  index ${r.length} entries, contract methods: ${r.contract.methods.join(', ') || '(none)'}`)
   if (r.confidential) {
     lines.push(
@@ -115,11 +146,13 @@ function human(r: JoinReturnType): string {
 export const joinCommand: Command = {
   name: 'join',
   summary: 'Join a database served elsewhere: make a local oplog and replicate its index log',
-  usage: ['join <database-key> [--dir D] [--oplog NAME] [--no-fetch | --timeout S] [--bootstrap H:P] [--json]'],
+  usage: ['join <database-key> [--dir D] [--oplog NAME] [--no-fetch | --timeout S] [--from-checkpoint URL|swarm … [--reader-key KEYFILE]] [--bootstrap H:P] [--json]'],
   flags: [
     ['--oplog NAME', 'the name of the local oplog to create (default "main")'],
     ['--no-fetch', 'do not go online now (the index is fetched by the next command)'],
     ['--timeout S', 'seconds to wait for a peer serving the database (default 30; same as --peer-timeout)'],
+    ['--from-checkpoint URL', 'start the replica from the state checkpoint a peer serves (as `glassbox sync` does): it opens from it, without the history before it; `swarm` asks the peers met on the swarm'],
+    ['--reader-key KEYFILE', "with --from-checkpoint, a confidential database: the key pair that opens its sealed checkpoint (a standby's: the executor's key file)"],
     ...NETWORK_FLAGS,
     ...COMMON_FLAGS,
   ],
@@ -130,6 +163,8 @@ export const joinCommand: Command = {
     'online: the executor fetches ops from this oplog while some peer serves it.',
     'When no peer serves the index in time (a wrong key, the executor offline), join fails (exit 2) and removes',
     'what it made in D; --no-fetch makes the directory without checking.',
+    'With --from-checkpoint the checkpoint is checked against its seal and the entries after it are verified',
+    'first; a standby started so (serve --standby) needs no history before it.',
   ],
   async run(args, io) {
     const { values, positionals: given } = parseFlags('join', args, {
@@ -138,6 +173,8 @@ export const joinCommand: Command = {
       oplog: { type: 'string' },
       'no-fetch': { type: 'boolean' },
       timeout: { type: 'string' },
+      'from-checkpoint': { type: 'string', multiple: true },
+      'reader-key': { type: 'string' },
     })
     const [key] = positionals('join', given, ['<database-key>'])
     const oplog = values.oplog ?? 'main'
@@ -146,7 +183,18 @@ export const joinCommand: Command = {
     if (values.timeout !== undefined && values['no-fetch']) throw new UsageError('USAGE', '--timeout bounds the fetch; it cannot go with --no-fetch')
     const network = networkFromFlags({ ...values, 'peer-timeout': values['peer-timeout'] ?? values.timeout })
     if (network.timeoutMs === 0) throw new UsageError('USAGE', '--timeout must be at least 1 second')
-    const result = await join({ key, dir: values.dir ?? DEFAULT_DIR, oplog, network, fetch: !values['no-fetch'] })
+    const fromCheckpoint = values['from-checkpoint']
+    if (fromCheckpoint && values['no-fetch']) throw new UsageError('USAGE', '--from-checkpoint fetches the checkpoint now: not with --no-fetch')
+    if (values['reader-key'] !== undefined && !fromCheckpoint) throw new UsageError('USAGE', '--reader-key opens a sealed checkpoint: it goes with --from-checkpoint')
+    const result = await join({
+      key,
+      dir: values.dir ?? DEFAULT_DIR,
+      oplog,
+      network,
+      fetch: !values['no-fetch'],
+      ...(fromCheckpoint ? { fromCheckpoint } : {}),
+      ...(values['reader-key'] !== undefined ? { readerKeyFile: values['reader-key'] } : {}),
+    })
     printResult(io, values.json ?? false, result, human)
     return EXIT.ok
   },

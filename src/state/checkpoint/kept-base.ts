@@ -8,6 +8,17 @@ import { listStateCheckpoints, readChunk, readManifest } from './checkpoint-file
 import { openStateCheckpoint, type OpenCheckpointOptions, type VerifiedStateCheckpoint } from './state-checkpoint.js'
 
 /**
+ * The length of the highest checkpoint kept in `dir` whose seal the local index log holds without
+ * the history before it, or null: a replica started from it fetches the log from there on only.
+ */
+export async function keptBaseLength(dir: string, index: Hypercore): Promise<number | null> {
+  for (const length of (await listStateCheckpoints(dir)).reverse()) {
+    if (index.contiguousLength < length && index.length > length && (await index.has(length))) return length
+  }
+  return null
+}
+
+/**
  * The highest checkpoint kept in `dir` that the local index log holds the seal of, byte for byte,
  * checked again from its files; null when the log holds its history up to it anyway, or none fits.
  */
