@@ -414,7 +414,7 @@ export class Database extends EventEmitter {
       if (execute) {
         await db.startCheckpoints(checkEvery(opts.checkpointEvery ?? manifest.checkpointEvery, 'load'))
         const handover = handoverOwed ? { handover: new Uint8Array((await swarmKeyPair(logs.corestore)).publicKey) } : {}
-        if (typeof opts.standby === 'string' && (await db.holder.vm.ready(), db.holder.vm.methods.includes(STANDBY_METHOD))) {
+        if (typeof opts.standby === 'string' && (await db.methods()).includes(STANDBY_METHOD)) {
           throw new UsageError('USAGE', `${dir}: the contract names the standby (it exports ${STANDBY_METHOD}()), so the executor takes none of the operator's choice (--standby-peer)`)
         }
         if (opts.standby !== undefined && opts.standby !== (manifest.standby ?? null)) {
@@ -1016,6 +1016,7 @@ export class Database extends EventEmitter {
   }
 
   async info(): Promise<DatabaseInfo> {
+    const methods = await this.methods()
     const oplogs = []
     for (const [name, pubkey] of Object.entries(this.manifest.oplogs)) {
       const core = await this.logs.byPubkey(pubkey)
@@ -1030,14 +1031,14 @@ export class Database extends EventEmitter {
       executor: this.executor !== null,
       inputs: this.atHead(() => this.view.inputs()),
       oplogs,
-      contract: { bytes: Buffer.byteLength(this.source), methods: await this.methods() },
+      contract: { bytes: Buffer.byteLength(this.source), methods },
       // The contract's keys: the system's own (`.sys/`: source, inputs) are not state it wrote.
       keys: this.atHead(() => this.view.state.size) - this.list('.sys/').length,
       readOnly: this.readOnly,
       stateRoot: this.sealedRoot ?? toHex(this.view.state.root()),
       sandbox: await readSandboxMark(this.dir),
       confidential: await this.confidentialInfo(),
-      failover: { standby: this.standbyTarget === undefined ? this.manifest.standby ?? null : this.standbyTarget, namedByContract: (await this.holder.vm.ready(), this.holder.vm.methods.includes(STANDBY_METHOD)), standingBy: this.standbyRole !== null, tookOver: existsSync(path.join(this.dir, EXECUTOR_KEY_FILE)) },
+      failover: { standby: this.standbyTarget === undefined ? this.manifest.standby ?? null : this.standbyTarget, namedByContract: methods.includes(STANDBY_METHOD), standingBy: this.standbyRole !== null, tookOver: existsSync(path.join(this.dir, EXECUTOR_KEY_FILE)) },
     }
   }
 
@@ -1192,8 +1193,7 @@ export class Database extends EventEmitter {
    */
   async takeoverNamed(): Promise<{ eligible: boolean; named: string | null | undefined }> {
     if (!this.standbyRole) throw new UsageError('USAGE', `${this.dir} is not a standby`)
-    await this.holder.vm.ready()
-    const namesStandby = this.holder.vm.methods.includes(STANDBY_METHOD)
+    const namesStandby = (await this.methods()).includes(STANDBY_METHOD)
     // Not waiting for the follower: it may wait for ever for blocks whose data never came (the
     // executor died after the upgrade reached this replica). The entries after the view are read
     // here instead, from the replica or else from the held blocks; folding again a change the

@@ -32,7 +32,7 @@ interface ResponseMessage {
 /** Requests one peer may have in flight here; more are refused, so a peer cannot queue unbounded disk reads. */
 const MAX_SERVING = 8
 
-/** The checkpoint source a peer on the swarm is, for `fetchStateCheckpoint`. */
+/** A source of state checkpoints for chunk sync (state-sync.ts): a peer on the swarm, or an HTTP API. */
 export interface CheckpointSource {
   /** How reports name it: `swarm:<peer public key>`. */
   name: string

@@ -54,11 +54,6 @@ export interface FetchedCheckpoint {
   served: StoredCheckpoint
 }
 
-/** Fetches and checks the state checkpoint an HTTP API serves; throws saying why it is refused. `keys` open a sealed one (§17.8). */
-export async function fetchStateCheckpoint(url: string, database: string, opts: FetchOptions & { keys?: CheckpointKeys } = {}): Promise<FetchedCheckpoint> {
-  return fetchFrom(httpSource(url, opts), database, opts)
-}
-
 /** A source asked over HTTP, at the paths of the API's /v1/state-checkpoints routes. */
 function httpSource(url: string, opts: FetchOptions): CheckpointSource {
   const base = url.replace(/\/+$/, '')
@@ -76,6 +71,7 @@ async function highestListed(source: CheckpointSource): Promise<number> {
   return Math.max(...lengths)
 }
 
+/** Fetches and checks a source's checkpoint; throws saying why it is refused. `keys` open a sealed one (§17.8). */
 async function fetchFrom(source: CheckpointSource, database: string, opts: FetchOptions & { keys?: CheckpointKeys; manifest?: unknown }): Promise<FetchedCheckpoint> {
   const length = opts.length ?? (await highestListed(source))
   const manifest = opts.manifest ?? (await source.ask({ length }))

@@ -8,24 +8,27 @@ import { listStateCheckpoints, readChunk, readManifest } from './checkpoint-file
 import { openStateCheckpoint, type OpenCheckpointOptions, type VerifiedStateCheckpoint } from './state-checkpoint.js'
 
 /**
- * The length of the highest checkpoint kept in `dir` whose seal the local index log holds without
- * the history before it, or null: a replica started from it fetches the log from there on only.
+ * The lengths of the checkpoints kept in `dir`, highest first, whose seal the local index log holds
+ * without the history before it: what a replica started from a checkpoint can start from.
  */
-export async function keptBaseLength(dir: string, index: Hypercore): Promise<number | null> {
+async function* startLengths(dir: string, index: Hypercore): AsyncGenerator<number> {
   for (const length of (await listStateCheckpoints(dir)).reverse()) {
-    if (index.contiguousLength < length && index.length > length && (await index.has(length))) return length
+    if (index.contiguousLength < length && index.length > length && (await index.has(length))) yield length
   }
+}
+
+/** The length of the highest such checkpoint, or null: a replica started from it fetches the log from there on only. */
+export async function keptBaseLength(dir: string, index: Hypercore): Promise<number | null> {
+  for await (const length of startLengths(dir, index)) return length
   return null
 }
 
 /**
- * The highest checkpoint kept in `dir` that the local index log holds the seal of, byte for byte,
- * checked again from its files; null when the log holds its history up to it anyway, or none fits.
+ * The highest such checkpoint whose seal the log holds byte for byte, checked again from its files;
+ * null when none fits (the log holds its history up to them, or no checkpoint is kept).
  */
 export async function keptBase(dir: string, index: Hypercore, keys: OpenCheckpointOptions['keys']): Promise<VerifiedStateCheckpoint | null> {
-  const lengths = await listStateCheckpoints(dir)
-  for (const length of lengths.reverse()) {
-    if (index.contiguousLength >= length || index.length <= length) continue
+  for await (const length of startLengths(dir, index)) {
     const seal = await index.get(length, { wait: false })
     const manifest = await readManifest(dir, length)
     if (!seal || !manifest) continue

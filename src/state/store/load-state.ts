@@ -49,15 +49,16 @@ const FOLD_COMMIT_ENTRIES = 1 << 16
  */
 export async function loadState(dir: string, index: Hypercore, opts: StateStoreOptions = {}, base?: () => Promise<VerifiedStateCheckpoint | null>): Promise<LoadedState> {
   // A store known to have lied is rebuilt whatever its bytes say now.
-  const probe = damageMark(dir) === null ? await probeStore(dir) : null
-  let discarded = damageMark(dir) ?? probe?.problem ?? null
+  const damaged = damageMark(dir)
+  const probe = damaged === null ? await probeStore(dir) : null
+  let discarded = damaged ?? probe?.problem ?? null
   let store = openStore(dir, opts, discarded !== null)
   let resumed: { view: IndexState; claim: Uint8Array } | null = null
   let resumedFromLeaves = false
   if (store && discarded === null) {
     try {
       resumed = await resume(store, index, probe?.cleanClose === true)
-      resumedFromLeaves = probe?.cleanClose === true
+      resumedFromLeaves = resumed !== null && probe?.cleanClose === true
     } catch (err) {
       discarded = err instanceof StoreRejected ? err.message : `it could not be read (${(err as Error).message})`
     }
@@ -99,7 +100,7 @@ export async function loadState(dir: string, index: Hypercore, opts: StateStoreO
     folded,
     discarded,
     persistent: store !== null && store.stats.lastError === null,
-    fromLeafHashes: resumed !== null && resumedFromLeaves,
+    fromLeafHashes: resumedFromLeaves,
   }
   return { view, store, load, claimedRoot }
 }
