@@ -15,6 +15,8 @@ import { joinDatabase } from '../src/participant/join.js'
 import { example, send1, tempDir } from './helpers/databases.js'
 import { glassbox } from './helpers/cli.js'
 import { existsSync } from 'node:fs'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import { checkpointsDir, chunkFile } from '../src/state/checkpoint/checkpoint-files.js'
 import { eventually, localDht } from './helpers/network.js'
 
 const dht = localDht()
@@ -101,6 +103,22 @@ test('glassbox join --from-checkpoint starts the replica from a checkpoint and o
     assert.equal(await (replica as unknown as { index: { has(i: number): Promise<boolean> } }).index.has(1), false, 'the history before the checkpoint was never fetched')
   } finally {
     await replica.close()
+  }
+
+  // The kept checkpoint changed on disk, with no store to resume from: the open refuses it by name
+  // rather than start from it, and starts from it again once it is put back.
+  const chunk = path.join(checkpointsDir(dir), String(manifest.length), chunkFile(1))
+  const original = await readFile(chunk, 'utf8')
+  await writeFile(chunk, original.replace(/"value":\d+/, '"value":999'))
+  await rm(path.join(dir, 'state'), { recursive: true })
+  await assert.rejects(Database.load(dir), (err: Error & { code?: string }) => err.code === 'CHECKPOINT_INVALID' && /chunk 1/.test(err.message))
+  await writeFile(chunk, original)
+  const restored = await Database.load(dir)
+  try {
+    assert.equal(restored.stateLoad.from, 'store')
+    assert.equal(restored.get('/values/k7')?.value, 7)
+  } finally {
+    await restored.close()
   }
 
   const nowhere = path.join(root, 'nowhere')
