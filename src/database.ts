@@ -1260,7 +1260,7 @@ export class Database extends EventEmitter {
     // Before the logs close, so no peer is served a log in the middle of closing.
     await this.replicator?.close()
     this.replicator = null
-    await this.store?.close()
+    await this.store?.close(this.view.state)
     this.wake()
     this.holder.vm.dispose()
     await this.logs.close()

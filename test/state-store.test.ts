@@ -73,7 +73,7 @@ test('a restart resumes from the store: nothing is folded, and the state is the 
 
   const again = await reopen(dir)
   try {
-    assert.deepEqual(again.stateLoad, { from: 'store', storedLength: before.length, folded: 0, discarded: null, persistent: true, fromLeafHashes: true })
+    assert.deepEqual(again.stateLoad, { from: 'store', storedLength: before.length, folded: 0, discarded: null, persistent: true, fromLeafHashes: true, fromSnapshot: true })
     assert.deepEqual(await snapshot(again), before)
     // Acks come back from the store: an op processed before the restart is found where it was.
     const [first] = await send(again, 'put', { key: 'k0', value: 'changed' })

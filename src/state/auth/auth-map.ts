@@ -45,9 +45,33 @@ export interface EncodedEntry {
   encoded: Uint8Array
 }
 
+/** A map's arrays, as `layout()` gives them and `fromLayout()` takes them (see those). */
+export interface MapLayout {
+  count: number
+  rootRef: number
+  innerTop: number
+  leafTop: number
+  crit: Int32Array
+  left: Int32Array
+  right: Int32Array
+  innerHashes: Uint8Array
+  leafHashes: Uint8Array
+  /** A free leaf's key is ''. */
+  keys: string[]
+  freeInner: number[]
+  freeLeaf: number[]
+}
+
 /** The value slot of a leaf whose value is in the value source. */
 const STORED: unique symbol = Symbol('stored')
 type Slot = Json | typeof STORED
+
+/** The smallest of 1024, 2048, 4096… (the sizes `grow` doubles through) that holds `n`. */
+function capacityFor(n: number): number {
+  let size = 1024
+  while (size < n) size *= 2
+  return size
+}
 
 function grow<T extends Int32Array | Uint8Array>(a: T, size: number): T {
   const next = new (a.constructor as new (n: number) => T)(size)
@@ -151,6 +175,76 @@ export class AuthMap implements StateReader {
       for (let i = 0; i < H; i++) vh[i] = leaf[i]
       return STORED
     })
+    map.attachSource(source)
+    return map
+  }
+
+  /**
+   * @internal The map's arrays as they are, for a snapshot (state/store/map-snapshot.ts): root()
+   * is taken first, so every inner hash is current. Only for a map whose values are all in its
+   * source (`unsaved` empty): values are not part of the layout.
+   */
+  layout(): MapLayout {
+    this.root()
+    return {
+      count: this.count,
+      rootRef: this.rootRef,
+      innerTop: this.innerTop,
+      leafTop: this.leafTop,
+      crit: this.crit.subarray(0, this.innerTop),
+      left: this.left.subarray(0, this.innerTop),
+      right: this.right.subarray(0, this.innerTop),
+      innerHashes: this.innerHashes.subarray(0, this.innerTop * H),
+      leafHashes: this.leafHashes.subarray(0, this.leafTop * H),
+      keys: this.keys.slice(0, this.leafTop),
+      freeInner: [...this.freeInner],
+      freeLeaf: [...this.freeLeaf],
+    }
+  }
+
+  /**
+   * @internal A map with `layout`'s arrays, every value in `source`: nothing is hashed, so the
+   * layout must come from a map this software held (a snapshot whose checksum matched) and its
+   * root must still be checked against one the log vouches for. Throws RangeError on a layout
+   * whose sizes or references do not fit together.
+   */
+  static fromLayout(layout: MapLayout, source: ValueSource): AuthMap {
+    const { count, rootRef, innerTop, leafTop, keys, freeInner, freeLeaf } = layout
+    const fits =
+      Number.isInteger(innerTop) && Number.isInteger(leafTop) && innerTop >= 0 && leafTop >= 0 &&
+      layout.crit.length === innerTop && layout.left.length === innerTop && layout.right.length === innerTop &&
+      layout.innerHashes.length === innerTop * H && layout.leafHashes.length === leafTop * H && keys.length === leafTop &&
+      count === leafTop - freeLeaf.length && (count === 0 || count - 1 === innerTop - freeInner.length) &&
+      (count === 0 || (rootRef >= 0 ? rootRef < innerTop : ~rootRef < leafTop))
+    if (!fits) throw new RangeError('fromLayout(): the layout\'s sizes do not fit together')
+    for (let n = 0; n < innerTop; n++) {
+      const l = layout.left[n]
+      const r = layout.right[n]
+      if (l >= innerTop || r >= innerTop || ~l >= leafTop || ~r >= leafTop) throw new RangeError(`fromLayout(): inner node ${n} refers outside the layout`)
+    }
+    const map = new AuthMap()
+    // The capacities a map grown put by put would have: the next put must not double the arrays.
+    const size = capacityFor(innerTop)
+    map.crit = new Int32Array(size)
+    map.crit.set(layout.crit)
+    map.left = new Int32Array(size)
+    map.left.set(layout.left)
+    map.right = new Int32Array(size)
+    map.right.set(layout.right)
+    map.dirty = new Uint8Array(size)
+    map.innerHashes = new Uint8Array(size * H)
+    map.innerHashes.set(layout.innerHashes)
+    map.leafHashes = new Uint8Array(capacityFor(leafTop) * H)
+    map.leafHashes.set(layout.leafHashes)
+    map.keys = keys
+    map.values = new Array<Slot>(leafTop).fill(STORED)
+    for (const i of freeLeaf) map.values[i] = null
+    map.rootRef = rootRef
+    map.count = count
+    map.innerTop = innerTop
+    map.leafTop = leafTop
+    for (const n of freeInner) map.freeInner.push(n)
+    for (const i of freeLeaf) map.freeLeaf.push(i)
     map.attachSource(source)
     return map
   }

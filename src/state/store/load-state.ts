@@ -13,6 +13,7 @@ import { AuthMap } from '../auth/auth-map.js'
 import { IndexState } from '../index-state.js'
 import { damageMark, probeStore, StateStore, stateDir, StoreRejected, type StateStoreOptions, type StoredMeta } from './state-store.js'
 import { seedFromCheckpoint } from './seed-state.js'
+import { readMapSnapshot } from './map-snapshot.js'
 import { positionsHash } from '../../log/positions.js'
 import type { VerifiedStateCheckpoint } from '../checkpoint/state-checkpoint.js'
 
@@ -30,6 +31,8 @@ export interface StateLoad {
   persistent: boolean
   /** True when the store was the one a clean close left, so its stored leaf hashes were used and no value was hashed. */
   fromLeafHashes: boolean
+  /** True when the map was read back from the snapshot that clean close wrote: not even an inner node was hashed. */
+  fromSnapshot: boolean
 }
 
 export interface LoadedState {
@@ -53,12 +56,10 @@ export async function loadState(dir: string, index: Hypercore, opts: StateStoreO
   const probe = damaged === null ? await probeStore(dir) : null
   let discarded = damaged ?? probe?.problem ?? null
   let store = openStore(dir, opts, discarded !== null)
-  let resumed: { view: IndexState; claim: Uint8Array } | null = null
-  let resumedFromLeaves = false
+  let resumed: Resumed | null = null
   if (store && discarded === null) {
     try {
       resumed = await resume(store, index, probe?.cleanClose === true)
-      resumedFromLeaves = resumed !== null && probe?.cleanClose === true
     } catch (err) {
       discarded = err instanceof StoreRejected ? err.message : `it could not be read (${(err as Error).message})`
     }
@@ -100,7 +101,8 @@ export async function loadState(dir: string, index: Hypercore, opts: StateStoreO
     folded,
     discarded,
     persistent: store !== null && store.stats.lastError === null,
-    fromLeafHashes: resumedFromLeaves,
+    fromLeafHashes: resumed?.built === 'leaf-hashes' || resumed?.built === 'snapshot',
+    fromSnapshot: resumed?.built === 'snapshot',
   }
   return { view, store, load, claimedRoot }
 }
@@ -133,18 +135,30 @@ function claimOf(entry: IndexEntry): Uint8Array | null {
   return 'stateRoot' in entry ? entry.stateRoot : null
 }
 
-/** The view the store holds, once the log vouches for it; throws StoreRejected (null store: empty). */
+interface Resumed {
+  view: IndexState
+  claim: Uint8Array
+  /** How the map was built: from the close's snapshot, from the stored leaf hashes, or by hashing every value. */
+  built: 'snapshot' | 'leaf-hashes' | 'values'
+}
+
 /**
- * `cleanClose`: the data file is the one a clean close left, byte for byte, so its stored leaf
- * hashes are the ones written with its values and no value need be hashed; else every value is.
+ * The view the store holds, once the log vouches for it; throws StoreRejected (null store: empty).
+ * `cleanClose`: the data file is the one a clean close left, byte for byte, so the map that close
+ * wrote is read back (map-snapshot.ts), or else its stored leaf hashes are the ones written with
+ * its values and no value need be hashed; without a clean close every value is.
  */
-async function resume(store: StateStore, index: Hypercore, cleanClose = false): Promise<{ view: IndexState; claim: Uint8Array } | null> {
+async function resume(store: StateStore, index: Hypercore, cleanClose = false): Promise<Resumed | null> {
   const meta = store.readMeta()
   if (!meta) return null
   if (meta.length > index.length) throw new StoreRejected(`it holds the state at length ${meta.length}, ahead of the index log (${index.length})`)
   await checkAgainstLog(meta, store, index)
-  const map = cleanClose ? AuthMap.fromLeafHashes(store.leaves(), store) : AuthMap.fromStored(store.entries(), store)
-  if (map.size !== meta.keys || toHex(map.root()) !== toHex(meta.root)) throw new StoreRejected(`its ${cleanClose ? 'leaf hashes' : 'values'} do not give the state root it records`)
+  const gives = (map: AuthMap) => map.size === meta.keys && toHex(map.root()) === toHex(meta.root)
+  // A snapshot that does not give the recorded root is only a cache missed: the leaf hashes are next.
+  const snapshot = cleanClose ? readMapSnapshot(store.path, meta.root, store) : null
+  const built = snapshot && gives(snapshot) ? 'snapshot' : cleanClose ? 'leaf-hashes' : 'values'
+  const map = built === 'snapshot' ? (snapshot as AuthMap) : built === 'leaf-hashes' ? AuthMap.fromLeafHashes(store.leaves(), store) : AuthMap.fromStored(store.entries(), store)
+  if (!gives(map)) throw new StoreRejected(`its ${built === 'values' ? 'values' : 'leaf hashes'} do not give the state root it records`)
   const view = new IndexState(map)
   view.length = meta.length
   view.runtime = meta.runtime
@@ -152,7 +166,7 @@ async function resume(store: StateStore, index: Hypercore, cleanClose = false): 
   for (const [origin, seq] of meta.lastSeq) view.lastSeq.set(origin, seq)
   view.lastSeal = meta.lastSeal
   view.acks.attachSource(store, meta.acks)
-  return { view, claim: meta.root }
+  return { view, claim: meta.root, built }
 }
 
 /**

@@ -21,7 +21,8 @@ import type { StoreIntegrityError } from '../../errors.js'
 import type { Json } from '../../vm/types.js'
 import type { AckLocation, AckSource } from '../ack-table.js'
 import { closedCleanly, markClosedCleanly } from './clean-close.js'
-import type { EncodedEntry, ValueSource } from '../auth/auth-map.js'
+import type { AuthMap, EncodedEntry, ValueSource } from '../auth/auth-map.js'
+import { encodeMapSnapshot, removeMapSnapshot, writeMapSnapshot } from './map-snapshot.js'
 import type { IndexState } from '../index-state.js'
 
 // 2: each value is stored after its leaf hash (so a store closed cleanly opens without hashing values).
@@ -117,6 +118,8 @@ export class StateStore implements ValueSource, AckSource {
   onDamage: ((err: StoreIntegrityError) => void) | null = null
   private closed = false
   private ackCount = 0
+  /** The state root of the last commit (or of the meta record read), null before either. */
+  private committedRoot: Uint8Array | null = null
 
   private constructor(
     private readonly dir: string,
@@ -125,6 +128,11 @@ export class StateStore implements ValueSource, AckSource {
     private readonly acks: LmdbDatabase<Buffer, Buffer>,
     private readonly meta: LmdbDatabase<Buffer, Buffer>,
   ) {}
+
+  /** The store's own directory (`stateDir` of the database's). */
+  get path(): string {
+    return this.dir
+  }
 
   /** Opens (creating if need be) the store of the database at `dir`; throws if LMDB cannot. */
   static open(dir: string, opts: StateStoreOptions = {}): StateStore {
@@ -210,6 +218,7 @@ export class StateStore implements ValueSource, AckSource {
     if (bytes === undefined) return null
     const meta = parseMeta(bytes)
     this.ackCount = meta.acks
+    this.committedRoot = meta.root
     return meta
   }
 
@@ -245,6 +254,7 @@ export class StateStore implements ValueSource, AckSource {
         this.meta.putSync(META_KEY, metaBytes(view, root, acks))
       })
       this.ackCount = acks
+      this.committedRoot = root
       map.markStored()
       view.acks.markStored()
       this.stats.lastError = null
@@ -260,12 +270,26 @@ export class StateStore implements ValueSource, AckSource {
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the environment and, unless the store lied, records the data file's bytes (clean-close.ts)
+   * and a snapshot of `map` (map-snapshot.ts) when it is exactly the state last committed. Without
+   * `map` a snapshot already there stays: the next open uses it only if it holds the store's root.
+   */
+  async close(map?: AuthMap): Promise<void> {
     if (this.closed) return
     this.closed = true
+    const snapshot = map && this.holds(map) ? encodeMapSnapshot(map) : null
     await this.env.close()
     // A store that lied is rebuilt at the next open whatever its bytes (damageMark): no record.
-    if (this.damage === null) markClosedCleanly(this.dir)
+    if (this.damage !== null) return removeMapSnapshot(this.dir)
+    markClosedCleanly(this.dir)
+    if (snapshot) writeMapSnapshot(this.dir, snapshot)
+    else if (map) removeMapSnapshot(this.dir)
+  }
+
+  /** Whether `map` is the state this store last committed: nothing unsaved, the same root. */
+  private holds(map: AuthMap): boolean {
+    return this.damage === null && this.committedRoot !== null && map.unsaved?.size === 0 && Buffer.from(map.root()).equals(this.committedRoot)
   }
 }
 
