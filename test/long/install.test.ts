@@ -58,7 +58,7 @@ before(async () => {
 after(() => rm(tmp, { recursive: true, force: true }))
 
 test('the tarball holds the built command, the contract types, the examples and the docs, and no tests', async () => {
-  for (const file of ['dist/src/cli/main.js', 'types/contract.d.ts', 'examples/counter.js', 'docs/contracts.md', 'docs/protocol.md', 'README.md']) {
+  for (const file of ['dist/src/cli/main.js', 'dist/src/vm/fuel/quickjs-metered.wasm', 'types/contract.d.ts', 'examples/counter.js', 'docs/contracts.md', 'docs/protocol.md', 'README.md']) {
     await access(path.join(installed, file))
   }
   // npm may nest a dependency under the package; everything else is what `files` ships.
