@@ -289,3 +289,26 @@ test('memoryBytes counts the typed arrays and the keys, and grows and shrinks wi
   for (let i = 0; i < 5000; i += 2) map.delete(`/values/k${String(i).padStart(6, '0')}`)
   assert.ok(map.memoryBytes() < full, 'deleted keys no longer count')
 })
+
+test('has() answers from the keys the map holds: it reads no value from the store, not even a lying one', () => {
+  const encoded = new Map<string, Uint8Array>([
+    ['/a', encode(1)],
+    ['/b', encode('two')],
+  ])
+  let reads = 0
+  const map = AuthMap.fromStored([...encoded].map(([key, e]) => ({ key, encoded: e })), {
+    read(key) {
+      reads++
+      // A store that lies about every value it is asked for.
+      return encoded.has(key) ? encode('not the value') : undefined
+    },
+  })
+  assert.deepEqual([map.has('/a'), map.has('/b'), map.has('/c'), map.has('\ud800')], [true, true, false, false])
+  assert.equal(reads, 0)
+  map.delete('/a')
+  map.put('/c', 3)
+  assert.deepEqual([map.has('/a'), map.has('/c')], [false, true])
+  assert.equal(reads, 0)
+  // A read of the value still checks it, and the lie shows there.
+  assert.throws(() => map.get('/b'), { code: 'STORE_INTEGRITY' })
+})

@@ -36,7 +36,7 @@ export class IndexState {
   }
 
   isInput(pubkey: string): boolean {
-    return this.state.get(inputKey(pubkey)) !== undefined
+    return this.state.has(inputKey(pubkey))
   }
 
   inputs(): string[] {

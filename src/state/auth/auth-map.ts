@@ -331,8 +331,9 @@ export class AuthMap implements StateReader {
     return v === STORED ? this.load(~ref, len) : v
   }
 
+  /** Whether the map holds `key`: its keys answer, no value is read (from memory or the source). */
   has(key: string): boolean {
-    return this.get(key) !== undefined
+    return key.isWellFormed() && this.leafOf(key) >= 0
   }
 
   put(key: string, value: Json): void {
