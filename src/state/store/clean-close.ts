@@ -23,17 +23,25 @@ function digest(storeDir: string): string | null {
   }
 }
 
-/** Records the data file's bytes once LMDB has closed it; a store that cannot be read gets no record. */
-export function markClosedCleanly(storeDir: string): void {
+/**
+ * Records the data file's bytes once LMDB has closed it; a store that cannot be read, or is too large
+ * to fingerprint, gets no record. Returns whether it got one (the next open can skip the probe).
+ */
+export function markClosedCleanly(storeDir: string): boolean {
   const at = path.join(storeDir, FINGERPRINT_FILE)
   const sum = digest(storeDir)
   try {
-    if (sum === null) return rmSync(at, { force: true })
+    if (sum === null) {
+      rmSync(at, { force: true })
+      return false
+    }
     // Renamed into place, so a crash leaves the old record or the new one, never half of one.
     writeFileSync(`${at}.tmp`, `${sum}\n`)
     renameSync(`${at}.tmp`, at)
+    return true
   } catch {
     // Without a record the next open probes the store: slower, never wrong.
+    return false
   }
 }
 

@@ -278,12 +278,13 @@ export class StateStore implements ValueSource, AckSource {
   async close(map?: AuthMap): Promise<void> {
     if (this.closed) return
     this.closed = true
-    const snapshot = map && this.holds(map) ? encodeMapSnapshot(map) : null
+    const holds = map !== undefined && this.holds(map)
     await this.env.close()
     // A store that lied is rebuilt at the next open whatever its bytes (damageMark): no record.
     if (this.damage !== null) return removeMapSnapshot(this.dir)
-    markClosedCleanly(this.dir)
-    if (snapshot) writeMapSnapshot(this.dir, snapshot)
+    // A snapshot is read only after a clean close recorded (a store too large to fingerprint gets none).
+    const recorded = markClosedCleanly(this.dir)
+    if (recorded && holds) writeMapSnapshot(this.dir, encodeMapSnapshot(map))
     else if (map) removeMapSnapshot(this.dir)
   }
 
