@@ -3,7 +3,7 @@
 // commit, a flipped byte, a damaged or missing record) does not match, so the store is probed.
 
 import assert from 'node:assert/strict'
-import { cp, open, readFile, rm, writeFile } from 'node:fs/promises'
+import { open, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'node:test'
 import { Database } from '../src/index.js'
@@ -11,7 +11,7 @@ import { closedCleanly, markClosedCleanly } from '../src/state/store/clean-close
 import { AuthMap } from '../src/state/auth/auth-map.js'
 import { probeStore } from '../src/state/store/state-store.js'
 import { removeMapSnapshot } from '../src/state/store/map-snapshot.js'
-import { example, send1, tempDir } from './helpers/databases.js'
+import { closeAsIfKilled, example, send1, tempDir } from './helpers/databases.js'
 
 const storeOf = (dir: string) => path.join(dir, 'state')
 
@@ -46,12 +46,8 @@ test('a store changed after its last clean close (a crash after a commit) is pro
   const running = await Database.load(dir)
   await send1(running, 'put', { key: 'b', value: 2 })
   const expected = running.list('')
-  // The store as a kill -9 leaves it: the op committed, the record still the previous close's.
-  const aside = await tempDir(t)
-  await cp(storeOf(dir), aside, { recursive: true })
-  await running.close()
-  await rm(storeOf(dir), { recursive: true })
-  await cp(aside, storeOf(dir), { recursive: true })
+  // The op committed, the record still the previous close's.
+  await closeAsIfKilled(t, running, dir)
 
   assert.equal(closedCleanly(storeOf(dir)), false)
   assert.deepEqual(await probeStore(dir), { problem: null, cleanClose: false }, 'the probe finds the store readable')

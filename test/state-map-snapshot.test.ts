@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { cp, readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'node:test'
 import { encode } from '../src/codec/canonical.js'
@@ -13,7 +13,7 @@ import { AuthMap } from '../src/state/auth/auth-map.js'
 import { proveKey } from '../src/state/auth/prove.js'
 import { decodeMapSnapshot, encodeMapSnapshot, mapSnapshotFile } from '../src/state/store/map-snapshot.js'
 import type { Json } from '../src/vm/types.js'
-import { example, send1, tempDir } from './helpers/databases.js'
+import { closeAsIfKilled, example, send1, tempDir } from './helpers/databases.js'
 
 const storeOf = (dir: string) => path.join(dir, 'state')
 
@@ -206,12 +206,8 @@ test('a store a crash left (no clean close) does not read a snapshot, even one t
   const running = await Database.load(dir)
   await send1(running, 'put', { key: 'b', value: 2 })
   const expected = running.list('')
-  // The store as a kill -9 leaves it: the op committed, the record and the snapshot the last close's.
-  const aside = await tempDir(t)
-  await cp(storeOf(dir), aside, { recursive: true })
-  await running.close()
-  await rm(storeOf(dir), { recursive: true })
-  await cp(aside, storeOf(dir), { recursive: true })
+  // The op committed, the record and the snapshot the last close's.
+  await closeAsIfKilled(t, running, dir)
   const again = await Database.load(dir)
   try {
     assert.deepEqual([again.stateLoad.from, again.stateLoad.fromSnapshot, again.stateLoad.fromLeafHashes], ['store', false, false])

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
-import { mkdtemp, readFile } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { TestContext } from 'node:test'
@@ -39,6 +39,19 @@ export async function tempDir(_t: TestContext): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'glassbox-verify-'))
   removeAtExit.push(dir)
   return dir
+}
+
+/**
+ * Closes `db` (at `dir`) and puts its state store back as it was before the close, as a kill -9
+ * leaves it: what it committed is there, but not what a clean close writes (its record, its map).
+ */
+export async function closeAsIfKilled(t: TestContext, db: Database, dir: string): Promise<void> {
+  const store = path.join(dir, 'state')
+  const aside = await tempDir(t)
+  await cp(store, aside, { recursive: true })
+  await db.close()
+  await rm(store, { recursive: true })
+  await cp(aside, store, { recursive: true })
 }
 
 /** Creates a database, runs `script` against it with its executor, waits for every ack, closes it. */
