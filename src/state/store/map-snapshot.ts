@@ -65,8 +65,10 @@ export function encodeMapSnapshot(map: AuthMap): Buffer {
  * The map a snapshot holds, its values in `source`; null if the bytes are not a whole snapshot of
  * this format, or do not hold `root` (the one the store records).
  */
-export function decodeMapSnapshot(bytes: Buffer, root: Uint8Array, source: ValueSource): AuthMap | null {
-  if (!NATIVE || bytes.length < HEADER + H || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return null
+export function decodeMapSnapshot(given: Buffer, root: Uint8Array, source: ValueSource): AuthMap | null {
+  if (!NATIVE || given.length < HEADER + H || !given.subarray(0, MAGIC.length).equals(MAGIC)) return null
+  // The arrays are read in place, 4-byte aligned: bytes that sit elsewhere (a pooled small read) are copied first.
+  const bytes = given.byteOffset % 4 === 0 ? given : Buffer.from(new Uint8Array(given).buffer)
   let at = MAGIC.length
   const int = () => {
     const n = bytes.readInt32LE(at)
@@ -91,8 +93,6 @@ export function decodeMapSnapshot(bytes: Buffer, root: Uint8Array, source: Value
     at += n * H
     return a
   }
-  // Buffer pools small buffers at any offset; a file read whole is its own, aligned allocation.
-  if ((bytes.byteOffset + at) % 4 !== 0) return null
   const crit = ints(innerTop)
   const left = ints(innerTop)
   const right = ints(innerTop)
