@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'node:test'
 import { encode } from '../src/codec/canonical.js'
@@ -221,5 +221,29 @@ test('a store a crash left (no clean close) does not read a snapshot, even one t
     assert.deepEqual(again.list(''), expected)
   } finally {
     await again.close()
+  }
+})
+
+test('an open that changes nothing keeps the snapshot it read; one that commits writes a new one', async (t) => {
+  const dir = await tempDir(t)
+  await closedDatabase(dir)
+  const file = mapSnapshotFile(storeOf(dir))
+  const written = (await stat(file)).ino
+  const reader = await Database.load(dir)
+  assert.equal(reader.stateLoad.fromSnapshot, true)
+  assert.ok(reader.get('/values/k1'))
+  await reader.close()
+  assert.equal((await stat(file)).ino, written, 'not written again: the state did not change')
+  const again = await reopened(dir)
+  assert.equal(again.db.stateLoad.fromSnapshot, true, 'and still used')
+  await send1(again.db, 'put', { key: 'new', value: 1 })
+  await again.db.close()
+  assert.notEqual((await stat(file)).ino, written, 'written again after a commit')
+  const last = await reopened(dir)
+  try {
+    assert.equal(last.db.stateLoad.fromSnapshot, true)
+    assert.ok(last.db.get('/values/new'))
+  } finally {
+    await last.db.close()
   }
 })

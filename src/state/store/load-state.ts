@@ -159,6 +159,7 @@ async function resume(store: StateStore, index: Hypercore, cleanClose = false): 
   const built = snapshot && gives(snapshot) ? 'snapshot' : cleanClose ? 'leaf-hashes' : 'values'
   const map = built === 'snapshot' ? (snapshot as AuthMap) : built === 'leaf-hashes' ? AuthMap.fromLeafHashes(store.leaves(), store) : AuthMap.fromStored(store.entries(), store)
   if (!gives(map)) throw new StoreRejected(`its ${built === 'values' ? 'values' : 'leaf hashes'} do not give the state root it records`)
+  if (built === 'snapshot') store.markSnapshotRead()
   const view = new IndexState(map)
   view.length = meta.length
   view.runtime = meta.runtime

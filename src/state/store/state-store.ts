@@ -120,6 +120,8 @@ export class StateStore implements ValueSource, AckSource {
   private ackCount = 0
   /** The state root of the last commit (or of the meta record read), null before either. */
   private committedRoot: Uint8Array | null = null
+  /** The open read the map from the snapshot (see close). */
+  private snapshotRead = false
 
   private constructor(
     private readonly dir: string,
@@ -282,10 +284,18 @@ export class StateStore implements ValueSource, AckSource {
     await this.env.close()
     // A store that lied is rebuilt at the next open whatever its bytes (damageMark): no record.
     if (this.damage !== null) return removeMapSnapshot(this.dir)
+    // Opened from a clean close's snapshot, and nothing committed since: that close's record and
+    // snapshot still hold (a reader's open and close cost no hashing of the data file or the map).
+    if (this.snapshotRead && this.stats.commits === 0 && holds) return
     // A snapshot is read only after a clean close recorded (a store too large to fingerprint gets none).
     const recorded = markClosedCleanly(this.dir)
     if (recorded && holds) writeMapSnapshot(this.dir, encodeMapSnapshot(map))
     else if (map) removeMapSnapshot(this.dir)
+  }
+
+  /** Says the open read the map from the snapshot a clean close left (load-state.ts). */
+  markSnapshotRead(): void {
+    this.snapshotRead = true
   }
 
   /** Whether `map` is the state this store last committed: nothing unsaved, the same root. */
