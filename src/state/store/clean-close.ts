@@ -6,7 +6,7 @@
 // Large stores are not fingerprinted: hashing them at every close would cost more than a probe.
 
 import { createHash } from 'node:crypto'
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
 const DATA_FILE = 'data.mdb'
@@ -14,12 +14,21 @@ const FINGERPRINT_FILE = 'closed-cleanly'
 /** Data files larger than this are probed at every open instead. */
 const FINGERPRINT_MAX_BYTES = 64 * 1024 * 1024
 
+/** Read in chunks of this buffer: a 20 MB file read whole costs about as much again in allocation as in hashing. */
+const chunk = Buffer.allocUnsafe(1 << 20)
+
 function digest(storeDir: string): string | null {
+  let fd: number | null = null
   try {
-    if (statSync(path.join(storeDir, DATA_FILE)).size > FINGERPRINT_MAX_BYTES) return null
-    return createHash('sha256').update(readFileSync(path.join(storeDir, DATA_FILE))).digest('hex')
+    fd = openSync(path.join(storeDir, DATA_FILE), 'r')
+    if (fstatSync(fd).size > FINGERPRINT_MAX_BYTES) return null
+    const h = createHash('sha256')
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) h.update(chunk.subarray(0, n))
+    return h.digest('hex')
   } catch {
     return null
+  } finally {
+    if (fd !== null) closeSync(fd)
   }
 }
 
