@@ -30,7 +30,8 @@ describe('module interop', () => {
     // A helper written otherwise (another esbuild) stays where it is, and so does what it calls.
     const other = 'var __export = (target, all) => { for (var n in all) __defProp(target, n, { get: all[n] }) };\nvar contract_exports = {};\n'
     assert.equal(withGuestInterop(other), other)
-    assert.equal(await factoryOf('const a = 1'), '(function (require, module) {"use strict";\nconst a = 1;\n\n})', 'nothing to take out of a module without imports or exports')
+    assert.equal(await factoryOf('let a = 1\na++'), '(function (require, module) {"use strict";\nlet a = 1;\na++;\n\n})', 'nothing to take out of a module without imports or exports')
+    assert.equal(await factoryOf('const a = 1'), '(function (require, module) {"use strict"; /* static module */\nconst a = 1;\n\n;return [a];\n})', 'a static module also returns its values')
   })
 
   it('exports, default and renamed exports, and methods read as before', async () => {

@@ -36,7 +36,7 @@ export function emitBad(params, emit) { emit({ op: 'X', f: () => 1 }) }
 describe('limits', () => {
   it('exports the runtime identity and sane default limits', () => {
     // The cost table is part of the identity: two tables disagree about which ops run out of gas.
-    assert.equal(RUNTIME_ID, `glassbox-vm/3 quickjs-emscripten@0.32.0 release-sync esbuild@0.28.2 ${METERING_ID}`)
+    assert.equal(RUNTIME_ID, `glassbox-vm/4 quickjs-emscripten@0.32.0 release-sync esbuild@0.28.2 acorn@8.19.0 ${METERING_ID}`)
     assert.match(METERING_ID, /^fuel\/1 loop=\d+ call=\d+ bulk=\d+\+1\/\d+B gas=\d+ host=\d+\+\d+\/KiB$/)
     assert.deepEqual(DEFAULT_LIMITS, {
       gas: 2000,

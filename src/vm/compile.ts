@@ -7,6 +7,7 @@ import type { TransformFailure } from 'esbuild'
 import { ContractError } from '../errors.js'
 import { utf8Bytes } from './keys.js'
 import { withGuestInterop } from './interop.js'
+import { staticModuleNames } from './static-module.js'
 import { CONTRACT_FILENAME } from './transform-options.js'
 import { transformContract } from './transform.js'
 
@@ -29,9 +30,25 @@ export function compileContract(source: string, maxSourceBytes: number): string 
   } catch (err) {
     throw new ContractError('CONTRACT_INVALID', `contract source does not compile: ${describeFailure(err)}`, { cause: err })
   }
-  // `exports` is deliberately not a parameter: esbuild's output only uses `module.exports`, and a
-  // contract may declare its own top-level `exports`.
-  return `(function (require, module) {"use strict";\n${withGuestInterop(code)}\n})`
+  const body = withGuestInterop(code)
+  // A static module's factory also returns its top-level values, for the guest to freeze; the
+  // header says which kind it is, and only this function writes it.
+  const names = staticModuleNames(body)
+  if (names === null) return `${FACTORY_HEADER}\n${body}\n})`
+  return `${STATIC_FACTORY_HEADER}\n${body}\n;return [${names.join(', ')}];\n})`
+}
+
+// `exports` is deliberately not a parameter: esbuild's output only uses `module.exports`, and a
+// contract may declare its own top-level `exports`.
+const FACTORY_HEADER = '(function (require, module) {"use strict";'
+const STATIC_FACTORY_HEADER = '(function (require, module) {"use strict"; /* static module */'
+
+/**
+ * Whether a factory is a static module's (static-module.ts): evaluated once per sandbox, its top
+ * level frozen. Read from the header compileContract wrote, which the contract's text cannot change.
+ */
+export function isStaticFactory(factory: string): boolean {
+  return factory.startsWith(STATIC_FACTORY_HEADER)
 }
 
 function describeFailure(err: unknown): string {

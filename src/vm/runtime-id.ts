@@ -5,4 +5,4 @@
 import { METERING_ID } from './fuel/costs.js'
 
 /** Bump the leading `glassbox-vm/N` whenever the sandbox's observable behaviour changes. */
-export const RUNTIME_ID = `glassbox-vm/3 quickjs-emscripten@0.32.0 release-sync esbuild@0.28.2 ${METERING_ID}`
+export const RUNTIME_ID = `glassbox-vm/4 quickjs-emscripten@0.32.0 release-sync esbuild@0.28.2 acorn@8.19.0 ${METERING_ID}`

@@ -7,7 +7,7 @@
 
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core'
 import { ContractError } from '../errors.js'
-import { CONTRACT_FILENAME } from './compile.js'
+import { CONTRACT_FILENAME, isStaticFactory } from './compile.js'
 import { GUEST_SOURCE } from './guest/source.js'
 import { JobRunner } from './jobs.js'
 import { FUEL_PER_GAS, HOST_CALL_FUEL, HOST_KIB_FUEL } from './fuel/costs.js'
@@ -65,6 +65,14 @@ export class Sandbox {
   private gasExceeded = false
   /** A trap unwound the module mid-run: nothing of this sandbox may be touched again. */
   private trapped = false
+  /**
+   * What evaluating a static module cost the run that did it (fuel, counted from the run's start).
+   * Later runs use that instance; each is charged the same again, so that a warm run is cut off at
+   * half its gas as if it had evaluated the module itself, as a canonical run does.
+   */
+  private instanceFuel: number | null = null
+  /** The fuel left when the running host call was made. */
+  private fuelAtCall = 0
   private disposed = false
 
   private constructor(
@@ -101,6 +109,7 @@ export class Sandbox {
     this.session = session
     const refusedBefore = this.place.refusedGrowth
     this.startMetering(gas)
+    if (this.instanceFuel !== null) this.charge(this.instanceFuel)
     let result: Result = { settled: null, thrown: null, broken: null }
     try {
       result = this.execute(session, runner, args)
@@ -160,7 +169,8 @@ export class Sandbox {
     }
     runtime.setMaxStackSize(limits.stackBytes)
     const hostFns = this.hostObject()
-    const result = context.callFunction(guest, context.undefined, hostFns, factory)
+    const isStatic = isStaticFactory(factorySource) ? context.true : context.false
+    const result = context.callFunction(guest, context.undefined, hostFns, factory, isStatic)
     guest.dispose()
     factory.dispose()
     hostFns.dispose()
@@ -206,6 +216,7 @@ export class Sandbox {
       emit: (op) => void this.current().emit(str(op)),
       uuid: () => text(this.current().uuid()),
       fail: (kind, t) => this.current().fail(num(kind), str(t)),
+      instanced: () => void (this.instanceFuel = this.budget - this.fuelAtCall),
     }
     for (const [name, fn] of Object.entries(fns)) {
       const h = ctx.newFunction(name, (...args) => {
@@ -214,6 +225,7 @@ export class Sandbox {
         // so that no trap can happen in the middle of the host's own calls into the module.
         const fuel = this.place.fuel
         const left = fuel.value
+        this.fuelAtCall = left
         fuel.value = UNMETERED_FUEL
         textFuel = 0
         try {

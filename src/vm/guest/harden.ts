@@ -47,6 +47,8 @@ function forbidden(name, why) {
   }
 }
 delete globalThis.eval
+// RegExp.prototype.compile rewrites a regexp in place, even a frozen one (a static module's).
+delete RegExp.prototype.compile
 // Garbage collection timing differs between a warm and a fresh VM, so it must not be observable.
 delete globalThis.WeakRef
 delete globalThis.FinalizationRegistry
@@ -193,12 +195,24 @@ function lockdown(roots) {
   ]
   try { hidden.push(getPrototypeOf([].values().map((x) => x))) } catch (e) {}
   try { hidden.push(getPrototypeOf(Iterator.from({ next() { return { done: true } } }))) } catch (e) {}
-  const seen = new Set()
-  const queue = [globalThis, ...hidden, ...roots]
+  freezeFrom([globalThis, ...hidden, ...roots], realm)
+}
+
+/** Everything lockdown froze: freezeReachable stops there instead of walking the realm again. */
+const realm = new WeakSet()
+const weakSetHas = WeakSet.prototype.has
+const weakSetAdd = WeakSet.prototype.add
+
+/** Freezes every object reachable from roots through properties, accessors and prototypes. */
+function freezeReachable(roots) {
+  freezeFrom(roots, new WeakSet())
+}
+
+function freezeFrom(queue, seen) {
   while (queue.length > 0) {
     const o = queue.pop()
-    if (((typeof o !== 'object' || o === null) && typeof o !== 'function') || seen.has(o)) continue
-    seen.add(o)
+    if (((typeof o !== 'object' || o === null) && typeof o !== 'function') || reflectApply(weakSetHas, seen, [o]) || reflectApply(weakSetHas, realm, [o])) continue
+    reflectApply(weakSetAdd, seen, [o])
     freeze(o)
     queue.push(getPrototypeOf(o))
     for (const key of ownKeys(o)) {

@@ -23,6 +23,7 @@ const hostOplogs = fromHost(host.oplogs)
 const hostEmit = fromHost(host.emit)
 const hostUuid = fromHost(host.uuid)
 const hostFail = fromHost(host.fail)
+const hostInstanced = fromHost(host.instanced)
 
 // mode: which runner is active; phase: the same, except 'load' while the module body runs.
 let mode = 'idle'
@@ -137,13 +138,23 @@ const require = function require(name) {
 }
 
 // A fresh module scope for every run: whatever the module body keeps at top level starts over.
+// A static module (static-module.ts) is the exception: its body runs none of the contract's code,
+// so it is evaluated once per sandbox and everything its top level holds is frozen, which leaves
+// an op nothing to change that the next op could see.
+let staticInstance = null
 function instantiate() {
+  if (staticInstance !== null) return staticInstance
   const module = { exports: {} }
   phase = 'load'
-  factory(require, module)
+  const values = factory(require, module)
   phase = mode
   const table = module.exports !== null && typeof module.exports === 'object' ? reflectApply(weakMapGet, exportTables, [module.exports]) : undefined
-  return { table, plain: module.exports }
+  const instance = { table, plain: module.exports }
+  if (!isStatic) return instance
+  freezeReachable([module, values])
+  staticInstance = instance
+  hostInstanced()
+  return instance
 }
 
 /** The names a module exports (in the order esbuild lists them). */

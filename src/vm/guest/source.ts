@@ -9,7 +9,7 @@ import { MODULES_SOURCE } from './modules.js'
 import { RUNNERS_SOURCE } from './runners.js'
 
 export const GUEST_SOURCE = [
-  '(function (host, factory) {',
+  '(function (host, factory, isStatic) {',
   "'use strict'",
   HARDEN_SOURCE,
   JSON_SOURCE,

@@ -1,0 +1,253 @@
+// Whether a contract's module body is *static*: running it only declares things (functions,
+// classes, constants made of literals) and runs none of the contract's own code. Such a module can
+// be evaluated once per sandbox instead of once per op, provided nothing an op does can reach the
+// next one: every top-level binding is never assigned, and every value the top level holds is
+// deep-frozen once the body has run (the guest does that, in every run, warm or canonical). The
+// one thing freezing cannot reach is a closure's own variables, which is why the body may run no
+// code of the contract's: the only closures it makes capture the module scope itself.
+// The rule is read on the factory body that esbuild and withGuestInterop produced (what QuickJS
+// runs), and is part of the runtime: a module that passes it has its top level frozen.
+
+import { parse, type Node } from 'acorn'
+import { full, simple } from 'acorn-walk'
+import { INTEROP_MODULE } from './interop.js'
+
+/** Names the factory provides (its parameters) or the interop line binds; never the contract's own. */
+const FACTORY_NAMES = new Set(['require', 'module', 'arguments'])
+const INTEROP_HELPERS = new Set(['__export', '__toESM', '__toCommonJS'])
+
+/** An ESTree node, read field by field. */
+type Any = any
+
+/**
+ * The top-level binding names of a static module body, in declaration order, or null when the
+ * body is not static (or does not parse: then it is simply run once per op, as any other).
+ */
+export function staticModuleNames(body: string): string[] | null {
+  let program: Any
+  try {
+    program = parse(body, { ecmaVersion: 'latest', sourceType: 'script' })
+  } catch {
+    return null
+  }
+  const declared = topLevelNames(program)
+  if (declared === null) return null
+  const check = new StaticCheck(declared)
+  for (const statement of program.body) if (!check.statement(statement)) return null
+  if (assignsAny(program, new Set(declared.names)) || mentionsArguments(program)) return null
+  return declared.names
+}
+
+interface Declared {
+  names: string[]
+  /** Top-level `const` names whose value is a primitive constant expression. */
+  primitives: Set<string>
+  /** The interop helpers bound by the interop line. */
+  interop: Set<string>
+}
+
+function topLevelNames(program: Any): Declared | null {
+  const names: string[] = []
+  const primitives = new Set<string>()
+  const interop = new Set<string>()
+  const add = (name: string) => {
+    if (!names.includes(name)) names.push(name)
+  }
+  for (const s of program.body) {
+    if (s.type === 'FunctionDeclaration' || s.type === 'ClassDeclaration') add(s.id.name)
+    if (s.type !== 'VariableDeclaration') continue
+    for (const d of s.declarations) {
+      if (d.id.type === 'Identifier') {
+        add(d.id.name)
+        continue
+      }
+      if (!isInteropLine(d)) return null
+      for (const p of d.id.properties) {
+        interop.add(p.key.name)
+        add(p.key.name)
+      }
+    }
+  }
+  // Primitive constants, in order, so that one may be built from those before it.
+  const check = new StaticCheck({ names, primitives, interop })
+  for (const s of program.body) {
+    if (s.type !== 'VariableDeclaration' || s.kind !== 'const') continue
+    for (const d of s.declarations) if (d.id.type === 'Identifier' && d.init !== null && check.primitive(d.init)) primitives.add(d.id.name)
+  }
+  const helperDeclaredElsewhere = names.filter((n) => INTEROP_HELPERS.has(n) && !interop.has(n)).length > 0
+  if (names.some((n) => FACTORY_NAMES.has(n)) || helperDeclaredElsewhere) return null
+  return { names, primitives, interop }
+}
+
+/** `var { __export, ... } = require("glassbox:interop")`, as withGuestInterop writes it. */
+function isInteropLine(d: Any): boolean {
+  if (d.id.type !== 'ObjectPattern' || !isRequire(d.init, INTEROP_MODULE)) return false
+  return d.id.properties.every((p: Any) => p.type === 'Property' && p.shorthand && p.key.type === 'Identifier' && INTEROP_HELPERS.has(p.key.name))
+}
+
+function isRequire(e: Any, name?: string): boolean {
+  return (
+    e?.type === 'CallExpression' &&
+    e.callee.type === 'Identifier' &&
+    e.callee.name === 'require' &&
+    e.arguments.length === 1 &&
+    e.arguments[0].type === 'Literal' &&
+    typeof e.arguments[0].value === 'string' &&
+    (name === undefined || e.arguments[0].value === name)
+  )
+}
+
+class StaticCheck {
+  constructor(private readonly declared: Declared) {}
+
+  statement(s: Any): boolean {
+    switch (s.type) {
+      case 'EmptyStatement':
+      case 'FunctionDeclaration':
+        return true
+      case 'ClassDeclaration':
+        return this.classBody(s)
+      case 'VariableDeclaration':
+        return s.declarations.every((d: Any) => d.init === null || isInteropLine(d) || this.moduleValue(d.init) || this.value(d.init))
+      case 'ExpressionStatement':
+        return typeof s.directive === 'string' || this.exportStatement(s.expression)
+      default:
+        return false
+    }
+  }
+
+  /** esbuild's `__export(target, { name: () => binding })` and `module.exports = __toCommonJS(target)`. */
+  private exportStatement(e: Any): boolean {
+    if (e.type === 'CallExpression' && this.isHelper(e.callee, '__export') && e.arguments.length === 2) {
+      const [target, getters] = e.arguments
+      return (
+        target.type === 'Identifier' &&
+        getters.type === 'ObjectExpression' &&
+        getters.properties.every(
+          (p: Any) => p.type === 'Property' && !p.computed && p.kind === 'init' && p.value.type === 'ArrowFunctionExpression' && p.value.params.length === 0 && p.value.body.type === 'Identifier',
+        )
+      )
+    }
+    return (
+      e.type === 'AssignmentExpression' &&
+      e.operator === '=' &&
+      e.left.type === 'MemberExpression' &&
+      !e.left.computed &&
+      e.left.object.type === 'Identifier' &&
+      e.left.object.name === 'module' &&
+      e.left.property.name === 'exports' &&
+      e.right.type === 'CallExpression' &&
+      this.isHelper(e.right.callee, '__toCommonJS') &&
+      e.right.arguments.length === 1 &&
+      e.right.arguments[0].type === 'Identifier'
+    )
+  }
+
+  /** An import: `require("name")`, or `__toESM(require("name"))` with esbuild's optional node flag. */
+  private moduleValue(e: Any): boolean {
+    if (isRequire(e)) return true
+    if (e.type !== 'CallExpression' || !this.isHelper(e.callee, '__toESM') || !isRequire(e.arguments[0])) return false
+    return e.arguments.length === 1 || (e.arguments.length === 2 && e.arguments[1].type === 'Literal' && e.arguments[1].value === 1)
+  }
+
+  private isHelper(e: Any, name: string): boolean {
+    return e.type === 'Identifier' && e.name === name && this.declared.interop.has(name)
+  }
+
+  /** A value whose making runs none of the contract's code and creates no state freezing misses. */
+  value(e: Any): boolean {
+    switch (e.type) {
+      case 'Identifier':
+      case 'FunctionExpression':
+      case 'ArrowFunctionExpression':
+        return true
+      case 'Literal':
+        // A global or sticky regexp writes its lastIndex as it is used: frozen, it could not be.
+        return e.regex === undefined || !/[gy]/.test(e.regex.flags)
+      case 'MemberExpression':
+        return this.globalRead(e)
+      case 'ClassExpression':
+        return this.classBody(e)
+      case 'ArrayExpression':
+        return e.elements.every((x: Any) => x === null || (x.type !== 'SpreadElement' && this.value(x)))
+      case 'ObjectExpression':
+        return e.properties.every((p: Any) => p.type === 'Property' && this.key(p) && (p.kind !== 'init' || p.method || this.value(p.value)))
+      default:
+        return this.primitive(e)
+    }
+  }
+
+  /** An expression of literals and primitive constants: evaluating it calls nothing. */
+  primitive(e: Any): boolean {
+    switch (e.type) {
+      case 'Literal':
+        return e.regex === undefined
+      case 'Identifier':
+        return this.declared.primitives.has(e.name) || ((e.name === 'undefined' || e.name === 'NaN' || e.name === 'Infinity') && this.isGlobal(e.name))
+      case 'TemplateLiteral':
+        return e.expressions.every((x: Any) => this.primitive(x))
+      case 'UnaryExpression':
+        return e.operator !== 'delete' && this.primitive(e.argument)
+      case 'BinaryExpression':
+      case 'LogicalExpression':
+        return this.primitive(e.left) && this.primitive(e.right)
+      case 'ConditionalExpression':
+        return this.primitive(e.test) && this.primitive(e.consequent) && this.primitive(e.alternate)
+      default:
+        return false
+    }
+  }
+
+  /** `Symbol.iterator`, `Number.MAX_SAFE_INTEGER`: a read of the frozen realm, which runs no contract code. */
+  private globalRead(e: Any): boolean {
+    if (e.type === 'Identifier') return this.isGlobal(e.name)
+    return e.type === 'MemberExpression' && !e.computed && !e.optional && e.property.type === 'Identifier' && this.globalRead(e.object)
+  }
+
+  private isGlobal(name: string): boolean {
+    return !FACTORY_NAMES.has(name) && !this.declared.names.includes(name)
+  }
+
+  private key(p: Any): boolean {
+    return !p.computed || this.primitive(p.key) || this.globalRead(p.key)
+  }
+
+  /** A class whose definition runs no code but its computed keys: no static fields or blocks. */
+  private classBody(c: Any): boolean {
+    if (c.superClass !== null && c.superClass.type !== 'Identifier') return false
+    return c.body.body.every((m: Any) => {
+      if (m.type === 'MethodDefinition') return this.key(m)
+      if (m.type === 'PropertyDefinition') return !m.static && this.key(m)
+      return false
+    })
+  }
+}
+
+/** Whether anything anywhere assigns one of `names` (shadowed or not: the check is by name). */
+function assignsAny(program: Node, names: Set<string>): boolean {
+  let found = false
+  const target = (p: Any): void => {
+    if (p === null || found) return
+    if (p.type === 'Identifier') found = names.has(p.name)
+    else if (p.type === 'ObjectPattern') for (const q of p.properties) target(q.type === 'RestElement' ? q.argument : q.value)
+    else if (p.type === 'ArrayPattern') for (const q of p.elements) target(q)
+    else if (p.type === 'AssignmentPattern') target(p.left)
+    else if (p.type === 'RestElement') target(p.argument)
+  }
+  simple(program, {
+    AssignmentExpression: (n: Any) => target(n.left),
+    UpdateExpression: (n: Any) => target(n.argument),
+    ForInStatement: (n: Any) => n.left.type !== 'VariableDeclaration' && target(n.left),
+    ForOfStatement: (n: Any) => n.left.type !== 'VariableDeclaration' && target(n.left),
+  })
+  return found
+}
+
+/** `arguments` in a top-level arrow is the factory's own arguments object: state freezing misses. */
+function mentionsArguments(program: Node): boolean {
+  let found = false
+  full(program, (n: Any) => {
+    if (n.type === 'Identifier' && n.name === 'arguments') found = true
+  })
+  return found
+}
