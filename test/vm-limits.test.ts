@@ -75,6 +75,9 @@ describe('limits', () => {
     let deep: unknown = 1
     for (let i = 0; i < MAX_JSON_DEPTH + 1; i++) deep = [deep]
     failed(vm.apply({ op: 'PUT', key: '/d', value: deep } as never, ACK, state), /nests deeper than 32 levels/)
+    // Far deeper than any stack: the depth check stops at the limit, before anything recurses into it.
+    for (let i = 0; i < 1_000_000; i++) deep = [deep]
+    failed(vm.apply({ op: 'PUT', key: '/d', value: deep } as never, ACK, state), /nests deeper than 32 levels/)
     vm.dispose()
   })
 

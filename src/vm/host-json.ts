@@ -22,17 +22,21 @@ export function toGuestJson(value: unknown, what: string, maxBytes?: number, lim
   return { text }
 }
 
-/** Nesting depth of arrays and objects, without recursion (a hostile op may nest very deeply). */
-export function jsonDepth(value: unknown): number {
-  let max = 0
-  const stack: [unknown, number][] = [[value, 0]]
-  while (stack.length > 0) {
-    const [v, d] = stack.pop() as [unknown, number]
-    if (v === null || typeof v !== 'object') continue
-    const depth = d + 1
-    if (depth > max) max = depth
-    if (depth > MAX_JSON_DEPTH) return depth
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth])
+/**
+ * Nesting depth of arrays and objects. The recursion stops one level past MAX_JSON_DEPTH, so a
+ * hostile value nested a million levels deep costs no more stack than a legal one.
+ */
+export function jsonDepth(value: unknown, above = 0): number {
+  if (value === null || typeof value !== 'object') return above
+  const depth = above + 1
+  if (depth > MAX_JSON_DEPTH) return depth
+  let max = depth
+  for (const child of Array.isArray(value) ? value : Object.values(value)) {
+    const d = jsonDepth(child, depth)
+    if (d > max) {
+      max = d
+      if (max > MAX_JSON_DEPTH) return max
+    }
   }
   return max
 }

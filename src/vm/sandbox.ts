@@ -343,7 +343,13 @@ export class Sandbox {
   private classify(session: Session, runner: Runner, result: Result, spent: number, outOfMemory: boolean): RunOutcome {
     const { limits } = session
     const gas = Math.ceil(spent / FUEL_PER_GAS)
-    const base = { hostLimit: false, gas, nearLimit: outOfMemory || spent * 2 > limits.gas * FUEL_PER_GAS }
+    const nearLimit = outOfMemory || spent * 2 > limits.gas * FUEL_PER_GAS
+    const { settled, thrown, broken } = result
+    // Nearly every run: settled ok, nothing refused, faulted or exhausted (the checks below, in short).
+    if (settled !== null && thrown === null && broken === null && session.fault === null && session.refusal === null && !this.gasExceeded && !outOfMemory && settled.charCodeAt(0) === 48) {
+      return { ok: true, text: settled.slice(1), limit: null, hostLimit: false, gas, nearLimit }
+    }
+    const base = { hostLimit: false, gas, nearLimit }
     const failed = (text: string, limit: LimitKind | null = null): RunOutcome => ({ ...base, ok: false, text: capError(text), limit })
     const memoryExceeded = () => failed(`memory limit exceeded (${limits.memoryBytes} bytes)`, 'memory')
     const limitOf = (message: string): RunOutcome | null => {
@@ -351,7 +357,6 @@ export class Sandbox {
       if (message.includes('stack overflow')) return failed(`stack limit exceeded (${limits.stackBytes} bytes)`, 'stack')
       return null
     }
-    const { settled, thrown, broken } = result
     // Not an outcome: ContractVM throws the fault instead (whatever the run did after it).
     if (session.fault !== null) return failed(`the run stopped: ${session.fault.message}`)
     if (this.gasExceeded) return failed(`gas limit exceeded (${limits.gas})`, 'gas')
