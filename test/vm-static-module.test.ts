@@ -142,6 +142,31 @@ describe('static modules', () => {
     vm.dispose()
   })
 
+  it("leaves what an op makes its own: instances of a frozen class, objects it builds, values it reads", async () => {
+    const source = `
+      const DEFAULTS = { size: 1, tags: ['a'] }
+      class Box { constructor(n) { this.n = n } twice() { return this.n * 2 } }
+      export const apply = {
+        MAKE(tx, op) {
+          const box = new Box(op.n)
+          box.extra = 'mine'
+          const copy = { ...DEFAULTS, tags: [...DEFAULTS.tags, 'b'] }
+          copy.size = op.n
+          let overridden
+          try { box.twice = () => 0; overridden = 'assigned' } catch (e) { overridden = e.name }
+          tx.put('/made', [box.twice(), box.extra, copy, Object.isFrozen(box), overridden])
+        },
+      }
+    `
+    assert.equal(await isStatic(source), true)
+    const vm = await ContractVM.create(source)
+    const expected = [6, 'mine', { size: 3, tags: ['a', 'b'] }, false, 'TypeError']
+    assert.deepEqual(stored(vm.apply({ op: 'MAKE', n: 3 }, ACK, new MemoryState())), expected)
+    assert.deepEqual(stored(vm.apply({ op: 'MAKE', n: 3 }, ACK, new MemoryState())), expected)
+    assert.deepEqual(stored(vm.applyFresh({ op: 'MAKE', n: 3 }, ACK, new MemoryState())), expected)
+    vm.dispose()
+  })
+
   it('leaves a module that is not static unfrozen, with a fresh scope for every op', async () => {
     const source = `
       const seen = new Map()
