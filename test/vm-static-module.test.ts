@@ -122,7 +122,7 @@ describe('static modules', () => {
           try { attempts[name](); outcomes[name] = 'changed' } catch (e) { outcomes[name] = e.name }
         }
         try { this.extra = 1; outcomes.handlerThis = 'changed' } catch (e) { outcomes.handlerThis = e.name }
-        tx.put('/probe', { outcomes, seen: seen(), regexp: [RE.test('abc'), RE.exec('abc')[0], 'abc'.replace(RE, 'x'), 'abc'.search(RE), 'abc'.match(RE)[0], 'a,b'.split(/,/)] })
+        tx.put('/probe', { outcomes, seen: seen(), regexp: [RE.test('abc'), RE.exec('abc')[0], 'abc'.replace(RE, 'x'), 'abc'.search(RE), 'abc'.match(RE)[0], 'a,b'.split(/,/), RE.test('1'), RE.exec('1'), '1'.search(RE), '1'.replace(RE, 'x')] })
       },
     }
   `
@@ -134,7 +134,7 @@ describe('static modules', () => {
     const first = stored(vm.apply({ op: 'PROBE' }, ACK, state)) as { outcomes: Record<string, string>; seen: Json[]; regexp: Json[] }
     for (const [name, outcome] of Object.entries(first.outcomes)) assert.equal(outcome, 'TypeError', name)
     assert.deepEqual(first.seen, [1, 1, false, '1,2', null, null, 1, false, 0, '^[a-z]+$', null, null])
-    assert.deepEqual(first.regexp, [true, 'abc', 'x', 0, 'abc', ['a', 'b']], 'a frozen regexp still matches')
+    assert.deepEqual(first.regexp, [true, 'abc', 'x', 0, 'abc', ['a', 'b'], false, null, -1, '1'], 'a frozen regexp still matches, and fails to')
     for (let i = 0; i < 3; i++) {
       assert.deepEqual(stored(vm.apply({ op: 'PROBE' }, ACK, state)), first, `warm run ${i + 2}`)
       assert.deepEqual(stored(vm.applyFresh({ op: 'PROBE' }, ACK, state)), first, `canonical run ${i + 1}`)
