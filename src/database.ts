@@ -164,7 +164,8 @@ export interface DatabaseInfo {
   executor: boolean
   inputs: string[]
   oplogs: { name: string; pubkey: string; length: number; input: boolean }[]
-  contract: { bytes: number; methods: string[] }
+  /** notStatic: why its module is evaluated for every op, or null when it is static (docs/protocol.md §6.2). */
+  contract: { bytes: number; methods: string[]; notStatic: string | null }
   /** Keys the contract wrote (not counting the system's `.sys/` keys). */
   keys: number
   /** Opened read-only: a copy of a database directory, where no executor runs and no op is published. */
@@ -487,9 +488,13 @@ export class Database extends EventEmitter {
 
   /** The contract's methods (loading the contract if no op or call has yet). */
   async methods(): Promise<string[]> {
+    return (await this.readyVM()).methods
+  }
+
+  private async readyVM(): Promise<ContractVM> {
     const { vm } = this.holder
     if (!vm.isReady) await vm.ready()
-    return vm.methods
+    return vm
   }
 
   /** Local oplogs by name, with their public keys. */
@@ -1016,7 +1021,7 @@ export class Database extends EventEmitter {
   }
 
   async info(): Promise<DatabaseInfo> {
-    const methods = await this.methods()
+    const vm = await this.readyVM()
     const oplogs = []
     for (const [name, pubkey] of Object.entries(this.manifest.oplogs)) {
       const core = await this.logs.byPubkey(pubkey)
@@ -1031,14 +1036,14 @@ export class Database extends EventEmitter {
       executor: this.executor !== null,
       inputs: this.atHead(() => this.view.inputs()),
       oplogs,
-      contract: { bytes: Buffer.byteLength(this.source), methods },
+      contract: { bytes: Buffer.byteLength(this.source), methods: vm.methods, notStatic: vm.notStatic },
       // The contract's keys: the system's own (`.sys/`: source, inputs) are not state it wrote.
       keys: this.atHead(() => this.view.state.size) - this.list('.sys/').length,
       readOnly: this.readOnly,
       stateRoot: this.sealedRoot ?? toHex(this.view.state.root()),
       sandbox: await readSandboxMark(this.dir),
       confidential: await this.confidentialInfo(),
-      failover: { standby: this.standbyTarget === undefined ? this.manifest.standby ?? null : this.standbyTarget, namedByContract: methods.includes(STANDBY_METHOD), standingBy: this.standbyRole !== null, tookOver: existsSync(path.join(this.dir, EXECUTOR_KEY_FILE)) },
+      failover: { standby: this.standbyTarget === undefined ? this.manifest.standby ?? null : this.standbyTarget, namedByContract: vm.methods.includes(STANDBY_METHOD), standingBy: this.standbyRole !== null, tookOver: existsSync(path.join(this.dir, EXECUTOR_KEY_FILE)) },
     }
   }
 

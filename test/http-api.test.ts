@@ -93,6 +93,7 @@ describe('HTTP API', () => {
     assert.equal(info.body.key, db.key)
     assert.equal(info.body.executor, true)
     assert.ok(info.body.contract.methods.includes('put'))
+    assert.equal(info.body.contract.notStatic, null, 'the kv example is static, and the schema keeps the field')
     assert.equal('server' in info.body, false, 'the serving process is not described')
     assert.equal(info.body.sandbox, null, 'not a sandbox')
     assert.match(api.url, /^http:\/\/127\.0\.0\.1:\d+$/)

@@ -82,6 +82,22 @@ describe('static modules', () => {
     for (const body of bodies) assert.equal(await isStatic(`${body}\n${APPLY}`), false, body)
   })
 
+  it('says why a module is not static, and a static one has no reason', async () => {
+    const cases: [string, RegExp][] = [
+      [`const m = new Map()`, /^`const m = new Map\(\);` runs code or keeps state at load$/],
+      [`let n = 0\nexport function f() { n++ }`, /^the top-level name n is assigned$/],
+      [`const f = () => arguments`, /^it uses arguments$/],
+    ]
+    for (const [body, reason] of cases) {
+      const vm = await ContractVM.create(`${body}\n${APPLY}`)
+      assert.match(vm.notStatic ?? 'static', reason, body)
+      vm.dispose()
+    }
+    const vm = await ContractVM.create(APPLY)
+    assert.equal(vm.notStatic, null)
+    vm.dispose()
+  })
+
   // One op that tries, every way it can, to change what the module holds; each attempt reports how
   // it went and what it then sees. Frozen, every attempt fails the same way in every run.
   const PROBE = `

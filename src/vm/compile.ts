@@ -7,13 +7,24 @@ import type { TransformFailure } from 'esbuild'
 import { ContractError } from '../errors.js'
 import { utf8Bytes } from './keys.js'
 import { withGuestInterop } from './interop.js'
-import { staticModuleNames } from './static-module.js'
+import { checkStaticModule } from './static-module.js'
 import { CONTRACT_FILENAME } from './transform-options.js'
 import { transformContract } from './transform.js'
 
 export { CONTRACT_FILENAME }
 
+export interface CompiledContract {
+  factory: string
+  /** Why the module is evaluated for every op (static-module.ts), or null when it is static. */
+  notStatic: string | null
+}
+
 export function compileContract(source: string, maxSourceBytes: number): string {
+  return compileContractChecked(source, maxSourceBytes).factory
+}
+
+/** compileContract, saying also whether the module is static, and if not why. */
+export function compileContractChecked(source: string, maxSourceBytes: number): CompiledContract {
   if (typeof source !== 'string') {
     throw new ContractError('CONTRACT_INVALID', `contract source must be a string, got ${typeof source}`)
   }
@@ -33,9 +44,9 @@ export function compileContract(source: string, maxSourceBytes: number): string 
   const body = withGuestInterop(code)
   // A static module's factory also returns its top-level values, for the guest to freeze; the
   // header says which kind it is, and only this function writes it.
-  const names = staticModuleNames(body)
-  if (names === null) return `${FACTORY_HEADER}\n${body}\n})`
-  return `${STATIC_FACTORY_HEADER}\n${body}\n;return [${names.join(', ')}];\n})`
+  const check = checkStaticModule(body)
+  if ('notStatic' in check) return { factory: `${FACTORY_HEADER}\n${body}\n})`, notStatic: check.notStatic }
+  return { factory: `${STATIC_FACTORY_HEADER}\n${body}\n;return [${check.names.join(', ')}];\n})`, notStatic: null }
 }
 
 // `exports` is deliberately not a parameter: esbuild's output only uses `module.exports`, and a

@@ -28,6 +28,7 @@ interface Run {
 interface Loaded {
   host: ModuleHost
   factory: string
+  notStatic: string | null
   methods: string[]
   hasProcess: boolean
   hasAuthorize: boolean
@@ -83,6 +84,14 @@ export class ContractVM {
   }
 
   /**
+   * Why the contract's module is evaluated for every op; null when it is static, evaluated once per
+   * sandbox with its top level frozen (docs/protocol.md §6.2).
+   */
+  get notStatic(): string | null {
+    return this.contract().notStatic
+  }
+
+  /**
    * False until the source is loaded, and while a module is being replaced; apply() and call()
    * then throw until ready() resolves.
    */
@@ -103,8 +112,8 @@ export class ContractVM {
     const host = await ModuleHost.create(this.limits.memoryBytes)
     const place = host.warmPlace()
     if (place === null) throw new Error('a new ModuleHost has no warm module')
-    const { factory, shape, sandbox } = loadContract(this.source, this.limits, place)
-    this.loaded = { host, factory, methods: Object.freeze([...shape.methods]) as string[], hasProcess: shape.hasProcess, hasAuthorize: shape.hasAuthorize }
+    const { factory, notStatic, shape, sandbox } = loadContract(this.source, this.limits, place)
+    this.loaded = { host, factory, notStatic, methods: Object.freeze([...shape.methods]) as string[], hasProcess: shape.hasProcess, hasAuthorize: shape.hasAuthorize }
     if (this.disposed) sandbox.dispose()
     else this.warm = sandbox
   }

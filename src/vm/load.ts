@@ -3,7 +3,7 @@
 // always in a new sandbox, so its verdict does not depend on what ran before.
 
 import { ContractError } from '../errors.js'
-import { compileContract } from './compile.js'
+import { compileContractChecked } from './compile.js'
 import type { SandboxPlace } from './module-host.js'
 import { Sandbox } from './sandbox.js'
 import { Session } from './session.js'
@@ -19,14 +19,16 @@ export interface ContractShape {
 
 export interface LoadedContract {
   factory: string
+  /** Why the module is evaluated for every op, or null when it is static (evaluated once, frozen). */
+  notStatic: string | null
   shape: ContractShape
   /** The sandbox the module was evaluated in, ready for ops. */
   sandbox: Sandbox
 }
 
 export function loadContract(source: string, limits: Limits, place: SandboxPlace): LoadedContract {
-  const factory = compileContract(source, limits.maxSourceBytes)
-  return { factory, ...loadFactory(factory, limits, place) }
+  const { factory, notStatic } = compileContractChecked(source, limits.maxSourceBytes)
+  return { factory, notStatic, ...loadFactory(factory, limits, place) }
 }
 
 export function loadFactory(factory: string, limits: Limits, place: SandboxPlace): { shape: ContractShape; sandbox: Sandbox } {

@@ -19,23 +19,45 @@ const INTEROP_HELPERS = new Set(['__export', '__toESM', '__toCommonJS'])
 /** An ESTree node, read field by field. */
 type Any = any
 
+/** A static body's top-level binding names, in declaration order; or why the body is not static. */
+export type StaticModuleCheck = { names: string[] } | { notStatic: string }
+
 /**
- * The top-level binding names of a static module body, in declaration order, or null when the
- * body is not static (or does not parse: then it is simply run once per op, as any other).
+ * Whether a module body is static (a body that does not parse is not: it is simply run once per
+ * op, as any other). The reason names the first thing found, quoting the factory's code.
  */
-export function staticModuleNames(body: string): string[] | null {
+export function checkStaticModule(body: string): StaticModuleCheck {
   let program: Any
   try {
     program = parse(body, { ecmaVersion: 'latest', sourceType: 'script' })
   } catch {
-    return null
+    return { notStatic: 'the module body does not parse for the check' }
   }
   const declared = topLevelNames(program)
-  if (declared === null) return null
+  if (declared === null) return { notStatic: 'it declares require, module or an interop helper of its own' }
   const check = new StaticCheck(declared)
-  for (const statement of program.body) if (!check.statement(statement)) return null
-  if (assignsAny(program, new Set(declared.names)) || mentionsArguments(program)) return null
-  return declared.names
+  for (const statement of program.body) {
+    if (!check.statement(statement)) return { notStatic: `\`${snippet(body, statement)}\` runs code or keeps state at load` }
+  }
+  const assigned = assignedName(program, new Set(declared.names))
+  if (assigned !== null) return { notStatic: `the top-level name ${assigned} is assigned` }
+  if (mentionsArguments(program)) return { notStatic: 'it uses arguments' }
+  return { names: declared.names }
+}
+
+/** The top-level binding names of a static module body, or null when it is not static. */
+export function staticModuleNames(body: string): string[] | null {
+  const check = checkStaticModule(body)
+  return 'names' in check ? check.names : null
+}
+
+/** The statement's code, on one line, without the annotations esbuild writes (`/* @__PURE__ *\/`). */
+function snippet(body: string, node: Any): string {
+  const text = body
+    .slice(node.start, node.end)
+    .replace(/\/\*[\s\S]*?\*\/\s*/g, '')
+    .replace(/\s+/g, ' ')
+  return text.length <= 60 ? text : text.slice(0, 57) + '...'
 }
 
 interface Declared {
@@ -223,12 +245,12 @@ class StaticCheck {
   }
 }
 
-/** Whether anything anywhere assigns one of `names` (shadowed or not: the check is by name). */
-function assignsAny(program: Node, names: Set<string>): boolean {
-  let found = false
+/** A name of `names` that something anywhere assigns (shadowed or not: the check is by name), or null. */
+function assignedName(program: Node, names: Set<string>): string | null {
+  let found: string | null = null
   const target = (p: Any): void => {
-    if (p === null || found) return
-    if (p.type === 'Identifier') found = names.has(p.name)
+    if (p === null || found !== null) return
+    if (p.type === 'Identifier') found = names.has(p.name) ? p.name : null
     else if (p.type === 'ObjectPattern') for (const q of p.properties) target(q.type === 'RestElement' ? q.argument : q.value)
     else if (p.type === 'ArrayPattern') for (const q of p.elements) target(q)
     else if (p.type === 'AssignmentPattern') target(p.left)

@@ -23,6 +23,7 @@ function human(r: InfoReturnType): string {
     ...(r.sandbox ? [['sandbox', `yes: a fork of ${r.sandbox.forkOf} made by glassbox sandbox (not the original database)`]] : []),
     ['executor', r.executor ? 'running' : r.readOnly ? 'not running (a copy of a database directory, opened read-only: run the executor only on the original)' : 'not running (this directory does not hold the index key pair)'],
     ['contract', `${r.contract.bytes} bytes; methods: ${r.contract.methods.join(', ') || '(none)'}`],
+    ['module', r.contract.notStatic === null ? 'static: evaluated once per sandbox, its top-level values frozen' : `evaluated for every op: ${r.contract.notStatic}`],
     ...(r.confidential
       ? [['confidential', `yes: epoch ${r.confidential.epoch}, ${r.confidential.member ? 'this directory is a member' : 'this directory is not a member (it holds no key of the newest epoch)'}; readers ${r.confidential.readers.length}; ${r.confidential.rotateEvery ? `new epoch every ${r.confidential.rotateEvery} entries and` : 'new epoch'} at every change of members`]]
       : []),

@@ -18,7 +18,14 @@ const INFO = {
       type: 'array',
       items: { type: 'object', properties: { name: { type: 'string' }, pubkey: HEX64, length: { type: 'integer' }, input: { type: 'boolean' } } },
     },
-    contract: { type: 'object', properties: { bytes: { type: 'integer' }, methods: { type: 'array', items: { type: 'string' } } } },
+    contract: {
+      type: 'object',
+      properties: {
+        bytes: { type: 'integer' },
+        methods: { type: 'array', items: { type: 'string' } },
+        notStatic: { type: 'string', nullable: true, description: "why the contract's module is evaluated for every op; null when it is static (evaluated once, its top level frozen: docs/protocol.md §6.2)" },
+      },
+    },
     keys: { type: 'integer' },
     stateRoot: HEX64,
     sandbox: {
