@@ -6,15 +6,16 @@
 // refuses the second and the monitor reports what the peer signed).
 
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
 import { cp } from 'node:fs/promises'
 import path from 'node:path'
-import { after, before, test } from 'node:test'
+import { after, before, test, type TestContext } from 'node:test'
 import { decodeEntry, encodeEntry, type OpEntry } from '../src/codec/messages.js'
 import { rewriteSealed } from '../src/demo/dishonest.js'
 import { Database } from '../src/index.js'
 import { LogStore } from '../src/log/store.js'
 import { startBootstrapNodes, type BootstrapNodes } from '../src/net/dht-bootstrap.js'
-import { verifyRemote } from '../src/net/remote-monitor.js'
+import { openRemoteMonitor, verifyRemote, verifyToHead } from '../src/net/remote-monitor.js'
 import { replicateDatabase } from '../src/net/replicate-database.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
 import { Executor } from '../src/executor/executor.js'
@@ -43,7 +44,8 @@ async function serveLogs(dir: string, key: string, oplogs: string[]): Promise<()
   }
 }
 
-test('a fork served by a peer is reported as index-rewritten, as a local rewrite is', async (t) => {
+/** A database of three ops, and a copy whose last op entry is rewritten and re-sealed with its key pair. */
+async function honestAndRewritten(t: TestContext): Promise<{ honest: string; forked: string; key: string; oplogs: string[] }> {
   const honest = await tempDir(t)
   const db = await Database.create(honest, { contract: await example('counter') })
   let at = -1
@@ -68,6 +70,11 @@ test('a fork served by a peer is reported as index-rewritten, as a local rewrite
   await rewriteSealed(index, at, tail)
   assert.equal(index.length, at + tail.length, 'the fork has the same length as the original')
   await copy.close()
+  return { honest, forked, key, oplogs }
+}
+
+test('a fork served by a peer is reported as index-rewritten, as a local rewrite is', async (t) => {
+  const { honest, forked, key, oplogs } = await honestAndRewritten(t)
 
   // A monitor replicates the honest log and verifies it, keeping its replica and checkpoint.
   const replica = await tempDir(t)
@@ -94,6 +101,31 @@ test('a fork served by a peer is reported as index-rewritten, as a local rewrite
   await cp(path.join(forked, 'cores'), path.join(local, 'cores'), { recursive: true, force: true })
   const rewritten = await verifyDirectory(local, { checkpointPath: localCheckpoint })
   assert.equal(rewritten.breach?.class, second.breach?.class)
+})
+
+test('a rewrite the replica follows only while the head is asked once more is verified, not passed over', async (t) => {
+  const { honest, forked, key, oplogs } = await honestAndRewritten(t)
+  const replica = await tempDir(t)
+  const checkpointPath = path.join(replica, 'monitor.json')
+  const stopHonest = await serveLogs(honest, key, oplogs)
+  assert.equal((await verifyRemote(replica, key, { bootstrap: dht.bootstrap, checkpointPath })).valid, true)
+
+  // The next one-shot verify passes the honest replica first; the peer's rewrite reaches it only
+  // once that pass is over, while the head is asked once more (the fault injected: that timing).
+  const m = await openRemoteMonitor(replica, key, { bootstrap: dht.bootstrap, checkpointPath, timeoutMs: 20_000 })
+  const settle = m.remote.settle
+  let stopFork = async () => {}
+  m.remote.settle = async () => {
+    await stopHonest()
+    const reorganized = once(m.remote.logs.index, 'truncate')
+    stopFork = await serveLogs(forked, key, oplogs)
+    await reorganized
+    await settle()
+  }
+  t.after(() => stopFork())
+  const report = await verifyToHead(m)
+  assert.equal(report.valid, false, 'the pass over the honest replica no longer stands once it followed the rewrite')
+  assert.equal(report.breach?.class, 'index-rewritten')
 })
 
 /**

@@ -63,12 +63,15 @@ export async function verifyRemote(dir: string, key: string, opts: RemoteLogsOpt
 export async function verifyToHead(m: RemoteMonitor): Promise<VerifyReport> {
   try {
     try {
+      const { index } = m.remote.logs
+      const fork = index.fork
       const report = await m.monitor.verifyToHead()
       // A replica that held entries already may have verified them before a peer's conflicting head
-      // was checked (Hypercore asks the peer for a proof of the fork first): ask for the head once
-      // more, which returns after that exchange, before calling the replica valid.
+      // was checked (Hypercore asks the peer for a proof of the fork first), or before it followed
+      // a peer's rewrite: ask for the head once more, which returns after that exchange, before
+      // calling the replica valid. A replica that has moved to another fork since is verified again.
       if (report.valid && !m.forked) await m.remote.settle()
-      return m.forked && report.valid ? await m.monitor.verifyToHead() : report
+      return report.valid && (m.forked || index.fork !== fork) ? await m.monitor.verifyToHead() : report
     } catch (err) {
       // A fork closes the replica's sessions under the pass; the report then carries the notice.
       if (m.forked) return await m.monitor.verifyToHead()
