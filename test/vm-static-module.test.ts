@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { describe, it } from 'node:test'
 import { bundleContract } from '../src/vm/bundle.js'
 import { compileContract, isStaticFactory } from '../src/vm/compile.js'
+import { checkStaticModule } from '../src/vm/static-module.js'
 import { prepareTransform } from '../src/vm/transform.js'
 import { ContractVM, MemoryState, type ApplyResult, type Json } from '../src/vm/index.js'
 
@@ -96,6 +97,17 @@ describe('static modules', () => {
     const vm = await ContractVM.create(APPLY)
     assert.equal(vm.notStatic, null)
     vm.dispose()
+  })
+
+  it('bounds how deep it reads before parsing, so that no stack decides which kind a module is', () => {
+    const nested = (depth: number) => `function f() { return ${'['.repeat(depth)}${']'.repeat(depth)} }`
+    assert.deepEqual(checkStaticModule(nested(100)), { names: ['f'] })
+    // Deeper than the bound but well within any stack: refused by the count, the same everywhere.
+    assert.deepEqual(checkStaticModule(nested(300)), { notStatic: 'it nests deeper than 256 tokens, past what the check reads' })
+    // Far past any stack (a recursive parser would overflow): the same answer, and no exception.
+    assert.deepEqual(checkStaticModule(nested(1_000_000)), { notStatic: 'it nests deeper than 256 tokens, past what the check reads' })
+    const chain = `function f(a) { return ${'a + '.repeat(200_000)}a }`
+    assert.match((checkStaticModule(chain) as { notStatic: string }).notStatic, /nests deeper than 256/)
   })
 
   // One op that tries, every way it can, to change what the module holds; each attempt reports how

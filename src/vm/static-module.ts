@@ -8,7 +8,7 @@
 // The rule is read on the factory body that esbuild and withGuestInterop produced (what QuickJS
 // runs), and is part of the runtime: a module that passes it has its top level frozen.
 
-import { parse, type Node } from 'acorn'
+import { parse, tokenizer, type Node } from 'acorn'
 import { full, simple } from 'acorn-walk'
 import { INTEROP_MODULE } from './interop.js'
 
@@ -29,6 +29,7 @@ export type StaticModuleCheck = { names: string[] } | { notStatic: string }
 export function checkStaticModule(body: string): StaticModuleCheck {
   let program: Any
   try {
+    if (nestsTooDeeply(body)) return { notStatic: `it nests deeper than ${MAX_NESTING} tokens, past what the check reads` }
     program = parse(body, { ecmaVersion: 'latest', sourceType: 'script' })
   } catch {
     return { notStatic: 'the module body does not parse for the check' }
@@ -45,10 +46,42 @@ export function checkStaticModule(body: string): StaticModuleCheck {
   return { names: declared.names }
 }
 
-/** The top-level binding names of a static module body, or null when it is not static. */
-export function staticModuleNames(body: string): string[] | null {
-  const check = checkStaticModule(body)
-  return 'names' in check ? check.names : null
+/**
+ * How deep the parse and the walks below may go, in tokens (nothing near it in a real contract).
+ * They recurse, and where a stack overflows depends on the machine: a body the parser could not
+ * read on one machine and could on another would be frozen on one and not on the other. So the
+ * depth is bounded first, by a count that does not recurse, far below any stack's reach (arrays
+ * nested about 790 deep are the shallowest overflow measured on Node's default stack).
+ */
+const MAX_NESTING = 256
+
+/**
+ * Whether the body's syntax tree could be deeper than MAX_NESTING. Its depth is at most the tokens
+ * on the way to the deepest one: those since the last `;` or `,` at each open bracket, brace or
+ * template substitution enclosing it, and the same at its own level. Counted on the tokenizer,
+ * which reads in a loop.
+ */
+function nestsTooDeeply(body: string): boolean {
+  const enclosing: number[] = []
+  let below = 0
+  let segment = 0
+  for (const token of tokenizer(body, { ecmaVersion: 'latest' })) {
+    const label = token.type.label
+    if (label === ';' || label === ',') {
+      segment = 0
+      continue
+    }
+    if (below + ++segment > MAX_NESTING) return true
+    if (label === '(' || label === '[' || label === '{' || label === '${') {
+      enclosing.push(segment)
+      below += segment
+      segment = 0
+    } else if (label === ')' || label === ']' || label === '}') {
+      segment = enclosing.pop() ?? 0
+      below -= segment
+    }
+  }
+  return false
 }
 
 /** The statement's code, on one line, without the annotations esbuild writes (`/* @__PURE__ *\/`). */
@@ -96,8 +129,7 @@ function topLevelNames(program: Any): Declared | null {
     if (s.type !== 'VariableDeclaration' || s.kind !== 'const') continue
     for (const d of s.declarations) if (d.id.type === 'Identifier' && d.init !== null && check.primitive(d.init)) primitives.add(d.id.name)
   }
-  const helperDeclaredElsewhere = names.filter((n) => INTEROP_HELPERS.has(n) && !interop.has(n)).length > 0
-  if (names.some((n) => FACTORY_NAMES.has(n)) || helperDeclaredElsewhere) return null
+  if (names.some((n) => FACTORY_NAMES.has(n) || (INTEROP_HELPERS.has(n) && !interop.has(n)))) return null
   return { names, primitives, interop }
 }
 
