@@ -60,6 +60,7 @@ import { swarmKeyPair } from './net/swarm-identity.js'
 import type { StandbyChannels } from './failover/standby-channel.js'
 import { StandbyHold } from './failover/standby-hold.js'
 import { AppendJournal, journaledOplogs, replayJournal } from './log/append-journal.js'
+import { RecentBlocks } from './log/recent-blocks.js'
 import { Standby, type StandbyOptions } from './failover/standby.js'
 import { namedStandby, stateWith, STANDBY_METHOD } from './failover/named-standby.js'
 import { appendHeldBlocks, beginTakeover, endTakeover, EXECUTOR_KEY_FILE, readExecutorKey, writeExecutorKeyFile, type ExecutorKeys } from './failover/takeover.js'
@@ -217,6 +218,12 @@ export class Database extends EventEmitter {
   private standbyHold: StandbyHold | null = null
   /** Entries in the log that the state store has not taken yet (it need not take every block). */
   private storeBehind = 0
+  /** Index entries just appended or followed, by position: whenProcessed answers from here without a read. */
+  private readonly recentEntries = new RecentBlocks()
+  /** A commit of the state store was asked for while another was in flight (commitStore). */
+  private commitPending = false
+  /** Set once close() has begun: the store takes no more background commits. */
+  private closing = false
   /** Where the directory makes each append to a log it signs durable before it is written. */
   private journal: AppendJournal | null = null
   /** Without the executor: this directory as the executor's standby. */
@@ -255,6 +262,8 @@ export class Database extends EventEmitter {
   ) {
     super()
     this.holder = { vm }
+    // A log rewritten from `length` on (a fork followed) holds other entries there.
+    index.on('truncate', (length: number) => this.recentEntries.truncate(length))
   }
 
   /** Creates a database: writes the genesis entries (seed 001 §3.2) in one atomic append. */
@@ -410,7 +419,11 @@ export class Database extends EventEmitter {
       // Syncs what the last run's journal (and a takeover's held blocks) put back, then journals anew.
       if (journaled) {
         const keysLog = confidential?.keyring.keysLog ?? null
-        db.journal = await AppendJournal.start(dir, () => logs.flush(), { executorLogs: (log) => (log === undefined ? index : log === 'keys' ? keysLog : null) })
+        db.journal = await AppendJournal.start(dir, () => logs.flush(), {
+          executorLogs: (log) => (log === undefined ? index : log === 'keys' ? keysLog : null),
+          // Only an executor reads its callers' ops back.
+          ...(index.writable ? { recentAppends: (core: Hypercore) => logs.recentAppends(core) } : {}),
+        })
       }
       if (execute) {
         await db.startCheckpoints(checkEvery(opts.checkpointEvery ?? manifest.checkpointEvery, 'load'))
@@ -592,6 +605,7 @@ export class Database extends EventEmitter {
       // it behind), on the committed head, which this runs on. Not after every block of a burst: a
       // commit is a synchronous LMDB transaction with its sync, and a store behind the log is caught
       // up from it at the next open. So at the end of a burst, and every STORE_COMMIT_ENTRIES.
+      if (block.bytes) this.recentEntries.add(block.start, block.bytes)
       this.storeBehind += block.entries.length + 1
       if (this.storeBehind >= STORE_COMMIT_ENTRIES || executor.blocksInFlight === 0) this.commitStore()
       this.checkpointAt(block.seal.length)
@@ -608,19 +622,45 @@ export class Database extends EventEmitter {
     await executor.start()
   }
 
-  /** The state store takes the state of the view; call on the committed head. */
+  /**
+   * The state store takes the state of the view; call on the committed head. In the background:
+   * LMDB's write thread makes the transaction durable (its sync would otherwise hold every caller
+   * and peer of this process for a fraction of a millisecond to several). One commit is in flight
+   * at a time; what is asked for meanwhile is taken once it lands.
+   */
   private commitStore(): void {
+    const store = this.store
+    if (!store || this.closing) return
+    if (store.committing) {
+      this.commitPending = true
+      return
+    }
     this.storeBehind = 0
-    this.store?.commit(this.view)
+    this.commitPending = false
+    void store.commitInBackground(this.view).then(() => {
+      if (this.commitPending && !this.closing) this.atHead(() => this.commitStore())
+    })
+  }
+
+  /** Once the commit in flight has landed, the store takes what is left, here and now (settled, close). */
+  private async commitStoreNow(): Promise<void> {
+    const store = this.store
+    if (!store) return
+    await store.landed()
+    if (this.storeBehind === 0 && !this.commitPending) return
+    this.storeBehind = 0
+    this.commitPending = false
+    this.atHead(() => store.commit(this.view))
   }
 
   /** Follows the index log as peers replicate it (a participant or reader without the executor). */
   private startFollower(): void {
-    this.follower = new IndexFollower(this.index, this.view, this.holder, () => {
+    const onAdvance = () => {
       this.commitStore()
       this.wake()
       this.emit('synced', { length: this.view.length })
-    })
+    }
+    this.follower = new IndexFollower(this.index, this.view, this.holder, onAdvance, (seq, bytes) => this.recentEntries.add(seq, [bytes]))
     this.follower.start()
   }
 
@@ -828,7 +868,7 @@ export class Database extends EventEmitter {
           `op ${ref.seq} of oplog ${ref.origin.slice(0, 8)}… will not be processed: that oplog is not an input (it was removed)`,
         )
       })
-      const entry = decodeEntry(await this.readIndex(at.seq)) as OpEntry
+      const entry = decodeEntry(this.recentEntries.get(at.seq) ?? (await this.readIndex(at.seq))) as OpEntry
       const { success, error, ts, metadata } = entry.ack
       results.push({ ...ref, index: at.seq, success, error, ts, metadata, changes: entry.changes })
     }
@@ -868,7 +908,7 @@ export class Database extends EventEmitter {
   async settled(): Promise<void> {
     await this.executor?.idle()
     await this.follower?.idle()
-    if (this.storeBehind > 0) this.atHead(() => this.commitStore())
+    await this.commitStoreNow()
   }
 
   /** The entry at `key`, or null; with `{proof: true}`, the value with a proof a third party can check. */
@@ -1258,7 +1298,8 @@ export class Database extends EventEmitter {
     this.executor = null
     await this.journal?.close()
     this.journal = null
-    if (this.storeBehind > 0) this.commitStore()
+    this.closing = true
+    await this.commitStoreNow()
     await this.checkpointing
     await this.follower?.stop()
     this.follower = null

@@ -74,6 +74,8 @@ export interface BlockEvent {
   entries: OpEntry[]
   /** The seal appended after the entries, at position start + entries.length. */
   seal: SealEntry
+  /** The entries' bytes, as a read of the index log gives them back (absent for a handover's seal). */
+  bytes?: readonly Uint8Array[]
 }
 
 /** A block executed but not yet on stable storage (`executed`, emitted before its append). */
@@ -357,7 +359,8 @@ export class Executor extends EventEmitter {
         // let us sign a fork.
         const seal = block.seal as SealEntry
         const at = performance.now()
-        this.speculative.committed(() => this.emit('block', { start: block.start, entries: block.entries, seal } satisfies BlockEvent))
+        const bytes = block.blocks.slice(0, block.entries.length)
+        this.speculative.committed(() => this.emit('block', { start: block.start, entries: block.entries, seal, bytes } satisfies BlockEvent))
         this.times.add('announce', at)
       },
       (err: Error) => {
@@ -405,7 +408,7 @@ export class Executor extends EventEmitter {
       const [origin, core] = next
       const seq = this.view.nextSeq(origin)
       let at = performance.now()
-      const bytes = await ahead.get(core, seq, this.blockSize - entries.length)
+      const bytes = await ahead.get(core, seq, this.blockSize - entries.length, this.logs.recentAppends(core))
       if (!bytes) {
         missing.add(origin)
         continue

@@ -4,6 +4,7 @@
 // then dropped, so a read never outlives the block that asked for it.
 
 import type Hypercore from 'hypercore'
+import type { RecentBlocks } from '../log/recent-blocks.js'
 
 /** The most reads issued at once for one oplog. */
 export const READ_AHEAD = 128
@@ -12,10 +13,14 @@ export class ReadAhead {
   private readonly pending = new Map<Hypercore, { from: number; reads: Promise<Buffer | null>[] }>()
 
   /**
-   * Op `seq` of `core`, or null if the log does not hold it locally; on a miss, the next `want`
-   * ops (at most READ_AHEAD, and no further than the log's length) are read together.
+   * Op `seq` of `core`, or null if the log does not hold it locally: from `recent` (the blocks this
+   * process appended to it) if it is there, else read, and then the next `want` ops (at most
+   * READ_AHEAD, and no further than the log's length) are read together.
    */
-  get(core: Hypercore, seq: number, want: number): Promise<Buffer | null> {
+  get(core: Hypercore, seq: number, want: number, recent?: RecentBlocks): Promise<Buffer | null> {
+    // An op a caller in this process has just appended is still in memory.
+    const appended = recent?.take(seq)
+    if (appended !== undefined) return Promise.resolve(Buffer.from(appended.buffer, appended.byteOffset, appended.byteLength))
     let batch = this.pending.get(core)
     if (!batch || seq < batch.from || seq >= batch.from + batch.reads.length) {
       const n = Math.max(1, Math.min(want, READ_AHEAD, core.length - seq))

@@ -18,6 +18,7 @@ import type Hypercore from 'hypercore'
 import { toHex } from '../codec/hash.js'
 import { DatabaseError } from '../errors.js'
 import { BlockJournal, readJournal, supersede, type JournalRecord } from './block-journal.js'
+import type { RecentBlocks } from './recent-blocks.js'
 
 export const JOURNAL_FILE = 'journal.log'
 
@@ -27,6 +28,9 @@ export const JOURNAL_ADVICE =
 
 /** The log a record names (JournalRecord.log): undefined for the index log, 'keys', or an oplog's key. */
 export type JournaledLog = string | undefined
+
+/** The blocks kept of an oplog appended through the journal (LogStore.recentAppends). */
+export type RecentAppends = (core: Hypercore) => RecentBlocks
 
 /** Finds the core of a log the journal names (null when the directory does not have it open). */
 export type LogResolver = (log: JournaledLog) => Hypercore | null
@@ -91,18 +95,20 @@ export class AppendJournal {
     private readonly executorLogs: LogResolver,
     /** Syncs the logs to stable storage (before records they hold are dropped). */
     private readonly flush: () => Promise<void>,
+    /** Where an oplog's appended blocks are kept for a reader in this process (LogStore.recentAppends). */
+    private readonly recentAppends: RecentAppends | null,
   ) {}
 
   /**
    * The journal in `dir`, once `replayJournal` has put back what the last one held: the logs are
    * synced, so the old records are dropped and a new journal begins.
    */
-  static async start(dir: string, flush: () => Promise<void>, opts: { executorLogs?: LogResolver; compactBytes?: number } = {}): Promise<AppendJournal> {
+  static async start(dir: string, flush: () => Promise<void>, opts: { executorLogs?: LogResolver; compactBytes?: number; recentAppends?: RecentAppends } = {}): Promise<AppendJournal> {
     await flush()
     const file = path.join(dir, JOURNAL_FILE)
     await rm(file, { force: true })
     const { log } = await BlockJournal.open(file, opts)
-    return new AppendJournal(log, opts.executorLogs ?? (() => null), flush)
+    return new AppendJournal(log, opts.executorLogs ?? (() => null), flush, opts.recentAppends ?? null)
   }
 
   /**
@@ -166,7 +172,15 @@ export class AppendJournal {
         this.batches.delete(core)
         try {
           await this.hold(core.length, batch.blocks, key)
-          const { length } = await core.append(batch.blocks)
+          // Kept before the append: its 'append' event may start the executor reading them at once.
+          // Nothing reads past the log's length, and a failed append takes them back.
+          const start = core.length
+          const recent = this.recentAppends?.(core)
+          recent?.add(start, batch.blocks)
+          const { length } = await core.append(batch.blocks).catch((err: Error) => {
+            recent?.truncate(start)
+            throw err
+          })
           let end = length - batch.blocks.length
           for (const w of batch.waiters) w.resolve({ length: (end += w.count) })
         } catch (err) {

@@ -4,6 +4,7 @@ import Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import path from 'node:path'
 import { toHex } from '../codec/hash.js'
+import { RecentBlocks } from './recent-blocks.js'
 
 const INDEX_NAME = 'index'
 const OPLOG_PREFIX = 'oplog/'
@@ -14,6 +15,7 @@ export class LogStore {
   readonly corestore: Corestore
   private readonly byKey = new Map<string, Hypercore>()
   private readonly byName = new Map<string, Hypercore>()
+  private readonly appended = new Map<Hypercore, RecentBlocks>()
 
   /**
    * `copied: true` opens a store that was copied from another directory. Hypercore refuses that by
@@ -47,6 +49,16 @@ export class LogStore {
     const core = await this.open(this.corestore.get({ name: OPLOG_PREFIX + name }))
     this.byName.set(name, core)
     return core
+  }
+
+  /**
+   * The blocks this process appended to a local oplog lately (noted by whoever appends them): the
+   * executor of this directory reads a local caller's op from here rather than from storage.
+   */
+  recentAppends(core: Hypercore): RecentBlocks {
+    let recent = this.appended.get(core)
+    if (!recent) this.appended.set(core, (recent = new RecentBlocks()))
+    return recent
   }
 
   /** This directory's claims log (docs/protocol.md §11): its key pair is the monitor's identity. */

@@ -25,6 +25,8 @@ export class IndexFollower {
     private readonly holder: VMHolder,
     /** Called after each catch-up that folded entries. */
     private readonly onAdvance: () => void,
+    /** Told each entry folded, with its bytes. */
+    private readonly onEntry: (seq: number, bytes: Uint8Array) => void = () => {},
   ) {}
 
   start(): void {
@@ -77,7 +79,9 @@ export class IndexFollower {
         this.fetching = false
       }
       if (!bytes || this.stopped) break
+      const seq = this.view.length
       const changes = this.view.fold(decodeEntry(bytes))
+      this.onEntry(seq, bytes)
       for (const c of changes) {
         if (c.key !== SYS.source || c.type !== 'put' || typeof c.value !== 'string') continue
         const previous = this.holder.vm

@@ -19,14 +19,17 @@ export class AckTable {
   private recentCount = 0
   private source: AckSource | null = null
   private stored = 0
+  /** Acks handed to a commit that has not landed yet (takeUnsaved): still read from here. */
+  private flight: Map<string, Map<number, AckLocation>> | null = null
+  private flightCount = 0
 
   /** How many acks the table knows. */
   get size(): number {
-    return this.stored + this.recentCount
+    return this.stored + this.flightCount + this.recentCount
   }
 
   get(origin: string, seq: number): AckLocation | undefined {
-    return this.recent.get(origin)?.get(seq) ?? this.source?.readAck(origin, seq)
+    return this.recent.get(origin)?.get(seq) ?? this.flight?.get(origin)?.get(seq) ?? this.source?.readAck(origin, seq)
   }
 
   set(origin: string, seq: number, at: AckLocation): void {
@@ -60,5 +63,32 @@ export class AckTable {
     this.stored += this.recentCount
     this.recent.clear()
     this.recentCount = 0
+  }
+
+  /**
+   * Hands the unsaved acks to a commit that lands later (StateStore.commitInBackground); they are
+   * read from memory until `landed`. One commit at a time.
+   */
+  takeUnsaved(): { origin: string; seq: number; at: AckLocation }[] {
+    if (this.flight) throw new Error('the acks of another commit have not landed yet')
+    const taken = [...this.unsaved()]
+    this.flight = new Map(this.recent)
+    this.flightCount = this.recentCount
+    this.recent.clear()
+    this.recentCount = 0
+    return taken
+  }
+
+  /** The commit of the acks taken landed (they leave memory), or failed (they are unsaved again). */
+  landed(ok: boolean): void {
+    const flight = this.flight
+    if (!flight) return
+    this.flight = null
+    if (ok && this.source) {
+      this.stored += this.flightCount
+    } else {
+      for (const [origin, acks] of flight) for (const [seq, at] of acks) if (this.recent.get(origin)?.has(seq) !== true) this.set(origin, seq, at)
+    }
+    this.flightCount = 0
   }
 }

@@ -308,11 +308,40 @@ export class AuthMap implements StateReader {
   /** Says the source now holds every unsaved key's current value: their memory is released. */
   markStored(): void {
     if (!this.changed) return
-    for (const key of this.changed) {
+    this.release(this.changed)
+    this.changed.clear()
+  }
+
+  /**
+   * Hands the unsaved keys to a commit that lands later (StateStore.commitInBackground): they are
+   * tracked afresh from now on, and their values stay in memory until `landed` says how it went.
+   */
+  takeUnsaved(): Set<string> {
+    const taken = this.changed ?? new Set<string>()
+    if (this.changed) this.changed = new Set()
+    return taken
+  }
+
+  /**
+   * The commit of `taken` (from takeUnsaved) landed, or failed. Landed: the source holds their
+   * values as they were taken, so the memory of those not changed since is released. Failed: they
+   * are unsaved again, for the next commit.
+   */
+  landed(taken: ReadonlySet<string>, ok: boolean): void {
+    if (!this.changed) return
+    if (!ok) {
+      for (const key of taken) this.changed.add(key)
+      return
+    }
+    const changed = this.changed
+    this.release([...taken].filter((key) => !changed.has(key)))
+  }
+
+  private release(keys: Iterable<string>): void {
+    for (const key of keys) {
       const leaf = this.leafOf(key)
       if (leaf >= 0) this.values[leaf] = STORED
     }
-    this.changed.clear()
   }
 
   /** @internal The value of leaf `i`, read from the source if it is not in memory. */

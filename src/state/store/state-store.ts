@@ -120,6 +120,8 @@ export class StateStore implements ValueSource, AckSource {
   private ackCount = 0
   /** The state root of the last commit (or of the meta record read), null before either. */
   private committedRoot: Uint8Array | null = null
+  /** The commit made by commitInBackground that has not landed yet. */
+  private landing: Promise<boolean> | null = null
   /** The open read the map from the snapshot (see close). */
   private snapshotRead = false
 
@@ -233,6 +235,7 @@ export class StateStore implements ValueSource, AckSource {
   commit(view: IndexState): boolean {
     // A store that lied takes nothing more: memory keeps every value, the next open rebuilds it.
     if (this.closed || this.damage !== null) return false
+    if (this.landing) throw new Error('a state store commit is in flight: await landed() first')
     const start = performance.now()
     const map = view.state
     const changed = map.unsaved
@@ -272,6 +275,88 @@ export class StateStore implements ValueSource, AckSource {
     }
   }
 
+  /** Whether a commit made by commitInBackground has not landed yet. */
+  get committing(): boolean {
+    return this.landing !== null
+  }
+
+  /** Resolves once no commit made by commitInBackground is in flight. */
+  async landed(): Promise<void> {
+    while (this.landing) await this.landing
+  }
+
+  /**
+   * Like commit, but LMDB's write thread makes the transaction durable while this thread goes on:
+   * what changed in `view` is taken now (call on the committed head) and written in one child
+   * transaction, all of it or none. Until it lands the taken values and acks stay in memory and
+   * reads answer from there; then those not changed since leave it. Resolves true once durable,
+   * false if the commit failed (they are unsaved again; the error is in `stats.lastError`). One at a
+   * time: call again once `committing` is false.
+   */
+  commitInBackground(view: IndexState): Promise<boolean> {
+    if (this.closed || this.damage !== null) return Promise.resolve(false)
+    if (this.landing) throw new Error('a state store commit is already in flight')
+    const start = performance.now()
+    // Time spent on this thread: taking the changes now, writing them when the transaction runs.
+    let onThread = 0
+    const map = view.state
+    const root = Uint8Array.from(map.root())
+    const keys = map.takeUnsaved()
+    const acks = view.acks.takeUnsaved()
+    let landing: Promise<boolean>
+    try {
+      // Encoded now: the transaction runs later, when the map may hold a later state.
+      const values: [Buffer, Buffer | null][] = []
+      for (const key of keys) {
+        const value = map.get(key)
+        const leaf = value === undefined ? undefined : map.leafHashOf(key)
+        values.push([Buffer.from(key, 'utf8'), value === undefined || leaf === undefined ? null : Buffer.concat([leaf, encode(value)])])
+      }
+      const ackRecords = acks.map(({ origin, seq, at }) => [ackKeyBytes(origin, seq), ackValue(at)] as const)
+      const ackCount = this.ackCount + acks.length
+      const meta = metaBytes(view, root, ackCount)
+      const written = this.env.childTransaction(() => {
+        const at = performance.now()
+        for (const [k, v] of values) {
+          if (v === null) this.values.removeSync(k)
+          else this.values.putSync(k, v)
+        }
+        for (const [k, v] of ackRecords) this.acks.putSync(k, v)
+        this.meta.putSync(META_KEY, meta)
+        onThread += performance.now() - at
+      })
+      landing = written.then(
+        () => {
+          this.ackCount = ackCount
+          this.committedRoot = root
+          this.stats.lastError = null
+          return true
+        },
+        (err: Error) => {
+          this.stats.lastError = err
+          return false
+        },
+      )
+    } catch (err) {
+      this.stats.lastError = err as Error
+      landing = Promise.resolve(false)
+    }
+    onThread += performance.now() - start
+    const done = landing.then((ok) => {
+      // A store found to lie meanwhile keeps nothing out of memory.
+      const kept = ok && this.damage === null
+      map.landed(keys, kept)
+      view.acks.landed(kept)
+      this.stats.commits++
+      this.stats.totalMs += onThread
+      this.stats.maxMs = Math.max(this.stats.maxMs, onThread)
+      this.landing = null
+      return ok
+    })
+    this.landing = done
+    return done
+  }
+
   /**
    * Closes the environment and, unless the store lied, records the data file's bytes (clean-close.ts)
    * and a snapshot of `map` (map-snapshot.ts) when it is exactly the state last committed. Without
@@ -279,6 +364,7 @@ export class StateStore implements ValueSource, AckSource {
    */
   async close(map?: AuthMap): Promise<void> {
     if (this.closed) return
+    await this.landed()
     this.closed = true
     const holds = map !== undefined && this.holds(map)
     await this.env.close()
