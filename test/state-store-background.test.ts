@@ -94,10 +94,10 @@ test('a background commit that fails loses nothing: what it took is unsaved agai
   const view = viewOn(store)
   view.state.apply([put('a', 1), put('b', 2)])
   view.acks.set(ORIGIN, 0, { seq: 4, success: true })
-  // The disk refuses the transaction (a fault injected where LMDB would report it).
-  const env = (store as unknown as { env: { childTransaction: (fn: () => void) => Promise<unknown> } }).env
-  const childTransaction = env.childTransaction.bind(env)
-  env.childTransaction = () => Promise.reject(new Error('MDB_MAP_FULL: Environment mapsize limit reached'))
+  // The disk refuses the transaction: each of its writes fails, as LMDB reports a failed commit.
+  const dbs = ['values', 'acks', 'meta'].map((name) => (store as unknown as Record<string, { put: unknown }>)[name])
+  const puts = dbs.map((db) => db.put)
+  for (const db of dbs) db.put = () => Promise.reject(new Error('MDB_MAP_FULL: Environment mapsize limit reached'))
   const landing = store.commitInBackground(view)
   view.state.apply([put('b', 20)])
   assert.equal(await landing, false)
@@ -109,13 +109,26 @@ test('a background commit that fails loses nothing: what it took is unsaved agai
   assert.equal(view.acks.size, 1)
   assert.equal(store.readMeta(), null, 'nothing of it reached the store')
 
-  env.childTransaction = childTransaction
+  dbs.forEach((db, i) => (db.put = puts[i]))
   assert.equal(await store.commitInBackground(view), true)
   assert.equal(store.stats.lastError, null)
   assert.equal(stored(store, 'a'), 1)
   assert.equal(stored(store, 'b'), 20)
   assert.deepEqual(store.readAck(ORIGIN, 0), { seq: 4, success: true })
   assert.equal(store.readMeta()?.acks, 1)
+})
+
+test('a background commit with a key the store cannot hold writes none of it', async (t) => {
+  const store = StateStore.open(await tempDir(t))
+  t.after(() => store.close())
+  const view = viewOn(store)
+  view.state.apply([put('a', 1), put('k'.repeat(3000), 2), put('z', 3)])
+  assert.equal(await store.commitInBackground(view), false)
+  assert.match(store.stats.lastError?.message ?? '', /3000 bytes/)
+  assert.equal(store.readMeta(), null)
+  assert.equal(stored(store, 'a'), undefined)
+  assert.equal(view.state.unsaved?.size, 3)
+  assert.equal(view.state.get('z'), 3)
 })
 
 test('closing a store waits for its background commit to land', async (t) => {

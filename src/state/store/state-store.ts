@@ -28,6 +28,8 @@ import type { IndexState } from '../index-state.js'
 // 2: each value is stored after its leaf hash (so a store closed cleanly opens without hashing values).
 const FORMAT = 'glassbox-state-store/2'
 const META_KEY = Buffer.from('meta')
+/** LMDB's longest key at its default page size (lmdb-js says which applies, as maxKeySize). */
+const LMDB_MAX_KEY_BYTES = 1978
 const H = 32
 
 /** The directory of a database's state store. */
@@ -286,9 +288,9 @@ export class StateStore implements ValueSource, AckSource {
   }
 
   /**
-   * Like commit, but LMDB's write thread makes the transaction durable while this thread goes on:
-   * what changed in `view` is taken now (call on the committed head) and written in one child
-   * transaction, all of it or none. Until it lands the taken values and acks stay in memory and
+   * Like commit, but LMDB's write thread writes the transaction and makes it durable while this
+   * thread goes on: what changed in `view` is taken now (call on the committed head) and written
+   * in one transaction, all of it or none. Until it lands the taken values and acks stay in memory and
    * reads answer from there; then those not changed since leave it. Resolves true once durable,
    * false if the commit failed (they are unsaved again; the error is in `stats.lastError`). One at a
    * time: call again once `committing` is false.
@@ -297,8 +299,6 @@ export class StateStore implements ValueSource, AckSource {
     if (this.closed || this.damage !== null) return Promise.resolve(false)
     if (this.landing) throw new Error('a state store commit is already in flight')
     const start = performance.now()
-    // Time spent on this thread: taking the changes now, writing them when the transaction runs.
-    let onThread = 0
     const map = view.state
     const root = Uint8Array.from(map.root())
     const keys = map.takeUnsaved()
@@ -315,16 +315,17 @@ export class StateStore implements ValueSource, AckSource {
       const ackRecords = acks.map(({ origin, seq, at }) => [ackKeyBytes(origin, seq), ackValue(at)] as const)
       const ackCount = this.ackCount + acks.length
       const meta = metaBytes(view, root, ackCount)
-      const written = this.env.childTransaction(() => {
-        const at = performance.now()
-        for (const [k, v] of values) {
-          if (v === null) this.values.removeSync(k)
-          else this.values.putSync(k, v)
-        }
-        for (const [k, v] of ackRecords) this.acks.putSync(k, v)
-        this.meta.putSync(META_KEY, meta)
-        onThread += performance.now() - at
-      })
+      // A key LMDB refuses would throw halfway through the writes below: refused before any of them.
+      const maxKey = (this.values as { maxKeySize?: number }).maxKeySize ?? LMDB_MAX_KEY_BYTES
+      const tooLong = values.find(([k]) => k.length > maxKey)
+      if (tooLong) throw new Error(`a key of ${tooLong[0].length} bytes is over the store's ${maxKey}-byte limit`)
+      // Asked for in one turn of the event loop: LMDB's write thread runs them as one transaction
+      // (its event-turn batching) and makes it durable; none of it runs on this thread.
+      const writes: Promise<boolean>[] = []
+      for (const [k, v] of values) writes.push(v === null ? this.values.remove(k) : this.values.put(k, v))
+      for (const [k, v] of ackRecords) writes.push(this.acks.put(k, v))
+      writes.push(this.meta.put(META_KEY, meta))
+      const written = Promise.all(writes)
       landing = written.then(
         () => {
           this.ackCount = ackCount
@@ -341,7 +342,8 @@ export class StateStore implements ValueSource, AckSource {
       this.stats.lastError = err as Error
       landing = Promise.resolve(false)
     }
-    onThread += performance.now() - start
+    // Time spent on this thread: taking the changes and handing them over.
+    const onThread = performance.now() - start
     const done = landing.then((ok) => {
       // A store found to lie meanwhile keeps nothing out of memory.
       const kept = ok && this.damage === null
