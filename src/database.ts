@@ -67,8 +67,10 @@ import { appendHeldBlocks, beginTakeover, endTakeover, EXECUTOR_KEY_FILE, readEx
 import { normalizePrefix } from './vm/overlay.js'
 import type { Change, Json, Limits, ListOptions, StateEntry, StateReader } from './vm/types.js'
 
-/** Entries of a burst of blocks after which the state store takes the state anyway (see startExecutor). */
+/** Entries the state store may lag behind the log while blocks keep coming (see storeAdvanced). */
 const STORE_COMMIT_ENTRIES = 256
+/** How long no block comes before the state store takes the rest. */
+const STORE_QUIET_MS = 50
 
 export interface CreateOptions {
   /** The contract's bundled ES module source (see bundleContract for files). */
@@ -206,7 +208,8 @@ export interface IndexHead {
 
 /**
  * Emits `block` (a BlockEvent) after each block of entries the local executor appended, and, when it
- * follows a remote executor over the network, `synced` ({length}) after folding entries peers sent.
+ * follows a remote executor over the network, `synced` ({length}) after folding entries peers sent;
+ * `stored` ({length}) once the state store holds the state at that index length.
  */
 export class Database extends EventEmitter {
   private executor: Executor | null = null
@@ -224,6 +227,8 @@ export class Database extends EventEmitter {
   private commitPending = false
   /** Set once close() has begun: the store takes no more background commits. */
   private closing = false
+  /** Commits the store once no block came for STORE_QUIET_MS (storeAdvanced). */
+  private quietCommit: NodeJS.Timeout | null = null
   /** Where the directory makes each append to a log it signs durable before it is written. */
   private journal: AppendJournal | null = null
   /** Without the executor: this directory as the executor's standby. */
@@ -601,13 +606,8 @@ export class Database extends EventEmitter {
     this.sealedRoot = toHex(this.view.state.root())
     executor.on('block', (block: BlockEvent) => {
       this.sealedRoot = toHex(block.seal.stateRoot)
-      // The block is in the log: the store takes the state at its end (a failed commit only leaves
-      // it behind), on the committed head, which this runs on. Not after every block of a burst: a
-      // commit is a synchronous LMDB transaction with its sync, and a store behind the log is caught
-      // up from it at the next open. So at the end of a burst, and every STORE_COMMIT_ENTRIES.
       if (block.bytes) this.recentEntries.add(block.start, block.bytes)
-      this.storeBehind += block.entries.length + 1
-      if (this.storeBehind >= STORE_COMMIT_ENTRIES || executor.blocksInFlight === 0) this.commitStore()
+      this.storeAdvanced(block.entries.length + 1)
       this.checkpointAt(block.seal.length)
       this.wake()
       this.emit('block', block)
@@ -623,12 +623,30 @@ export class Database extends EventEmitter {
   }
 
   /**
+   * `entries` more are in the log (call on the committed head). The store takes the state every
+   * STORE_COMMIT_ENTRIES, and once blocks stop coming for STORE_QUIET_MS: not after each block,
+   * since each commit is a transaction with its sync, whose disk time the journal's syncs then
+   * queue behind, and a store behind the log is caught up from it at the next open.
+   */
+  private storeAdvanced(entries: number): void {
+    this.storeBehind += entries
+    if (this.storeBehind >= STORE_COMMIT_ENTRIES) return this.commitStore()
+    if (this.quietCommit) return void this.quietCommit.refresh()
+    this.quietCommit = setTimeout(() => {
+      this.quietCommit = null
+      this.atHead(() => this.commitStore())
+    }, STORE_QUIET_MS)
+  }
+
+  /**
    * The state store takes the state of the view; call on the committed head. In the background:
    * LMDB's write thread makes the transaction durable (its sync would otherwise hold every caller
    * and peer of this process for a fraction of a millisecond to several). One commit is in flight
    * at a time; what is asked for meanwhile is taken once it lands.
    */
   private commitStore(): void {
+    if (this.quietCommit) clearTimeout(this.quietCommit)
+    this.quietCommit = null
     const store = this.store
     if (!store || this.closing) return
     if (store.committing) {
@@ -637,13 +655,17 @@ export class Database extends EventEmitter {
     }
     this.storeBehind = 0
     this.commitPending = false
-    void store.commitInBackground(this.view).then(() => {
+    const length = this.view.length
+    void store.commitInBackground(this.view).then((ok) => {
+      if (ok) this.emit('stored', { length })
       if (this.commitPending && !this.closing) this.atHead(() => this.commitStore())
     })
   }
 
   /** Once the commit in flight has landed, the store takes what is left, here and now (settled, close). */
   private async commitStoreNow(): Promise<void> {
+    if (this.quietCommit) clearTimeout(this.quietCommit)
+    this.quietCommit = null
     const store = this.store
     if (!store) return
     await store.landed()
@@ -655,8 +677,8 @@ export class Database extends EventEmitter {
 
   /** Follows the index log as peers replicate it (a participant or reader without the executor). */
   private startFollower(): void {
-    const onAdvance = () => {
-      this.commitStore()
+    const onAdvance = (entries: number) => {
+      this.storeAdvanced(entries)
       this.wake()
       this.emit('synced', { length: this.view.length })
     }

@@ -3,6 +3,7 @@
 // discarded and rebuilt without an error; values served from disk are the written ones.
 
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
 import { cp, open, readdir, rename, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { test, type TestContext } from 'node:test'
@@ -14,7 +15,7 @@ import { IndexState } from '../src/state/index-state.js'
 import type { Undo } from '../src/state/memory-state.js'
 import type { Change } from '../src/vm/types.js'
 import { LogStore } from '../src/log/store.js'
-import { example, send, tempDir, withoutExecutor } from './helpers/databases.js'
+import { closeAsIfKilled, example, send, tempDir, withoutExecutor } from './helpers/databases.js'
 
 /** A kv-store database in a temporary directory, with its executor, blocks of `blockSize` ops. */
 async function kvDatabase(t: TestContext, blockSize = 8): Promise<{ dir: string; db: Database }> {
@@ -412,5 +413,22 @@ test('the store takes the state at the end of a burst of blocks, not after each,
   const again = await Database.load(dir)
   t.after(() => again.close())
   assert.deepEqual([again.stateLoad.from, again.stateLoad.folded], ['store', 0], 'the store held the head')
+  assert.deepEqual(again.list('/values/'), expected)
+})
+
+test('once blocks stop coming the store takes the state by itself, durably: a crash then folds nothing', { timeout: 30_000 }, async (t) => {
+  const { dir, db } = await kvDatabase(t)
+  const stored: number[] = []
+  db.on('stored', ({ length }: { length: number }) => stored.push(length))
+  await send(db, 'put', { key: 'a', value: 1 })
+  await send(db, 'put', { key: 'b', value: 2 })
+  const head = (await db.info()).length
+  // Neither settled() nor close(): the store commits once no block has come for a moment.
+  while (!stored.some((length) => length >= head)) await once(db, 'stored')
+  const expected = db.list('/values/')
+  await closeAsIfKilled(t, db, dir)
+  const again = await Database.load(dir)
+  t.after(() => again.close())
+  assert.deepEqual([again.stateLoad.from, again.stateLoad.storedLength, again.stateLoad.folded], ['store', head, 0])
   assert.deepEqual(again.list('/values/'), expected)
 })

@@ -23,8 +23,8 @@ export class IndexFollower {
     private readonly index: Hypercore,
     private readonly view: IndexState,
     private readonly holder: VMHolder,
-    /** Called after each catch-up that folded entries. */
-    private readonly onAdvance: () => void,
+    /** Called after each catch-up that folded entries, with how many it folded. */
+    private readonly onAdvance: (entries: number) => void,
     /** Told each entry folded, with its bytes. */
     private readonly onEntry: (seq: number, bytes: Uint8Array) => void = () => {},
   ) {}
@@ -57,7 +57,7 @@ export class IndexFollower {
       .catch((err: Error) => {
         if (this.stopped) return
         this.failure = err
-        this.onAdvance()
+        this.onAdvance(0)
       })
       .finally(() => {
         this.running = null
@@ -89,6 +89,6 @@ export class IndexFollower {
         previous.dispose()
       }
     }
-    if (this.view.length > before && !this.stopped) this.onAdvance()
+    if (this.view.length > before && !this.stopped) this.onAdvance(this.view.length - before)
   }
 }
