@@ -15,6 +15,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
+import { performance } from 'node:perf_hooks'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { DHTNodeAddress } from 'hyperdht'
@@ -61,6 +62,10 @@ export interface LatencyRow {
   issued: number
   /** Ops acknowledged per second, from the first call to the last ack. */
   achieved: number
+  /** Share of the row's time the caller's event loop was busy (0–1). */
+  callerBusy: number
+  /** Share of the row's time the executor's event loop was busy (0–1): queues build past about 0.7. */
+  executorBusy: number
 }
 
 type Net = { bootstrap: DHTNodeAddress[]; timeoutMs: number }
@@ -190,13 +195,13 @@ async function latencyRuns(contract: string, rates: number[], count: number, sec
       await measured.ask({ type: 'run', rate: 100, count: 50, tag: 'warm-' }, 'ran')
       for (const rate of rates) {
         progress(`bench: latency, remote, ${rate} ops/s…`)
-        rows.push({ scenario: 'remote', ...(await measured.ask({ type: 'run', rate, count, tag: `remote-${rate}-` }, 'ran')).row })
+        rows.push({ scenario: 'remote', ...(await executorBusy(() => measured.ask({ type: 'run', rate, count, tag: `remote-${rate}-` }, 'ran'))) })
         if (!loader) continue
         progress(`bench: latency, remote with a second participant, ${rate} ops/s each…`)
         loader.send({ type: 'load', rate, tag: `second-${rate}-` })
-        const ran = await measured.ask({ type: 'run', rate, count, tag: `busy-${rate}-` }, 'ran')
+        const row = await executorBusy(() => measured.ask({ type: 'run', rate, count, tag: `busy-${rate}-` }, 'ran'))
         await loader.ask({ type: 'stop' }, 'stopped')
-        rows.push({ scenario: 'remote + 2nd', ...ran.row })
+        rows.push({ scenario: 'remote + 2nd', ...row })
       }
       return rows
     } finally {
@@ -206,11 +211,20 @@ async function latencyRuns(contract: string, rates: number[], count: number, sec
   })
 }
 
+/** A remote caller's row, with how busy this process (the executor's) was while it ran. */
+async function executorBusy(run: () => Promise<{ row: Omit<LatencyRow, 'scenario'> }>): Promise<Omit<LatencyRow, 'scenario'>> {
+  const busy = performance.eventLoopUtilization()
+  const { row } = await run()
+  return { ...row, executorBusy: performance.eventLoopUtilization(busy).utilization }
+}
+
 /** Puts at `rate` ops/s, open loop (a slow ack never delays the next call); latency from call to ack. */
+/** The caller is the process running this; for a local caller it is the executor as well. */
 async function drive(db: Database, rate: number, count: number, tag: string, stop?: () => boolean): Promise<Omit<LatencyRow, 'scenario'>> {
   const latencies: number[] = []
   const toExecutor: number[] = []
   const pending: Promise<void>[] = []
+  const busy = performance.eventLoopUtilization()
   const start = performance.now()
   for (let i = 0; i < count && !stop?.(); i++) {
     const wait = start + (i * 1000) / rate - performance.now()
@@ -232,7 +246,8 @@ async function drive(db: Database, rate: number, count: number, tag: string, sto
   const issued = pending.length / ((performance.now() - start) / 1000)
   await Promise.all(pending)
   const seconds = (performance.now() - start) / 1000
-  return { rate, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1), p50ToExecutor: quantile(toExecutor, 0.5), issued, achieved: latencies.length / seconds }
+  const callerBusy = performance.eventLoopUtilization(busy).utilization
+  return { rate, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1), p50ToExecutor: quantile(toExecutor, 0.5), issued, achieved: latencies.length / seconds, callerBusy, executorBusy: callerBusy }
 }
 
 function quantile(xs: number[], q: number): number {
@@ -386,6 +401,7 @@ async function replicate(dir: string, key: string, net: Net, oplogs: string[]): 
 function print(replication: ReplicationRow[], latency: LatencyRow[], count: number): void {
   const int = (x: number, w: number) => Math.round(x).toLocaleString('en-US').padStart(w)
   const fix = (x: number, d: number, w: number) => x.toFixed(d).padStart(w)
+  const pct = (x: number) => `${Math.round(x * 100)}%`
   console.log('replication on loopback (private DHT), key/value example, index entries/s:')
   console.log('   entries  local verify  remote verify  remote/local  remote wall s  replicate  replicate MB/s  connect ms')
   for (const r of replication) {
@@ -399,20 +415,22 @@ function print(replication: ReplicationRow[], latency: LatencyRow[], count: numb
   console.log('oplog (entries/s counts index entries, MB/s the bytes of both logs), after connect ms to first sync.')
   console.log()
   console.log(`latency from db.call() to whenProcessed() in the caller, ms (${count} puts per row, offered open loop):`)
-  console.log('   offered  caller           p50      p99      max  p50 exec    issued   achieved   p50/local  p99 target')
+  console.log('   offered  caller           p50      p99      max  p50 exec    issued   achieved   p50/local  busy call/exec  p99 target')
   const local = new Map(latency.filter((r) => r.scenario === 'local').map((r) => [r.rate, r.p50]))
   for (const r of latency) {
     const base = local.get(r.rate)
     const target = r.rate === TARGET_RATE ? TARGET_P99_MS[r.scenario] : undefined
     const verdict = target === undefined ? '' : `<= ${target} ${r.p99 <= target ? 'met' : 'MISSED'}`
     console.log(
-      `${int(r.rate, 10)}  ${r.scenario.padEnd(13)} ${fix(r.p50, 1, 7)} ${fix(r.p99, 1, 8)} ${fix(r.max, 1, 8)} ${fix(r.p50ToExecutor, 0, 9)} ${int(r.issued, 9)} ${int(r.achieved, 10)} ${base ? fix(r.p50 / base, 1, 11) : ''.padStart(11)}  ${verdict}`,
+      `${int(r.rate, 10)}  ${r.scenario.padEnd(13)} ${fix(r.p50, 1, 7)} ${fix(r.p99, 1, 8)} ${fix(r.max, 1, 8)} ${fix(r.p50ToExecutor, 0, 9)} ${int(r.issued, 9)} ${int(r.achieved, 10)} ${base ? fix(r.p50 / base, 1, 11) : ''.padStart(11)}  ${`${pct(r.callerBusy)} / ${pct(r.executorBusy)}`.padStart(14)}  ${verdict}`,
     )
   }
   console.log('local: calls on the executor\'s own Database; remote: a joined participant in another process, its')
   console.log('op replicated to the executor and the ack back; remote + 2nd: while a second participant puts at the')
   console.log("same rate. p50 exec: median from the call to the executor running the op (its ack's timestamp);")
-  console.log('issued: calls made per second; achieved: acks per second from the first call to the last ack.')
+  console.log('issued: calls made per second; achieved: acks per second from the first call to the last ack;')
+  console.log("busy: the share of the row's time the caller's and the executor's event loops ran (one process")
+  console.log('for a local caller): past about 70 % queues build and the tail grows.')
   const goals = Object.entries(TARGET_P99_MS).map(([who, ms]) => `${ms} ms ${who}`).join(', ')
   console.log(`p99 target: the goal at ${TARGET_RATE.toLocaleString('en-US')} ops/s offered, p99 at most ${goals}.`)
 }
