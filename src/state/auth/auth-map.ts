@@ -19,6 +19,7 @@ import { decode, encode } from '../../codec/canonical.js'
 import { EncodeError } from '../../errors.js'
 import type { Change, Json, ListOptions, StateEntry, StateReader } from '../../vm/types.js'
 import { compareKeys } from '../key-order.js'
+import { freezeValue } from '../frozen-value.js'
 import type { Undo } from '../memory-state.js'
 import { bitAt, firstDiff, utf8Into, varintLength, writeVarint } from './bits.js'
 import { hashInto, toHex } from '../../codec/hash.js'
@@ -142,7 +143,7 @@ export class AuthMap implements StateReader {
   static fromSorted(entries: Iterable<StateEntry>): AuthMap {
     return AuthMap.build(entries, (map, len, e) => {
       map.hashLeafInto(map.vh, len, e.value)
-      return e.value
+      return freezeValue(e.value)
     })
   }
 
@@ -370,6 +371,7 @@ export class AuthMap implements StateReader {
     const len = this.encodeKey(key)
     // Hash first: a value that cannot be encoded leaves the map as it was.
     this.hashLeafInto(this.vh, len, value)
+    freezeValue(value)
     if (this.changed !== null) this.changed.add(key)
     if (this.count === 0) {
       this.rootRef = ~this.newLeaf(key, value, this.vh)
