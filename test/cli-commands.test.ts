@@ -128,6 +128,18 @@ describe('glassbox CLI (direct)', () => {
     const none = json(await glassbox(['init', contractFile, '--dir', path.join(tmp, 'none'), '--no-oplog', '--json'], tmp))
     assert.deepEqual(none.oplogs, {})
     assert.deepEqual(none.inputs, [])
+    assert.equal(none.contract.notStatic, null)
+    assert.doesNotMatch(run.stdout, /module/)
+  })
+
+  test("init says when the contract's module is evaluated for every op, and why", async () => {
+    const file = path.join(tmp, 'counted.js')
+    await writeFile(file, `const seen = new Map()\nexport function put(params, emit) { emit({ op: 'PUT' }) }\nexport const apply = { PUT(tx) { tx.put('/n', seen.size) } }\n`)
+    const run = await glassbox(['init', file, '--dir', path.join(tmp, 'counted')], tmp)
+    assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stdout, /^  module evaluated for every op \(not static\): .*new Map\(\)/m)
+    const out = json(await glassbox(['init', file, '--dir', path.join(tmp, 'counted-json'), '--json'], tmp))
+    assert.match(out.contract.notStatic, /new Map\(\)/)
   })
 
   test('call emits an op, waits for it and prints its outcome', async () => {

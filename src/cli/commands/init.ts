@@ -25,7 +25,8 @@ export interface InitReturnType {
   key: string
   oplogs: Record<string, string>
   inputs: string[]
-  contract: { file: string; bytes: number; methods: string[] }
+  /** notStatic: why the module is evaluated for every op, or null when it is static (docs/protocol.md §6.2). */
+  contract: { file: string; bytes: number; methods: string[]; notStatic: string | null }
   /** Present when the database keeps scheduled state checkpoints. */
   checkpointEvery?: number
   /** Present for a confidential database: its keys log, readers and rotation. */
@@ -53,7 +54,7 @@ export async function init(p: InitParameters): Promise<InitReturnType> {
       key: db.key,
       oplogs: db.oplogs,
       inputs: info.inputs,
-      contract: { file, bytes: info.contract.bytes, methods: info.contract.methods },
+      contract: { file, bytes: info.contract.bytes, methods: info.contract.methods, notStatic: info.contract.notStatic },
       ...(p.checkpointEvery ? { checkpointEvery: p.checkpointEvery } : {}),
       ...(db.confidential ? { confidential: db.confidential.settings } : {}),
     }
@@ -64,6 +65,9 @@ export async function init(p: InitParameters): Promise<InitReturnType> {
 
 function human(r: InitReturnType): string {
   const lines = [`created database ${r.key}`, `  in ${r.dir}`, `  contract ${r.contract.bytes} bytes, methods: ${r.contract.methods.join(', ') || '(none)'}`]
+  // Said at creation, when the contract is still easy to change: a module evaluated for every op
+  // costs every op its evaluation (docs/contracts.md, "Top-level values").
+  if (r.contract.notStatic !== null) lines.push(`  module evaluated for every op (not static): ${r.contract.notStatic}`)
   const local = new Set(Object.values(r.oplogs))
   for (const [name, pubkey] of Object.entries(r.oplogs)) lines.push(`oplog ${name} ${pubkey}`)
   for (const pubkey of r.inputs) if (!local.has(pubkey)) lines.push(`input ${pubkey}`)
