@@ -629,6 +629,7 @@ export class Database extends EventEmitter {
    * queue behind, and a store behind the log is caught up from it at the next open.
    */
   private storeAdvanced(entries: number): void {
+    if (!this.store) return
     this.storeBehind += entries
     if (this.storeBehind >= STORE_COMMIT_ENTRIES) return this.commitStore()
     if (this.quietCommit) return void this.quietCommit.refresh()
