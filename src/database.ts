@@ -646,8 +646,7 @@ export class Database extends EventEmitter {
    * at a time; what is asked for meanwhile is taken once it lands.
    */
   private commitStore(): void {
-    if (this.quietCommit) clearTimeout(this.quietCommit)
-    this.quietCommit = null
+    this.cancelQuietCommit()
     const store = this.store
     if (!store || this.closing) return
     if (store.committing) {
@@ -665,8 +664,7 @@ export class Database extends EventEmitter {
 
   /** Once the commit in flight has landed, the store takes what is left, here and now (settled, close). */
   private async commitStoreNow(): Promise<void> {
-    if (this.quietCommit) clearTimeout(this.quietCommit)
-    this.quietCommit = null
+    this.cancelQuietCommit()
     const store = this.store
     if (!store) return
     await store.landed()
@@ -674,6 +672,11 @@ export class Database extends EventEmitter {
     this.storeBehind = 0
     this.commitPending = false
     this.atHead(() => store.commit(this.view))
+  }
+
+  private cancelQuietCommit(): void {
+    if (this.quietCommit) clearTimeout(this.quietCommit)
+    this.quietCommit = null
   }
 
   /** Follows the index log as peers replicate it (a participant or reader without the executor). */

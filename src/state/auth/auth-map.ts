@@ -309,7 +309,7 @@ export class AuthMap implements StateReader {
   /** Says the source now holds every unsaved key's current value: their memory is released. */
   markStored(): void {
     if (!this.changed) return
-    this.release(this.changed)
+    for (const key of this.changed) this.release(key)
     this.changed.clear()
   }
 
@@ -334,15 +334,13 @@ export class AuthMap implements StateReader {
       for (const key of taken) this.changed.add(key)
       return
     }
-    const changed = this.changed
-    this.release([...taken].filter((key) => !changed.has(key)))
+    for (const key of taken) if (!this.changed.has(key)) this.release(key)
   }
 
-  private release(keys: Iterable<string>): void {
-    for (const key of keys) {
-      const leaf = this.leafOf(key)
-      if (leaf >= 0) this.values[leaf] = STORED
-    }
+  /** The value of `key` is the source's now: its memory is released. */
+  private release(key: string): void {
+    const leaf = this.leafOf(key)
+    if (leaf >= 0) this.values[leaf] = STORED
   }
 
   /** @internal The value of leaf `i`, read from the source if it is not in memory. */

@@ -247,11 +247,10 @@ export class StateStore implements ValueSource, AckSource {
       this.env.transactionSync(() => {
         if (changed) {
           for (const key of changed) {
-            const value = map.get(key)
             const k = Buffer.from(key, 'utf8')
-            const leaf = value === undefined ? undefined : map.leafHashOf(key)
-            if (value === undefined || leaf === undefined) this.values.removeSync(k)
-            else this.values.putSync(k, Buffer.concat([leaf, encode(value)]))
+            const record = recordOf(map, key)
+            if (record === null) this.values.removeSync(k)
+            else this.values.putSync(k, record)
           }
         }
         for (const { origin, seq, at } of view.acks.unsaved()) {
@@ -270,10 +269,7 @@ export class StateStore implements ValueSource, AckSource {
       this.stats.lastError = err as Error
       return false
     } finally {
-      const ms = performance.now() - start
-      this.stats.commits++
-      this.stats.totalMs += ms
-      this.stats.maxMs = Math.max(this.stats.maxMs, ms)
+      this.counted(performance.now() - start)
     }
   }
 
@@ -306,12 +302,7 @@ export class StateStore implements ValueSource, AckSource {
     let landing: Promise<boolean>
     try {
       // Encoded now: the transaction runs later, when the map may hold a later state.
-      const values: [Buffer, Buffer | null][] = []
-      for (const key of keys) {
-        const value = map.get(key)
-        const leaf = value === undefined ? undefined : map.leafHashOf(key)
-        values.push([Buffer.from(key, 'utf8'), value === undefined || leaf === undefined ? null : Buffer.concat([leaf, encode(value)])])
-      }
+      const values = [...keys].map((key) => [Buffer.from(key, 'utf8'), recordOf(map, key)] as const)
       const ackRecords = acks.map(({ origin, seq, at }) => [ackKeyBytes(origin, seq), ackValue(at)] as const)
       const ackCount = this.ackCount + acks.length
       const meta = metaBytes(view, root, ackCount)
@@ -349,9 +340,7 @@ export class StateStore implements ValueSource, AckSource {
       const kept = ok && this.damage === null
       map.landed(keys, kept)
       view.acks.landed(kept)
-      this.stats.commits++
-      this.stats.totalMs += onThread
-      this.stats.maxMs = Math.max(this.stats.maxMs, onThread)
+      this.counted(onThread)
       this.landing = null
       return ok
     })
@@ -386,10 +375,24 @@ export class StateStore implements ValueSource, AckSource {
     this.snapshotRead = true
   }
 
+  /** Counts a commit that took `ms` of this thread. */
+  private counted(ms: number): void {
+    this.stats.commits++
+    this.stats.totalMs += ms
+    this.stats.maxMs = Math.max(this.stats.maxMs, ms)
+  }
+
   /** Whether `map` is the state this store last committed: nothing unsaved, the same root. */
   private holds(map: AuthMap): boolean {
     return this.damage === null && this.committedRoot !== null && map.unsaved?.size === 0 && Buffer.from(map.root()).equals(this.committedRoot)
   }
+}
+
+/** What the store keeps of `key`: its leaf hash, then its value's encoding; null when the map has no value there. */
+function recordOf(map: AuthMap, key: string): Buffer | null {
+  const value = map.get(key)
+  const leaf = value === undefined ? undefined : map.leafHashOf(key)
+  return value === undefined || leaf === undefined ? null : Buffer.concat([leaf, encode(value)])
 }
 
 function ackKeyBytes(origin: string, seq: number): Buffer {
