@@ -4,7 +4,7 @@
 // nothing and the next one writes it all.
 
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { decode } from '../src/codec/canonical.js'
 import { AuthMap } from '../src/state/auth/index.js'
 import { IndexState } from '../src/state/index-state.js'
@@ -42,12 +42,18 @@ const stored = (store: StateStore, key: string) => {
   return bytes === undefined ? undefined : decode(bytes)
 }
 
-test('a background commit keeps what it took in memory until it lands, then only what did not change since leaves it', async (t) => {
+/** A new store, and a view on it holding two values and an ack not committed yet. */
+async function storeWithChanges(t: TestContext): Promise<{ store: StateStore; view: IndexState }> {
   const store = StateStore.open(await tempDir(t))
   t.after(() => store.close())
   const view = viewOn(store)
   view.state.apply([put('a', 1), put('b', 2)])
   view.acks.set(ORIGIN, 0, { seq: 4, success: true })
+  return { store, view }
+}
+
+test('a background commit keeps what it took in memory until it lands, then only what did not change since leaves it', async (t) => {
+  const { store, view } = await storeWithChanges(t)
   const reads = countReads(store)
 
   const landing = store.commitInBackground(view)
@@ -89,11 +95,7 @@ test('a background commit keeps what it took in memory until it lands, then only
 })
 
 test('a background commit that fails loses nothing: what it took is unsaved again, and the next commit writes it', async (t) => {
-  const store = StateStore.open(await tempDir(t))
-  t.after(() => store.close())
-  const view = viewOn(store)
-  view.state.apply([put('a', 1), put('b', 2)])
-  view.acks.set(ORIGIN, 0, { seq: 4, success: true })
+  const { store, view } = await storeWithChanges(t)
   // The disk refuses the transaction: each of its writes fails, as LMDB reports a failed commit.
   const dbs = ['values', 'acks', 'meta'].map((name) => (store as unknown as Record<string, { put: unknown }>)[name])
   const puts = dbs.map((db) => db.put)
