@@ -21,7 +21,7 @@ const collectGarbage = runInNewContext('gc') as () => void
 const ACK = { origin: 'c'.repeat(64), seq: 0, ts: 0, metadata: null }
 
 describe('resources', () => {
-  it('keeps memory bounded over 20 000 ops and calls', async () => {
+  it('keeps memory bounded over 50 000 ops and calls', async () => {
     const vm = await ContractVM.create(COUNTER)
     const state = new MemoryState()
     const ctx = { state, isWriter: true, oplog: { pubkey: 'c'.repeat(64), length: 1 } }
@@ -33,13 +33,17 @@ describe('resources', () => {
         if (i % 10 === 0) vm.call(i % 20 === 0 ? 'get' : 'bump', null, ctx)
       }
     }
-    round(5000)
+    // The warm module's memory grows first (a static module's instance lives across ops): about
+    // 32 MiB of rss over the first 10 000 ops here, then flat. Measured from within that rise, the
+    // growth came within 1 MiB of the bound; what is measured is the growth after it, where a leak
+    // would still show.
+    round(35_000)
     collectGarbage()
     const before = process.memoryUsage().rss
     round(15_000)
     collectGarbage()
     const grown = process.memoryUsage().rss - before
-    assert.equal(state.get('/n'), 20_000)
+    assert.equal(state.get('/n'), 50_000)
     assert.ok(grown < 40 * 1024 * 1024, `rss grew by ${(grown / 1048576).toFixed(1)} MiB over 15 000 ops`)
     vm.dispose()
   })
