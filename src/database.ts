@@ -886,8 +886,9 @@ export class Database extends EventEmitter {
       const at = await this.waitFor(() => {
         const found = this.view.ackOf(ref.origin, ref.seq)
         // The executor folds an op before its block is appended and synced (Hypercore reads the
-        // block back from storage even before that): answer only once the log's length holds it.
-        if (found) return found.seq < this.index.length ? found : undefined
+        // block back from storage, and counts it in its length, even before that): answer only once
+        // the committed head holds it, as what the answer leads to (a receipt, a proof) reads it.
+        if (found) return found.seq < this.processedLength() ? found : undefined
         if (this.view.isInput(ref.origin)) return undefined
         throw new DatabaseError(
           'OPLOG_NOT_INPUT',
@@ -904,7 +905,12 @@ export class Database extends EventEmitter {
   /** Whether the index acknowledges the op now (what `whenProcessed` would answer without waiting). */
   isProcessed(ref: { origin: string; seq: number }): boolean {
     const found = this.view.ackOf(ref.origin, ref.seq)
-    return found !== undefined && found.seq < this.index.length
+    return found !== undefined && found.seq < this.processedLength()
+  }
+
+  /** Entries before this length are in the log and on the committed head. */
+  private processedLength(): number {
+    return Math.min(this.index.length, this.executor?.committedLength ?? Infinity)
   }
 
   private async waitFor<T>(check: () => T | undefined): Promise<T> {

@@ -71,3 +71,20 @@ test("a caller's ops run and are acknowledged from memory with the outcome a rea
   assert.deepEqual(results.map(([r]) => r.success), [...Array(10).fill(true), false])
   for (let i = 0; i < 10; i++) assert.deepEqual(db.get(`/values/k${i}`)?.value, { i })
 })
+
+test('an op counts as processed only once the committed head holds it, not when the log merely counts its block', async (t) => {
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, { contract: await example('kv-store'), executor: { blockSize: 1 } })
+  t.after(() => db.close())
+  const index = (db as unknown as { index: { once(event: 'append', fn: () => void): void } }).index
+  const call = await db.call('put', { key: 'a', value: 1 })
+  // Hypercore counts the block in the log's length before its append resolves, and so before the
+  // executor's committed head holds it: what a caller is told must agree with what it can then read.
+  const seen = await new Promise<{ processed: boolean; value: unknown }>((resolve) =>
+    index.once('append', () => resolve({ processed: db.isProcessed(call.ops[0]), value: db.get('/values/a')?.value ?? null })),
+  )
+  assert.equal(seen.processed, seen.value !== null, `processed ${seen.processed}, the committed head reads ${JSON.stringify(seen.value)}`)
+  const [result] = await call.whenProcessed()
+  assert.equal(result.success, true)
+  assert.equal(db.get('/values/a')?.value, 1)
+})

@@ -166,6 +166,11 @@ export class Executor extends EventEmitter {
     return this.speculative.size
   }
 
+  /** The index length of the committed head: entries past it are in blocks not yet on stable storage. */
+  get committedLength(): number {
+    return this.speculative.committedLength
+  }
+
   get runtimeMode(): RuntimeMode {
     return this.runtime.mode
   }

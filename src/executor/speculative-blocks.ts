@@ -53,6 +53,11 @@ export class SpeculativeBlocks {
     return this.branch.length
   }
 
+  /** Where the committed head ends: the oldest speculative block's start, else the view's length. */
+  get committedLength(): number {
+    return this.branch[0]?.start ?? this.view.length
+  }
+
   /** Starts a block on top of the branch (or of the committed head). */
   open(): SpeculativeBlock {
     const block: SpeculativeBlock = {
