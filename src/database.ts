@@ -50,6 +50,7 @@ import type { DisputeOpen } from './dispute/messages.js'
 import { DEFAULT_DEADLINE_MS } from './dispute/referee.js'
 import type { ReplayLogs } from './verify/replay.js'
 import { ContractVM, DEFAULT_LIMITS, RUNTIME_ID } from './vm/index.js'
+import { COMPILED_CONTRACT_FILE, CompileCache } from './vm/compile-cache.js'
 import { confidentialSettings, createConfidential, directoryIdentities, openConfidential, type Confidential } from './confidential/open.js'
 import { identityOf } from './confidential/epochs.js'
 import { openOp, sealOp } from './confidential/op-envelope.js'
@@ -167,8 +168,11 @@ export interface DatabaseInfo {
   executor: boolean
   inputs: string[]
   oplogs: { name: string; pubkey: string; length: number; input: boolean }[]
-  /** notStatic: why its module is evaluated for every op, or null when it is static (docs/protocol.md §6.2). */
-  contract: { bytes: number; methods: string[]; notStatic: string | null }
+  /**
+   * notStatic: why its module is evaluated for every op, or null when it is static (docs/protocol.md §6.2);
+   * compiledFromCache: its compiled form was read from the executor's compile cache (src/vm/compile-cache.ts).
+   */
+  contract: { bytes: number; methods: string[]; notStatic: string | null; compiledFromCache: boolean }
   /** Keys the contract wrote (not counting the system's `.sys/` keys). */
   keys: number
   /** Opened read-only: a copy of a database directory, where no executor runs and no op is published. */
@@ -413,8 +417,9 @@ export class Database extends EventEmitter {
         )
       }
       const limits = { ...DEFAULT_LIMITS }
-      // The contract loads when an op or a call first needs it: reads and verifies never do.
-      const vm = loadedVM ?? ContractVM.deferred(view.source)
+      // The contract loads when an op or a call first needs it: reads and verifies never do. An
+      // executor keeps its compiled form in its own directory (vm/compile-cache.ts).
+      const vm = loadedVM ?? ContractVM.deferred(view.source, execute && index.writable ? { compileCache: new CompileCache(path.join(dir, COMPILED_CONTRACT_FILE)) } : {})
       loadedVM = null
       db = new Database(dir, manifest, logs, index, view, vm, limits, store, loaded.load)
       db.replicator = replicator
@@ -1108,7 +1113,7 @@ export class Database extends EventEmitter {
       executor: this.executor !== null,
       inputs: this.atHead(() => this.view.inputs()),
       oplogs,
-      contract: { bytes: Buffer.byteLength(this.source), methods: vm.methods, notStatic: vm.notStatic },
+      contract: { bytes: Buffer.byteLength(this.source), methods: vm.methods, notStatic: vm.notStatic, compiledFromCache: vm.compiledFromCache },
       // The contract's keys: the system's own (`.sys/`: source, inputs) are not state it wrote.
       keys: this.atHead(() => this.view.state.size) - this.list('.sys/').length,
       readOnly: this.readOnly,

@@ -5,6 +5,7 @@
 // A VM made by deferred() loads its source only when ready() is first awaited.
 
 import { CallError } from '../errors.js'
+import type { CompileCache } from './compile-cache.js'
 import { toGuestJson } from './host-json.js'
 import { utf8Bytes } from './keys.js'
 import { resolveLimits } from './limits.js'
@@ -17,6 +18,8 @@ import type { AckInput, ApplyResult, CallContext, CallResult, Json, Limits, Stat
 
 export interface ContractVMOptions {
   limits?: Partial<Limits>
+  /** Where the compiled source is kept between runs (compile-cache.ts): only a directory trusted with what runs here. */
+  compileCache?: CompileCache
 }
 
 interface Run {
@@ -27,6 +30,8 @@ interface Run {
 /** What loading the source gave: where its sandboxes live, its factory, and its exports. */
 interface Loaded {
   host: ModuleHost
+  /** The factory came from the compile cache, not from compiling the source now. */
+  fromCache: boolean
   factory: string
   notStatic: string | null
   methods: string[]
@@ -40,12 +45,14 @@ export class ContractVM {
   private loading: Promise<void> | null = null
   private warm: Sandbox | null = null
   private disposed = false
+  private readonly compileCache: CompileCache | null
 
   private constructor(
     readonly source: string,
     opts: ContractVMOptions | undefined,
   ) {
     this.limits = resolveLimits(opts?.limits)
+    this.compileCache = opts?.compileCache ?? null
   }
 
   /** Throws ContractError (CONTRACT_INVALID, CONTRACT_TOO_LARGE) when the source cannot be loaded. */
@@ -79,6 +86,11 @@ export class ContractVM {
     return this.contract().methods
   }
 
+  /** Whether the loaded factory was read from the compile cache (compile-cache.ts) rather than compiled. */
+  get compiledFromCache(): boolean {
+    return this.contract().fromCache
+  }
+
   get hasProcess(): boolean {
     return this.contract().hasProcess
   }
@@ -107,13 +119,17 @@ export class ContractVM {
   }
 
   private async load(): Promise<void> {
+    const compilable = typeof this.source === 'string' && utf8Bytes(this.source) <= this.limits.maxSourceBytes
+    const cached = compilable ? (this.compileCache?.read(this.source) ?? null) : null
     // Compiled here, asynchronously: esbuild's synchronous API costs a worker thread per process.
-    if (typeof this.source === 'string' && utf8Bytes(this.source) <= this.limits.maxSourceBytes) await prepareTransform(this.source)
+    if (compilable && !cached) await prepareTransform(this.source)
     const host = await ModuleHost.create(this.limits.memoryBytes)
     const place = host.warmPlace()
     if (place === null) throw new Error('a new ModuleHost has no warm module')
-    const { factory, notStatic, shape, sandbox } = loadContract(this.source, this.limits, place)
-    this.loaded = { host, factory, notStatic, methods: Object.freeze([...shape.methods]) as string[], hasProcess: shape.hasProcess, hasAuthorize: shape.hasAuthorize }
+    const { factory, notStatic, shape, sandbox } = loadContract(this.source, this.limits, place, cached ?? undefined)
+    // Written once the module loaded: a source that does not load is never kept.
+    if (!cached) this.compileCache?.write(this.source, { factory, notStatic })
+    this.loaded = { host, fromCache: cached !== null, factory, notStatic, methods: Object.freeze([...shape.methods]) as string[], hasProcess: shape.hasProcess, hasAuthorize: shape.hasAuthorize }
     if (this.disposed) sandbox.dispose()
     else this.warm = sandbox
   }

@@ -3,7 +3,7 @@
 // always in a new sandbox, so its verdict does not depend on what ran before.
 
 import { ContractError } from '../errors.js'
-import { compileContractChecked } from './compile.js'
+import { compileContractChecked, type CompiledContract } from './compile.js'
 import type { SandboxPlace } from './module-host.js'
 import { Sandbox } from './sandbox.js'
 import { Session } from './session.js'
@@ -26,8 +26,9 @@ export interface LoadedContract {
   sandbox: Sandbox
 }
 
-export function loadContract(source: string, limits: Limits, place: SandboxPlace): LoadedContract {
-  const { factory, notStatic } = compileContractChecked(source, limits.maxSourceBytes)
+/** `compiled`: what compileContractChecked(source) gave before (compile-cache.ts), if known. */
+export function loadContract(source: string, limits: Limits, place: SandboxPlace, compiled?: CompiledContract): LoadedContract {
+  const { factory, notStatic } = compiled ?? compileContractChecked(source, limits.maxSourceBytes)
   return { factory, notStatic, ...loadFactory(factory, limits, place) }
 }
 

@@ -24,6 +24,7 @@ const INFO = {
         bytes: { type: 'integer' },
         methods: { type: 'array', items: { type: 'string' } },
         notStatic: { type: 'string', nullable: true, description: "why the contract's module is evaluated for every op; null when it is static (evaluated once, its top level frozen: docs/protocol.md §6.2)" },
+        compiledFromCache: { type: 'boolean', description: "the executor read the contract's compiled form from its directory's compile cache instead of compiling it" },
       },
     },
     keys: { type: 'integer' },
