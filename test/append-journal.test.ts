@@ -183,3 +183,131 @@ test('a torn last record is dropped, a damaged one with records after it is refu
   await assert.rejects(BlockJournal.open(file), (err: Error & { code?: string }) => err.code === 'JOURNAL_CORRUPT')
   assert.deepEqual(await readFile(file), damaged, 'the evidence is left as it was')
 })
+
+/** An oplog whose Hypercore appends wait at a gate the test fails or opens (a fault injected where Hypercore would report it). */
+function gateOplog(oplog: { append(blocks: Buffer[]): Promise<{ length: number }> }) {
+  const append = oplog.append.bind(oplog)
+  const waiting: { blocks: Buffer[]; go(err: Error | null): void }[] = []
+  let arrived: () => void = () => {}
+  oplog.append = (blocks) =>
+    new Promise((resolve, reject) => {
+      waiting.push({ blocks, go: (err) => (err ? reject(err) : append(blocks).then(resolve, reject)) })
+      arrived()
+    })
+  return {
+    /** Resolves once an append waits at the gate. */
+    arrival: () => (waiting.length > 0 ? Promise.resolve() : new Promise<void>((resolve) => (arrived = resolve))),
+    settle: (err: Error | null) => waiting.shift()!.go(err),
+    restore: () => (oplog.append = append),
+  }
+}
+
+test("an oplog batch is journaled while the one before it is appended; if that append fails, so does the batch, and the journal keeps neither", async (t) => {
+  const dir = await tempDir(t)
+  const logs = new LogStore(path.join(dir, 'cores'))
+  await logs.ready()
+  t.after(() => logs.close())
+  const oplog = await logs.localOplog('main')
+  const key = toHex(oplog.key)
+  const journal = await AppendJournal.start(dir, () => logs.flush())
+  t.after(() => journal.close())
+  await journal.append(oplog, [Buffer.from('op 0')])
+  const records = async () => (await readJournal(path.join(dir, JOURNAL_FILE))).filter((r) => r.log === key && r.start + r.blocks.length > 1)
+  const gate = gateOplog(oplog as unknown as Parameters<typeof gateOplog>[0])
+  const one = journal.append(oplog, [Buffer.from('op 1')])
+  await gate.arrival()
+  // Watches records reach the journal (a spy on the real journal).
+  const hold = journal.hold.bind(journal)
+  const held: Promise<void>[] = []
+  let next: () => void = () => {}
+  journal.hold = (at, blocks, log) => {
+    const p = hold(at, blocks, log)
+    held.push(p)
+    p.then(() => next(), () => next())
+    return p
+  }
+  const heldOne = new Promise<void>((resolve) => (next = resolve))
+  const two = journal.append(oplog, [Buffer.from('op 2')])
+  await heldOne
+  assert.deepEqual((await records()).map((r) => [r.start, r.blocks.map(String)]), [[1, ['op 1']], [2, ['op 2']]], 'op 2 is journaled while op 1 waits at its append')
+
+  const dropped = new Promise<void>((resolve) => (next = resolve))
+  gate.settle(new Error('EIO: i/o error, write'))
+  await assert.rejects(one, /EIO/)
+  await assert.rejects(two, /the append to oplog .* before these blocks failed/)
+  await dropped
+  // A restart would put back nothing the callers were told failed.
+  assert.deepEqual(await records(), [])
+  assert.equal(oplog.length, 1)
+
+  gate.restore()
+  await journal.append(oplog, [Buffer.from('op 1, again')])
+  assert.equal(String(await oplog.get(1)), 'op 1, again')
+  assert.deepEqual((await records()).map((r) => [r.start, r.blocks.map(String)]), [[1, ['op 1, again']]])
+})
+
+test('an oplog append that fails alone leaves no record a restart would put back', async (t) => {
+  const dir = await tempDir(t)
+  const logs = new LogStore(path.join(dir, 'cores'))
+  await logs.ready()
+  t.after(() => logs.close())
+  const oplog = await logs.localOplog('main')
+  const journal = await AppendJournal.start(dir, () => logs.flush())
+  t.after(() => journal.close())
+  await journal.append(oplog, [Buffer.from('op 0')])
+  const gate = gateOplog(oplog as unknown as Parameters<typeof gateOplog>[0])
+  const one = journal.append(oplog, [Buffer.from('op 1')])
+  await gate.arrival()
+  const hold = journal.hold.bind(journal)
+  const dropped = new Promise<void>((resolve) => {
+    journal.hold = (at, blocks, log) => {
+      const p = hold(at, blocks, log)
+      p.then(() => resolve(), () => resolve())
+      return p
+    }
+  })
+  gate.settle(new Error('EIO: i/o error, write'))
+  await assert.rejects(one, /EIO/)
+  await dropped
+  // The process dies here: what would the next open append from the journal?
+  const copy = new LogStore(path.join(await tempDir(t), 'cores'))
+  await copy.ready()
+  t.after(() => copy.close())
+  const key = toHex(oplog.key)
+  assert.deepEqual((await readJournal(path.join(dir, JOURNAL_FILE))).filter((r) => r.log === key && r.start + r.blocks.length > 1), [], 'op 1, which its caller was told failed, is not put back')
+})
+
+test('a batch journaled after the append before it failed is superseded too: a restart finds no hole to refuse', async (t) => {
+  const dir = await tempDir(t)
+  const logs = new LogStore(path.join(dir, 'cores'))
+  await logs.ready()
+  t.after(() => logs.close())
+  const oplog = await logs.localOplog('main')
+  const key = toHex(oplog.key)
+  const journal = await AppendJournal.start(dir, () => logs.flush())
+  t.after(() => journal.close())
+  await journal.append(oplog, [Buffer.from('op 0')])
+  const gate = gateOplog(oplog as unknown as Parameters<typeof gateOplog>[0])
+  const one = journal.append(oplog, [Buffer.from('op 1')])
+  await gate.arrival()
+  const hold = journal.hold.bind(journal)
+  let drops = 0
+  const bothDropped = new Promise<void>((resolve) => {
+    journal.hold = (at, blocks, log) => {
+      const p = hold(at, blocks, log)
+      if (blocks.length === 0) p.finally(() => ++drops === 2 && resolve())
+      return p
+    }
+  })
+  // The append fails, and in the same turn the next call comes: its batch is journaled at 2,
+  // after the record that drops position 1 on, while the log ends at 1.
+  gate.settle(new Error('EIO: i/o error, write'))
+  const two = journal.append(oplog, [Buffer.from('op 2')])
+  await assert.rejects(one, /EIO/)
+  await assert.rejects(two, /before these blocks failed/)
+  await bothDropped
+  assert.deepEqual((await readJournal(path.join(dir, JOURNAL_FILE))).filter((r) => r.log === key && r.start + r.blocks.length > 1), [])
+  // What the next open does with the journal: nothing to put back, no hole to refuse.
+  assert.equal(await replayJournal(dir, oplog, key), 0)
+  assert.equal(oplog.length, 1)
+})

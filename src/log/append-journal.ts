@@ -86,6 +86,8 @@ export class AppendJournal {
   /** Appends to one oplog waiting for the one in flight: they go in together, as one record. */
   private readonly batches = new Map<Hypercore, Batch>()
   private readonly draining = new Map<Hypercore, Promise<void>>()
+  /** Wakes a drain waiting for its append in flight: a new batch is there to journal meanwhile. */
+  private readonly wakers = new Map<Hypercore, () => void>()
   /** The cores of the oplogs appended through `append`, by key. */
   private readonly oplogs = new Map<string, Hypercore>()
 
@@ -146,6 +148,7 @@ export class AppendJournal {
       batch.blocks.push(...blocks)
       batch.waiters.push({ count: blocks.length, resolve, reject })
       if (!this.draining.has(core)) this.draining.set(core, this.drain(core))
+      else this.wakers.get(core)?.()
     })
   }
 
@@ -164,28 +167,73 @@ export class AppendJournal {
     if (synced) await rm(this.journal.file, { force: true })
   }
 
+  /**
+   * Appends the batches of `core` in order, two at a time: one journaled while the one before it is
+   * being appended to the log, so a call that arrives during an append waits for that append, not
+   * for that append and then a whole journal write and sync of its own. A batch is appended only
+   * once it is journaled and the one before it is in the log; if that one's append failed, the
+   * batch would land somewhere other than its record says, so it fails too.
+   */
   private async drain(core: Hypercore): Promise<void> {
     const key = toHex(core.key)
     this.oplogs.set(key, core)
+    const recent = this.recentAppends?.(core) ?? null
+    // The batch being appended to the log (it settles its own waiters and never rejects).
+    let appending: Promise<void> | null = null
+    // Where the next batch starts: the log's length once the append in flight is in.
+    let next = core.length
     try {
-      for (let batch = this.batches.get(core); batch; batch = this.batches.get(core)) {
-        this.batches.delete(core)
-        try {
-          await this.hold(core.length, batch.blocks, key)
-          // Kept before the append: its 'append' event may start the executor reading them at once.
-          // Nothing reads past the log's length, and a failed append takes them back.
-          const start = core.length
-          const recent = this.recentAppends?.(core)
-          recent?.add(start, batch.blocks)
-          const { length } = await core.append(batch.blocks).catch((err: Error) => {
-            recent?.truncate(start)
-            throw err
+      for (;;) {
+        const batch = this.batches.get(core)
+        if (!batch) {
+          if (!appending) break
+          // Until the append in flight is in, or a new batch comes to be journaled meanwhile.
+          const inFlight: Promise<void> = appending
+          await new Promise<void>((resolve) => {
+            this.wakers.set(core, resolve)
+            void inFlight.then(resolve)
           })
-          let end = length - batch.blocks.length
-          for (const w of batch.waiters) w.resolve({ length: (end += w.count) })
-        } catch (err) {
-          for (const w of batch.waiters) w.reject(err as Error)
+          this.wakers.delete(core)
+          continue
         }
+        this.batches.delete(core)
+        const start = next
+        const held = await this.hold(start, batch.blocks, key).then(
+          () => null,
+          (err: Error) => err,
+        )
+        if (appending) await appending
+        appending = null
+        const failed = held ?? (core.length === start ? null : new Error(`the append to oplog ${key.slice(0, 8)}… before these blocks failed`))
+        if (failed) {
+          for (const w of batch.waiters) w.reject(failed)
+          next = core.length
+          // Its record may be in the journal, past where the log now ends: superseded, as below.
+          this.hold(next, [], key).catch(() => {})
+          continue
+        }
+        // Kept before the append: its 'append' event may start the executor reading them at once.
+        // Nothing reads past the log's length, and a failed append takes them back.
+        recent?.add(start, batch.blocks)
+        next = start + batch.blocks.length
+        const current: Promise<void> = core.append(batch.blocks).then(
+          ({ length }) => {
+            let end = length - batch.blocks.length
+            for (const w of batch.waiters) w.resolve({ length: (end += w.count) })
+          },
+          (err: Error) => {
+            recent?.truncate(start)
+            for (const w of batch.waiters) w.reject(err)
+            // The journal holds these blocks, and maybe the next batch's, which no caller was told
+            // are in: a record of none from here on supersedes them (block-journal.ts), so that a
+            // restart does not put them in after all.
+            this.hold(start, [], key).catch(() => {})
+          },
+        )
+        appending = current
+        void current.then(() => {
+          if (appending === current) appending = null
+        })
       }
     } finally {
       this.draining.delete(core)
