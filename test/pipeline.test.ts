@@ -4,10 +4,13 @@
 // processes their ops exactly once.
 
 import assert from 'node:assert/strict'
+import path from 'node:path'
 import { test } from 'node:test'
-import type { OpEntry } from '../src/codec/messages.js'
+import { decodeEntry, type OpEntry } from '../src/codec/messages.js'
 import type { ExecutedEvent, Executor } from '../src/executor/executor.js'
 import { Database } from '../src/index.js'
+import { JOURNAL_FILE } from '../src/log/append-journal.js'
+import { readJournal } from '../src/log/block-journal.js'
 import { tempDir, waitForEvent } from './helpers/databases.js'
 
 const KV = `
@@ -147,4 +150,41 @@ test('a failed append takes back its block and the block built on it; a restart 
   ])
   assert.equal((await opEntries(again)).length, 3)
   assert.equal((await again.verify()).valid, true)
+})
+
+test('the next block is journaled while the last is appended, and appended only after it', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir(t)
+  const db = await Database.create(dir, { contract: KV })
+  t.after(() => db.close())
+  await (await db.call('put', { key: 'a', value: 1 })).whenProcessed()
+  const start = (await db.info()).length
+  // Watches the index log's records reach the journal (a spy: the journal itself is the real one).
+  const journal = (db as unknown as { journal: { hold(start: number, blocks: readonly Buffer[], log?: string): Promise<void> } }).journal
+  const hold = journal.hold.bind(journal)
+  const indexHolds: Promise<void>[] = []
+  let secondHeld: (held: Promise<void>) => void = () => {}
+  const second = new Promise<Promise<void>>((resolve) => (secondHeld = resolve))
+  journal.hold = (at, blocks, log) => {
+    const held = hold(at, blocks, log)
+    if (log === undefined && at >= start && indexHolds.push(held) === 2) secondHeld(held)
+    return held
+  }
+  const gate = gateAppends(db)
+  const one = await db.call('put', { key: 'b', value: 2 })
+  await gate.arrival()
+  const two = await db.call('put', { key: 'c', value: 3 })
+  // Block 2's record reaches the journal while block 1 is held at the gate, before its own append.
+  await (await second)
+  assert.equal(gate.held, 1, 'one append at the gate: block 2 waits for block 1')
+  const ahead = (await readJournal(path.join(dir, JOURNAL_FILE))).filter((r) => r.log === undefined && r.start > start)
+  assert.equal(ahead.length, 1, 'block 2 journaled ahead of its append')
+  const entries = ahead[0].blocks.map((b) => decodeEntry(b))
+  assert.deepEqual(entries.flatMap((e) => (e.type === 'op' ? e.changes.map((c) => c.key) : [])), ['/v/c'])
+  await gate.release()
+  await one.whenProcessed()
+  await gate.release()
+  await two.whenProcessed()
+  gate.restore()
+  assert.deepEqual(db.list('/v/').map((e) => e.value), [1, 2, 3])
+  assert.equal((await db.verify()).valid, true)
 })

@@ -261,8 +261,10 @@ export class Executor extends EventEmitter {
   }
 
   private async pump(): Promise<void> {
-    // The append of the last block sealed, while the next one executes on top of it.
+    // The append of the last block sealed, while the next one executes on top of it; and the append
+    // of the block before it, which that one waits for (its journaling does not).
     let appending: Promise<void> | null = null
+    let before: Promise<void> | null = null
     try {
       while (!this.stopped) {
         const block = this.speculative.open()
@@ -294,18 +296,22 @@ export class Executor extends EventEmitter {
           // Nothing to execute now while a block is appended: go on at new ops, or once it is durable.
           const durable = appending.then(() => true)
           durable.catch(() => {}) // its failure is thrown where `appending` is awaited
-          if (await Promise.race([durable, this.newWork()])) appending = null
+          if (await Promise.race([durable, this.newWork()])) appending = before = null
           continue
         }
         // Executed, not yet durable: for tests and tools that watch the pipeline; nothing may act on it.
         this.emit('executed', { start: block.start, entries: block.entries, speculative: this.speculative.size } satisfies ExecutedEvent)
-        // One append at a time, in log order: this block is appended once the last one is durable.
+        // Appends go one at a time, in log order: this block is appended once the last one is in the
+        // log. It is journaled meanwhile, so at most two blocks are past execution: the one being
+        // appended and this one. (A new epoch waits for the last block: its record goes first.)
         const waited = performance.now()
-        if (appending) await appending
+        if (before) await before
+        if (members && appending) await appending
         this.times.add('waitDurable', waited)
+        before = members ? null : appending
         if (members) this.ensureEpoch(block.start, members, standby)
         this.sealOf(block)
-        appending = this.append(block, standby)
+        appending = this.append(block, standby, before)
         // Awaited before the next append or at the end; a failure meanwhile must not go unhandled.
         appending.catch(() => {})
       }
@@ -349,13 +355,18 @@ export class Executor extends EventEmitter {
    * Appends a sealed block; once it is on stable storage it leaves the speculative branch and
    * `block` is emitted on the committed head, whatever the next block's execution is doing.
    */
-  private append(block: SpeculativeBlock, standby: string | null | undefined): Promise<void> {
+  private append(block: SpeculativeBlock, standby: string | null | undefined, previous: Promise<void> | null): Promise<void> {
     // A new epoch's record is in the keys log before any entry sealed under it.
     const rotating = this.rotating
     this.rotating = null
     const hold = this.beforeAppend
-    const write = () => (hold ? hold(block.start, block.blocks, undefined, standby).then(() => this.index.append(block.blocks)) : this.index.append(block.blocks))
-    const appended = rotating ? rotating.then(write) : write()
+    // Journaled (and forwarded to a standby) at once, while the block before is still being
+    // appended; appended once it is journaled and that block is in the log. If that block's append
+    // fails, this one is not appended: the executor stops, and the journal puts both back at the
+    // next open, in order (log/append-journal.ts).
+    const journal = () => (hold ? hold(block.start, block.blocks, undefined, standby) : Promise.resolve())
+    const held = rotating ? rotating.then(journal) : journal()
+    const appended = Promise.all([held, previous]).then(() => this.index.append(block.blocks))
     return appended.then(
       () => {
         this.speculative.commitOldest()
