@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { cp, readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { toHex } from '../src/codec/hash.js'
 import { AppendJournal, JOURNAL_FILE, replayJournal } from '../src/log/append-journal.js'
 import { Database } from '../src/index.js'
@@ -184,25 +184,12 @@ test('a torn last record is dropped, a damaged one with records after it is refu
   assert.deepEqual(await readFile(file), damaged, 'the evidence is left as it was')
 })
 
-/** An oplog whose Hypercore appends wait at a gate the test fails or opens (a fault injected where Hypercore would report it). */
-function gateOplog(oplog: { append(blocks: Buffer[]): Promise<{ length: number }> }) {
-  const append = oplog.append.bind(oplog)
-  const waiting: { blocks: Buffer[]; go(err: Error | null): void }[] = []
-  let arrived: () => void = () => {}
-  oplog.append = (blocks) =>
-    new Promise((resolve, reject) => {
-      waiting.push({ blocks, go: (err) => (err ? reject(err) : append(blocks).then(resolve, reject)) })
-      arrived()
-    })
-  return {
-    /** Resolves once an append waits at the gate. */
-    arrival: () => (waiting.length > 0 ? Promise.resolve() : new Promise<void>((resolve) => (arrived = resolve))),
-    settle: (err: Error | null) => waiting.shift()!.go(err),
-    restore: () => (oplog.append = append),
-  }
-}
-
-test("an oplog batch is journaled while the one before it is appended; if that append fails, so does the batch, and the journal keeps neither", async (t) => {
+/**
+ * A directory's journal and one oplog appended through it, op 0 in, with the oplog's Hypercore
+ * appends waiting at a gate the test fails or opens (a fault injected where Hypercore would report
+ * it), and a spy on the records reaching the journal (the journal itself is the real one).
+ */
+async function gatedOplog(t: TestContext) {
   const dir = await tempDir(t)
   const logs = new LogStore(path.join(dir, 'cores'))
   await logs.ready()
@@ -212,102 +199,101 @@ test("an oplog batch is journaled while the one before it is appended; if that a
   const journal = await AppendJournal.start(dir, () => logs.flush())
   t.after(() => journal.close())
   await journal.append(oplog, [Buffer.from('op 0')])
-  const records = async () => (await readJournal(path.join(dir, JOURNAL_FILE))).filter((r) => r.log === key && r.start + r.blocks.length > 1)
-  const gate = gateOplog(oplog as unknown as Parameters<typeof gateOplog>[0])
-  const one = journal.append(oplog, [Buffer.from('op 1')])
-  await gate.arrival()
-  // Watches records reach the journal (a spy on the real journal).
-  const hold = journal.hold.bind(journal)
-  const held: Promise<void>[] = []
-  let next: () => void = () => {}
-  journal.hold = (at, blocks, log) => {
-    const p = hold(at, blocks, log)
-    held.push(p)
-    p.then(() => next(), () => next())
-    return p
-  }
-  const heldOne = new Promise<void>((resolve) => (next = resolve))
-  const two = journal.append(oplog, [Buffer.from('op 2')])
-  await heldOne
-  assert.deepEqual((await records()).map((r) => [r.start, r.blocks.map(String)]), [[1, ['op 1']], [2, ['op 2']]], 'op 2 is journaled while op 1 waits at its append')
 
-  const dropped = new Promise<void>((resolve) => (next = resolve))
-  gate.settle(new Error('EIO: i/o error, write'))
+  const core = oplog as unknown as { append(blocks: Buffer[]): Promise<{ length: number }> }
+  const append = core.append.bind(core)
+  const waiting: ((err: Error | null) => void)[] = []
+  let arrived: () => void = () => {}
+  core.append = (blocks) =>
+    new Promise((resolve, reject) => {
+      waiting.push((err) => (err ? reject(err) : append(blocks).then(resolve, reject)))
+      arrived()
+    })
+
+  const hold = journal.hold.bind(journal)
+  const watchers: { done(blocks: readonly Buffer[]): boolean; resolve(): void }[] = []
+  journal.hold = (at, blocks, log) => {
+    const held = hold(at, blocks, log)
+    const settled = () => {
+      for (const w of [...watchers]) if (w.done(blocks)) watchers.splice(watchers.indexOf(w), 1) && w.resolve()
+    }
+    held.then(settled, settled)
+    return held
+  }
+  return {
+    dir,
+    oplog,
+    journal,
+    /** Resolves once an append waits at the gate. */
+    arrival: () => (waiting.length > 0 ? Promise.resolve() : new Promise<void>((resolve) => (arrived = resolve))),
+    /** Fails (or, with null, lets through) the oldest append at the gate. */
+    settle: (err: Error | null) => waiting.shift()!(err),
+    restore: () => (core.append = append),
+    /** Resolves once `count` more records have been written (or failed), counting only records of no blocks if `drops`. */
+    held(count: number, drops = false): Promise<void> {
+      let n = 0
+      return new Promise((resolve) => watchers.push({ done: (blocks) => (!drops || blocks.length === 0) && ++n === count, resolve }))
+    },
+    /** The oplog's records past op 0, as a restart would read them. */
+    records: async () => (await readJournal(path.join(dir, JOURNAL_FILE))).filter((r) => r.log === key && r.start + r.blocks.length > 1),
+    replay: () => replayJournal(dir, oplog, key),
+  }
+}
+
+const EIO = () => new Error('EIO: i/o error, write')
+
+test("an oplog batch is journaled while the one before it is appended; if that append fails, so does the batch, and the journal keeps neither", async (t) => {
+  const g = await gatedOplog(t)
+  const one = g.journal.append(g.oplog, [Buffer.from('op 1')])
+  await g.arrival()
+  const heldTwo = g.held(1)
+  const two = g.journal.append(g.oplog, [Buffer.from('op 2')])
+  await heldTwo
+  const shown = (rs: Awaited<ReturnType<typeof g.records>>) => rs.map((r) => [r.start, r.blocks.map(String)])
+  assert.deepEqual(shown(await g.records()), [[1, ['op 1']], [2, ['op 2']]], 'op 2 is journaled while op 1 waits at its append')
+
+  const dropped = g.held(2, true)
+  g.settle(EIO())
   await assert.rejects(one, /EIO/)
   await assert.rejects(two, /the append to oplog .* before these blocks failed/)
   await dropped
   // A restart would put back nothing the callers were told failed.
-  assert.deepEqual(await records(), [])
-  assert.equal(oplog.length, 1)
+  assert.deepEqual(await g.records(), [])
+  assert.equal(g.oplog.length, 1)
 
-  gate.restore()
-  await journal.append(oplog, [Buffer.from('op 1, again')])
-  assert.equal(String(await oplog.get(1)), 'op 1, again')
-  assert.deepEqual((await records()).map((r) => [r.start, r.blocks.map(String)]), [[1, ['op 1, again']]])
+  g.restore()
+  await g.journal.append(g.oplog, [Buffer.from('op 1, again')])
+  assert.equal(String(await g.oplog.get(1)), 'op 1, again')
+  assert.deepEqual(shown(await g.records()), [[1, ['op 1, again']]])
 })
 
 test('an oplog append that fails alone leaves no record a restart would put back', async (t) => {
-  const dir = await tempDir(t)
-  const logs = new LogStore(path.join(dir, 'cores'))
-  await logs.ready()
-  t.after(() => logs.close())
-  const oplog = await logs.localOplog('main')
-  const journal = await AppendJournal.start(dir, () => logs.flush())
-  t.after(() => journal.close())
-  await journal.append(oplog, [Buffer.from('op 0')])
-  const gate = gateOplog(oplog as unknown as Parameters<typeof gateOplog>[0])
-  const one = journal.append(oplog, [Buffer.from('op 1')])
-  await gate.arrival()
-  const hold = journal.hold.bind(journal)
-  const dropped = new Promise<void>((resolve) => {
-    journal.hold = (at, blocks, log) => {
-      const p = hold(at, blocks, log)
-      p.then(() => resolve(), () => resolve())
-      return p
-    }
-  })
-  gate.settle(new Error('EIO: i/o error, write'))
+  const g = await gatedOplog(t)
+  const one = g.journal.append(g.oplog, [Buffer.from('op 1')])
+  await g.arrival()
+  const dropped = g.held(1, true)
+  g.settle(EIO())
   await assert.rejects(one, /EIO/)
   await dropped
-  // The process dies here: what would the next open append from the journal?
-  const copy = new LogStore(path.join(await tempDir(t), 'cores'))
-  await copy.ready()
-  t.after(() => copy.close())
-  const key = toHex(oplog.key)
-  assert.deepEqual((await readJournal(path.join(dir, JOURNAL_FILE))).filter((r) => r.log === key && r.start + r.blocks.length > 1), [], 'op 1, which its caller was told failed, is not put back')
+  // The process dies here: the next open would find op 1, which its caller was told failed, nowhere.
+  assert.deepEqual(await g.records(), [])
+  assert.equal(await g.replay(), 0)
 })
 
 test('a batch journaled after the append before it failed is superseded too: a restart finds no hole to refuse', async (t) => {
-  const dir = await tempDir(t)
-  const logs = new LogStore(path.join(dir, 'cores'))
-  await logs.ready()
-  t.after(() => logs.close())
-  const oplog = await logs.localOplog('main')
-  const key = toHex(oplog.key)
-  const journal = await AppendJournal.start(dir, () => logs.flush())
-  t.after(() => journal.close())
-  await journal.append(oplog, [Buffer.from('op 0')])
-  const gate = gateOplog(oplog as unknown as Parameters<typeof gateOplog>[0])
-  const one = journal.append(oplog, [Buffer.from('op 1')])
-  await gate.arrival()
-  const hold = journal.hold.bind(journal)
-  let drops = 0
-  const bothDropped = new Promise<void>((resolve) => {
-    journal.hold = (at, blocks, log) => {
-      const p = hold(at, blocks, log)
-      if (blocks.length === 0) p.finally(() => ++drops === 2 && resolve())
-      return p
-    }
-  })
+  const g = await gatedOplog(t)
+  const one = g.journal.append(g.oplog, [Buffer.from('op 1')])
+  await g.arrival()
+  const dropped = g.held(2, true)
   // The append fails, and in the same turn the next call comes: its batch is journaled at 2,
   // after the record that drops position 1 on, while the log ends at 1.
-  gate.settle(new Error('EIO: i/o error, write'))
-  const two = journal.append(oplog, [Buffer.from('op 2')])
+  g.settle(EIO())
+  const two = g.journal.append(g.oplog, [Buffer.from('op 2')])
   await assert.rejects(one, /EIO/)
   await assert.rejects(two, /before these blocks failed/)
-  await bothDropped
-  assert.deepEqual((await readJournal(path.join(dir, JOURNAL_FILE))).filter((r) => r.log === key && r.start + r.blocks.length > 1), [])
+  await dropped
+  assert.deepEqual(await g.records(), [])
   // What the next open does with the journal: nothing to put back, no hole to refuse.
-  assert.equal(await replayJournal(dir, oplog, key), 0)
-  assert.equal(oplog.length, 1)
+  assert.equal(await g.replay(), 0)
+  assert.equal(g.oplog.length, 1)
 })
