@@ -182,6 +182,10 @@ export class AppendJournal {
     let appending: Promise<void> | null = null
     // Where the next batch starts: the log's length once the append in flight is in.
     let next = core.length
+    // After a failed append the journal may hold blocks no caller was told are in (that batch's, and
+    // the next one's, journaled meanwhile): a record of none from `at` on supersedes them
+    // (block-journal.ts), so a restart does not put them in after all, nor find a record past a hole.
+    const dropFrom = (at: number) => void this.hold(at, [], key).catch(() => {})
     try {
       for (;;) {
         const batch = this.batches.get(core)
@@ -208,8 +212,7 @@ export class AppendJournal {
         if (failed) {
           for (const w of batch.waiters) w.reject(failed)
           next = core.length
-          // Its record may be in the journal, past where the log now ends: superseded, as below.
-          this.hold(next, [], key).catch(() => {})
+          dropFrom(next)
           continue
         }
         // Kept before the append: its 'append' event may start the executor reading them at once.
@@ -224,10 +227,7 @@ export class AppendJournal {
           (err: Error) => {
             recent?.truncate(start)
             for (const w of batch.waiters) w.reject(err)
-            // The journal holds these blocks, and maybe the next batch's, which no caller was told
-            // are in: a record of none from here on supersedes them (block-journal.ts), so that a
-            // restart does not put them in after all.
-            this.hold(start, [], key).catch(() => {})
+            dropFrom(start)
           },
         )
         appending = current
