@@ -16,6 +16,8 @@ export class IndexFollower {
   /** Set while a block is read: it may wait for a peer that never comes. */
   private fetching = false
   private readonly onAppend = () => this.kick()
+  /** Every entry past the fold, requested as the log grows (see `start`). */
+  private ahead: { destroy(): void } | null = null
   /** Set when an entry could not be folded; the follower stops (the monitor will say why). */
   failure: Error | null = null
 
@@ -31,6 +33,10 @@ export class IndexFollower {
 
   start(): void {
     this.index.on('append', this.onAppend)
+    // Entries are folded one by one, but fetched together: one `get` at a time would cost a round
+    // trip to a peer per entry, and at a high rate the follower would fall behind for good. A live
+    // range asks for every new entry as soon as a peer announces it; `get` then finds it here.
+    this.ahead = this.index.download({ start: this.view.length, end: -1 })
     this.kick()
   }
 
@@ -42,6 +48,8 @@ export class IndexFollower {
   async stop(): Promise<void> {
     this.stopped = true
     this.index.off('append', this.onAppend)
+    this.ahead?.destroy()
+    this.ahead = null
     // A block that no peer serves any more (the executor went away after announcing a length) would
     // hold the close forever: that read fails when the logs close, and nothing is folded after it.
     if (!this.fetching) await this.idle()
