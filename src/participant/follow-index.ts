@@ -25,7 +25,7 @@ export class IndexFollower {
     private readonly index: Hypercore,
     private readonly view: IndexState,
     private readonly holder: VMHolder,
-    /** Called after each catch-up that folded entries, with how many it folded. */
+    /** Called at each seal folded and at the end of each catch-up that folded entries, with how many since the last call. */
     private readonly onAdvance: (entries: number) => void,
     /** Told each entry folded, with its bytes. */
     private readonly onEntry: (seq: number, bytes: Uint8Array) => void = () => {},
@@ -77,7 +77,13 @@ export class IndexFollower {
   }
 
   private async catchUp(): Promise<void> {
-    const before = this.view.length
+    // Reported at each seal, where the view is a head the executor signed: while a peer keeps the
+    // log growing the loop may not end for long, and the acks it folded must not wait for that.
+    let reported = this.view.length
+    const report = () => {
+      if (this.view.length > reported && !this.stopped) this.onAdvance(this.view.length - reported)
+      reported = this.view.length
+    }
     while (!this.stopped && this.view.length < this.index.length) {
       this.fetching = true
       let bytes: Uint8Array | null
@@ -88,7 +94,8 @@ export class IndexFollower {
       }
       if (!bytes || this.stopped) break
       const seq = this.view.length
-      const changes = this.view.fold(decodeEntry(bytes))
+      const entry = decodeEntry(bytes)
+      const changes = this.view.fold(entry)
       this.onEntry(seq, bytes)
       for (const c of changes) {
         if (c.key !== SYS.source || c.type !== 'put' || typeof c.value !== 'string') continue
@@ -96,7 +103,8 @@ export class IndexFollower {
         this.holder.vm = await ContractVM.create(c.value)
         previous.dispose()
       }
+      if (entry.type === 'seal') report()
     }
-    if (this.view.length > before && !this.stopped) this.onAdvance(this.view.length - before)
+    report()
   }
 }
