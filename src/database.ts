@@ -212,7 +212,7 @@ export interface IndexHead {
 
 /**
  * Emits `block` (a BlockEvent) after each block of entries the local executor appended, and, when it
- * follows a remote executor over the network, `synced` ({length}) after folding entries peers sent;
+ * follows a remote executor over the network, `synced` ({length}) after each block of entries peers sent is folded;
  * `stored` ({length}) once the state store holds the state at that index length.
  */
 export class Database extends EventEmitter {
