@@ -727,12 +727,22 @@ export class Database extends EventEmitter {
     const ending = Boolean(this.executor?.failure ?? this.follower?.failure) || (!this.executor && !this.follower)
     for (const [origin, queue] of this.ackWaiters) {
       const all = ending || !this.view.isInput(origin)
-      let n = 0
-      while (n < queue.length && (all || this.isProcessed({ origin, seq: queue[n].seq }))) n++
-      if (n === 0) continue
-      const woken = queue.splice(0, n)
+      // Ops past the last one executed cannot be processed yet, nor can any after them. Below it, an
+      // op may still wait for its block's append, or have no ack here at all (it came before the
+      // checkpoint this replica started from): neither holds back the waiters after it.
+      const executed = this.view.nextSeq(origin)
+      let end = 0
+      while (end < queue.length && (all || queue[end].seq < executed)) end++
+      const woken: (() => void)[] = []
+      const kept: typeof queue = []
+      for (const w of queue.slice(0, end)) {
+        if (all || this.isProcessed({ origin, seq: w.seq })) woken.push(w.wake)
+        else kept.push(w)
+      }
+      if (woken.length === 0) continue
+      queue.splice(0, end, ...kept)
       if (queue.length === 0) this.ackWaiters.delete(origin)
-      for (const w of woken) w.wake()
+      for (const wake of woken) wake()
     }
   }
 
