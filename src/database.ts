@@ -932,6 +932,14 @@ export class Database extends EventEmitter {
         // block back from storage, and counts it in its length, even before that): answer only once
         // the committed head holds it, as what the answer leads to (a receipt, a proof) reads it.
         if (found) return found.seq < this.processedLength() ? found : undefined
+        // Processed, but before the history this replica holds (it started from a state checkpoint,
+        // which carries positions, not acks): no wake would ever answer it.
+        if (ref.seq < this.view.nextSeq(ref.origin)) {
+          throw new DatabaseError(
+            'ACK_BEFORE_HISTORY',
+            `op ${ref.seq} of oplog ${ref.origin.slice(0, 8)}… was processed before the state checkpoint this replica started from, so it holds no ack for it: ask a replica that holds the whole log`,
+          )
+        }
         if (this.view.isInput(ref.origin)) return undefined
         throw new DatabaseError(
           'OPLOG_NOT_INPUT',

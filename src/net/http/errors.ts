@@ -60,6 +60,7 @@ export const STATUS_OF: Readonly<Record<string, number>> = {
   NO_OPLOG: 409,
   NOT_A_WRITER: 409,
   OPLOG_NOT_INPUT: 409,
+  ACK_BEFORE_HISTORY: 409,
   NOT_A_PARTY: 409,
   NOT_MY_ROOT: 409,
   NO_DISPUTE: 409,
