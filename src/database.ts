@@ -728,8 +728,8 @@ export class Database extends EventEmitter {
     for (const [origin, queue] of this.ackWaiters) {
       const all = ending || !this.view.isInput(origin)
       // Ops past the last one executed cannot be processed yet, nor can any after them. Below it, an
-      // op may still wait for its block's append, or have no ack here at all (it came before the
-      // checkpoint this replica started from): neither holds back the waiters after it.
+      // op may still wait for its block's append; whatever keeps one waiting there, it does not
+      // hold back the waiters after it.
       const executed = this.view.nextSeq(origin)
       let end = 0
       while (end < queue.length && (all || queue[end].seq < executed)) end++
