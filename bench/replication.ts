@@ -66,6 +66,11 @@ export interface LatencyRow {
   callerBusy: number
   /** Share of the row's time the executor's event loop was busy (0–1): queues build past about 0.7. */
   executorBusy: number
+  /**
+   * p50 of the last quarter of calls over p50 of the first quarter: near 1 when the row's rate is
+   * sustained; well above it when a queue grows, so that the row's p99 grows with its length.
+   */
+  lateOverEarly: number
 }
 
 type Net = { bootstrap: DHTNodeAddress[]; timeoutMs: number }
@@ -222,6 +227,8 @@ async function executorBusy(run: () => Promise<{ row: Omit<LatencyRow, 'scenario
 /** The caller is the process running this; for a local caller it is the executor as well. */
 async function drive(db: Database, rate: number, count: number, tag: string, stop?: () => boolean): Promise<Omit<LatencyRow, 'scenario'>> {
   const latencies: number[] = []
+  /** The same latencies by call, in the order the calls were made (acks may come in another). */
+  const byCall: number[] = []
   const toExecutor: number[] = []
   const pending: Promise<void>[] = []
   const busy = performance.eventLoopUtilization()
@@ -238,7 +245,9 @@ async function drive(db: Database, rate: number, count: number, tag: string, sto
         .then((call) => call.whenProcessed())
         .then(([r]) => {
           if (!r.success) throw new Error(`put ${tag}${i} failed: ${r.error}`)
-          latencies.push(performance.now() - t0)
+          const latency = performance.now() - t0
+          latencies.push(latency)
+          byCall[i] = latency
           toExecutor.push(r.ts - wall)
         }),
     )
@@ -247,7 +256,9 @@ async function drive(db: Database, rate: number, count: number, tag: string, sto
   await Promise.all(pending)
   const seconds = (performance.now() - start) / 1000
   const callerBusy = performance.eventLoopUtilization(busy).utilization
-  return { rate, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1), p50ToExecutor: quantile(toExecutor, 0.5), issued, achieved: latencies.length / seconds, callerBusy, executorBusy: callerBusy }
+  const quarter = Math.max(1, Math.floor(byCall.length / 4))
+  const lateOverEarly = quantile(byCall.slice(-quarter), 0.5) / quantile(byCall.slice(0, quarter), 0.5)
+  return { rate, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1), p50ToExecutor: quantile(toExecutor, 0.5), issued, achieved: latencies.length / seconds, callerBusy, executorBusy: callerBusy, lateOverEarly }
 }
 
 function quantile(xs: number[], q: number): number {
@@ -415,14 +426,14 @@ function print(replication: ReplicationRow[], latency: LatencyRow[], count: numb
   console.log('oplog (entries/s counts index entries, MB/s the bytes of both logs), after connect ms to first sync.')
   console.log()
   console.log(`latency from db.call() to whenProcessed() in the caller, ms (${count} puts per row, offered open loop):`)
-  console.log('   offered  caller           p50      p99      max  p50 exec    issued   achieved   p50/local  busy call/exec  p99 target')
+  console.log('   offered  caller           p50      p99      max  p50 exec    issued   achieved   p50/local  busy call/exec  late/early  p99 target')
   const local = new Map(latency.filter((r) => r.scenario === 'local').map((r) => [r.rate, r.p50]))
   for (const r of latency) {
     const base = local.get(r.rate)
     const target = r.rate === TARGET_RATE ? TARGET_P99_MS[r.scenario] : undefined
     const verdict = target === undefined ? '' : `<= ${target} ${r.p99 <= target ? 'met' : 'MISSED'}`
     console.log(
-      `${int(r.rate, 10)}  ${r.scenario.padEnd(13)} ${fix(r.p50, 1, 7)} ${fix(r.p99, 1, 8)} ${fix(r.max, 1, 8)} ${fix(r.p50ToExecutor, 0, 9)} ${int(r.issued, 9)} ${int(r.achieved, 10)} ${base ? fix(r.p50 / base, 1, 11) : ''.padStart(11)}  ${`${pct(r.callerBusy)} / ${pct(r.executorBusy)}`.padStart(14)}  ${verdict}`,
+      `${int(r.rate, 10)}  ${r.scenario.padEnd(13)} ${fix(r.p50, 1, 7)} ${fix(r.p99, 1, 8)} ${fix(r.max, 1, 8)} ${fix(r.p50ToExecutor, 0, 9)} ${int(r.issued, 9)} ${int(r.achieved, 10)} ${base ? fix(r.p50 / base, 1, 11) : ''.padStart(11)}  ${`${pct(r.callerBusy)} / ${pct(r.executorBusy)}`.padStart(14)} ${fix(r.lateOverEarly, 1, 11)}  ${verdict}`,
     )
   }
   console.log('local: calls on the executor\'s own Database; remote: a joined participant in another process, its')
@@ -430,7 +441,9 @@ function print(replication: ReplicationRow[], latency: LatencyRow[], count: numb
   console.log("same rate. p50 exec: median from the call to the executor running the op (its ack's timestamp);")
   console.log('issued: calls made per second; achieved: acks per second from the first call to the last ack;')
   console.log("busy: the share of the row's time the caller's and the executor's event loops ran (one process")
-  console.log('for a local caller): past about 70 % queues build and the tail grows.')
+  console.log('for a local caller): past about 70 % queues build and the tail grows; late/early: p50 of the')
+  console.log("row's last quarter of calls over its first quarter's: well above 1, the rate is not sustained and")
+  console.log("the row's p99 grows with its length (BENCH_REPLICATION_OPS), so it says little on its own.")
   const goals = Object.entries(TARGET_P99_MS).map(([who, ms]) => `${ms} ms ${who}`).join(', ')
   console.log(`p99 target: the goal at ${TARGET_RATE.toLocaleString('en-US')} ops/s offered, p99 at most ${goals}.`)
 }
