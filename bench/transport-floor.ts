@@ -1,0 +1,160 @@
+// The transport alone, the baseline of the remote latency rows: one bare Hypercore appended at the
+// offered rate by this process, one block per append, and followed by a child process over the same
+// kind of swarm (src/net/replicator.ts, on the bench's private DHT on loopback). No contract, journal,
+// executor or index is behind it. The time from an append to the follower holding the block is one
+// of the two hops a remote ack makes (the op to the executor, its entry back).
+//
+// Run by BENCH=replication after its latency rows. The child is this file run with `--follower`.
+
+import { fork, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import Corestore from 'corestore'
+import type { DHTNodeAddress } from 'hyperdht'
+import type Hypercore from 'hypercore'
+import { Replicator } from '../src/net/replicator.js'
+
+const FOLLOWER_FLAG = '--follower'
+/** About an index entry's size; the first 8 bytes carry the wall time of the append. */
+const BLOCK_BYTES = 256
+const TIMEOUT_MS = 20_000
+
+export interface TransportRow {
+  rate: number
+  /** From the append to the follower holding the block, in ms. */
+  p50: number
+  p99: number
+  max: number
+  /** Share of the row's time the writer's and the follower's event loops were busy (0–1). */
+  writerBusy: number
+  followerBusy: number
+}
+
+type ToFollower = { type: 'open'; key: string; bootstrap: DHTNodeAddress[] } | { type: 'follow'; from: number; count: number } | { type: 'close' }
+type FromFollower =
+  | { type: 'opened' }
+  | { type: 'followed'; latencies: number[]; busy: number }
+  | { type: 'closed' }
+  | { type: 'failed'; error: string }
+
+/** Wall time in ms with sub-millisecond precision, comparable between processes on one machine. */
+const wallNow = () => performance.timeOrigin + performance.now()
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+export async function transportFloor(rates: number[], count: number, bootstrap: DHTNodeAddress[]): Promise<TransportRow[]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'glassbox-bench-transport-'))
+  const store = new Corestore(dir)
+  const child = fork(fileURLToPath(import.meta.url), [FOLLOWER_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  let replicator: Replicator | null = null
+  try {
+    const core = store.get({ name: 'transport-floor' })
+    await core.ready()
+    replicator = await Replicator.open(store, { bootstrap })
+    await replicator.join(core.discoveryKey, { announce: true })
+    await ask(child, { type: 'open', key: core.key.toString('hex'), bootstrap }, 'opened')
+    const rows: TransportRow[] = []
+    for (const rate of rates) {
+      const followed = ask(child, { type: 'follow', from: core.length, count }, 'followed')
+      const writerBusy = await appendAtRate(core, rate, count)
+      const { latencies, busy } = await followed
+      latencies.sort((a, b) => a - b)
+      rows.push({ rate, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1), writerBusy, followerBusy: busy })
+    }
+    return rows
+  } finally {
+    if (child.connected) await ask(child, { type: 'close' }, 'closed').catch(() => child.kill('SIGKILL'))
+    await replicator?.close()
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** Appends `count` blocks at `rate` per second, open loop; returns how busy the event loop was. */
+async function appendAtRate(core: Hypercore, rate: number, count: number): Promise<number> {
+  const busy = performance.eventLoopUtilization()
+  const start = performance.now()
+  const appends: Promise<unknown>[] = []
+  for (let i = 0; i < count; i++) {
+    const wait = start + (i * 1000) / rate - performance.now()
+    if (wait >= 1) await sleep(wait)
+    const block = Buffer.alloc(BLOCK_BYTES, i & 0xff)
+    block.writeDoubleLE(wallNow(), 0)
+    appends.push(core.append(block))
+  }
+  await Promise.all(appends)
+  return performance.eventLoopUtilization(busy).utilization
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN
+}
+
+function ask<T extends FromFollower['type']>(child: ChildProcess, msg: ToFollower, reply: T): Promise<Extract<FromFollower, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: FromFollower) => {
+      if (m.type !== reply && m.type !== 'failed') return
+      cleanup()
+      if (m.type === 'failed') reject(new Error(`transport follower: ${m.error}`))
+      else resolve(m as Extract<FromFollower, { type: T }>)
+    }
+    const onExit = (code: number | null) => {
+      cleanup()
+      reject(new Error(`transport follower exited (${code}) before answering ${msg.type}`))
+    }
+    const cleanup = () => {
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+    }
+    child.on('message', onMessage)
+    child.once('exit', onExit)
+    child.send(msg)
+  })
+}
+
+// Follower side.
+
+async function followerMain(): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'glassbox-bench-transport-'))
+  const store = new Corestore(dir)
+  let replicator: Replicator | null = null
+  let core: Hypercore | null = null
+  const reply = (m: FromFollower) => process.send?.(m)
+  process.on('message', (msg: ToFollower) => {
+    void (async () => {
+      switch (msg.type) {
+        case 'open': {
+          core = store.get({ key: Buffer.from(msg.key, 'hex') })
+          await core.ready()
+          replicator = await Replicator.open(store, { bootstrap: msg.bootstrap })
+          await replicator.join(core.discoveryKey, { announce: false })
+          await replicator.waitForPeer(TIMEOUT_MS, 'the transport bench writer')
+          // Every block as it is announced, as a following participant asks for the index.
+          core.download({ start: 0, end: -1 })
+          return reply({ type: 'opened' })
+        }
+        case 'follow': {
+          if (!core) throw new Error('no core open')
+          const busy = performance.eventLoopUtilization()
+          const latencies: number[] = []
+          for (let i = msg.from; i < msg.from + msg.count; i++) {
+            const block = await core.get(i, { timeout: TIMEOUT_MS })
+            if (!block) throw new Error(`block ${i} never came`)
+            latencies.push(wallNow() - block.readDoubleLE(0))
+          }
+          return reply({ type: 'followed', latencies, busy: performance.eventLoopUtilization(busy).utilization })
+        }
+        case 'close':
+          await replicator?.close()
+          await store.close()
+          await rm(dir, { recursive: true, force: true })
+          reply({ type: 'closed' })
+          return process.disconnect()
+      }
+    })().catch((err: Error) => reply({ type: 'failed', error: err.stack ?? String(err) }))
+  })
+}
+
+if (process.argv[2] === FOLLOWER_FLAG && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await followerMain()
