@@ -28,7 +28,7 @@ import { openRemoteLogs } from '../src/net/remote-logs.js'
 import { verifyRemote } from '../src/net/remote-monitor.js'
 import { joinDatabase } from '../src/participant/join.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
-import { transportFloor, type TransportRow } from './transport-floor.js'
+import { transportFloor, transportShape, type TransportRow, type TransportShape } from './transport-floor.js'
 
 const CHILD_FLAG = '--child'
 /** The goal for acks at TARGET_RATE offered: p99 from db.call() to whenProcessed(), in ms, by caller. */
@@ -106,8 +106,9 @@ export async function runReplicationBench(): Promise<{ replication: ReplicationR
     for (const n of sizes) replication.push(await replicationRun(contract, n, net))
     const latency = await latencyRuns(contract, rates, count, second, net)
     progress('bench: the transport alone (a bare Hypercore followed over the swarm)…')
-    const transport = rates.length > 0 ? await transportFloor(rates, count, net.bootstrap) : []
-    print(replication, latency, transport, count)
+    const shape = transportShape()
+    const transport = rates.length > 0 ? await transportFloor(rates, count, net.bootstrap, shape) : []
+    print(replication, latency, transport, count, shape)
     return { replication, latency, transport }
   } finally {
     await dht.close()
@@ -412,7 +413,7 @@ async function replicate(dir: string, key: string, net: Net, oplogs: string[]): 
   }
 }
 
-function print(replication: ReplicationRow[], latency: LatencyRow[], transport: TransportRow[], count: number): void {
+function print(replication: ReplicationRow[], latency: LatencyRow[], transport: TransportRow[], count: number, shape: TransportShape): void {
   const int = (x: number, w: number) => Math.round(x).toLocaleString('en-US').padStart(w)
   const fix = (x: number, d: number, w: number) => x.toFixed(d).padStart(w)
   const pct = (x: number) => `${Math.round(x * 100)}%`
@@ -451,14 +452,15 @@ function print(replication: ReplicationRow[], latency: LatencyRow[], transport: 
   console.log(`p99 target: the goal at ${TARGET_RATE.toLocaleString('en-US')} ops/s offered, p99 at most ${goals}.`)
   if (transport.length === 0) return
   console.log()
-  console.log(`the transport alone: from an append to a follower in another process holding the block, ms (${count} appends per row):`)
+  const shaped = shape.batch === 1 ? 'one block per append' : `${shape.batch} entries per append, ${shape.packed ? 'in one block' : 'a block each'}`
+  console.log(`the transport alone: from an append to a follower in another process holding the block, ms (${count} entries per row, ${shaped}):`)
   console.log('   offered      p50      p99      max  busy writer/follower')
   for (const r of transport) {
     console.log(`${int(r.rate, 10)} ${fix(r.p50, 1, 8)} ${fix(r.p99, 1, 8)} ${fix(r.max, 1, 8)}  ${`${pct(r.writerBusy)} / ${pct(r.followerBusy)}`.padStart(20)}`)
   }
-  console.log('A bare Hypercore, one 256-byte block per append, over the same private swarm: no contract, journal or')
-  console.log('index. A remote ack makes two such hops (its op to the executor, its entry back), each at least')
-  console.log('one block per op, besides the work on both ends.')
+  console.log('A bare Hypercore of 256-byte entries over the same private swarm, offered in entries/s: no contract,')
+  console.log('journal or index. A remote ack makes two such hops (its op to the executor, its entry back), each at')
+  console.log('least one block per op, besides the work on both ends. BENCH_TRANSPORT_BATCH and _PACKED shape the appends.')
 }
 
 if (process.argv[2] === CHILD_FLAG && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await childMain()

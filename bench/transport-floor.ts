@@ -5,6 +5,9 @@
 // of the two hops a remote ack makes (the op to the executor, its entry back).
 //
 // Run by BENCH=replication after its latency rows. The child is this file run with `--follower`.
+// BENCH_TRANSPORT_BATCH=b appends b entries at a time (rate/b appends a second, as an executor appends
+// a block's entries and its seal), as b blocks, or as one with BENCH_TRANSPORT_PACKED=1: what storing
+// a block's entries in one Hypercore block would change for the follower.
 
 import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -44,7 +47,20 @@ type FromFollower =
 const wallNow = () => performance.timeOrigin + performance.now()
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
-export async function transportFloor(rates: number[], count: number, bootstrap: DHTNodeAddress[]): Promise<TransportRow[]> {
+/** How entries go into appends: `batch` entries a time, in `batch` blocks or (packed) in one. */
+export interface TransportShape {
+  batch: number
+  packed: boolean
+}
+
+export function transportShape(env: NodeJS.ProcessEnv = process.env): TransportShape {
+  const batch = Number(env.BENCH_TRANSPORT_BATCH ?? 1)
+  if (!Number.isInteger(batch) || batch < 1) throw new Error(`BENCH_TRANSPORT_BATCH must be a positive integer, not ${env.BENCH_TRANSPORT_BATCH}`)
+  return { batch, packed: env.BENCH_TRANSPORT_PACKED === '1' }
+}
+
+/** `count` entries per rate, `rate` entries a second, shaped as `shape` says. */
+export async function transportFloor(rates: number[], count: number, bootstrap: DHTNodeAddress[], shape: TransportShape = { batch: 1, packed: false }): Promise<TransportRow[]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'glassbox-bench-transport-'))
   const store = new Corestore(dir)
   const child = fork(fileURLToPath(import.meta.url), [FOLLOWER_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
@@ -57,8 +73,10 @@ export async function transportFloor(rates: number[], count: number, bootstrap: 
     await ask(child, { type: 'open', key: core.key.toString('hex'), bootstrap }, 'opened')
     const rows: TransportRow[] = []
     for (const rate of rates) {
-      const followed = ask(child, { type: 'follow', from: core.length, count }, 'followed')
-      const writerBusy = await appendAtRate(core, rate, count)
+      const appends = Math.ceil(count / shape.batch)
+      const blocks = shape.packed ? appends : appends * shape.batch
+      const followed = ask(child, { type: 'follow', from: core.length, count: blocks }, 'followed')
+      const writerBusy = await appendAtRate(core, rate / shape.batch, appends, shape)
       const { latencies, busy } = await followed
       latencies.sort((a, b) => a - b)
       rows.push({ rate, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1), writerBusy, followerBusy: busy })
@@ -72,17 +90,21 @@ export async function transportFloor(rates: number[], count: number, bootstrap: 
   }
 }
 
-/** Appends `count` blocks at `rate` per second, open loop; returns how busy the event loop was. */
-async function appendAtRate(core: Hypercore, rate: number, count: number): Promise<number> {
+/** Makes `count` appends at `rate` per second, open loop; returns how busy the event loop was. */
+async function appendAtRate(core: Hypercore, rate: number, count: number, shape: TransportShape): Promise<number> {
   const busy = performance.eventLoopUtilization()
   const start = performance.now()
   const appends: Promise<unknown>[] = []
   for (let i = 0; i < count; i++) {
     const wait = start + (i * 1000) / rate - performance.now()
     if (wait >= 1) await sleep(wait)
-    const block = Buffer.alloc(BLOCK_BYTES, i & 0xff)
-    block.writeDoubleLE(wallNow(), 0)
-    appends.push(core.append(block))
+    const stamp = wallNow()
+    const entries = Array.from({ length: shape.batch }, () => {
+      const entry = Buffer.alloc(BLOCK_BYTES, i & 0xff)
+      entry.writeDoubleLE(stamp, 0)
+      return entry
+    })
+    appends.push(core.append(shape.packed ? [Buffer.concat(entries)] : entries))
   }
   await Promise.all(appends)
   return performance.eventLoopUtilization(busy).utilization
