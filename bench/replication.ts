@@ -28,6 +28,7 @@ import { openRemoteLogs } from '../src/net/remote-logs.js'
 import { verifyRemote } from '../src/net/remote-monitor.js'
 import { joinDatabase } from '../src/participant/join.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
+import { quantile } from './quantile.js'
 import { transportFloor, transportShape, type TransportRow, type TransportShape } from './transport-floor.js'
 
 const CHILD_FLAG = '--child'
@@ -263,11 +264,6 @@ async function drive(db: Database, rate: number, count: number, tag: string, sto
   const quarter = Math.max(1, Math.floor(byCall.length / 4))
   const lateOverEarly = quantile(byCall.slice(-quarter), 0.5) / quantile(byCall.slice(0, quarter), 0.5)
   return { rate, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1), p50ToExecutor: quantile(toExecutor, 0.5), issued, achieved: latencies.length / seconds, callerBusy, executorBusy: callerBusy, lateOverEarly }
-}
-
-function quantile(xs: number[], q: number): number {
-  const sorted = [...xs].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN
 }
 
 /** A child process running this file with --child, asked one thing at a time. */

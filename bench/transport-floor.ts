@@ -19,6 +19,7 @@ import Corestore from 'corestore'
 import type { DHTNodeAddress } from 'hyperdht'
 import type Hypercore from 'hypercore'
 import { Replicator } from '../src/net/replicator.js'
+import { quantile } from './quantile.js'
 
 const FOLLOWER_FLAG = '--follower'
 /** About an index entry's size; the first 8 bytes carry the wall time of the append. */
@@ -78,7 +79,6 @@ export async function transportFloor(rates: number[], count: number, bootstrap: 
       const followed = ask(child, { type: 'follow', from: core.length, count: blocks }, 'followed')
       const writerBusy = await appendAtRate(core, rate / shape.batch, appends, shape)
       const { latencies, busy } = await followed
-      latencies.sort((a, b) => a - b)
       rows.push({ rate, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1), writerBusy, followerBusy: busy })
     }
     return rows
@@ -108,10 +108,6 @@ async function appendAtRate(core: Hypercore, rate: number, count: number, shape:
   }
   await Promise.all(appends)
   return performance.eventLoopUtilization(busy).utilization
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN
 }
 
 function ask<T extends FromFollower['type']>(child: ChildProcess, msg: ToFollower, reply: T): Promise<Extract<FromFollower, { type: T }>> {
