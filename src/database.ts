@@ -733,9 +733,11 @@ export class Database extends EventEmitter {
       const executed = this.view.nextSeq(origin)
       let end = 0
       while (end < queue.length && (all || queue[end].seq < executed)) end++
+      if (end === 0) continue
       const woken: (() => void)[] = []
       const kept: typeof queue = []
-      for (const w of queue.slice(0, end)) {
+      for (let i = 0; i < end; i++) {
+        const w = queue[i]
         if (all || this.isProcessed({ origin, seq: w.seq })) woken.push(w.wake)
         else kept.push(w)
       }
