@@ -140,6 +140,8 @@ async function followerMain(): Promise<void> {
   let replicator: Replicator | null = null
   let core: Hypercore | null = null
   const reply = (m: FromFollower) => process.send?.(m)
+  // The bench went away without asking us to close: leave the swarm rather than linger.
+  process.once('disconnect', () => void replicator?.close().finally(() => store.close()))
   process.on('message', (msg: ToFollower) => {
     void (async () => {
       switch (msg.type) {
