@@ -1,5 +1,5 @@
 // `glassbox sandbox`: fork a database under a changed contract, replay its history under the new
-// code, say which entries would differ, and keep the fork for calls (issue 15, "Trying contracts").
+// code, say which entries would differ, and keep the fork for calls (README, "Trying a changed contract").
 
 import { inlineJson, printResult, shortKey } from '../output.js'
 import { COMMON_FLAGS, COMMON_OPTIONS, DEFAULT_DIR, EXIT, parseFlags, positionals, type Command } from '../command.js'
