@@ -12,7 +12,6 @@
 // Run alone with BENCH=replication; BENCH_REPLICATION_SIZES, _RATES, _OPS and _SECOND=0 pick the work.
 // Children are this same file run with `--child`; they talk to the parent over the IPC channel.
 
-import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -28,6 +27,7 @@ import { openRemoteLogs } from '../src/net/remote-logs.js'
 import { verifyRemote } from '../src/net/remote-monitor.js'
 import { joinDatabase } from '../src/participant/join.js'
 import { verifyDirectory } from '../src/verify/verify-dir.js'
+import { BenchChild } from './child.js'
 import { quantile } from './quantile.js'
 import { transportFloor, transportShape, type TransportRow, type TransportShape } from './transport-floor.js'
 
@@ -231,9 +231,8 @@ async function executorBusy(run: () => Promise<{ row: Omit<LatencyRow, 'scenario
 /** Puts at `rate` ops/s, open loop (a slow ack never delays the next call); latency from call to ack. */
 /** The caller is the process running this; for a local caller it is the executor as well. */
 async function drive(db: Database, rate: number, count: number, tag: string, stop?: () => boolean): Promise<Omit<LatencyRow, 'scenario'>> {
+  /** By call, in the order the calls were made (acks may come in another). */
   const latencies: number[] = []
-  /** The same latencies by call, in the order the calls were made (acks may come in another). */
-  const byCall: number[] = []
   const toExecutor: number[] = []
   const pending: Promise<void>[] = []
   const busy = performance.eventLoopUtilization()
@@ -250,9 +249,7 @@ async function drive(db: Database, rate: number, count: number, tag: string, sto
         .then((call) => call.whenProcessed())
         .then(([r]) => {
           if (!r.success) throw new Error(`put ${tag}${i} failed: ${r.error}`)
-          const latency = performance.now() - t0
-          latencies.push(latency)
-          byCall[i] = latency
+          latencies[i] = performance.now() - t0
           toExecutor.push(r.ts - wall)
         }),
     )
@@ -261,57 +258,15 @@ async function drive(db: Database, rate: number, count: number, tag: string, sto
   await Promise.all(pending)
   const seconds = (performance.now() - start) / 1000
   const callerBusy = performance.eventLoopUtilization(busy).utilization
-  const quarter = Math.max(1, Math.floor(byCall.length / 4))
-  const lateOverEarly = quantile(byCall.slice(-quarter), 0.5) / quantile(byCall.slice(0, quarter), 0.5)
+  const quarter = Math.max(1, Math.floor(latencies.length / 4))
+  const lateOverEarly = quantile(latencies.slice(-quarter), 0.5) / quantile(latencies.slice(0, quarter), 0.5)
   return { rate, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1), p50ToExecutor: quantile(toExecutor, 0.5), issued, achieved: latencies.length / seconds, callerBusy, executorBusy: callerBusy, lateOverEarly }
 }
 
-/** A child process running this file with --child, asked one thing at a time. */
-class Child {
-  private readonly proc: ChildProcess
-  private readonly inbox: FromChild[] = []
-  private wake: (() => void) | null = null
-  private readonly exited: Promise<number | null>
-
+/** A child process running this file with --child. */
+class Child extends BenchChild<ToChild, FromChild> {
   constructor() {
-    this.proc = fork(fileURLToPath(import.meta.url), [CHILD_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    this.proc.on('message', (m: FromChild) => {
-      this.inbox.push(m)
-      this.wake?.()
-    })
-    this.exited = new Promise((resolve) => this.proc.once('exit', (code) => {
-      resolve(code)
-      this.wake?.()
-    }))
-  }
-
-  send(msg: ToChild): void {
-    this.proc.send(msg)
-  }
-
-  async ask<T extends FromChild['type']>(msg: ToChild, reply: T): Promise<Extract<FromChild, { type: T }>> {
-    this.send(msg)
-    for (;;) {
-      const m = this.inbox.shift()
-      if (m?.type === 'failed') throw new Error(`child ${this.proc.pid}: ${m.error}`)
-      if (m?.type === reply) return m as Extract<FromChild, { type: T }>
-      if (m) continue
-      if (this.proc.exitCode !== null) throw new Error(`child ${this.proc.pid} exited (${this.proc.exitCode}) before answering ${msg.type}`)
-      await new Promise<void>((resolve) => (this.wake = resolve))
-    }
-  }
-
-  /** Asks the child to close everything and waits for it to exit on its own (kills it after 15 s). */
-  async close(): Promise<void> {
-    if (this.proc.exitCode === null && this.proc.connected) {
-      await this.ask({ type: 'close' }, 'closed').catch((err: Error) => progress(`bench: ${err.message}`))
-    }
-    const code = await Promise.race([this.exited, sleep(15_000).then(() => 'timeout' as const)])
-    if (code === 'timeout') {
-      progress(`bench: child ${this.proc.pid} did not exit 15 s after closing everything; killing it`)
-      this.proc.kill('SIGKILL')
-      await this.exited
-    }
+    super(fileURLToPath(import.meta.url), CHILD_FLAG, { close: { type: 'close' }, closed: 'closed' })
   }
 }
 

@@ -9,7 +9,6 @@
 // a block's entries and its seal), as b blocks, or as one with BENCH_TRANSPORT_PACKED=1: what storing
 // a block's entries in one Hypercore block would change for the follower.
 
-import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -19,6 +18,7 @@ import Corestore from 'corestore'
 import type { DHTNodeAddress } from 'hyperdht'
 import type Hypercore from 'hypercore'
 import { Replicator } from '../src/net/replicator.js'
+import { BenchChild } from './child.js'
 import { quantile } from './quantile.js'
 
 const FOLLOWER_FLAG = '--follower'
@@ -64,26 +64,26 @@ export function transportShape(env: NodeJS.ProcessEnv = process.env): TransportS
 export async function transportFloor(rates: number[], count: number, bootstrap: DHTNodeAddress[], shape: TransportShape = { batch: 1, packed: false }): Promise<TransportRow[]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'glassbox-bench-transport-'))
   const store = new Corestore(dir)
-  const child = fork(fileURLToPath(import.meta.url), [FOLLOWER_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = new BenchChild<ToFollower, FromFollower>(fileURLToPath(import.meta.url), FOLLOWER_FLAG, { close: { type: 'close' }, closed: 'closed' })
   let replicator: Replicator | null = null
   try {
     const core = store.get({ name: 'transport-floor' })
     await core.ready()
     replicator = await Replicator.open(store, { bootstrap })
     await replicator.join(core.discoveryKey, { announce: true })
-    await ask(child, { type: 'open', key: core.key.toString('hex'), bootstrap }, 'opened')
+    await child.ask({ type: 'open', key: core.key.toString('hex'), bootstrap }, 'opened')
     const rows: TransportRow[] = []
     for (const rate of rates) {
       const appends = Math.ceil(count / shape.batch)
       const blocks = shape.packed ? appends : appends * shape.batch
-      const followed = ask(child, { type: 'follow', from: core.length, count: blocks }, 'followed')
+      const followed = child.ask({ type: 'follow', from: core.length, count: blocks }, 'followed')
       const writerBusy = await appendAtRate(core, rate / shape.batch, appends, shape)
       const { latencies, busy } = await followed
       rows.push({ rate, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1), writerBusy, followerBusy: busy })
     }
     return rows
   } finally {
-    if (child.connected) await ask(child, { type: 'close' }, 'closed').catch(() => child.kill('SIGKILL'))
+    await child.close()
     await replicator?.close()
     await store.close()
     await rm(dir, { recursive: true, force: true })
@@ -108,28 +108,6 @@ async function appendAtRate(core: Hypercore, rate: number, count: number, shape:
   }
   await Promise.all(appends)
   return performance.eventLoopUtilization(busy).utilization
-}
-
-function ask<T extends FromFollower['type']>(child: ChildProcess, msg: ToFollower, reply: T): Promise<Extract<FromFollower, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: FromFollower) => {
-      if (m.type !== reply && m.type !== 'failed') return
-      cleanup()
-      if (m.type === 'failed') reject(new Error(`transport follower: ${m.error}`))
-      else resolve(m as Extract<FromFollower, { type: T }>)
-    }
-    const onExit = (code: number | null) => {
-      cleanup()
-      reject(new Error(`transport follower exited (${code}) before answering ${msg.type}`))
-    }
-    const cleanup = () => {
-      child.off('message', onMessage)
-      child.off('exit', onExit)
-    }
-    child.on('message', onMessage)
-    child.once('exit', onExit)
-    child.send(msg)
-  })
 }
 
 // Follower side.
